@@ -1,0 +1,1 @@
+"""Benchmark helpers: synthetic Alembic projects and large tables for migtui."""

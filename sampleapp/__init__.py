@@ -1,0 +1,1 @@
+"""The bundled sample project: a tiny blog whose schema migtui migrates."""

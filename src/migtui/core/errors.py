@@ -1,0 +1,57 @@
+"""One error type for everything the core reports, with a one-line message."""
+
+from __future__ import annotations
+
+import traceback
+
+from migtui.core.urls import scrub_secrets
+
+
+class MigtuiError(Exception):
+    """An error with a one-line, actionable message and the details kept aside."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.message = one_line(message)
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse text to its first meaningful line, trimmed to ``limit`` characters."""
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    first = lines[0] if lines else "Unknown error"
+    # SQLAlchemy appends "(Background on this error at: ...)" on its own line.
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+_MULTIPLE_HEADS = "Multiple heads: upgrade to a specific head or merge them first"
+_HINTS: tuple[tuple[str, str], ...] = (
+    ("Multiple head revisions are present", _MULTIPLE_HEADS),
+    ("Multiple heads are present", _MULTIPLE_HEADS),
+    ("Target database is not up to date", "The database is not at head: upgrade it first"),
+    ("Can't locate revision identified by", "The database is on a revision that no file defines"),
+    ("Relative revision", "No revision that far away"),
+)
+
+
+def from_exception(exc: BaseException, context: str = "") -> MigtuiError:
+    """Turn any exception raised by Alembic, SQLAlchemy or env.py into a MigtuiError."""
+    if isinstance(exc, MigtuiError):
+        return exc
+    details = scrub_secrets("".join(traceback.format_exception(exc)))
+    raw = scrub_secrets(one_line(str(exc) or type(exc).__name__))
+    message = raw
+    for needle, hint in _HINTS:
+        if needle in raw:
+            message = f"{hint} ({raw})"
+            break
+    else:
+        name = type(exc).__name__
+        if name not in ("CommandError",) and not raw.startswith(name):
+            message = f"{name}: {raw}"
+    if context:
+        message = f"{context}: {message}"
+    return MigtuiError(message, details)

@@ -1,0 +1,163 @@
+"""Plain frozen dataclasses that the core hands to the UI.
+
+Nothing here refers to Alembic or SQLAlchemy objects: screens and widgets only ever
+see these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision file, in Alembic's own terms."""
+
+    revision: str
+    down_revisions: tuple[str, ...]
+    children: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    branch_labels: tuple[str, ...] = ()
+    message: str = ""
+    date: str | None = None
+    path: str | None = None
+    is_head: bool = False
+    is_base: bool = False
+
+    @property
+    def short(self) -> str:
+        """The first twelve characters of the revision id."""
+        return self.revision[:12]
+
+    @property
+    def is_branch_point(self) -> bool:
+        return len(self.children) > 1
+
+    @property
+    def is_merge_point(self) -> bool:
+        return len(self.down_revisions) > 1
+
+
+@dataclass(frozen=True)
+class ScriptProblem:
+    """A revision file that could not be read, or a graph inconsistency."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    details: str = ""
+
+
+@dataclass(frozen=True)
+class RevisionGraph:
+    """Every revision, newest first (a topological order: children before parents)."""
+
+    revisions: tuple[Revision, ...]
+    heads: tuple[str, ...]
+    bases: tuple[str, ...]
+    problems: tuple[ScriptProblem, ...] = ()
+    _index: Mapping[str, Revision] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self._index:
+            object.__setattr__(self, "_index", {r.revision: r for r in self.revisions})
+
+    def __len__(self) -> int:
+        return len(self.revisions)
+
+    def __iter__(self) -> Iterator[Revision]:
+        return iter(self.revisions)
+
+    def get(self, revision: str) -> Revision | None:
+        """The revision with exactly this id, or None."""
+        return self._index.get(revision)
+
+    def __contains__(self, revision: object) -> bool:
+        return revision in self._index
+
+    def ancestors(self, revisions: tuple[str, ...]) -> frozenset[str]:
+        """The given revisions and everything below them (what the database has applied)."""
+        seen: set[str] = set()
+        stack = [r for r in revisions if r in self._index]
+        while stack:
+            rev = stack.pop()
+            if rev in seen:
+                continue
+            seen.add(rev)
+            node = self._index[rev]
+            stack.extend(p for p in (*node.down_revisions, *node.dependencies) if p in self._index)
+        return frozenset(seen)
+
+
+class DatabaseState(str, Enum):
+    """How far the core got in reading the database."""
+
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    NOT_CHECKED = "not checked"
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """What the database the project's env.py connects to holds."""
+
+    state: DatabaseState
+    url: str = ""  # password masked
+    dialect: str = ""
+    current_heads: tuple[str, ...] = ()
+    error: str = ""
+    error_details: str = ""
+    unknown_heads: tuple[str, ...] = ()  # applied revisions that no file defines
+
+    @property
+    def reachable(self) -> bool:
+        return self.state is DatabaseState.OK
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """Where the project lives and how it was configured."""
+
+    config_file: str
+    section: str
+    script_location: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The graph and the database status read together: what the screens show."""
+
+    project: ProjectInfo
+    graph: RevisionGraph
+    database: DatabaseStatus
+
+    @property
+    def applied(self) -> frozenset[str]:
+        """Revisions the database has applied (its heads and their ancestors)."""
+        return self.graph.ancestors(self.database.current_heads)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Revisions not yet applied, newest first."""
+        applied = self.applied
+        return tuple(r.revision for r in self.graph if r.revision not in applied)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome of one Alembic command run through the core."""
+
+    action: str
+    target: str
+    ok: bool
+    log: tuple[str, ...]
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+    seconds: float
+    error: str = ""
+    error_details: str = ""
+    output: str = ""  # what Alembic printed (e.g. "Generating ... done") or offline SQL
+    new_revision: str | None = None

@@ -1,0 +1,109 @@
+"""What an upgrade, downgrade or stamp will do, worked out before anything runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from migtui.core.models import Revision, Snapshot
+from migtui.core.source import read_function
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One revision that a plan runs, in one direction."""
+
+    revision: str
+    message: str
+    direction: str  # "upgrade" or "downgrade"
+    operations: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The steps an action runs, in order, and the Alembic target that runs them."""
+
+    action: str  # "upgrade", "downgrade" or "stamp"
+    target: str  # what is passed to alembic.command
+    steps: tuple[PlanStep, ...]
+    description: str
+
+    @property
+    def destructive(self) -> bool:
+        return any(step.warnings for step in self.steps)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(f"{s.revision[:12]}: {w}" for s in self.steps for w in s.warnings)
+
+
+def _step(rev: Revision, direction: str) -> PlanStep:
+    info = read_function(rev.path, direction)
+    warnings: list[str] = []
+    operations: tuple[str, ...] = ()
+    if info is not None:
+        operations = info.operations
+        warnings.extend(info.warnings)
+        if direction == "downgrade" and info.empty:
+            warnings.append("downgrade() is empty: what the upgrade did stays in the database")
+        if info.raises:
+            warnings.append(f"{direction}() raises: this step cannot run")
+    return PlanStep(rev.revision, rev.message, direction, operations, tuple(warnings))
+
+
+def descendants(snapshot: Snapshot, revision: str) -> frozenset[str]:
+    """Every revision above ``revision`` (its children, their children, ...)."""
+    graph = snapshot.graph
+    seen: set[str] = set()
+    stack = [revision]
+    while stack:
+        node = graph.get(stack.pop())
+        if node is None:
+            continue
+        for child in node.children:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return frozenset(seen)
+
+
+def next_revisions(snapshot: Snapshot) -> tuple[Revision, ...]:
+    """Pending revisions whose parents are all applied: the candidates for one step up."""
+    applied = snapshot.applied
+    return tuple(
+        rev for rev in snapshot.graph
+        if rev.revision not in applied
+        and all(p in applied for p in (*rev.down_revisions, *rev.dependencies)
+                if p in snapshot.graph)
+    )
+
+
+def plan_upgrade(snapshot: Snapshot, target: str) -> Plan:
+    """Upgrade to ``target`` (a revision id): every pending ancestor, oldest first."""
+    graph, applied = snapshot.graph, snapshot.applied
+    needed = graph.ancestors((target,)) - applied
+    steps = tuple(_step(r, "upgrade") for r in reversed(graph.revisions) if r.revision in needed)
+    return Plan("upgrade", target, steps, f"Upgrade to {target[:12]}")
+
+
+def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
+    """Downgrade to ``target`` (a revision id or ``base``): applied descendants, newest first."""
+    graph, applied = snapshot.graph, snapshot.applied
+    undo = set(applied) if target == "base" else set(descendants(snapshot, target) & applied)
+    steps = tuple(_step(r, "downgrade") for r in graph.revisions if r.revision in undo)
+    label = "base" if target == "base" else target[:12]
+    return Plan("downgrade", target, steps, f"Downgrade to {label}")
+
+
+def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
+    """One step down from one of the database's current heads."""
+    rev = snapshot.graph.get(head)
+    several = len(snapshot.database.current_heads) > 1
+    target = f"{head}@-1" if several else "-1"
+    steps = (_step(rev, "downgrade"),) if rev is not None else ()
+    return Plan("downgrade", target, steps, f"Downgrade one step from {head[:12]}")
+
+
+def plan_stamp(snapshot: Snapshot, target: str) -> Plan:
+    """Stamp ``target``: alembic_version changes, no migration runs."""
+    return Plan("stamp", target, (), f"Stamp {target[:12]} (no migration runs)")

@@ -1,0 +1,182 @@
+"""An open Alembic project: the one object the app talks to."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from migtui.core.capture import ENV_LOCK, LineSink, captured
+from migtui.core.config import ProjectOptions, open_config
+from migtui.core.database import read_status
+from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.models import (
+    ActionResult,
+    DatabaseStatus,
+    ProjectInfo,
+    RevisionGraph,
+    Snapshot,
+)
+from migtui.core.revisions import read_graph
+
+
+class Project:
+    """An Alembic project opened from its config; every call blocks (run it in a worker)."""
+
+    def __init__(self, config: Config, options: ProjectOptions) -> None:
+        self.config = config
+        self.options = options
+        self._script: ScriptDirectory | None = None
+        self._graph: RevisionGraph | None = None
+        location = str(config.get_alembic_option("script_location") or "")
+        self.info = ProjectInfo(
+            config_file=str(config.config_file_name or config.toml_file_name or ""),
+            section=options.name,
+            script_location=location,
+            read_only=options.read_only,
+        )
+
+    @classmethod
+    def open(cls, options: ProjectOptions) -> Project:
+        """Open the project the options name; raises MigtuiError when it cannot."""
+        try:
+            config = open_config(options)
+        except MigtuiError:
+            raise
+        except Exception as exc:
+            raise from_exception(exc, "Cannot read the Alembic config") from exc
+        return cls(config, options)
+
+    # -- reading -------------------------------------------------------------
+
+    def script(self) -> ScriptDirectory:
+        """The script directory, loaded once and reused until ``reload``."""
+        if self._script is None:
+            with ENV_LOCK:
+                self._script = ScriptDirectory.from_config(self.config)
+        return self._script
+
+    def reload(self) -> None:
+        """Forget the cached revision files so the next read sees changes on disk."""
+        self._script = None
+        self._graph = None
+
+    def graph(self) -> RevisionGraph:
+        """Every revision, newest first; raises MigtuiError if the files cannot be read."""
+        if self._graph is None:
+            try:
+                with captured():
+                    self._graph = read_graph(self.script())
+            except MigtuiError:
+                raise
+            except Exception as exc:
+                self._script = None
+                raise from_exception(exc, "Cannot read the revision files") from exc
+        return self._graph
+
+    def status(self, on_line: LineSink | None = None) -> DatabaseStatus:
+        """The database's current heads, dialect and masked URL, read through env.py."""
+        return read_status(self.config, self.script(), on_line)
+
+    def snapshot(self, on_line: LineSink | None = None) -> Snapshot:
+        """The graph and the database status together."""
+        graph = self.graph()
+        return Snapshot(self.info, graph, self.status(on_line))
+
+    # -- actions -------------------------------------------------------------
+
+    def _heads(self) -> tuple[str, ...]:
+        status = self.status()
+        return status.current_heads if status.reachable else ()
+
+    def _run(
+        self, action: str, target: str, call: Callable[[], object], on_line: LineSink | None,
+        *, writes_files: bool = False,
+    ) -> ActionResult:
+        if self.options.read_only and action != "sql":
+            raise MigtuiError("This session is read-only (--read-only): nothing was run")
+        before = self._heads()
+        started = time.perf_counter()
+        error = details = ""
+        new_revision: str | None = None
+        with captured(on_line) as out:
+            try:
+                made = call()
+                revision = getattr(made, "revision", None)
+                new_revision = revision if isinstance(revision, str) else None
+            except Exception as exc:
+                err = from_exception(exc, f"{action.capitalize()} failed")
+                error, details = err.message, err.details
+        seconds = time.perf_counter() - started
+        if writes_files:
+            self.reload()
+        after = self._heads()
+        return ActionResult(
+            action=action,
+            target=target,
+            ok=not error,
+            log=tuple(out.lines),
+            heads_before=before,
+            heads_after=after,
+            seconds=seconds,
+            error=error,
+            error_details=details,
+            new_revision=new_revision,
+        )
+
+    def upgrade(self, target: str = "+1", on_line: LineSink | None = None) -> ActionResult:
+        """``alembic upgrade TARGET`` (``+1``, a revision, ``heads``)."""
+        return self._run("upgrade", target, lambda: command.upgrade(self.config, target), on_line)
+
+    def downgrade(self, target: str = "-1", on_line: LineSink | None = None) -> ActionResult:
+        """``alembic downgrade TARGET`` (``-1``, a revision, ``base``)."""
+        return self._run(
+            "downgrade", target, lambda: command.downgrade(self.config, target), on_line
+        )
+
+    def stamp(self, target: str, on_line: LineSink | None = None) -> ActionResult:
+        """``alembic stamp TARGET``: record a revision without running anything."""
+        return self._run("stamp", target, lambda: command.stamp(self.config, target), on_line)
+
+    def merge(
+        self, message: str = "merge heads", revisions: tuple[str, ...] = ("heads",),
+        on_line: LineSink | None = None,
+    ) -> ActionResult:
+        """``alembic merge``: write a merge revision joining the given heads."""
+        return self._run(
+            "merge", " ".join(revisions),
+            lambda: command.merge(self.config, list(revisions), message=message),
+            on_line, writes_files=True,
+        )
+
+    def new_revision(
+        self, message: str, autogenerate: bool = False, on_line: LineSink | None = None
+    ) -> ActionResult:
+        """``alembic revision [--autogenerate] -m MESSAGE``."""
+        if not message.strip():
+            raise MigtuiError("A revision needs a message")
+
+        def call() -> object:
+            made = command.revision(self.config, message=message, autogenerate=autogenerate)
+            return made[0] if isinstance(made, list) else made
+
+        return self._run("revision", message, call, on_line, writes_files=True)
+
+    def sql(self, direction: str, start: str, end: str) -> str:
+        """The SQL Alembic would run from START to END, rendered offline (``--sql``)."""
+        buffer = io.StringIO()
+        spec = f"{start}:{end}"
+        fn = command.upgrade if direction == "upgrade" else command.downgrade
+        self.config.output_buffer = buffer
+        try:
+            with captured():
+                fn(self.config, spec, sql=True)
+        except Exception as exc:
+            raise from_exception(exc, "Cannot render the SQL") from exc
+        finally:
+            self.config.output_buffer = None
+        return buffer.getvalue()

@@ -1,0 +1,102 @@
+"""Details of one revision: its header, the source of upgrade()/downgrade(), and its SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static, TabbedContent, TabPane
+
+from migtui.core.errors import MigtuiError
+from migtui.core.models import Revision
+from migtui.core.source import read_function
+from migtui.tui.messages import SqlRendered
+
+SqlLoader = Callable[[], str]
+
+
+def header(rev: Revision) -> Text:
+    """The revision's message, id, parents, children, labels, file and date."""
+    text = Text()
+    text.append(f"{rev.message or '(no message)'}\n\n", style="bold")
+    rows = [
+        ("Revision", rev.revision),
+        ("Parents", ", ".join(rev.down_revisions) or "base"),
+        ("Children", ", ".join(rev.children) or "none (head)"),
+        ("Branch labels", ", ".join(rev.branch_labels)),
+        ("Depends on", ", ".join(rev.dependencies)),
+        ("Date", rev.date or ""),
+        ("File", rev.path or ""),
+    ]
+    for label, value in rows:
+        if value:
+            text.append(f"{label:>14}  ", style="dim")
+            text.append(f"{value}\n")
+    return text
+
+
+def _source(rev: Revision) -> Group:
+    parts: list[Text | Syntax] = []
+    for name in ("upgrade", "downgrade"):
+        info = read_function(rev.path, name)
+        if info is None:
+            parts.append(Text(f"{name}(): not found in the file", style="dim"))
+            continue
+        parts.append(Syntax(info.source, "python", theme="ansi_dark", word_wrap=True))
+        for warning in info.warnings:
+            parts.append(Text(f"⚠ {warning}", style="bold"))
+        parts.append(Text(""))
+    return Group(*parts)
+
+
+class RevisionDetailsScreen(ModalScreen[None]):
+    """Everything about one revision; escape closes it."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="details.close")]
+
+    def __init__(self, revision: Revision, up_sql: SqlLoader, down_sql: SqlLoader) -> None:
+        super().__init__()
+        self.revision = revision
+        self._loaders = {"up": up_sql, "down": down_sql}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="wide"):
+            yield Static(header(self.revision), id="details-header")
+            with TabbedContent():
+                with TabPane("Source", id="tab-source"), VerticalScroll():
+                    yield Static(_source(self.revision), id="details-source")
+                with TabPane("Upgrade SQL", id="tab-up"), VerticalScroll():
+                    yield Static("Rendering…", id="sql-up")
+                with TabPane("Downgrade SQL", id="tab-down"), VerticalScroll():
+                    yield Static("Rendering…", id="sql-down")
+            yield Static(Text("escape closes · SQL is rendered offline for the database's dialect",
+                              style="dim"))
+
+    def on_mount(self) -> None:
+        self._render_sql("up")
+        self._render_sql("down")
+
+    @work(thread=True, exit_on_error=False)
+    def _render_sql(self, key: str) -> None:
+        try:
+            self.post_message(SqlRendered(key, self._loaders[key]()))
+        except MigtuiError as exc:
+            self.post_message(SqlRendered(key, "", exc.message))
+
+    def on_sql_rendered(self, message: SqlRendered) -> None:
+        target = self.query_one(f"#sql-{message.key}", Static)
+        if message.error:
+            target.update(Text(f"SQL preview unavailable: {message.error}", style="dim"))
+        else:
+            target.update(Syntax(message.sql.strip() or "-- no SQL", "sql", theme="ansi_dark",
+                                 word_wrap=True))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

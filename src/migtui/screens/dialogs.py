@@ -1,0 +1,81 @@
+"""Small modal dialogs: a text prompt, a choice between revisions, error details."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Asks for one line of text; dismissed with it, or None on escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self._title, self._placeholder, self._value = title, placeholder, value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self._title, style="bold"))
+            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            yield Static("", id="prompt-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        if not value:
+            self.query_one("#prompt-error", Static).update("Please type something (escape cancels)")
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChooseScreen(ModalScreen[str | None]):
+    """Asks which of several options (e.g. which head); dismissed with the option id."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose.cancel")]
+
+    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._title = title
+        self._options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self._title, style="bold"))
+            yield OptionList(*[Option(label, id=key) for key, label in self._options],
+                             id="choose-list")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """A scrollable text (error details, a traceback, help); escape or q closes it."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="text.close")]
+
+    def __init__(self, title: str, body: Text | str, *, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self._title = title
+        self._body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="wide"):
+            yield Static(Text(self._title, style="bold"), id="text-title")
+            with VerticalScroll(id="text-body"):
+                yield Static(self._body, id="text-content")
+            yield Static(Text("escape closes", style="dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,236 @@
+"""The migtui App: wiring, global keys, workers that call the core."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from migtui.core.errors import MigtuiError
+from migtui.core.models import ActionResult, Snapshot
+from migtui.core.plan import Plan
+from migtui.core.project import Project
+from migtui.screens.confirm import ConfirmScreen
+from migtui.screens.dialogs import TextScreen
+from migtui.screens.graph import GraphScreen
+from migtui.tui.help import help_text
+from migtui.tui.messages import ActionFinished, LoadFailed, LogLine, SnapshotLoaded
+
+_RUNNING = re.compile(r"Running (upgrade|downgrade|stamp)\s+(\S*)\s*->\s*(\S*?),?\s")
+_VERB = {"upgrade": "Upgraded", "downgrade": "Downgraded", "stamp": "Stamped",
+         "merge": "Merged", "revision": "Wrote revision"}
+
+
+class MigtuiApp(App[None]):
+    """Browse and apply the Alembic migrations of one project."""
+
+    TITLE = "migtui"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    MODES = {"graph": GraphScreen}
+    BINDINGS = [
+        Binding("g", "switch_mode('graph')", "Graph", id="app.graph"),
+        Binding("a", "open_pending", "Pending", id="app.pending"),
+        Binding("t", "open_tables", "Tables", id="app.tables"),
+        Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
+    progress: reactive[str] = reactive("")
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.busy = False
+        self.load_error = ""
+        self.last_error: tuple[str, str] | None = None
+        self.select_next: str | None = None
+        self.log_lines: list[str] = []
+        self._steps_total = 0
+        self._steps_done = 0
+        self._action_label = ""
+
+    def on_mount(self) -> None:
+        self.switch_mode("graph")
+        self.load()
+
+    # -- reading -------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self, reload_files: bool = False) -> None:
+        """Read the revision files (again, when asked) and the database in a worker."""
+        if reload_files:
+            self.project.reload()
+        try:
+            self.post_message(SnapshotLoaded(self.project.snapshot()))
+        except MigtuiError as exc:
+            self.post_message(LoadFailed(exc))
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        self.load_error = ""
+        self.snapshot = message.snapshot
+        db = message.snapshot.database
+        if not db.reachable:
+            self.last_error = (db.error, db.error_details)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.load_error = f"✗ {message.error.message}  (e: details, r: retry)"
+        self.last_error = (message.error.message, message.error.details)
+        self.snapshot = None
+        self.notify(message.error.message, title="Cannot read the project", severity="error")
+
+    def action_refresh(self) -> None:
+        """Re-read the revision files and the database."""
+        self.load(reload_files=True)
+
+    # -- writing -------------------------------------------------------------
+
+    def ready_for_write(self) -> Snapshot | None:
+        """The current snapshot if a write action may start now; else say why not."""
+        if self.project.options.read_only:
+            self.notify("This session is read-only (--read-only): write actions are disabled",
+                        severity="warning")
+            return None
+        if self.busy:
+            self.notify("An action is already running", severity="warning")
+            return None
+        snapshot = self.snapshot
+        if snapshot is None:
+            self.notify("The project is not loaded (r re-reads it)", severity="warning")
+            return None
+        if not snapshot.database.reachable:
+            self.notify(f"The database cannot be reached: {snapshot.database.error} "
+                        "(r retries)", severity="error")
+            return None
+        return snapshot
+
+    def confirm_and_run(self, plan: Plan) -> None:
+        """Ask with a ConfirmScreen; run the plan in a worker when the user says yes."""
+        snapshot = self.snapshot
+        assert snapshot is not None
+        expected = snapshot.database.current_heads
+        sql_loader = None
+        if plan.action != "stamp" and plan.steps:
+            sql_loader = self._sql_loader(plan, expected)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(plan.description, len(plan.steps))
+                self._run_plan(plan, expected)
+
+        self.push_screen(ConfirmScreen(plan, sql_loader), answered)
+
+    def _sql_loader(self, plan: Plan, heads: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        project = self.project
+        if len(heads) > 1:
+            def several() -> str:
+                raise MigtuiError("SQL preview needs the database on a single revision")
+            return several
+        start = heads[0] if heads else "base"
+        if plan.action == "upgrade":
+            return lambda: project.sql("upgrade", start, plan.target)
+        last = self.snapshot.graph.get(plan.steps[-1].revision) if self.snapshot else None
+        end = (last.down_revisions[0] if last and len(last.down_revisions) == 1 else "base")
+        return lambda: project.sql("downgrade", start, end)
+
+    def _start(self, description: str, steps: int) -> None:
+        self.busy = True
+        self._steps_total, self._steps_done, self._action_label = steps, 0, description
+        self.progress = f"{description}…"
+
+    @work(thread=True, group="action", exit_on_error=False)
+    def _run_plan(self, plan: Plan, expected: tuple[str, ...]) -> None:
+        # Another process may have moved the database since the plan was made.
+        status = self.project.status()
+        if status.reachable and status.current_heads != expected:
+            now = ", ".join(h[:12] for h in status.current_heads) or "base"
+            self.post_message(ActionFinished(ActionResult(
+                plan.action, plan.target, False, (), expected, status.current_heads, 0.0,
+                error=f"The database moved to {now} since this was planned: nothing ran; "
+                      "the graph is re-read, plan again",
+            )))
+            return
+        run = {"upgrade": self.project.upgrade, "downgrade": self.project.downgrade,
+               "stamp": self.project.stamp}[plan.action]
+        self.post_message(ActionFinished(run(plan.target, on_line=self._post_line)))
+
+    def run_merge(self, message: str, heads: tuple[str, ...]) -> None:
+        """Write a merge revision of the given heads in a worker."""
+        self._start("Merging heads", 0)
+        self._merge(message, heads)
+
+    @work(thread=True, group="action", exit_on_error=False)
+    def _merge(self, message: str, heads: tuple[str, ...]) -> None:
+        self.post_message(ActionFinished(self.project.merge(message, heads, self._post_line)))
+
+    def _post_line(self, line: str) -> None:
+        self.post_message(LogLine(line))
+
+    def on_log_line(self, message: LogLine) -> None:
+        self.log_lines.append(message.line)
+        for screen in self.screen_stack:
+            if isinstance(screen, GraphScreen):
+                screen.write_log(message.line)
+        match = _RUNNING.search(message.line + " ")
+        if match and self.busy:
+            self._steps_done += 1
+            total = max(self._steps_total, self._steps_done)
+            self.progress = (f"{self._action_label}: step {self._steps_done} of {total} "
+                             f"({match.group(1)} {match.group(2) or 'base'} → "
+                             f"{match.group(3) or 'base'})")
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        result = message.result
+        self.busy = False
+        self.progress = ""
+        if result.ok:
+            self.last_error = None
+            self.select_next = result.new_revision
+            after = ", ".join(h[:12] for h in result.heads_after) or "base"
+            what = result.new_revision[:12] if result.new_revision else after
+            self.notify(f"{_VERB.get(result.action, result.action)}: now at {what} "
+                        f"({result.seconds:.2f} s)", title="Done")
+        else:
+            self.last_error = (result.error, result.error_details)
+            self.notify(f"{result.error}  (e: details)", title="Failed", severity="error",
+                        timeout=10)
+        self.load(reload_files=result.action in ("merge", "revision"))
+
+    # -- dialogs -------------------------------------------------------------
+
+    def show_error_details(self) -> None:
+        """Open the details (traceback) of the last error, if there is one."""
+        if self.last_error is None:
+            self.notify("No error to show")
+            return
+        message, details = self.last_error
+        self.push_screen(TextScreen(message, Text(details or "(no further details)")))
+
+    def action_help(self) -> None:
+        self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
+
+    def action_open_pending(self) -> None:
+        self.notify("The pending-changes screen is not built yet", severity="warning")
+
+    def action_open_tables(self) -> None:
+        self.notify("The tables screen is not built yet", severity="warning")
+
+    async def action_quit(self) -> None:
+        if not self.busy:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(TextScreen(
+            "A migration is running",
+            "Quitting now leaves the database wherever Alembic stops. "
+            "Wait for it to finish (escape), or press q again in a moment."), answered)

@@ -1,0 +1,75 @@
+"""The `migtui` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from migtui import __version__
+from migtui.core.config import ProjectOptions
+from migtui.core.errors import MigtuiError
+from migtui.core.project import Project
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage block: the contract for bad input is one clear line.
+        self.exit(2, f"migtui: error: {message} (see migtui --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with alembic's own -c/-n/-x flags."""
+    parser = _Parser(
+        prog="migtui",
+        description="A terminal UI for browsing and applying Alembic migrations.",
+    )
+    parser.add_argument("-c", "--config", action="append", default=[], metavar="FILE",
+                        help="alembic.ini or pyproject.toml (default: ALEMBIC_CONFIG, "
+                             "then alembic.ini / pyproject.toml here); may be given twice")
+    parser.add_argument("-n", "--name", default="alembic", metavar="NAME",
+                        help="the config section to use (default: alembic)")
+    parser.add_argument("-x", action="append", default=[], metavar="KEY=VALUE",
+                        help="an argument for env.py (context.get_x_argument); repeatable")
+    parser.add_argument("--url", metavar="URL", help="use this sqlalchemy.url for this run")
+    parser.add_argument("--read-only", action="store_true",
+                        help="browse only: every write action is disabled")
+    parser.add_argument("--version", action="version", version=f"migtui {__version__}")
+    return parser
+
+
+def parse_options(argv: Sequence[str] | None = None) -> ProjectOptions:
+    """Parse the command line into ProjectOptions (exits 2 on bad flags)."""
+    args = build_parser().parse_args(argv)
+    for x in args.x:
+        if "=" not in x:
+            raise MigtuiError(f"bad -x argument {x!r}: expected KEY=VALUE")
+    return ProjectOptions(
+        config_files=tuple(args.config), name=args.name, x_args=tuple(args.x),
+        url=args.url, read_only=args.read_only,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `migtui` script."""
+    try:
+        options = parse_options(argv)
+        project = Project.open(options)
+    except MigtuiError as exc:
+        print(f"migtui: error: {exc.message}", file=sys.stderr)
+        return 2
+    from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
+
+    MigtuiApp(project).run()
+    return 0
+
+
+
+def run() -> None:
+    """Console-script wrapper: exit with main()'s status."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

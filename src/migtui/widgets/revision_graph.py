@@ -1,0 +1,209 @@
+"""The revision graph: one row per revision, drawn with lanes; renders only visible rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from migtui.core.layout import layout
+from migtui.core.models import Revision, Snapshot
+
+APPLIED_NODE, PENDING_NODE = "●", "○"
+LEGEND = "● applied   ○ pending   (current) the database is here   (head) newest revision"
+
+
+@dataclass(frozen=True)
+class GraphRow:
+    """What one line of the graph shows."""
+
+    revision: Revision
+    glyphs: str
+    applied: bool
+    current: bool
+
+    @property
+    def markers(self) -> str:
+        rev = self.revision
+        marks = [
+            label for label, on in (
+                ("(head)", rev.is_head), ("(current)", self.current),
+                ("(branchpoint)", rev.is_branch_point), ("(mergepoint)", rev.is_merge_point),
+            ) if on
+        ]
+        marks.extend(f"[{label}]" for label in rev.branch_labels)
+        if rev.dependencies:
+            marks.append("depends on " + ", ".join(d[:12] for d in rev.dependencies))
+        return " ".join(marks)
+
+
+def build_rows(snapshot: Snapshot) -> list[GraphRow]:
+    """Graph rows for a snapshot, newest first, pending nodes drawn hollow."""
+    graph = snapshot.graph
+    lanes = layout([(r.revision, r.down_revisions) for r in graph])
+    applied = snapshot.applied
+    current = set(snapshot.database.current_heads)
+    rows = []
+    for rev, lane in zip(graph, lanes, strict=True):
+        is_applied = rev.revision in applied
+        glyphs = lane.glyphs if is_applied else lane.glyphs.replace(APPLIED_NODE, PENDING_NODE)
+        rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current))
+    return rows
+
+
+class RevisionGraphView(ScrollView, can_focus=True):
+    """A scrollable list of graph rows with a cursor."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="graph.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="graph.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="graph.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="graph.pagedown"),
+        Binding("home", "jump(0)", "First", show=False, id="graph.home"),
+        Binding("end", "jump(-1)", "Last", show=False, id="graph.end"),
+        Binding("enter", "activate", "Details", id="graph.details"),
+    ]
+
+    DEFAULT_CSS = """
+    RevisionGraphView { height: 1fr; }
+    RevisionGraphView > .graph--cursor { background: $accent 40%; }
+    RevisionGraphView > .graph--pending { color: $text-muted; }
+    RevisionGraphView > .graph--lanes { color: $secondary; }
+    RevisionGraphView > .graph--current { color: $success; text-style: bold; }
+    RevisionGraphView > .graph--marker { color: $warning; }
+    RevisionGraphView > .graph--id { color: $primary; }
+    """
+    COMPONENT_CLASSES = {
+        "graph--cursor", "graph--pending", "graph--lanes", "graph--current",
+        "graph--marker", "graph--id",
+    }
+
+    cursor: reactive[int] = reactive(0)
+
+    class Highlighted(Message):
+        """The cursor moved to another revision."""
+
+        def __init__(self, revision: Revision | None) -> None:
+            super().__init__()
+            self.revision = revision
+
+    class Activated(Message):
+        """Enter (or a double click) on a revision."""
+
+        def __init__(self, revision: Revision) -> None:
+            super().__init__()
+            self.revision = revision
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[GraphRow] = []
+        self._glyph_width = 2
+
+    def set_rows(self, rows: list[GraphRow], keep: str | None = None) -> None:
+        """Show new rows, keeping the cursor on revision ``keep`` when it is still there."""
+        self.rows = rows
+        self._glyph_width = max((len(r.glyphs) for r in rows), default=1) + 1
+        self.virtual_size = Size(self.size.width, len(rows))
+        index = next((i for i, r in enumerate(rows) if r.revision.revision == keep), None)
+        self.cursor = min(index if index is not None else self.cursor, max(len(rows) - 1, 0))
+        self.refresh()
+        self.post_message(self.Highlighted(self.selected))
+
+    @property
+    def selected(self) -> Revision | None:
+        """The revision under the cursor."""
+        return self.rows[self.cursor].revision if 0 <= self.cursor < len(self.rows) else None
+
+    def select(self, revision: str) -> bool:
+        """Move the cursor to a revision by exact id; False when it is not shown."""
+        for i, row in enumerate(self.rows):
+            if row.revision.revision == revision:
+                self.cursor = i
+                return True
+        return False
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.scroll_to_region_y(new)
+        self.refresh()
+        if old != new:
+            self.post_message(self.Highlighted(self.selected))
+
+    def scroll_to_region_y(self, y: int) -> None:
+        top, height = int(self.scroll_offset.y), self.scrollable_content_region.height
+        if height <= 0:
+            return
+        if y < top:
+            self.scroll_to(y=y, animate=False)
+        elif y >= top + height:
+            self.scroll_to(y=y - height + 1, animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, where: int) -> None:
+        if self.rows:
+            self.cursor = 0 if where == 0 else len(self.rows) - 1
+
+    def action_activate(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Activated(self.selected))
+
+    def on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_offset.y) + event.y
+        if 0 <= index < len(self.rows):
+            if index == self.cursor and event.chain >= 2:
+                self.action_activate()
+            self.cursor = index
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows))
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        if not 0 <= index < len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        row = self.rows[index]
+        base = self.rich_style
+
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(name, partial=True)
+
+        text_style = base + style("graph--pending") if not row.applied else base
+        if row.current:
+            text_style += style("graph--current")
+        rev = row.revision
+        date = (rev.date or "")[:16]
+        room = max(width - self._glyph_width - 13 - 18, 10)
+        message = rev.message.splitlines()[0] if rev.message else ""
+        markers = row.markers
+        if markers:
+            # Markers matter more than the end of a long message.
+            message = message[: max(room - len(markers) - 1, 4)]
+        text = f"{message} {markers}".strip() if markers else message
+        if len(text) > room:
+            text = text[: room - 1] + "…"
+        cut = min(len(message), len(text))
+        segments = [
+            Segment(row.glyphs.ljust(self._glyph_width), base + style("graph--lanes")),
+            Segment(f"{rev.short:<12} ", text_style + style("graph--id")),
+            Segment(text[:cut], text_style),
+            Segment(text[cut:].ljust(room - cut) + " ", text_style + style("graph--marker")),
+            Segment(f"{date:>16} ", text_style + Style(dim=True)),
+        ]
+        strip = Strip(segments).crop_extend(0, width, base)
+        if index == self.cursor:
+            strip = strip.apply_style(style("graph--cursor"))
+        return strip

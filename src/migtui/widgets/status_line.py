@@ -1,0 +1,55 @@
+"""The one-line status bar: config, database, current revision(s), pending count."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from migtui.core.models import Snapshot
+
+
+def describe(snapshot: Snapshot) -> Text:
+    """The status text for a snapshot (also used by tests and the help screen)."""
+    db = snapshot.database
+    text = Text()
+    text.append(snapshot.project.config_file or "?", style="bold")
+    text.append("  ")
+    if db.reachable:
+        text.append(db.url or "?", style="")
+        if db.dialect:
+            text.append(f" ({db.dialect})", style="dim")
+        text.append("  current: ")
+        heads = db.current_heads
+        text.append(", ".join(h[:12] for h in heads) if heads else "base (nothing applied)",
+                    style="bold")
+        pending = len(snapshot.pending)
+        text.append(f"  {pending} pending" if pending else "  up to date",
+                    style="bold" if pending else "")
+    else:
+        text.append(db.url or "database", style="")
+        text.append("  ✗ database unreachable: ", style="bold")
+        text.append(db.error)
+    unknown = [h for h in db.current_heads if h not in snapshot.graph]
+    if unknown:
+        text.append(
+            f"  ⚠ database is on {', '.join(u[:12] for u in unknown)}, which no file defines"
+            " (stamp a known revision with s)", style="bold")
+    if len(snapshot.graph.heads) > 1:
+        text.append(f"  ⚠ {len(snapshot.graph.heads)} heads: merge them with m", style="bold")
+    if db.reachable and db.error:
+        text.append(f"  ({db.error})", style="dim")
+    if snapshot.project.read_only:
+        text.append("  [read-only]", style="bold")
+    return text
+
+
+class StatusLine(Static):
+    """Shows describe(snapshot); the app hands it each new snapshot."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: auto; max-height: 3; padding: 0 1; background: $boost; }
+    """
+
+    def show(self, snapshot: Snapshot | None, message: str = "") -> None:
+        """Display a snapshot, or a plain message when there is none."""
+        self.update(describe(snapshot) if snapshot is not None else Text(message))
