@@ -18,6 +18,8 @@ from migtui.core.project import Project
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.graph import GraphScreen
+from migtui.screens.pending import PendingScreen
+from migtui.screens.tables import TablesScreen
 from migtui.tui.help import help_text
 from migtui.tui.messages import ActionFinished, LoadFailed, LogLine, SnapshotLoaded
 
@@ -31,11 +33,11 @@ class MigtuiApp(App[None]):
 
     TITLE = "migtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")
-    MODES = {"graph": GraphScreen}
+    MODES = {"graph": GraphScreen, "pending": PendingScreen, "tables": TablesScreen}
     BINDINGS = [
         Binding("g", "switch_mode('graph')", "Graph", id="app.graph"),
-        Binding("a", "open_pending", "Pending", id="app.pending"),
-        Binding("t", "open_tables", "Tables", id="app.tables"),
+        Binding("a", "switch_mode('pending')", "Pending", id="app.pending"),
+        Binding("t", "switch_mode('tables')", "Tables", id="app.tables"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -43,6 +45,8 @@ class MigtuiApp(App[None]):
 
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
     progress: reactive[str] = reactive("")
+    # The last write action's result; screens watch it to refresh and mark what changed.
+    last_result: reactive[ActionResult | None] = reactive(None, always_update=True)
 
     def __init__(self, project: Project) -> None:
         super().__init__()
@@ -187,6 +191,7 @@ class MigtuiApp(App[None]):
 
     def on_action_finished(self, message: ActionFinished) -> None:
         result = message.result
+        self.last_result = result
         self.busy = False
         self.progress = ""
         if result.ok:
@@ -214,12 +219,6 @@ class MigtuiApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
-
-    def action_open_pending(self) -> None:
-        self.notify("The pending-changes screen is not built yet", severity="warning")
-
-    def action_open_tables(self) -> None:
-        self.notify("The tables screen is not built yet", severity="warning")
 
     async def action_quit(self) -> None:
         if not self.busy:

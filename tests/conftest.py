@@ -1,0 +1,116 @@
+"""Shared fixtures: the sample project copied into a temp folder, real databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = REPO / "scripts"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A PostgreSQL server: MIGTUI_TEST_PG_URL, or a throwaway one started here."""
+    url = os.environ.get("MIGTUI_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    out = subprocess.run(["bash", str(SCRIPTS / "pg-start.sh")], check=True,
+                         capture_output=True, text=True).stdout
+    env = dict(line.split("=", 1) for line in out.split())
+    try:
+        yield env["MIGTUI_TEST_PG_URL"]
+    finally:
+        subprocess.run(["bash", str(SCRIPTS / "pg-stop.sh"), env["MIGTUI_PG_DIR"]], check=False)
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def copy_sample(dest: Path, url: str | None = None) -> Path:
+    """Copy the bundled sample project into dest, optionally pointing it at another URL."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "alembic.ini", dest / "alembic.ini")
+    shutil.copytree(REPO / "migrations", dest / "migrations",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "sampleapp", dest / "sampleapp",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if url is not None:
+        ini = dest / "alembic.ini"
+        text = ini.read_text().replace(
+            "sqlalchemy.url = sqlite:///%(here)s/sample.db",
+            "sqlalchemy.url = " + url.replace("%", "%%"),
+        )
+        ini.write_text(text)
+    return dest
+
+
+@pytest.fixture
+def sample_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample project in a temp folder (the working folder), on its own SQLite file."""
+    project = copy_sample(tmp_path / "sample")
+    monkeypatch.chdir(project)
+    return project
+
+
+@pytest.fixture
+def sample_pg(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample project in a temp folder (the working folder), on a fresh PostgreSQL db."""
+    project = copy_sample(tmp_path / "sample", pg_url)
+    monkeypatch.chdir(project)
+    return project
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sample_project(request: pytest.FixtureRequest) -> Path:
+    """The sample project on SQLite and on PostgreSQL."""
+    fixture = "sample_sqlite" if request.param == "sqlite" else "sample_pg"
+    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+def database_url(project: Path) -> str:
+    """The sqlalchemy.url of a copied sample project, with %(here)s resolved."""
+    for line in (project / "alembic.ini").read_text().splitlines():
+        if line.startswith("sqlalchemy.url"):
+            return line.split("=", 1)[1].strip().replace("%(here)s", str(project)).replace(
+                "%%", "%")
+    raise AssertionError("no sqlalchemy.url")
+
+
+def table_names(url: str) -> set[str]:
+    """The tables the database holds right now (not counting alembic_version)."""
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def column_names(url: str, table: str) -> set[str]:
+    """The columns of one table right now."""
+    engine = sa.create_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
