@@ -171,12 +171,14 @@ class Project:
         buffer = io.StringIO()
         spec = f"{start}:{end}"
         fn = command.upgrade if direction == "upgrade" else command.downgrade
-        self.config.output_buffer = buffer
-        try:
-            with captured():
-                fn(self.config, spec, sql=True)
-        except Exception as exc:
-            raise from_exception(exc, "Cannot render the SQL") from exc
-        finally:
-            self.config.output_buffer = None
+        # output_buffer lives on the shared Config: hold the lock for the whole render.
+        with ENV_LOCK:
+            self.config.output_buffer = buffer
+            try:
+                with captured():
+                    fn(self.config, spec, sql=True)
+            except Exception as exc:
+                raise from_exception(exc, "Cannot render the SQL") from exc
+            finally:
+                self.config.output_buffer = None
         return buffer.getvalue()

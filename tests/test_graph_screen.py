@@ -1,0 +1,201 @@
+"""The revision graph screen, driven with Pilot on real databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import column_names, database_url, table_names
+from textual.widgets import Static
+from ui_helpers import graph_lines, make_app, row_of, settle, status_text, widget_text
+
+from migtui.screens.confirm import ConfirmScreen
+from migtui.screens.dialogs import ChooseScreen, PromptScreen
+from migtui.widgets.revision_graph import RevisionGraphView
+
+USER, EVOLVE, POST = "3f1a2c9d0b11", "8c2e47d1a5f0", "c5d9e0f3b7a2"
+
+
+async def test_sample_shows_three_pending_revisions(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        lines = graph_lines(app)
+        assert [line.split()[1] for line in lines] == [POST, EVOLVE, USER]
+        assert all(line.startswith("○") for line in lines)
+        assert "(head)" in row_of(app, POST)
+        assert "create the user table" in row_of(app, USER)
+        assert "3 pending" in status_text(app)
+        assert "***" not in status_text(app)
+    assert not (sample_sqlite / "sample.db").exists(), "looking must not create the database"
+
+
+async def test_step_up_and_down(sample_project: Path) -> None:
+    url = database_url(sample_project)
+    app = make_app(sample_project)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.plan.steps[0].revision == USER
+        await pilot.press("y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, USER)
+        assert row_of(app, USER).startswith("●")
+        assert row_of(app, EVOLVE).startswith("○")
+        assert table_names(url) == {"user"}
+
+        await pilot.press("u", "y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, EVOLVE)
+        assert {"ssn", "created_at"} <= column_names(url, "user")
+
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.plan.destructive, "dropping columns must warn"
+        assert app.screen.focused is not None and app.screen.focused.id == "no"
+        await pilot.press("y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, USER)
+        assert "ssn" not in column_names(url, "user")
+
+
+async def test_cancel_changes_nothing(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert all(line.startswith("○") for line in graph_lines(app))
+    assert not (sample_sqlite / "sample.db").exists()
+
+
+async def test_upgrade_and_downgrade_to_selected(sample_project: Path) -> None:
+    url = database_url(sample_project)
+    app = make_app(sample_project)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(RevisionGraphView)
+        assert view.selected is not None and view.selected.revision == POST
+        await pilot.press("U")
+        await settle(pilot)
+        assert [s.revision for s in app.screen.plan.steps] == [USER, EVOLVE, POST]
+        await pilot.press("y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, POST)
+        assert table_names(url) == {"user", "post"}
+
+        await pilot.press("end", "D")
+        await settle(pilot)
+        assert [s.revision for s in app.screen.plan.steps] == [POST, EVOLVE]
+        await pilot.press("y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, USER)
+        assert table_names(url) == {"user"}
+
+
+async def test_stamp_records_without_running(sample_sqlite: Path) -> None:
+    url = database_url(sample_sqlite)
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, EVOLVE)
+        assert table_names(url) == set()
+
+
+async def test_read_only_refuses_writes(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite, read_only=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for key in ("u", "U", "s", "m"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmScreen | PromptScreen)
+        assert "read-only" in status_text(app)
+    assert not (sample_sqlite / "sample.db").exists()
+
+
+async def test_filter_selects_match(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"ssn", "enter")
+        await settle(pilot)
+        lines = graph_lines(app)
+        assert len(lines) == 1 and EVOLVE in lines[0]
+        view = app.screen.query_one(RevisionGraphView)
+        assert view.selected is not None and view.selected.revision == EVOLVE
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(graph_lines(app)) == 3
+
+
+async def test_details_show_source_and_sql(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("end", "enter")
+        await settle(pilot)
+        source = widget_text(app.screen.query_one("#details-source", Static))
+        assert "op.create_table" in source and "def downgrade" in source
+        sql = widget_text(app.screen.query_one("#sql-up", Static))
+        assert "CREATE TABLE" in sql
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.query(RevisionGraphView)
+
+
+async def test_two_heads_ask_which_and_merge(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.genproject import generate_project
+
+    generate_project(tmp_path, 12, branch_every=4, heads=2)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "2 heads" in status_text(app)
+        lines = graph_lines(app)
+        assert sum(line.count("(head)") for line in lines) == 2
+        await pilot.press("U", "y")  # the newest head
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ChooseScreen) or isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        if isinstance(app.screen, ConfirmScreen):
+            await pilot.press("escape")
+            await settle(pilot)
+        files_before = set((tmp_path / "migrations" / "versions").glob("*.py"))
+        await pilot.press("m")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        new = set((tmp_path / "migrations" / "versions").glob("*.py")) - files_before
+        assert len(new) == 1
+        top = graph_lines(app)[0]
+        assert "(mergepoint)" in top and "(head)" in top
+        assert "heads: merge" not in status_text(app)
+
+
+async def test_branched_project_draws_lanes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.genproject import generate_project
+
+    generate_project(tmp_path, 30, branch_every=10)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot)
+        text = "\n".join(graph_lines(app))
+        assert "(mergepoint)" in text and "(branchpoint)" in text
+        assert "╮" in text and "╯" in text

@@ -1,0 +1,59 @@
+"""Helpers for driving the real app in tests."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from migtui.core.config import ProjectOptions
+from migtui.core.project import Project
+from migtui.tui.app import MigtuiApp
+from migtui.widgets.revision_graph import RevisionGraphView
+from migtui.widgets.status_line import StatusLine
+
+
+def make_app(project: Path, *, read_only: bool = False, url: str | None = None) -> MigtuiApp:
+    """The real app on a project folder, as `migtui` run in that folder would open it."""
+    options = ProjectOptions(cwd=str(project), read_only=read_only, url=url)
+    return MigtuiApp(Project.open(options))
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until every worker is done and the screen has caught up."""
+    app = pilot.app
+    for _ in range(5):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+
+
+def graph_lines(app: MigtuiApp) -> list[str]:
+    """The text of every graph row as drawn on screen (visible rows only)."""
+    view = app.screen.query_one(RevisionGraphView)
+    height = view.scrollable_content_region.height
+    return [view.render_line(y).text.rstrip() for y in range(min(height, len(view.rows)))]
+
+
+def row_of(app: MigtuiApp, revision: str) -> str:
+    """The drawn row of one revision."""
+    for line in graph_lines(app):
+        if revision[:12] in line:
+            return line
+    raise AssertionError(f"{revision} not shown")
+
+
+def widget_text(widget: Static) -> str:
+    """The plain text a Static shows (Text, Syntax, Group...), rendered wide."""
+    console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def status_text(app: MigtuiApp) -> str:
+    """What the status line says."""
+    return widget_text(app.screen.query_one(StatusLine))
