@@ -169,7 +169,7 @@ async def test_two_heads_ask_which_and_merge(tmp_path: Path, monkeypatch) -> Non
         await settle(pilot)
         await pilot.press("u")
         await settle(pilot)
-        assert isinstance(app.screen, ChooseScreen) or isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, (ChooseScreen, ConfirmScreen))
         await pilot.press("escape")
         await settle(pilot)
         if isinstance(app.screen, ConfirmScreen):
