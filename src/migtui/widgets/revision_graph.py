@@ -18,7 +18,7 @@ from migtui.core.layout import layout
 from migtui.core.models import Revision, Snapshot
 
 APPLIED_NODE, PENDING_NODE = "●", "○"
-LEGEND = "● applied   ○ pending   (current) the database is here   (head) newest revision"
+LEGEND = "● applied  ○ pending  (current) where the database is  (head) newest"
 
 
 @dataclass(frozen=True)

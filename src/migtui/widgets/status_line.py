@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.widgets import Static
 
 from migtui.core.models import Snapshot
 
 
+def _short_path(path: str) -> str:
+    """The path relative to the working folder when it lies inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return path
+
+
 def describe(snapshot: Snapshot) -> Text:
     """The status text for a snapshot (also used by tests and the help screen)."""
     db = snapshot.database
     text = Text()
-    text.append(snapshot.project.config_file or "?", style="bold")
+    text.append(_short_path(snapshot.project.config_file) or "?", style="bold")
     text.append("  ")
     if db.reachable:
         text.append(db.url or "?", style="")
@@ -20,8 +30,7 @@ def describe(snapshot: Snapshot) -> Text:
             text.append(f" ({db.dialect})", style="dim")
         text.append("  current: ")
         heads = db.current_heads
-        text.append(", ".join(h[:12] for h in heads) if heads else "base (nothing applied)",
-                    style="bold")
+        text.append(", ".join(h[:12] for h in heads) if heads else "base", style="bold")
         pending = len(snapshot.pending)
         text.append(f"  {pending} pending" if pending else "  up to date",
                     style="bold" if pending else "")

@@ -1,0 +1,76 @@
+"""SVG snapshots of the graph screen and the confirmation dialog."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import copy_sample
+from textual.pilot import Pilot
+from ui_helpers import make_app, settle
+
+# Fixed folders so the paths on screen are the same in every run.
+SNAP_ROOT = Path("/tmp/migtui-snapshots")
+
+
+def _fixed_project(name: str) -> Path:
+    folder = SNAP_ROOT / name
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+@pytest.fixture
+def sample_fixed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    project = copy_sample(_fixed_project("sample"))
+    monkeypatch.chdir(project)
+    yield project
+    shutil.rmtree(project, ignore_errors=True)
+
+
+@pytest.fixture
+def branched_fixed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    from benchmarks.genproject import generate_project
+
+    project = _fixed_project("branched")
+    generate_project(project, 24, branch_every=8, heads=2)
+    monkeypatch.chdir(project)
+    yield project
+    shutil.rmtree(project, ignore_errors=True)
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+
+
+def test_graph_sample(snap_compare, sample_fixed: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(sample_fixed), terminal_size=(100, 24), run_before=_settle)
+
+
+def test_graph_sample_after_upgrade(snap_compare, sample_fixed: Path) -> None:  # type: ignore[no-untyped-def]
+    async def upgrade(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        pilot.app.clear_notifications()  # the toast says how long it took
+        await pilot.pause()
+
+    assert snap_compare(make_app(sample_fixed), terminal_size=(100, 24), run_before=upgrade)
+
+
+def test_graph_branched(snap_compare, branched_fixed: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(branched_fixed), terminal_size=(120, 36), run_before=_settle)
+
+
+def test_confirm_dialog(snap_compare, sample_fixed: Path) -> None:  # type: ignore[no-untyped-def]
+    async def open_confirm(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+
+    assert snap_compare(make_app(sample_fixed), terminal_size=(100, 34), run_before=open_confirm)
