@@ -140,5 +140,9 @@ def captured(on_line: LineSink | None = None) -> Iterator[CapturedOutput]:
         finally:
             writer.flush()
             sys.stdout, sys.stderr = old_out, old_err
+            # Every alembic command prepends prepend_sys_path again: keep sys.path from
+            # growing by one entry per action over a long session.
+            if len(set(sys.path)) != len(sys.path):
+                sys.path[:] = list(dict.fromkeys(sys.path))
             root.removeHandler(handler)
             _restore_logging(root_state, states)

@@ -32,7 +32,10 @@ _HINTS: tuple[tuple[str, str], ...] = (
     ("Multiple head revisions are present", _MULTIPLE_HEADS),
     ("Multiple heads are present", _MULTIPLE_HEADS),
     ("Target database is not up to date", "The database is not at head: upgrade it first"),
-    ("Can't locate revision identified by", "The database is on a revision that no file defines"),
+    ("Can't locate revision identified by", "Unknown revision: no revision file defines it"),
+    ("Ambiguous walk", _MULTIPLE_HEADS),
+    ("Ambiguous upgrade from multiple current revisions",
+     "The database has several heads: upgrade to a specific revision or to heads"),
     ("Relative revision", "No revision that far away"),
 )
 

@@ -74,17 +74,21 @@ def build_graph(
         for p in ps:
             if p in children:
                 children[p].append(rev)
+    deps = {
+        rev: _as_tuple(getattr(sc, "_resolved_dependencies", None) or sc.dependencies)
+        for rev, sc in by_id.items()
+    }
     head_set, base_set = set(heads), set(bases)
     revisions = []
-    for rev in newest_first(parents):
+    # depends_on orders too: a revision comes before (is newer than) what it depends on.
+    for rev in newest_first({r: parents[r] + deps[r] for r in by_id}):
         sc = by_id[rev]
-        deps = getattr(sc, "_resolved_dependencies", None) or _as_tuple(sc.dependencies)
         revisions.append(
             Revision(
                 revision=rev,
                 down_revisions=parents[rev],
                 children=tuple(sorted(children[rev])),
-                dependencies=_as_tuple(deps),
+                dependencies=deps[rev],
                 branch_labels=tuple(sorted(sc.branch_labels or ())),
                 message=(sc.doc or "").strip(),
                 date=create_date(sc),

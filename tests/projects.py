@@ -1,0 +1,384 @@
+"""Small Alembic projects written into a temp folder, for the core and CLI tests.
+
+Each builder writes a complete project (config, env.py, script template, revision
+files) and returns its folder. Revisions are tiny: they create or drop one table each,
+so a test can check what the database holds after every step.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The environment variable the env-var project reads its URL from.
+URL_VARIABLE = "MIGTUI_TEST_ENV_DB_URL"
+
+_INI = """\
+[{section}]
+script_location = %(here)s/migrations
+prepend_sys_path = .
+path_separator = os
+sqlalchemy.url = {url}
+
+[loggers]
+keys = root,sqlalchemy,alembic
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+qualname =
+
+[logger_sqlalchemy]
+level = WARNING
+handlers =
+qualname = sqlalchemy.engine
+
+[logger_alembic]
+level = INFO
+handlers =
+qualname = alembic
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+"""
+
+_MAKO = '''\
+"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${down_revision | comma,n}
+Create Date: ${create_date}
+
+"""
+from alembic import op
+import sqlalchemy as sa
+${imports if imports else ""}
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}
+'''
+
+# The body every env.py shares once it knows `url` (or None for the ini's URL).
+_RUN = '''
+def run_migrations_offline() -> None:
+    context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+# The stock env.py, minus the metadata: fileConfig, URL from the ini.
+ENV_STOCK = '''\
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+url = config.get_main_option("sqlalchemy.url")
+''' + _RUN
+
+# A URL computed in env.py from an environment variable; sqlalchemy.url is empty.
+ENV_FROM_VARIABLE = f'''\
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+url = os.environ["{URL_VARIABLE}"]
+''' + _RUN
+
+# The URL and a tag come from -x; the env.py is noisy on purpose (print, stderr, logging).
+ENV_FROM_X = '''\
+import logging
+import sys
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+x = context.get_x_argument(as_dictionary=True)
+url = x["db"]
+print("env.py sees tag=" + x.get("tag", "none"))
+sys.stderr.write("env.py writes to stderr\\n")
+logging.getLogger("alembic.env").warning("env.py logs a warning")
+''' + _RUN
+
+# The async template: async_engine_from_config + run_sync (aiosqlite).
+ENV_ASYNC = '''\
+import asyncio
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations() -> None:
+    connectable = async_engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await connectable.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    asyncio.run(run_async_migrations())
+'''
+
+# Fails the way a project with missing settings does: on import.
+ENV_RAISES = '''\
+from alembic import context
+
+raise RuntimeError("settings not configured: DATABASE_URL is missing")
+'''
+
+
+@dataclass(frozen=True)
+class Rev:
+    """One revision file to write."""
+
+    revision: str
+    down: str | tuple[str, ...] | None
+    message: str
+    table: str | None = None  # created by upgrade(), dropped by downgrade()
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    date: str = "2026-01-01 10:00:00.000000"
+
+    def source(self) -> str:
+        """The Python of the revision file."""
+        if self.table:
+            up = (f'op.create_table("{self.table}", sa.Column("id", sa.Integer(), '
+                  f'primary_key=True), sa.Column("name", sa.String(50)))')
+            down = f'op.drop_table("{self.table}")'
+        else:
+            up = down = "pass"
+        labels = self.branch_labels or None
+        depends = self.depends_on or None
+        revises = ", ".join(self.down) if isinstance(self.down, tuple) else (self.down or "")
+        return textwrap.dedent(f'''\
+            """{self.message}
+
+            Revision ID: {self.revision}
+            Revises: {revises}
+            Create Date: {self.date}
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = {self.revision!r}
+            down_revision = {self.down!r}
+            branch_labels = {labels!r}
+            depends_on = {depends!r}
+
+
+            def upgrade() -> None:
+                {up}
+
+
+            def downgrade() -> None:
+                {down}
+            ''')
+
+
+# Two steps in a line: widget, then gadget.
+LINEAR = (
+    Rev("a1a1a1a1a1a1", None, "create widget", "widget", date="2026-01-01 10:00:00.000000"),
+    Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "create gadget", "gadget",
+        date="2026-01-02 10:00:00.000000"),
+)
+
+# One base, two heads (one labelled "left"): ready for a merge.
+TWO_HEADS = (
+    Rev("a1a1a1a1a1a1", None, "create widget", "widget"),
+    Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "left side", "left_t", branch_labels=("left",)),
+    Rev("c3c3c3c3c3c3", "a1a1a1a1a1a1", "right side", "right_t"),
+)
+
+# Everything the graph model knows about: a branch point, a merge point, a branch
+# label, a second base and a cross-branch dependency.
+#
+#   m4 (merge of b2, c3)         f6 (depends on b2)
+#   |  \                          |
+#   b2  c3                        e5 (base, label "other")
+#    \  /
+#     a1
+RICH = (
+    Rev("a1a1a1a1a1a1", None, "create widget", "widget", date="2026-02-01 09:00:00.000000"),
+    Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "left side", "left_t", branch_labels=("left",)),
+    Rev("c3c3c3c3c3c3", "a1a1a1a1a1a1", "right side", "right_t"),
+    Rev("d4d4d4d4d4d4", ("b2b2b2b2b2b2", "c3c3c3c3c3c3"), "merge left and right"),
+    Rev("e5e5e5e5e5e5", None, "other base", "other_t", branch_labels=("other",)),
+    Rev("f6f6f6f6f6f6", "e5e5e5e5e5e5", "needs left", "needs_t",
+        depends_on=("b2b2b2b2b2b2",)),
+)
+
+
+def write_project(
+    dest: Path,
+    env_py: str = ENV_STOCK,
+    url: str = "",
+    revisions: Sequence[Rev] = LINEAR,
+    *,
+    section: str = "alembic",
+    ini: bool = True,
+    pyproject: bool = False,
+) -> Path:
+    """Write an Alembic project into dest and return dest.
+
+    ``url`` goes into ``sqlalchemy.url`` (``%`` escaped); ``ini=False`` with
+    ``pyproject=True`` gives a project configured only by ``[tool.alembic]``.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    versions = dest / "migrations" / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    (dest / "migrations" / "env.py").write_text(env_py)
+    (dest / "migrations" / "script.py.mako").write_text(_MAKO)
+    for rev in revisions:
+        (versions / f"{rev.revision}_{rev.message.replace(' ', '_')}.py").write_text(
+            rev.source())
+    if ini:
+        (dest / "alembic.ini").write_text(
+            _INI.format(section=section, url=url.replace("%", "%%")))
+    if pyproject:
+        (dest / "pyproject.toml").write_text(textwrap.dedent("""\
+            [project]
+            name = "toml-only"
+
+            [tool.alembic]
+            script_location = "%(here)s/migrations"
+            prepend_sys_path = ["."]
+            """))
+    return dest
+
+
+def sqlite_url(path: Path) -> str:
+    """A SQLite URL for a file."""
+    return f"sqlite:///{path}"
+
+
+def async_sqlite_url(path: Path) -> str:
+    """An aiosqlite URL for a file."""
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def closed_port() -> int:
+    """A loopback TCP port that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _logging_state() -> dict[str, Any]:
+    root = logging.getLogger()
+    state: dict[str, Any] = {
+        "root": (root.level, list(root.handlers), root.disabled),
+        "disable": logging.root.manager.disable,
+    }
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            state[name] = (logger.level, list(logger.handlers), logger.disabled,
+                           logger.propagate)
+    return state
+
+
+@contextmanager
+def untouched(capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Assert that the block prints nothing to fd 1/2 and leaves logging as it was.
+
+    A logger named "x" exists before the block: the stock env.py's ``fileConfig``
+    would disable it if logging were not restored.
+    """
+    watched = logging.getLogger("x")
+    watched.disabled = False
+    capfd.readouterr()
+    before = _logging_state()
+    yield
+    after = _logging_state()
+    out, err = capfd.readouterr()
+    assert out == "", f"printed to stdout: {out!r}"
+    assert err == "", f"printed to stderr: {err!r}"
+    assert not logging.getLogger("x").disabled
+    assert after["root"] == before["root"]
+    assert after["disable"] == before["disable"]
+    changed = [name for name in before if after.get(name) != before[name]]
+    assert not changed, f"logging changed for {changed}"
