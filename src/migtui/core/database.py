@@ -31,6 +31,13 @@ class SqliteFileMissing(Exception):
         self.path = path
 
 
+class SqliteFolderMissing(Exception):
+    """The folder of a SQLite database file does not exist: nothing can create it."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(f"the folder of the SQLite database does not exist: {folder}")
+
+
 @event.listens_for(Engine, "do_connect")
 def _refuse_to_create_sqlite(
     dialect: Dialect, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
@@ -44,6 +51,9 @@ def _refuse_to_create_sqlite(
     if cparams.get("uri"):
         return
     if not os.path.exists(database):
+        folder = os.path.dirname(os.path.abspath(database))
+        if not os.path.isdir(folder):
+            raise SqliteFolderMissing(folder)
         raise SqliteFileMissing(os.path.abspath(database))
 
 
@@ -85,6 +95,11 @@ def read_status(
             dialect="sqlite",
             current_heads=(),
             error=f"{os.path.basename(exc.path)} does not exist yet: the first upgrade creates it",
+        )
+    except SqliteFolderMissing as exc:
+        return DatabaseStatus(
+            state=DatabaseState.UNREACHABLE, dialect="sqlite", error=str(exc),
+            url=found.get("url") or mask_url(_configured_url(config)),
         )
     except KeyboardInterrupt:
         raise

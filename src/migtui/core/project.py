@@ -14,6 +14,7 @@ from migtui.core.capture import ENV_LOCK, LineSink, captured
 from migtui.core.config import ProjectOptions, open_config
 from migtui.core.database import read_status
 from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.failures import explain_failure
 from migtui.core.models import (
     ActionResult,
     DatabaseStatus,
@@ -99,7 +100,8 @@ class Project:
     ) -> ActionResult:
         if self.options.read_only and action != "sql":
             raise MigtuiError("This session is read-only (--read-only): nothing was run")
-        before = self._heads()
+        status = self.status()
+        before = status.current_heads if status.reachable else ()
         started = time.perf_counter()
         error = details = ""
         new_revision: str | None = None
@@ -109,7 +111,7 @@ class Project:
                 revision = getattr(made, "revision", None)
                 new_revision = revision if isinstance(revision, str) else None
             except Exception as exc:
-                err = from_exception(exc, f"{action.capitalize()} failed")
+                err = explain_failure(exc, action, out.lines, status.dialect)
                 error, details = err.message, err.details
         seconds = time.perf_counter() - started
         if writes_files:
@@ -139,8 +141,19 @@ class Project:
         )
 
     def stamp(self, target: str, on_line: LineSink | None = None) -> ActionResult:
-        """``alembic stamp TARGET``: record a revision without running anything."""
-        return self._run("stamp", target, lambda: command.stamp(self.config, target), on_line)
+        """``alembic stamp TARGET``: record a revision without running anything.
+
+        When the database is on a revision that no file defines (say, after switching
+        git branches) Alembic cannot resolve it, so the version table is purged first.
+        """
+
+        def call() -> None:
+            graph = self.graph()
+            heads = self.status().current_heads
+            purge = any(h not in graph for h in heads)
+            command.stamp(self.config, target, purge=purge)
+
+        return self._run("stamp", target, call, on_line)
 
     def merge(
         self, message: str = "merge heads", revisions: tuple[str, ...] = ("heads",),

@@ -79,3 +79,25 @@ class TextScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class QuestionScreen(ModalScreen[bool]):
+    """A yes/no question; dismissed with True for yes. Starts on No."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="question.yes"),
+        Binding("n,escape", "answer(False)", "No", id="question.no"),
+    ]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self._title, self._body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self._title, style="bold"))
+            yield Static(self._body)
+            yield Static(Text("y: yes   n / escape: no", style="dim"))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -14,9 +15,11 @@ from textual.reactive import reactive
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
 from migtui.core.plan import Plan
+from migtui.core.preflight import check_plan
 from migtui.core.project import Project
+from migtui.core.rehearsal import rehearse
 from migtui.screens.confirm import ConfirmScreen
-from migtui.screens.dialogs import TextScreen
+from migtui.screens.dialogs import QuestionScreen, TextScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.pending import PendingScreen
 from migtui.screens.tables import TablesScreen
@@ -119,16 +122,19 @@ class MigtuiApp(App[None]):
         snapshot = self.snapshot
         assert snapshot is not None
         expected = snapshot.database.current_heads
-        sql_loader = None
+        sql_loader = checks = rehearsal = None
         if plan.action != "stamp" and plan.steps:
             sql_loader = self._sql_loader(plan, expected)
+            # Pre-flight: the plan's risks counted on the live data; h rehearses it.
+            checks = partial(check_plan, self.project, plan, snapshot.database.dialect)
+            rehearsal = partial(rehearse, self.project, plan, expected)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._start(plan.description, len(plan.steps))
                 self._run_plan(plan, expected)
 
-        self.push_screen(ConfirmScreen(plan, sql_loader), answered)
+        self.push_screen(ConfirmScreen(plan, sql_loader, checks, rehearsal), answered)
 
     def _sql_loader(self, plan: Plan, heads: tuple[str, ...]):  # type: ignore[no-untyped-def]
         project = self.project
@@ -221,6 +227,7 @@ class MigtuiApp(App[None]):
         self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
 
     async def action_quit(self) -> None:
+        """Quit; while a migration runs, ask first."""
         if not self.busy:
             self.exit()
             return
@@ -229,7 +236,8 @@ class MigtuiApp(App[None]):
             if yes:
                 self.exit()
 
-        self.push_screen(TextScreen(
-            "A migration is running",
-            "Quitting now leaves the database wherever Alembic stops. "
-            "Wait for it to finish (escape), or press q again in a moment."), answered)
+        self.push_screen(QuestionScreen(
+            "A migration is running. Quit anyway?",
+            "Alembic is still working. migtui closes when the running migration returns, "
+            "and the database stays wherever Alembic left it (on PostgreSQL a failed step "
+            "is rolled back). Press n to keep watching."), answered)

@@ -1,0 +1,253 @@
+"""Issue 6, database side: unreachable, unknown revision, failing migration, stale state,
+a dropped connection, the password, small terminals and long unicode text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import SCRIPTS, copy_sample, database_url, table_names
+from textual.widgets import Static
+from ui_helpers import graph_lines, make_app, row_of, settle, status_text
+
+from benchmarks.genproject import generate_project
+from migtui.core.config import ProjectOptions
+from migtui.core.project import Project
+from migtui.screens.confirm import ConfirmScreen
+from migtui.screens.dialogs import QuestionScreen, TextScreen
+
+USER, EVOLVE, POST = "3f1a2c9d0b11", "8c2e47d1a5f0", "c5d9e0f3b7a2"
+SECRET = "Zq9-very-secret-pw"
+
+FAILING = '''"""create a table, then fail
+
+Revision ID: fa11fa11fa11
+Revises: {parent}
+Create Date: 2026-01-01 00:00:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "fa11fa11fa11"
+down_revision = "{parent}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("INSERT INTO no_such_table VALUES (1)")
+
+
+def downgrade() -> None:
+    op.drop_table("half_done")
+'''
+
+
+def failing_project(folder: Path, url: str | None = None) -> tuple[Path, str]:
+    """A two-revision project plus a third revision that fails halfway."""
+    ids = generate_project(folder, 2, branch_every=0, url=url)
+    (folder / "migrations" / "versions" / "fa11fa11fa11_fail.py").write_text(
+        FAILING.format(parent=ids[-1]))
+    return folder, ids[-1]
+
+
+def everything_shown(app) -> str:  # type: ignore[no-untyped-def]
+    """Every text the user could see or open: the screen, the log, the error details."""
+    parts = [app.export_screenshot(), "\n".join(app.log_lines)]
+    if app.last_error:
+        parts.extend(app.last_error)
+    return "\n".join(parts)
+
+
+async def test_unreachable_database_at_start(sample_sqlite: Path, pg_server_url: str) -> None:
+    bad = sa.make_url(pg_server_url).set(password=SECRET, port=1, host="127.0.0.1")
+    url = bad.render_as_string(hide_password=False)
+    app = make_app(sample_sqlite, url=url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert len(graph_lines(app)) == 3, "the revisions load from the files"
+        status = status_text(app)
+        assert "unreachable" in status and "***" in status
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen), "writes wait for a reachable database"
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, TextScreen)
+        assert SECRET not in everything_shown(app)
+
+
+async def test_wrong_password_never_shown(sample_pg: Path, pg_url: str) -> None:
+    # A server that trusts everyone accepts any password: use one that cannot connect.
+    bad = sa.make_url(pg_url).set(password=SECRET, database="no_such_db_here")
+    app = make_app(sample_pg, url=bad.render_as_string(hide_password=False))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert "unreachable" in status_text(app)
+        assert "no_such_db_here" in status_text(app)
+        await pilot.press("e")
+        await settle(pilot)
+        assert SECRET not in everything_shown(app)
+
+
+async def test_missing_sqlite_folder_then_refresh(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project = copy_sample(tmp_path / "p", f"sqlite:///{tmp_path / 'p' / 'data' / 'app.db'}")
+    monkeypatch.chdir(project)
+    app = make_app(project)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert "unreachable" in status_text(app) and "folder" in status_text(app)
+        assert not (project / "data").exists()
+        (project / "data").mkdir()
+        await pilot.press("r")
+        await settle(pilot)
+        assert "unreachable" not in status_text(app)
+        await pilot.press("u", "y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, USER)
+
+
+async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) -> None:
+    url = database_url(sample_sqlite)
+    Project.open(ProjectOptions(cwd=str(sample_sqlite))).upgrade("heads")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
+    engine.dispose()
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        status = status_text(app)
+        assert "deadbeef0000" in status and "no file defines" in status
+        await pilot.press("s", "y")  # stamp the newest revision
+        await settle(pilot)
+        assert "(current)" in row_of(app, POST)
+        assert "deadbeef0000" not in status_text(app)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+async def test_migration_failing_halfway(
+    dialect: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("pg_url") if dialect == "postgresql" else None
+    project, second = failing_project(tmp_path / "p", url)
+    monkeypatch.chdir(project)
+    db_url = url or f"sqlite:///{project / 'bench.db'}"
+    assert Project.open(ProjectOptions(cwd=str(project))).upgrade(second).ok
+    app = make_app(project)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("U", "y")  # the top row: the failing revision
+        await settle(pilot)
+        assert app.last_error is not None
+        message, details = app.last_error
+        assert "fa11fa11fa11" in message and "no_such_table" in message
+        assert "INSERT INTO no_such_table" in details
+        assert "(current)" in row_of(app, second), "the screen shows what is really applied"
+        if dialect == "sqlite":
+            assert "SQLite could not roll back" in message
+            assert "half_done" in table_names(db_url)
+        else:
+            assert "half_done" not in table_names(db_url)
+
+
+async def test_database_moved_by_another_process(sample_project: Path) -> None:
+    app = make_app(sample_project)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        # Meanwhile, someone runs `alembic upgrade head` elsewhere.
+        subprocess.run(["alembic", "upgrade", "head"], cwd=sample_project, check=True,
+                       capture_output=True, env={**os.environ, "PATH": os.path.dirname(
+                           os.sys.executable) + os.pathsep + os.environ["PATH"]})
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.last_error is not None and "moved" in app.last_error[0]
+        assert "(current)" in row_of(app, POST), "the graph was re-read"
+
+
+async def test_connection_drops_and_recovers(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    out = subprocess.run(["bash", str(SCRIPTS / "pg-start.sh")], check=True,
+                         capture_output=True, text=True).stdout
+    env = dict(line.split("=", 1) for line in out.split())
+    data = env["MIGTUI_PG_DIR"] + "/data"
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    pg_ctl = next(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    try:
+        project = copy_sample(tmp_path / "p", env["MIGTUI_TEST_PG_URL"])
+        monkeypatch.chdir(project)
+        app = make_app(project)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            assert "unreachable" not in status_text(app)
+            subprocess.run([*as_pg, str(pg_ctl), "-D", data, "-m", "fast", "-w", "stop"],
+                           check=True, capture_output=True, timeout=60)
+            await pilot.press("r")
+            await settle(pilot)
+            assert "unreachable" in status_text(app)
+            subprocess.run([*as_pg, str(pg_ctl), "-D", data, "-l", f"{data}/../restart.log",
+                            "-w", "start"], check=True, capture_output=True, timeout=60)
+            await pilot.press("r")
+            await settle(pilot)
+            assert "unreachable" not in status_text(app)
+            await pilot.press("u", "y")
+            await settle(pilot)
+            assert "(current)" in row_of(app, USER)
+    finally:
+        subprocess.run(["bash", str(SCRIPTS / "pg-stop.sh"), env["MIGTUI_PG_DIR"]], check=False)
+
+
+async def test_quit_while_busy_asks(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        app.busy = True  # as while a worker runs a migration
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, QuestionScreen)
+        app.busy = False
+
+
+async def test_small_terminal_and_resize(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        assert len(graph_lines(app)) == 3
+        assert all(len(line) <= 60 for line in graph_lines(app))
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.resize_terminal(100, 30)
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.resize_terminal(40, 12)
+        await settle(pilot)
+        assert "(current)" in row_of(app, USER) or app.screen.query(Static)
+
+
+async def test_unicode_and_very_long_messages(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ids = generate_project(tmp_path, 3, branch_every=0)
+    head = next((tmp_path / "migrations" / "versions").glob(f"{ids[-1]}_*.py"))
+    text = head.read_text()
+    first_line = text.splitlines()[0]
+    long = "Ünïcödé 表 テーブル 🚀 " * 30
+    head.write_text(text.replace(first_line, f'"""{long}', 1))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        top = graph_lines(app)[0]
+        assert "Ünïcödé" in top and "(head)" in top
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
