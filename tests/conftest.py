@@ -114,3 +114,13 @@ def column_names(url: str, table: str) -> set[str]:
         return {c["name"] for c in sa.inspect(engine).get_columns(table)}
     finally:
         engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the developer's migtui config or remembered theme."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    return home

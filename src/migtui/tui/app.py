@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
 from rich.text import Text
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
@@ -23,8 +26,10 @@ from migtui.screens.dialogs import QuestionScreen, TextScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.pending import PendingScreen
 from migtui.screens.tables import TablesScreen
+from migtui.tui.commands import RevisionCommands, binding_commands
 from migtui.tui.help import help_text
 from migtui.tui.messages import ActionFinished, LoadFailed, LogLine, SnapshotLoaded
+from migtui.tui.settings import binding_ids, load_settings, remember_theme
 
 _RUNNING = re.compile(r"Running (upgrade|downgrade|stamp)\s+(\S*)\s*->\s*(\S*?),?\s")
 _VERB = {"upgrade": "Upgraded", "downgrade": "Downgraded", "stamp": "Stamped",
@@ -63,9 +68,45 @@ class MigtuiApp(App[None]):
         self._steps_done = 0
         self._action_label = ""
 
+    COMMANDS = App.COMMANDS | {RevisionCommands}
+
     def on_mount(self) -> None:
+        self._apply_settings()
         self.switch_mode("graph")
         self.load()
+
+    def _apply_settings(self) -> None:
+        """Remapped keys and the remembered theme; bad config is reported, defaults apply."""
+        settings = load_settings(Path(self.project.options.cwd), binding_ids([DOMNode]))
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+        if settings.theme and settings.theme in self.available_themes:
+            self.theme = settings.theme
+        elif settings.theme:
+            settings.problems.append(f"unknown theme {settings.theme!r}")
+        for problem in settings.problems:
+            self.notify(problem, title="migtui settings", severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, lambda theme: remember_theme(theme.name))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands, then every binding of the current screen."""
+        yield from super().get_system_commands(screen)
+        yield from binding_commands(self, screen)
+
+    def revision_command(self, verb: str, revision: str) -> None:
+        """Palette: go to a revision on the graph, then run the graph action on it."""
+        self.switch_mode("graph")
+        screen = self.screen
+        if not isinstance(screen, GraphScreen):
+            return
+        screen.key_escape()  # clear a filter that could hide the revision
+        if not screen.graph_view.select(revision):
+            self.notify(f"{revision[:12]} is not in the graph", severity="warning")
+            return
+        actions = {"upgrade_to": screen.action_upgrade_to,
+                   "downgrade_to": screen.action_downgrade_to, "stamp": screen.action_stamp}
+        if verb in actions:
+            actions[verb]()
 
     # -- reading -------------------------------------------------------------
 

@@ -1,0 +1,80 @@
+"""Command palette entries: every binding of the current screen, and revision commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from migtui.tui.help import key_label
+
+if TYPE_CHECKING:
+    from migtui.tui.app import MigtuiApp
+
+_REVISION_VERBS = (
+    ("Go to", "goto"),
+    ("Upgrade to", "upgrade_to"),
+    ("Downgrade to", "downgrade_to"),
+    ("Stamp", "stamp"),
+)
+_MAX_REVISION_HITS = 60
+
+
+def binding_commands(app: MigtuiApp, screen: Screen[object]) -> Iterable[SystemCommand]:
+    """One palette command per binding in force on the screen, showing its key."""
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not binding.description or binding.action in seen or binding.system:
+            continue
+        seen.add(binding.action)
+        keys = [key_label(k) for k, a in screen.active_bindings.items()
+                if a.binding.action == binding.action]
+        yield SystemCommand(
+            f"{binding.description} ({' / '.join(keys)})",
+            binding.tooltip or f"Key: {' / '.join(keys)}",
+            partial(app.run_action, binding.action, active.node),
+        )
+
+
+class RevisionCommands(Provider):
+    """Go to, upgrade to, downgrade to or stamp any revision by id or message."""
+
+    @property
+    def migtui(self) -> MigtuiApp:
+        return cast("MigtuiApp", self.app)
+
+    async def discover(self) -> Hits:
+        for label, _ in _REVISION_VERBS:
+            yield DiscoveryHit(f"{label} revision…", self._hint(label),
+                               help="type a revision id or words of its message")
+
+    def _hint(self, label: str):  # type: ignore[no-untyped-def]
+        return partial(self.migtui.notify, f"Type '{label.lower()}' and a revision id or "
+                                           "message in the palette")
+
+    async def search(self, query: str) -> Hits:
+        snapshot = self.migtui.snapshot
+        words = query.strip().lower()
+        if snapshot is None or len(words) < 2:
+            return
+        matcher = self.matcher(query)
+        found = 0
+        for rev in snapshot.graph:
+            haystack = f"{rev.revision} {rev.message}".lower()
+            for label, verb in _REVISION_VERBS:
+                text = f"{label} {rev.short} {rev.message.splitlines()[0] if rev.message else ''}"
+                if not any(w in haystack or w in label.lower() for w in words.split()):
+                    continue
+                score = matcher.match(text)
+                if score > 0:
+                    found += 1
+                    yield Hit(score, matcher.highlight(text),
+                              partial(self.migtui.revision_command, verb, rev.revision),
+                              text=text)
+            if found >= _MAX_REVISION_HITS:
+                return
