@@ -51,6 +51,23 @@ def _step(rev: Revision, direction: str) -> PlanStep:
     return PlanStep(rev.revision, rev.message, direction, operations, tuple(warnings))
 
 
+def upgrade_marks(rev: Revision) -> tuple[str, ...]:
+    """Why upgrading to ``rev`` deserves a look, in a few words each, read from its
+    source alone (no database, no import): the marks of pending rows in the graph."""
+    up = read_function(rev.path, "upgrade")
+    if up is None:
+        return ()
+    marks = [w.split(":", 1)[0].replace("drops ", "drops a ").replace("runs raw SQL", "raw SQL")
+             for w in up.warnings]
+    marks.extend(up.risks)
+    if up.raises:
+        marks.append("upgrade() raises")
+    down = read_function(rev.path, "downgrade")
+    if down is not None and (down.raises or down.empty) and not up.empty:
+        marks.append("cannot be undone")
+    return tuple(dict.fromkeys(marks))
+
+
 def descendants(snapshot: Snapshot, revision: str) -> frozenset[str]:
     """Every revision above ``revision`` (its children, their children, ...)."""
     graph = snapshot.graph

@@ -20,6 +20,8 @@ class FunctionInfo:
     warnings: tuple[str, ...]
     empty: bool
     raises: bool
+    # What may go wrong whatever the database holds, or depending on it: for marks.
+    risks: tuple[str, ...] = ()
 
 
 def _literal(node: ast.expr) -> str | None:
@@ -51,6 +53,73 @@ def _batch_table(node: ast.With) -> str | None:
         ):
             return str(call.args[0].value)
     return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _is(node: ast.expr | None, value: object) -> bool:
+    return isinstance(node, ast.Constant) and node.value is value
+
+
+def _not_null_column(call: ast.Call) -> bool:
+    """op.add_column(table, sa.Column(..., nullable=False)) without a server_default."""
+    for arg in call.args:
+        if isinstance(arg, ast.Call) and getattr(arg.func, "attr", getattr(arg.func, "id", "")) \
+                == "Column":
+            return _is(_keyword(arg, "nullable"), False) and \
+                _keyword(arg, "server_default") is None
+    return False
+
+
+# Where each op.* call names its table (batch_op.* calls name it in batch_alter_table).
+_TABLE_ARG = {"add_column": 0, "alter_column": 0, "create_index": 1,
+              "create_unique_constraint": 1, "create_foreign_key": 1}
+
+
+def _risk_of(name: str, call: ast.Call) -> str | None:
+    """What an op.* call may do to existing rows, read from its literal arguments."""
+    if name == "add_column" and _not_null_column(call):
+        return "NOT NULL column without default"
+    if name == "alter_column":
+        if _is(_keyword(call, "nullable"), False):
+            return "sets NOT NULL"
+        if _keyword(call, "type_") is not None:
+            return "changes a type"
+    if name == "create_index" and _is(_keyword(call, "unique"), True):
+        return "unique index"
+    if name == "create_unique_constraint":
+        return "unique constraint"
+    if name == "create_foreign_key":
+        return "foreign key"
+    return None
+
+
+def _static_risks(fn: ast.FunctionDef, tables: dict[int, str]) -> list[str]:
+    created = {
+        str(node.args[0].value) for node in ast.walk(fn)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "create_table"
+        and node.args and isinstance(node.args[0], ast.Constant)
+    }
+    risks: list[str] = []
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        name = node.func.attr
+        if name == "autocommit_block":
+            risks.append("autocommit_block")
+            continue
+        risk = _risk_of(name, node)
+        if risk is None:
+            continue
+        table = tables.get(id(node))  # inside batch_alter_table(table)
+        if table is None and len(node.args) > _TABLE_ARG[name]:
+            literal = _literal(node.args[_TABLE_ARG[name]])
+            table = literal.strip("'\"") if literal else None
+        if table not in created:
+            risks.append(risk)
+    return list(dict.fromkeys(risks))
 
 
 def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
@@ -92,6 +161,7 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
         warnings=tuple(warnings),
         empty=empty,
         raises=raises,
+        risks=tuple(_static_risks(fn, tables)),
     )
 
 

@@ -1,9 +1,17 @@
-"""The confirmation shown before every write action: what runs, its SQL, its risks."""
+"""The confirmation shown before every write action: what runs, its risks, its SQL.
+
+It opens with what the revision files say (the plan's steps, read from the source);
+a worker then checks the plan against the live database (each step's operations,
+recorded offline, and its risks counted with read-only queries) and replaces that.
+``h`` rehearses the plan: its steps run inside one transaction that is rolled back,
+and the report says how each step went and that the database is as before.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
@@ -13,13 +21,23 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from migtui.core.errors import MigtuiError
+from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.plan import Plan
-from migtui.tui.messages import SqlRendered
+from migtui.core.preflight import Preflight
+from migtui.core.rehearsal import Rehearsal
+from migtui.screens.preflight_text import (
+    describe_preflight,
+    describe_rehearsal,
+    risk_summary,
+)
+from migtui.tui.messages import PlanChecked, RehearsalFinished, SqlRendered
+
+ChecksLoader = Callable[[], Preflight]
+RehearsalRunner = Callable[[], Rehearsal]
 
 
 def describe_plan(plan: Plan) -> Text:
-    """The ordered steps of a plan with their operations and warnings."""
+    """The ordered steps of a plan with their operations and warnings (from the source)."""
     text = Text()
     if plan.action == "stamp":
         text.append(
@@ -47,36 +65,60 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Apply", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "Cancel", id="confirm.no"),
+        Binding("h", "rehearse", "Rehearse", id="confirm.rehearse"),
     ]
 
-    def __init__(self, plan: Plan, sql_loader: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        sql_loader: Callable[[], str] | None = None,
+        checks: ChecksLoader | None = None,
+        rehearse: RehearsalRunner | None = None,
+    ) -> None:
         super().__init__()
         self.plan = plan
         self._sql_loader = sql_loader
+        self._checks = checks
+        self._rehearse = rehearse
+        self.preflight: Preflight | None = None
+        self.rehearsal: Rehearsal | None = None
+        self.rehearsing = False
 
     def compose(self) -> ComposeResult:
         plan = self.plan
         with Vertical(id="dialog", classes="confirm"):
             yield Static(Text(f"{plan.description}?", style="bold"), id="confirm-title")
+            warning = Static("", id="confirm-warning")
             if plan.destructive:
-                yield Static(
-                    Text("⚠ This can lose data: " + "; ".join(plan.warnings), style="bold"),
-                    id="confirm-warning",
-                )
+                warning.update(Text("⚠ This can lose data: " + "; ".join(plan.warnings),
+                                    style="bold"))
+            warning.display = plan.destructive
+            yield warning
+            checking = "Checking the plan against the database…" if self._checks else ""
+            yield Static(Text(checking, style="dim"), id="confirm-checks")
             with VerticalScroll(id="confirm-body"):
+                yield Static("", id="confirm-rehearsal")
                 yield Static(describe_plan(plan), id="confirm-steps")
                 if self._sql_loader is not None:
                     yield Static("Rendering the SQL…", id="confirm-sql")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Apply (y)", id="yes", variant="error" if plan.destructive
                              else "primary")
+                if self._rehearse is not None:
+                    yield Button("Rehearse (h)", id="rehearse", disabled=True)
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
         # A destructive step must be a deliberate choice: start on Cancel.
         self.query_one("#no" if self.plan.destructive else "#yes", Button).focus()
+        self.query_one("#confirm-rehearsal", Static).display = False
+        self.query_one("#confirm-checks", Static).display = self._checks is not None
         if self._sql_loader is not None:
             self._render_sql()
+        if self._checks is not None:
+            self._check_plan()
+
+    # -- workers -------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False, group="sql")
     def _render_sql(self) -> None:
@@ -86,6 +128,24 @@ class ConfirmScreen(ModalScreen[bool]):
         except MigtuiError as exc:
             self.post_message(SqlRendered("confirm", "", exc.message))
 
+    @work(thread=True, exit_on_error=False, group="preflight")
+    def _check_plan(self) -> None:
+        assert self._checks is not None
+        try:
+            self.post_message(PlanChecked(self._checks()))
+        except Exception as exc:  # a check must never take the dialog down
+            self.post_message(PlanChecked(None, from_exception(exc)))
+
+    @work(thread=True, exit_on_error=False, group="rehearsal")
+    def _run_rehearsal(self) -> None:
+        assert self._rehearse is not None
+        try:
+            self.post_message(RehearsalFinished(self._rehearse()))
+        except Exception as exc:
+            self.post_message(RehearsalFinished(None, from_exception(exc)))
+
+    # -- results -------------------------------------------------------------
+
     def on_sql_rendered(self, message: SqlRendered) -> None:
         sql = self.query_one("#confirm-sql", Static)
         if message.error:
@@ -94,8 +154,89 @@ class ConfirmScreen(ModalScreen[bool]):
             sql.update(Syntax(message.sql.strip() or "-- no SQL", "sql", word_wrap=True,
                               theme="ansi_dark"))
 
+    def on_plan_checked(self, message: PlanChecked) -> None:
+        checks = self.query_one("#confirm-checks", Static)
+        preflight = message.preflight
+        if preflight is None:
+            error = message.error.message if message.error else "unknown error"
+            checks.update(Text(f"The plan could not be checked: {error}", style="dim"))
+            return
+        self.preflight = preflight
+        self.query_one("#confirm-steps", Static).update(describe_preflight(preflight))
+        warning = self.query_one("#confirm-warning", Static)
+        summary = risk_summary(preflight)
+        warning.update(summary)
+        warning.display = bool(summary.plain)
+        checks.update(self._checks_line(preflight))
+        if self._rehearse is not None:
+            self.query_one("#rehearse", Button).disabled = not preflight.can_rehearse
+        if preflight.blocking and self.focused is self.query_one("#yes", Button):
+            self.query_one("#no", Button).focus()
+
+    def _checks_line(self, preflight: Preflight) -> Text:
+        text = Text(style="dim")
+        if preflight.missing:
+            text.append("The database file does not exist yet: no data to check, nothing "
+                        "to rehearse on.")
+            return text
+        if preflight.checked_live:
+            text.append("Checked on the live data (read-only). ")
+            if preflight.note:
+                text.append(f"{preflight.note}. ")
+        elif preflight.note:
+            text.append(f"Not checked against the data: {preflight.note}. ")
+        if self._rehearse is not None:
+            if preflight.can_rehearse:
+                text.append("h rehearses: runs the steps in a transaction, then rolls back.")
+            else:
+                text.append(f"No rehearsal: {preflight.rehearsal}.")
+        return text
+
+    def on_rehearsal_finished(self, message: RehearsalFinished) -> None:
+        self.rehearsing = False
+        report = self.query_one("#confirm-rehearsal", Static)
+        report.display = True
+        if message.rehearsal is None:
+            error = message.error.message if message.error else "unknown error"
+            report.update(Text(f"✗ The rehearsal could not run: {error}", style="bold red"))
+        else:
+            self.rehearsal = message.rehearsal
+            report.update(Group(describe_rehearsal(message.rehearsal), Text("")))
+        self.query_one("#confirm-body", VerticalScroll).scroll_home(animate=False)
+        if self._rehearse is not None:
+            self.query_one("#rehearse", Button).disabled = False
+
+    # -- keys ----------------------------------------------------------------
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        if event.button.id == "rehearse":
+            self.action_rehearse()
+            return
+        self.action_answer(event.button.id == "yes")
+
+    def action_rehearse(self) -> None:
+        """Run the plan inside a transaction and roll it back (in a worker)."""
+        if self._rehearse is None:
+            return
+        if self.rehearsing:
+            self.notify("The rehearsal is running", severity="warning")
+            return
+        if self.preflight is None:
+            self.notify("Still checking the plan: a moment", severity="warning")
+            return
+        if not self.preflight.can_rehearse:
+            self.notify(f"No rehearsal: {self.preflight.rehearsal}", severity="warning")
+            return
+        self.rehearsing = True
+        self.query_one("#rehearse", Button).disabled = True
+        report = self.query_one("#confirm-rehearsal", Static)
+        report.display = True
+        report.update(Text("Rehearsing: the steps run inside a transaction that is then "
+                           "rolled back…", style="bold"))
+        self._run_rehearsal()
 
     def action_answer(self, yes: bool) -> None:
+        if yes and self.rehearsing:
+            self.notify("Wait for the rehearsal to finish", severity="warning")
+            return
         self.dismiss(yes)

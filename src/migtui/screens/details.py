@@ -14,12 +14,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
-from migtui.core.errors import MigtuiError
+from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import Revision
+from migtui.core.preflight import FunctionOperations
 from migtui.core.source import read_function
-from migtui.tui.messages import SqlRendered
+from migtui.screens.preflight_text import describe_functions
+from migtui.tui.messages import OperationsRecorded, SqlRendered
 
 SqlLoader = Callable[[], str]
+OperationsLoader = Callable[[], tuple[FunctionOperations, ...]]
 
 
 def header(rev: Revision) -> Text:
@@ -56,15 +59,29 @@ def _source(rev: Revision) -> Group:
     return Group(*parts)
 
 
+def _static_operations(rev: Revision) -> Text:
+    """The op.* calls the source shows, when they could not be recorded."""
+    text = Text()
+    for name in ("upgrade", "downgrade"):
+        info = read_function(rev.path, name)
+        text.append(f"{name}()\n", style="bold")
+        for op in (info.operations if info else ()) or ("(no operations)",):
+            text.append(f"   {op}\n", style="dim")
+        text.append("\n")
+    return text
+
+
 class RevisionDetailsScreen(ModalScreen[None]):
     """Everything about one revision; escape closes it."""
 
     BINDINGS = [Binding("escape,q", "close", "Close", id="details.close")]
 
-    def __init__(self, revision: Revision, up_sql: SqlLoader, down_sql: SqlLoader) -> None:
+    def __init__(self, revision: Revision, up_sql: SqlLoader, down_sql: SqlLoader,
+                 operations: OperationsLoader | None = None) -> None:
         super().__init__()
         self.revision = revision
         self._loaders = {"up": up_sql, "down": down_sql}
+        self._operations = operations
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
@@ -72,6 +89,8 @@ class RevisionDetailsScreen(ModalScreen[None]):
             with TabbedContent():
                 with TabPane("Source", id="tab-source"), VerticalScroll():
                     yield Static(_source(self.revision), id="details-source")
+                with TabPane("Operations", id="tab-ops"), VerticalScroll():
+                    yield Static("Recording the operations…", id="details-ops")
                 with TabPane("Upgrade SQL", id="tab-up"), VerticalScroll():
                     yield Static("Rendering…", id="sql-up")
                 with TabPane("Downgrade SQL", id="tab-down"), VerticalScroll():
@@ -82,6 +101,26 @@ class RevisionDetailsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self._render_sql("up")
         self._render_sql("down")
+        if self._operations is not None:
+            self._record_operations()
+        else:
+            self.query_one("#details-ops", Static).update(_static_operations(self.revision))
+
+    @work(thread=True, exit_on_error=False, group="operations")
+    def _record_operations(self) -> None:
+        assert self._operations is not None
+        try:
+            self.post_message(OperationsRecorded(self._operations()))
+        except Exception as exc:  # show the source reading instead
+            self.post_message(OperationsRecorded((), from_exception(exc).message))
+
+    def on_operations_recorded(self, message: OperationsRecorded) -> None:
+        target = self.query_one("#details-ops", Static)
+        if message.error or not message.functions:
+            target.update(Group(_static_operations(self.revision),
+                                Text(f"(not recorded: {message.error})", style="dim")))
+        else:
+            target.update(describe_functions(message.functions))
 
     @work(thread=True, exit_on_error=False)
     def _render_sql(self, key: str) -> None:

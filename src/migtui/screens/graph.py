@@ -19,6 +19,7 @@ from migtui.core.plan import (
     plan_step_down,
     plan_upgrade,
 )
+from migtui.core.preflight import revision_operations
 from migtui.screens.details import RevisionDetailsScreen
 from migtui.screens.dialogs import ChooseScreen, PromptScreen
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
@@ -138,10 +139,12 @@ class GraphScreen(Screen[None]):
         rev = event.revision
         project = self.migtui.project
         start = rev.down_revisions[0] if len(rev.down_revisions) == 1 else "base"
+        dialect = self.migtui.snapshot.database.dialect if self.migtui.snapshot else ""
         self.app.push_screen(RevisionDetailsScreen(
             rev,
             up_sql=lambda: project.sql("upgrade", start, rev.revision),
             down_sql=lambda: project.sql("downgrade", rev.revision, start),
+            operations=lambda: revision_operations(project, rev.revision, dialect),
         ))
 
     # -- write actions -------------------------------------------------------

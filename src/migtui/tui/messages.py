@@ -58,3 +58,36 @@ class SqlRendered(Message):
         self.key = key
         self.sql = sql
         self.error = error
+
+
+# -- pre-flight checks and rehearsal (confirmation dialog, revision details) -----
+
+from migtui.core.preflight import FunctionOperations, Preflight  # noqa: E402
+from migtui.core.rehearsal import Rehearsal  # noqa: E402
+
+
+class PlanChecked(Message):
+    """A plan was checked against the live database (or could not be)."""
+
+    def __init__(self, preflight: Preflight | None, error: MigtuiError | None = None) -> None:
+        super().__init__()
+        self.preflight = preflight
+        self.error = error
+
+
+class RehearsalFinished(Message):
+    """A plan ran inside a transaction that was rolled back (or could not run)."""
+
+    def __init__(self, rehearsal: Rehearsal | None, error: MigtuiError | None = None) -> None:
+        super().__init__()
+        self.rehearsal = rehearsal
+        self.error = error
+
+
+class OperationsRecorded(Message):
+    """The recorded operations of one revision's upgrade() and downgrade()."""
+
+    def __init__(self, functions: tuple[FunctionOperations, ...], error: str = "") -> None:
+        super().__init__()
+        self.functions = functions
+        self.error = error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from rich.segment import Segment
 from rich.style import Style
@@ -16,6 +17,7 @@ from textual.strip import Strip
 
 from migtui.core.layout import layout
 from migtui.core.models import Revision, Snapshot
+from migtui.core.plan import upgrade_marks
 
 APPLIED_NODE, PENDING_NODE = "●", "○"
 LEGEND = "● applied  ○ pending  (current) where the database is  (head) newest"
@@ -30,6 +32,12 @@ class GraphRow:
     applied: bool
     current: bool
 
+    @cached_property
+    def risks(self) -> tuple[str, ...]:
+        """Why this pending revision's upgrade deserves a look (read from its source when
+        the row is first drawn); nothing for applied revisions."""
+        return () if self.applied else upgrade_marks(self.revision)
+
     @property
     def markers(self) -> str:
         rev = self.revision
@@ -42,6 +50,8 @@ class GraphRow:
         marks.extend(f"[{label}]" for label in rev.branch_labels)
         if rev.dependencies:
             marks.append("depends on " + ", ".join(d[:12] for d in rev.dependencies))
+        if self.risks:
+            marks.append("⚠ " + ", ".join(self.risks))
         return " ".join(marks)
 
 

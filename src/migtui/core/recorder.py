@@ -1,0 +1,278 @@
+"""What a revision's upgrade() or downgrade() will do, recorded without a database.
+
+The function runs exactly as ``alembic upgrade --sql`` would run it (an offline
+MigrationContext for the database's dialect, the ``op`` proxy installed), except that
+every operation is recorded instead of rendered: ``op.add_column(...)`` reaches
+``Operations.invoke`` as an ``AddColumnOp`` carrying the real ``Column``, with its
+type, nullability and server default. That is what the risk checks need, and it
+sees what a static reading cannot: operations built in loops, helper functions,
+names held in variables, and the table of every ``batch_alter_table``.
+
+Why not Alembic's offline SQL? The SQL has lost the structure (is this ALTER adding
+a NOT NULL column? which columns does that index cover?), and SQLite batch
+operations cannot be rendered offline at all. Why not only the source reading
+(``core.source``)? It sees literal ``op.*`` calls and nothing else. The source
+reading stays as the fallback when the function cannot run offline (it queries
+the database through ``op.get_bind()``), and for the cheap marks in graph rows.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from alembic.operations import Operations
+from alembic.operations import ops as alembic_ops
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import to_instance
+
+from migtui.core.capture import captured
+from migtui.core.errors import from_exception, one_line
+from migtui.core.source import read_function
+
+
+@dataclass
+class Recorded:
+    """One operation a function invoked, and the batch it was part of, if any."""
+
+    op: alembic_ops.MigrateOperation
+    batch: str | None = None  # table of the enclosing batch_alter_table
+    recreate: str = "auto"  # batch_alter_table(recreate=...)
+    in_autocommit: bool = False
+
+
+@dataclass
+class RecordedFunction:
+    """upgrade() or downgrade() of one revision, as recorded offline."""
+
+    revision: str
+    name: str  # "upgrade" or "downgrade"
+    ops: list[Recorded] = field(default_factory=list)
+    autocommit: bool = False  # used op.get_context().autocommit_block()
+    error: str = ""  # the function raised while recording
+    static: bool = False  # could not run offline: operations read from the source
+    static_operations: tuple[str, ...] = ()
+    dialect: Dialect | None = None
+
+    @property
+    def descriptions(self) -> tuple[str, ...]:
+        """One line per operation, in the order they run."""
+        if self.static:
+            return self.static_operations
+        return tuple(describe(r, self.dialect) for r in self.ops)
+
+
+def _result(operation: alembic_ops.MigrateOperation, context: MigrationContext) -> Any:
+    # op.create_table() returns the Table (used with op.bulk_insert); nothing else
+    # returns anything a migration uses.
+    if isinstance(operation, alembic_ops.CreateTableOp):
+        return operation.to_table(context)
+    return None
+
+
+def record_function(
+    script: ScriptDirectory, revision: str, name: str, dialect_name: str
+) -> RecordedFunction:
+    """Run ``name`` (upgrade/downgrade) of ``revision`` offline, recording its operations."""
+    found = RecordedFunction(revision, name)
+    try:
+        module_script = script.get_revision(revision)
+        fn: Callable[[], Any] | None = getattr(module_script.module, name, None) \
+            if module_script is not None else None
+    except Exception as exc:
+        return _static(found, module_path=None, error=from_exception(exc).message)
+    if fn is None:
+        return _static(found, getattr(module_script, "path", None), f"no {name}() found")
+    context = MigrationContext.configure(
+        dialect_name=dialect_name or "sqlite",
+        opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
+    )
+    found.dialect = context.dialect
+    state: dict[str, Any] = {"batch": None, "recreate": "auto", "autocommit": False}
+
+    def record(operation: alembic_ops.MigrateOperation) -> Any:
+        found.ops.append(Recorded(operation, state["batch"], str(state["recreate"]),
+                                  bool(state["autocommit"])))
+        return _result(operation, context)
+
+    operations = Operations(context)
+
+    @contextmanager
+    def batch_alter_table(table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
+        # Alembic's own batch object (so batch_op.* builds the same operations), whose
+        # invoke records instead of queueing: nothing is reflected or recreated.
+        inner = Operations.batch_alter_table(operations, table_name, *args, **kw)
+        batch_op = inner.__enter__()
+        batch_op.invoke = record  # type: ignore[method-assign]
+        state["batch"], state["recreate"] = table_name, kw.get("recreate", "auto")
+        try:
+            yield batch_op
+        finally:
+            state["batch"], state["recreate"] = None, "auto"
+
+    @contextmanager
+    def autocommit_block() -> Iterator[None]:
+        found.autocommit = True
+        state["autocommit"] = True
+        try:
+            yield
+        finally:
+            state["autocommit"] = False
+
+    def via_bind(construct: Any, *args: Any, **kw: Any) -> None:
+        # op.get_bind().execute(...) in offline mode: raw SQL all the same.
+        record(alembic_ops.ExecuteSQLOp(construct))
+
+    operations.invoke = record  # type: ignore[method-assign]
+    operations.batch_alter_table = batch_alter_table  # type: ignore[method-assign]
+    context.autocommit_block = autocommit_block  # type: ignore[method-assign]
+    context.impl._exec = via_bind  # type: ignore[method-assign]
+    with captured():  # holds ENV_LOCK: the op proxy is process-wide
+        operations._install_proxy()
+        try:
+            fn()
+        except Exception as exc:
+            found.error = from_exception(exc).message
+        finally:
+            operations._remove_proxy()
+    if found.error:
+        info = read_function(module_script.path, name)
+        if info is None or not info.raises:
+            # Not a deliberate `raise`: it needs something offline mode lacks (most
+            # often a live connection through op.get_bind()). Read the source instead.
+            return _static(found, module_script.path, found.error)
+    return found
+
+
+def _static(found: RecordedFunction, module_path: str | None, error: str) -> RecordedFunction:
+    info = read_function(module_path, found.name)
+    found.static = True
+    found.error = error
+    found.static_operations = info.operations if info is not None else ()
+    return found
+
+
+# -- one line per operation ---------------------------------------------------------
+
+
+def _type(type_: Any, dialect: Dialect | None) -> str:
+    if type_ is None:
+        return "?"
+    if isinstance(type_, type):
+        type_ = to_instance(type_)
+    try:
+        return str(type_.compile(dialect=dialect))
+    except Exception:
+        return type(type_).__name__.upper()
+
+
+def _sql_text(sqltext: Any, dialect: Dialect | None, limit: int = 160) -> str:
+    if isinstance(sqltext, str):
+        text = sqltext
+    else:
+        try:
+            text = str(sqltext.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        except Exception:
+            text = str(sqltext)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sql_of(recorded: Recorded, dialect: Dialect | None, limit: int = 400) -> str:
+    """The SQL text of an op.execute(), on one line."""
+    op = recorded.op
+    if isinstance(op, alembic_ops.ExecuteSQLOp):
+        return _sql_text(op.sqltext, dialect, limit)
+    return ""
+
+
+def _default(column: Column[Any]) -> str:
+    default = column.server_default
+    if default is None:
+        return ""
+    arg = getattr(default, "arg", None)
+    text = arg if isinstance(arg, str) else str(getattr(arg, "text", arg))
+    return f" DEFAULT {one_line(text, 40)}"
+
+
+def _column(column: Column[Any], dialect: Dialect | None) -> str:
+    null = "NULL" if column.nullable else "NOT NULL"
+    return f"{column.name!r} {_type(column.type, dialect)} {null}{_default(column)}"
+
+
+def _alter(op: alembic_ops.AlterColumnOp, dialect: Dialect | None) -> str:
+    changes = []
+    if op.modify_type is not None:
+        old = _type(op.existing_type, dialect) if op.existing_type is not None else "?"
+        changes.append(f"type {old} → {_type(op.modify_type, dialect)}")
+    if op.modify_nullable is not None:
+        changes.append("NULL" if op.modify_nullable else "NOT NULL")
+    if op.modify_name is not None:
+        changes.append(f"rename to {op.modify_name!r}")
+    if op.modify_server_default is not False:
+        changes.append("server default")
+    if op.modify_comment is not False:
+        changes.append("comment")
+    return f"alter_column({op.table_name!r}, {op.column_name!r}: {', '.join(changes) or '—'})"
+
+
+def _cols(columns: Any) -> str:
+    return ", ".join(repr(c) if isinstance(c, str) else str(c) for c in columns)
+
+
+def describe(recorded: Recorded, dialect: Dialect | None = None) -> str:
+    """One line for one operation, in Alembic's words: ``add_column('user', 'age' ...)``."""
+    op = recorded.op
+    line = _describe(op, dialect)
+    return f"{line}  (in autocommit_block)" if recorded.in_autocommit else line
+
+
+def _describe(op: alembic_ops.MigrateOperation, dialect: Dialect | None) -> str:
+    if isinstance(op, alembic_ops.CreateTableOp):
+        count = sum(isinstance(c, Column) for c in op.columns)
+        return f"create_table({op.table_name!r}, {count} columns)"
+    if isinstance(op, alembic_ops.DropTableOp):
+        return f"drop_table({op.table_name!r})"
+    if isinstance(op, alembic_ops.AddColumnOp):
+        return f"add_column({op.table_name!r}, {_column(op.column, dialect)})"
+    if isinstance(op, alembic_ops.DropColumnOp):
+        return f"drop_column({op.table_name!r}, {op.column_name!r})"
+    if isinstance(op, alembic_ops.AlterColumnOp):
+        return _alter(op, dialect)
+    if isinstance(op, alembic_ops.CreateIndexOp):
+        unique = ", unique" if op.unique else ""
+        concurrently = ", concurrently" if op.kw.get("postgresql_concurrently") else ""
+        return (f"create_index({op.index_name!r}, {op.table_name!r}, [{_cols(op.columns)}]"
+                f"{unique}{concurrently})")
+    if isinstance(op, alembic_ops.DropIndexOp):
+        return f"drop_index({op.index_name!r}, {op.table_name!r})"
+    if isinstance(op, alembic_ops.CreateForeignKeyOp):
+        return (f"create_foreign_key({op.constraint_name!r}, {op.source_table!r}"
+                f"({_cols(op.local_cols)}) → {op.referent_table!r}({_cols(op.remote_cols)}))")
+    if isinstance(op, alembic_ops.CreateUniqueConstraintOp):
+        return (f"create_unique_constraint({op.constraint_name!r}, {op.table_name!r}, "
+                f"[{_cols(op.columns)}])")
+    if isinstance(op, alembic_ops.CreatePrimaryKeyOp):
+        return (f"create_primary_key({op.constraint_name!r}, {op.table_name!r}, "
+                f"[{_cols(op.columns)}])")
+    if isinstance(op, alembic_ops.CreateCheckConstraintOp):
+        return (f"create_check_constraint({op.constraint_name!r}, {op.table_name!r}, "
+                f"{_sql_text(op.condition, dialect, 60)})")
+    if isinstance(op, alembic_ops.DropConstraintOp):
+        return f"drop_constraint({op.constraint_name!r}, {op.table_name!r})"
+    if isinstance(op, alembic_ops.RenameTableOp):
+        return f"rename_table({op.table_name!r} → {op.new_table_name!r})"
+    if isinstance(op, alembic_ops.ExecuteSQLOp):
+        return f"execute({_sql_text(op.sqltext, dialect)})"
+    if isinstance(op, alembic_ops.BulkInsertOp):
+        return f"bulk_insert({getattr(op.table, 'name', '?')!r}, {len(op.rows)} rows)"
+    table = getattr(op, "table_name", None)
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(op).__name__.removesuffix("Op")).lower()
+    return f"{name}({table!r})" if table else f"{name}()"
