@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from autogen_helpers import (
     EXPECTED,
@@ -176,3 +177,23 @@ def test_type_narrowing() -> None:
     assert type_narrowing(sa.DateTime(), sa.Date())
     assert type_narrowing(sa.String(), sa.Integer())
     assert not type_narrowing(sa.Integer(), sa.Numeric(12, 2))
+
+
+def test_without_the_fork_server_edits_are_seen_too(
+    sample_sqlite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIGTUI_NO_FORK_SERVER", "1")  # one plain subprocess per task
+    upgrade(sample_sqlite)
+    project = open_project(sample_sqlite)
+    assert compute_diff(project).state is DiffState.MATCHES
+    edit_models(sample_sqlite, "    body: str\n", "    body: str\n    score: float | None = None\n")
+    assert kinds(compute_diff(project)) == {("add column", "post", "score")}
+
+
+def test_env_py_that_kills_the_process_is_an_error(sample_sqlite: Path) -> None:
+    upgrade(sample_sqlite)
+    env = sample_sqlite / "migrations" / "env.py"
+    env.write_text("import os\nos._exit(3)\n" + env.read_text())
+    diff = compute_diff(open_project(sample_sqlite))
+    assert diff.state is DiffState.ERROR
+    assert "ended without an answer (exit status 3)" in diff.error

@@ -1,32 +1,24 @@
 """What autogenerate would write for the models as they are on disk now.
 
-The comparison (and writing a revision from it) runs in a child process of the same
-interpreter, in the project's working folder, exactly like ``alembic revision
---autogenerate`` would: env.py imports the user's models fresh every time. Running it
-in this process instead would reuse the model modules Python cached on the first run
-(and SQLModel / declarative metadata is global, so re-importing a changed model class
-fails with "Table already defined"): edits to the models would never show.
+The comparison (and writing a revision from it) runs in a fresh process of the same
+interpreter (``migtui.core.fresh_process``), in the project's working folder, as
+``alembic revision --autogenerate`` would: env.py imports the user's models anew every
+time. Running it in this process instead would reuse the model modules Python cached
+on the first run (and SQLModel / declarative metadata is global, so re-importing a
+changed model class fails with "Table already defined"): edits would never show.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from migtui.core.config import ProjectOptions
-from migtui.core.errors import MigtuiError, from_exception, one_line
+from migtui.core.errors import MigtuiError
+from migtui.core.fresh_process import run_fresh
 from migtui.core.models import ActionResult
 from migtui.core.project import Project
-from migtui.core.urls import scrub_secrets
-
-_MARK = "@@migtui-autogen@@ "
-_TIMEOUT = 600.0
 
 
 class DiffState(str, Enum):
@@ -185,60 +177,19 @@ def _tuples(data: dict[str, Any], cls: type) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
 
 
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    env.setdefault("PYTHONIOENCODING", "utf-8")
-    return env
-
-
 def _run_child(options: ProjectOptions, request: dict[str, Any]) -> dict[str, Any]:
-    """Run one task in a fresh interpreter in the project's folder; its JSON answer."""
-    request = {**request, "options": asdict(options)}
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", "from migtui.core.autogen import child_main; child_main()"],
-            input=json.dumps(request), capture_output=True, text=True, cwd=options.cwd,
-            env=_child_env(), timeout=_TIMEOUT, check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise MigtuiError(f"autogenerate did not finish within {_TIMEOUT:.0f} s") from exc
-    except OSError as exc:
-        raise from_exception(exc, "Cannot start the autogenerate process") from exc
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(_MARK):
-            answer: dict[str, Any] = json.loads(line[len(_MARK):])
-            return answer
-    details = scrub_secrets((done.stderr or "") + (done.stdout or ""))
-    last = details.strip().splitlines()[-1] if details.strip() else ""
-    raise MigtuiError(
-        f"The autogenerate process ended without an answer (exit status {done.returncode})"
-        + (f": {one_line(last)}" if last else ""), details)
+    """Run one task of this module in a fresh process in the project's folder."""
+    return run_fresh("migtui.core.autogen:run_task",
+                     {**request, "options": asdict(options)}, options.cwd)
 
 
-# -- the child side -----------------------------------------------------------
-
-
-def child_main() -> None:
-    """Entry point of the child process: read the request on stdin, answer on stdout."""
-    answer_to = sys.stdout
-    request = json.loads(sys.stdin.read())
+def run_task(request: dict[str, Any]) -> dict[str, Any]:
+    """In the fresh process: compare (``diff``) or write a revision (``write``)."""
     options = ProjectOptions(**_tuples(request["options"], ProjectOptions))
-    payload: dict[str, Any]
-    try:
-        project = Project.open(options)
-        if request["task"] == "write":
-            result = project.new_revision(request["message"], autogenerate=True)
-            payload = {"result": asdict(result)}
-        else:
-            from migtui.core.autogen_compare import compare
+    project = Project.open(options)
+    if request["task"] == "write":
+        result = project.new_revision(request["message"], autogenerate=True)
+        return {"result": asdict(result)}
+    from migtui.core.autogen_compare import compare
 
-            payload = {"diff": asdict(compare(project))}
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        err = from_exception(exc, "" if isinstance(exc, MigtuiError) else "autogenerate failed")
-        payload = {"error": err.message, "details": err.details}
-    answer_to.write(_MARK + json.dumps(payload, default=str) + "\n")
-    answer_to.flush()
+    return {"diff": asdict(compare(project))}

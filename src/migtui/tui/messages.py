@@ -60,6 +60,20 @@ class SqlRendered(Message):
         self.error = error
 
 
+# -- pending changes (autogenerate) ----------------------------------------------
+
+from migtui.core.autogen import AutogenDiff  # noqa: E402
+
+
+class DiffComputed(Message):
+    """The autogenerate comparison of the models with the database finished."""
+
+    def __init__(self, diff: AutogenDiff, generation: int) -> None:
+        super().__init__()
+        self.diff = diff
+        self.generation = generation
+
+
 # -- pre-flight checks and rehearsal (confirmation dialog, revision details) -----
 
 from migtui.core.preflight import FunctionOperations, Preflight  # noqa: E402
