@@ -197,3 +197,44 @@ def test_env_py_that_kills_the_process_is_an_error(sample_sqlite: Path) -> None:
     diff = compute_diff(open_project(sample_sqlite))
     assert diff.state is DiffState.ERROR
     assert "ended without an answer (exit status 3)" in diff.error
+
+
+ASYNC_MODELS = '''\
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+sa.Table("widget", metadata, sa.Column("id", sa.Integer(), primary_key=True),
+         sa.Column("name", sa.String(50)))
+sa.Table("gadget", metadata, sa.Column("id", sa.Integer(), primary_key=True),
+         sa.Column("name", sa.String(50)))
+sa.Table("extra", metadata, sa.Column("id", sa.Integer(), primary_key=True))
+sa.Table("ignored_cache", metadata, sa.Column("id", sa.Integer(), primary_key=True))
+'''
+
+FILTERS = '''
+from autogen_async_models import metadata as target_metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name.startswith("ignored_"))
+'''
+
+
+def test_async_env_py_with_include_object(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The async env.py template works, and env.py's include_object applies."""
+    from projects import ENV_ASYNC, async_sqlite_url, write_project
+
+    env_py = ENV_ASYNC.replace("config = context.config\n",
+                               "config = context.config\n" + FILTERS).replace(
+        "context.configure(connection=connection)",
+        "context.configure(connection=connection, target_metadata=target_metadata, "
+        "include_object=include_object)")
+    project = write_project(tmp_path / "proj", env_py, async_sqlite_url(tmp_path / "a.db"))
+    (project / "autogen_async_models.py").write_text(ASYNC_MODELS)
+    monkeypatch.chdir(project)
+    upgrade(project)
+    diff = compute_diff(open_project(project))
+    assert diff.state is DiffState.DIFFERS, diff.error_details
+    assert kinds(diff) == {("add table", "extra", "extra")}, "ignored_cache is filtered out"
+    assert "CREATE TABLE extra" in diff.operations[0].sql
