@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,10 @@ def open_project(project: Path) -> Project:
 
 
 def upgrade(project: Path, target: str = "heads") -> None:
-    """Bring the project's database to ``target`` with the real Alembic."""
+    """Bring the project's database to ``target`` with the real Alembic (in this process)."""
+    # env.py runs in this process here: forget cached directory listings of ".", which
+    # may belong to another test's project folder (one with the same mtime).
+    importlib.invalidate_caches()
     result = open_project(project).upgrade(target)
     assert result.ok, result.error_details
 
