@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from migtui.core.config import ProjectOptions
 from migtui.core.plan import Plan, plan_downgrade, plan_upgrade
+from migtui.core.preflight import Preflight, check_plan
 from migtui.core.project import Project
+from migtui.core.risks import IRREVERSIBLE, Risk
 
 _INI = """\
 [alembic]
@@ -169,3 +171,37 @@ def schema_of(url: str) -> dict[str, Any]:
         return found
     finally:
         engine.dispose()
+
+
+# -- pre-flight checks ---------------------------------------------------------
+
+
+def dialect(url: str) -> str:
+    """The dialect name of a test URL."""
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def check(folder: Path, url: str, bodies: list[str | tuple[str, str]], seed: tuple[str, ...],
+          *, applied: int = 1, big_table: int = 100_000, **kw: object) -> Preflight:
+    """Write a project, upgrade ``applied`` steps, run ``seed``, check the upgrade to head."""
+    revs = chain(*bodies)
+    write_project(folder, url, revs, **kw)  # type: ignore[arg-type]
+    project = open_project(folder)
+    if applied:
+        assert project.upgrade(revs[applied - 1].revision).ok
+    if seed:
+        run_sql(url, *seed)
+    before = schema_of(url)
+    preflight = check_plan(project, upgrade_plan(project), dialect(url), big_table=big_table)
+    assert schema_of(url) == before, "checking must not change the database"
+    return preflight
+
+
+def data_risks(preflight: Preflight) -> list[Risk]:
+    """Every risk but "cannot be undone" (these test revisions have empty downgrades)."""
+    return [r for r in preflight.risks if r.kind != IRREVERSIBLE]
+
+
+def only(preflight: Preflight, kind: str) -> list[Risk]:
+    """The risks of one kind."""
+    return [r for r in preflight.risks if r.kind == kind]

@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 from preflight_helpers import (
     chain,
+    check,
+    data_risks,
+    dialect,
     downgrade_plan,
+    only,
     open_project,
     run_sql,
-    schema_of,
     upgrade_plan,
     write_project,
 )
 
-from migtui.core.preflight import Preflight, check_plan, revision_operations
+from migtui.core.preflight import check_plan, revision_operations
 from migtui.core.risks import (
     BAD_DATA,
     IRREVERSIBLE,
@@ -27,7 +30,6 @@ from migtui.core.risks import (
     LOSES_DATA,
     RAW_SQL,
     WILL_FAIL,
-    Risk,
 )
 
 TABLE = ('op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), '
@@ -48,35 +50,6 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def pg(pg_url: str) -> str:
     """A fresh PostgreSQL database, for the PostgreSQL-only checks."""
     return pg_url
-
-
-def dialect(url: str) -> str:
-    return "sqlite" if url.startswith("sqlite") else "postgresql"
-
-
-def check(folder: Path, url: str, bodies: list[str | tuple[str, str]], seed: tuple[str, ...],
-          *, applied: int = 1, big_table: int = 100_000, **kw: object) -> Preflight:
-    """Write a project, upgrade ``applied`` steps, run ``seed``, check the upgrade to head."""
-    revs = chain(*bodies)
-    write_project(folder, url, revs, **kw)  # type: ignore[arg-type]
-    project = open_project(folder)
-    if applied:
-        assert project.upgrade(revs[applied - 1].revision).ok
-    if seed:
-        run_sql(url, *seed)
-    before = schema_of(url)
-    preflight = check_plan(project, upgrade_plan(project), dialect(url), big_table=big_table)
-    assert schema_of(url) == before, "checking must not change the database"
-    return preflight
-
-
-def data_risks(preflight: Preflight) -> list[Risk]:
-    """Every risk but "cannot be undone" (these test revisions have empty downgrades)."""
-    return [r for r in preflight.risks if r.kind != IRREVERSIBLE]
-
-
-def only(preflight: Preflight, kind: str) -> list[Risk]:
-    return [r for r in preflight.risks if r.kind == kind]
 
 
 # -- loses data ---------------------------------------------------------------------
@@ -406,47 +379,3 @@ def test_a_step_that_needs_a_connection_falls_back_to_the_source(tmp_path: Path,
     assert "read from the source" in step.note
     assert "drop_table('t')" in step.operations
 
-
-# -- on screen ------------------------------------------------------------------------
-
-
-async def test_risks_on_screen(tmp_path: Path, url: str) -> None:
-    from textual.widgets import Button, Static, TabbedContent
-    from ui_helpers import make_app, row_of, settle, widget_text
-
-    from migtui.screens.confirm import ConfirmScreen
-    from migtui.screens.details import RevisionDetailsScreen
-
-    revs = chain(TABLE, NOT_NULL_COLUMN)
-    write_project(tmp_path, url, revs)
-    assert open_project(tmp_path).upgrade(revs[0].revision).ok
-    run_sql(url, ROWS)
-    app = make_app(tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        # The pending revision is marked before any key is pressed.
-        assert "⚠ NOT NULL column without default" in row_of(app, revs[1].revision)
-        assert "⚠" not in row_of(app, revs[0].revision), "applied rows carry no mark"
-
-        await pilot.press("u")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConfirmScreen)
-        steps = widget_text(screen.query_one("#confirm-steps", Static))
-        assert "add_column('t', 'age' INTEGER NOT NULL)" in steps
-        assert "⚠ will fail: age is NOT NULL without a server default and t has 2 rows" in steps
-        assert "safer: add it nullable" in steps
-        warning = widget_text(screen.query_one("#confirm-warning", Static))
-        assert "On this database: 1 will fail" in warning
-        assert screen.focused is screen.query_one("#no", Button), "start on Cancel"
-        await pilot.press("n")
-        await settle(pilot)
-
-        await pilot.press("home", "enter")
-        await settle(pilot)
-        details = app.screen
-        assert isinstance(details, RevisionDetailsScreen)
-        details.query_one(TabbedContent).active = "tab-ops"
-        await settle(pilot)
-        ops = widget_text(details.query_one("#details-ops", Static))
-        assert "upgrade()\n   add_column('t', 'age' INTEGER NOT NULL)" in ops

@@ -176,56 +176,20 @@ def test_the_failing_alter_statement_on_postgresql(tmp_path: Path, pg_url: str) 
     assert state(pg_url) == before
 
 
-# -- in the confirmation dialog ---------------------------------------------------------
 
+def test_async_env_py(tmp_path: Path) -> None:
+    from projects import ENV_ASYNC
 
-async def test_rehearse_key_in_the_dialog(tmp_path: Path, url: str) -> None:
-    from textual.widgets import Button, Static
-    from ui_helpers import make_app, settle, widget_text
-
-    from migtui.screens.confirm import ConfirmScreen
-
-    _, plan = prepared(tmp_path, url, GOOD, FAILS)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    revs = chain(TABLE, GOOD, FAILS)
+    write_project(tmp_path, url.replace("sqlite:", "sqlite+aiosqlite:"), revs)
+    (tmp_path / "migrations" / "env.py").write_text(
+        ENV_ASYNC.replace("fileConfig(config.config_file_name)", "pass"))
+    project = open_project(tmp_path)
+    assert project.upgrade(revs[0].revision).ok
+    run_sql(url, "INSERT INTO t (id, name) VALUES (1, 'ann')")
     before = state(url)
-    app = make_app(tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("U")  # upgrade to the selected revision: the head
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConfirmScreen)
-        assert not screen.query_one("#rehearse", Button).disabled
-        await pilot.press("h")
-        await settle(pilot)
-        report = widget_text(screen.query_one("#confirm-rehearsal", Static))
-        first, second = plan.steps[0].revision, plan.steps[1].revision
-        assert f"✓ upgrade {first}" in report
-        assert f"✗ upgrade {second}" in report
-        assert "failing statement: INSERT INTO _alembic_tmp_t" in report
-        assert "Rolled back: the schema and alembic_version are exactly as before" in report
-        assert isinstance(app.screen, ConfirmScreen), "the dialog stays open"
-        await pilot.press("n")
-        await settle(pilot)
+    report = rehearsed(project, upgrade_plan(project), url)
+    assert [s.ok for s in report.steps] == [True, False]
+    assert report.unchanged
     assert state(url) == before
-
-
-async def test_no_rehearsal_offered_says_why(tmp_path: Path, pg_url: str) -> None:
-    from textual.widgets import Button, Static
-    from ui_helpers import make_app, settle, widget_text
-
-    body = ('with op.get_context().autocommit_block():\n'
-            '    op.create_index("ix_t_name", "t", ["name"], postgresql_concurrently=True)',
-            'pass')
-    prepared(tmp_path, pg_url, body)
-    app = make_app(tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
-        screen = app.screen
-        assert screen.query_one("#rehearse", Button).disabled
-        assert "No rehearsal:" in widget_text(screen.query_one("#confirm-checks", Static))
-        await pilot.press("h")
-        await settle(pilot)
-        assert not screen.query_one("#confirm-rehearsal", Static).display
-        await pilot.press("n")

@@ -15,7 +15,7 @@ from alembic.operations import ops as alembic_ops
 
 from migtui.core.livecheck import measure
 from migtui.core.plan import Plan, PlanStep
-from migtui.core.recorder import Recorded, RecordedFunction, describe, record_function
+from migtui.core.recorder import Recorded, RecordedFunction, describe, record_functions
 from migtui.core.rehearsal import rehearsal_blocker
 from migtui.core.risks import (
     BAD_DATA,
@@ -184,7 +184,8 @@ def check_plan(project: Project, plan: Plan, dialect: str,
         return Preflight((), False, rehearsal="nothing runs: there is nothing to rehearse")
     script = project.script()
     graph = project.graph()
-    recorded = [record_function(script, s.revision, s.direction, dialect) for s in plan.steps]
+    recorded = record_functions(script, [(s.revision, s.direction) for s in plan.steps],
+                                dialect)
     state = PlanState()
     static: list[list[Risk]] = []
     probes: list[tuple[int, int, Probe]] = []  # (step, position, probe)
@@ -224,8 +225,9 @@ def revision_operations(project: Project, revision: str, dialect: str) -> tuple[
     """The recorded operations of a revision's upgrade() and downgrade(), for details."""
     script = project.script()
     found = []
-    for name in ("upgrade", "downgrade"):
-        fn = record_function(script, revision, name, dialect)
+    for fn in record_functions(script, [(revision, "upgrade"), (revision, "downgrade")],
+                               dialect):
+        name = fn.name
         risks = [f for f in step_risks(fn, PlanState(), dialect) if isinstance(f, Risk)] \
             if not fn.static else []
         if fn.error and not fn.static:

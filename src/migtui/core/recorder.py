@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,78 +77,96 @@ def _result(operation: alembic_ops.MigrateOperation, context: MigrationContext) 
     return None
 
 
-def record_function(
-    script: ScriptDirectory, revision: str, name: str, dialect_name: str
-) -> RecordedFunction:
-    """Run ``name`` (upgrade/downgrade) of ``revision`` offline, recording its operations."""
-    found = RecordedFunction(revision, name)
-    try:
-        module_script = script.get_revision(revision)
-        fn: Callable[[], Any] | None = getattr(module_script.module, name, None) \
-            if module_script is not None else None
-    except Exception as exc:
-        return _static(found, module_path=None, error=from_exception(exc).message)
-    if fn is None:
-        return _static(found, getattr(module_script, "path", None), f"no {name}() found")
-    context = MigrationContext.configure(
-        dialect_name=dialect_name or "sqlite",
-        opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
-    )
-    found.dialect = context.dialect
-    state: dict[str, Any] = {"batch": None, "recreate": "auto", "autocommit": False}
+class _Recorder:
+    """One offline MigrationContext whose operations are recorded, function after function."""
 
-    def record(operation: alembic_ops.MigrateOperation) -> Any:
-        found.ops.append(Recorded(operation, state["batch"], str(state["recreate"]),
-                                  bool(state["autocommit"])))
-        return _result(operation, context)
+    def __init__(self, dialect_name: str) -> None:
+        self.context = MigrationContext.configure(
+            dialect_name=dialect_name or "sqlite",
+            opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
+        )
+        self.found = RecordedFunction("", "")
+        self.batch: str | None = None
+        self.recreate = "auto"
+        self.in_autocommit = False
+        self.operations = Operations(self.context)
+        self.operations.invoke = self.record  # type: ignore[method-assign]
+        self.operations.batch_alter_table = self.batch_alter_table  # type: ignore[method-assign]
+        self.context.autocommit_block = self.autocommit_block  # type: ignore[method-assign]
+        self.context.impl._exec = self.via_bind  # type: ignore[method-assign]
 
-    operations = Operations(context)
+    def record(self, operation: alembic_ops.MigrateOperation) -> Any:
+        self.found.ops.append(Recorded(operation, self.batch, self.recreate,
+                                       self.in_autocommit))
+        return _result(operation, self.context)
 
     @contextmanager
-    def batch_alter_table(table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
+    def batch_alter_table(self, table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
         # Alembic's own batch object (so batch_op.* builds the same operations), whose
         # invoke records instead of queueing: nothing is reflected or recreated.
-        inner = Operations.batch_alter_table(operations, table_name, *args, **kw)
+        inner = Operations.batch_alter_table(self.operations, table_name, *args, **kw)
         batch_op = inner.__enter__()
-        batch_op.invoke = record  # type: ignore[method-assign]
-        state["batch"], state["recreate"] = table_name, kw.get("recreate", "auto")
+        batch_op.invoke = self.record  # type: ignore[method-assign]
+        self.batch, self.recreate = table_name, str(kw.get("recreate", "auto"))
         try:
             yield batch_op
         finally:
-            state["batch"], state["recreate"] = None, "auto"
+            self.batch, self.recreate = None, "auto"
 
     @contextmanager
-    def autocommit_block() -> Iterator[None]:
-        found.autocommit = True
-        state["autocommit"] = True
+    def autocommit_block(self) -> Iterator[None]:
+        self.found.autocommit = self.in_autocommit = True
         try:
             yield
         finally:
-            state["autocommit"] = False
+            self.in_autocommit = False
 
-    def via_bind(construct: Any, *args: Any, **kw: Any) -> None:
+    def via_bind(self, construct: Any, *args: Any, **kw: Any) -> None:
         # op.get_bind().execute(...) in offline mode: raw SQL all the same.
-        record(alembic_ops.ExecuteSQLOp(construct))
+        self.record(alembic_ops.ExecuteSQLOp(construct))
 
-    operations.invoke = record  # type: ignore[method-assign]
-    operations.batch_alter_table = batch_alter_table  # type: ignore[method-assign]
-    context.autocommit_block = autocommit_block  # type: ignore[method-assign]
-    context.impl._exec = via_bind  # type: ignore[method-assign]
-    with captured():  # holds ENV_LOCK: the op proxy is process-wide
-        operations._install_proxy()
+    def run(self, script: ScriptDirectory, revision: str, name: str) -> RecordedFunction:
+        """Record one function; the caller holds captured() (and so ENV_LOCK)."""
+        found = self.found = RecordedFunction(revision, name, dialect=self.context.dialect)
+        try:
+            module_script = script.get_revision(revision)
+            fn: Callable[[], Any] | None = getattr(module_script.module, name, None) \
+                if module_script is not None else None
+        except Exception as exc:
+            return _static(found, module_path=None, error=from_exception(exc).message)
+        if fn is None:
+            return _static(found, getattr(module_script, "path", None), f"no {name}() found")
+        self.operations._install_proxy()  # the op proxy is process-wide: under ENV_LOCK
         try:
             fn()
         except Exception as exc:
             found.error = from_exception(exc).message
         finally:
-            operations._remove_proxy()
-    if found.error:
-        info = read_function(module_script.path, name)
-        if info is None or not info.raises:
-            # Not a deliberate `raise`: it needs something offline mode lacks (most
-            # often a live connection through op.get_bind()). Read the source instead.
-            return _static(found, module_script.path, found.error)
-    return found
+            self.operations._remove_proxy()
+            self.batch, self.recreate, self.in_autocommit = None, "auto", False
+        if found.error:
+            info = read_function(module_script.path, name)
+            if info is None or not info.raises:
+                # Not a deliberate `raise`: it needs something offline mode lacks (most
+                # often a live connection through op.get_bind()). Read the source instead.
+                return _static(found, module_script.path, found.error)
+        return found
+
+
+def record_functions(
+    script: ScriptDirectory, wanted: Sequence[tuple[str, str]], dialect_name: str
+) -> list[RecordedFunction]:
+    """Run each (revision, "upgrade"|"downgrade") offline, recording its operations."""
+    recorder = _Recorder(dialect_name)
+    with captured():  # holds ENV_LOCK
+        return [recorder.run(script, revision, name) for revision, name in wanted]
+
+
+def record_function(
+    script: ScriptDirectory, revision: str, name: str, dialect_name: str
+) -> RecordedFunction:
+    """Run ``name`` (upgrade/downgrade) of ``revision`` offline, recording its operations."""
+    return record_functions(script, [(revision, name)], dialect_name)[0]
 
 
 def _static(found: RecordedFunction, module_path: str | None, error: str) -> RecordedFunction:

@@ -1,0 +1,111 @@
+"""The pre-flight checks and the rehearsal as a user sees them: marks in the graph rows,
+risks and their counts in the confirmation dialog, the rehearsal report (h), and the
+recorded operations in the revision details; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from preflight_helpers import chain, open_project, run_sql, write_project
+from test_preflight import NOT_NULL_COLUMN, ROWS, TABLE
+from test_rehearsal import FAILS, GOOD, prepared, state
+from textual.widgets import Button, Static, TabbedContent
+from ui_helpers import make_app, row_of, settle, widget_text
+
+from migtui.screens.confirm import ConfirmScreen
+from migtui.screens.details import RevisionDetailsScreen
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+# -- on screen ------------------------------------------------------------------------
+
+
+async def test_risks_on_screen(tmp_path: Path, url: str) -> None:
+    revs = chain(TABLE, NOT_NULL_COLUMN)
+    write_project(tmp_path, url, revs)
+    assert open_project(tmp_path).upgrade(revs[0].revision).ok
+    run_sql(url, ROWS)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        # The pending revision is marked before any key is pressed.
+        assert "⚠ NOT NULL column without default" in row_of(app, revs[1].revision)
+        assert "⚠" not in row_of(app, revs[0].revision), "applied rows carry no mark"
+
+        await pilot.press("u")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        steps = widget_text(screen.query_one("#confirm-steps", Static))
+        assert "add_column('t', 'age' INTEGER NOT NULL)" in steps
+        assert "⚠ will fail: age is NOT NULL without a server default and t has 2 rows" in steps
+        assert "safer: add it nullable" in steps
+        warning = widget_text(screen.query_one("#confirm-warning", Static))
+        assert "On this database: 1 will fail" in warning
+        assert screen.focused is screen.query_one("#no", Button), "start on Cancel"
+        await pilot.press("n")
+        await settle(pilot)
+
+        await pilot.press("home", "enter")
+        await settle(pilot)
+        details = app.screen
+        assert isinstance(details, RevisionDetailsScreen)
+        details.query_one(TabbedContent).active = "tab-ops"
+        await settle(pilot)
+        ops = widget_text(details.query_one("#details-ops", Static))
+        assert "upgrade()\n   add_column('t', 'age' INTEGER NOT NULL)" in ops
+
+
+# -- in the confirmation dialog ---------------------------------------------------------
+
+
+async def test_rehearse_key_in_the_dialog(tmp_path: Path, url: str) -> None:
+    _, plan = prepared(tmp_path, url, GOOD, FAILS)
+    before = state(url)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("U")  # upgrade to the selected revision: the head
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert not screen.query_one("#rehearse", Button).disabled
+        await pilot.press("h")
+        await settle(pilot)
+        report = widget_text(screen.query_one("#confirm-rehearsal", Static))
+        first, second = plan.steps[0].revision, plan.steps[1].revision
+        assert f"✓ upgrade {first}" in report
+        assert f"✗ upgrade {second}" in report
+        assert "failing statement: INSERT INTO _alembic_tmp_t" in report
+        assert "Rolled back: the schema and alembic_version are exactly as before" in report
+        assert isinstance(app.screen, ConfirmScreen), "the dialog stays open"
+        await pilot.press("n")
+        await settle(pilot)
+    assert state(url) == before
+
+
+async def test_no_rehearsal_offered_says_why(tmp_path: Path, pg_url: str) -> None:
+    body = ('with op.get_context().autocommit_block():\n'
+            '    op.create_index("ix_t_name", "t", ["name"], postgresql_concurrently=True)',
+            'pass')
+    prepared(tmp_path, pg_url, body)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one("#rehearse", Button).disabled
+        assert "No rehearsal:" in widget_text(screen.query_one("#confirm-checks", Static))
+        await pilot.press("h")
+        await settle(pilot)
+        assert not screen.query_one("#confirm-rehearsal", Static).display
+        await pilot.press("n")
