@@ -21,19 +21,22 @@ from tables_helpers import (
 
 from migtui.core.errors import MigtuiError
 from migtui.core.inspector import DatabaseInspector
-from migtui.core.rows import (
-    COUNT_LIMIT,
+from migtui.core.rows import COUNT_LIMIT
+from migtui.core.schema import (
     HOLD_BYTES,
     HOLD_CHARS,
     Cell,
     CellKind,
     RowPage,
     RowRequest,
+    SchemaInfo,
+    TableInfo,
+    TableRef,
+    compare,
     full_text,
     grid_text,
     to_cell,
 )
-from migtui.core.schema import SchemaInfo, TableInfo, TableRef, compare
 
 
 def _table(schema: SchemaInfo, name: str) -> TableInfo:
@@ -132,6 +135,24 @@ def test_keyset_paging_forward_and_back(sample_project: Path) -> None:
                                    limit=200))
     assert back.offset == 800 and [int(r[0].text) for r in back.rows] == list(range(801, 1001))
     assert back.more_before and back.more_after
+
+
+def test_paging_100000_rows_to_the_end(sample_project: Path) -> None:
+    make_big_table(database_url(sample_project), "numbers", 100_000)
+    insp = inspector(sample_project)
+    table = _table(insp.read_schema(), "numbers")
+    pages, rows, expected = 0, 0, 1
+    page = insp.read_rows(_request(table))
+    while True:
+        pages += 1
+        assert len(page.rows) <= 200
+        assert [int(r[0].text) for r in page.rows] == list(range(expected, expected + 200))
+        expected += len(page.rows)
+        rows += len(page.rows)
+        if not page.more_after:
+            break
+        page = insp.read_rows(_request(table, key=page.last_key, offset=rows))
+    assert (pages, rows, page.offset) == (500, 100_000, 99_800)
 
 
 def test_offset_paging_without_primary_key(sample_project: Path) -> None:

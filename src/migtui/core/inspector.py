@@ -14,7 +14,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
@@ -29,12 +29,15 @@ from migtui.core.capture import ENV_LOCK, captured
 from migtui.core.database import SqliteFileMissing, looking_only
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.project import Project
-from migtui.core.rows import Cell, RowPage, RowRequest, count_rows, read_rows, read_value
+from migtui.core.rows import count_rows, read_rows, read_value
 from migtui.core.schema import (
+    Cell,
     ColumnInfo,
     ConstraintInfo,
     ForeignKeyInfo,
     IndexInfo,
+    RowPage,
+    RowRequest,
     SchemaInfo,
     TableInfo,
     TableRef,
@@ -66,12 +69,24 @@ class DatabaseInspector:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._target: _Target | None = None
+        self._kept: Connection | None = None  # reused between reads (not SQLite, not async)
         self._lock = threading.Lock()
 
     def forget(self) -> None:
         """Run env.py again on the next read (after a refresh or a config change)."""
-        with self._lock:
+        with ENV_LOCK, self._lock:
             self._target = None
+            self._close_kept()
+
+    def close(self) -> None:
+        """Let go of the connection kept between reads."""
+        self.forget()
+
+    def _close_kept(self) -> None:
+        conn, self._kept = self._kept, None
+        if conn is not None:
+            with suppress(Exception):
+                conn.close()
 
     def _engine(self) -> _Target | SqliteFileMissing:
         with self._lock:
@@ -88,7 +103,10 @@ class DatabaseInspector:
             raise MigtuiError(f"{os.path.basename(target.path)} does not exist yet")
         try:
             with ENV_LOCK, looking_only():  # never read in the middle of a migration
-                return _run_read_only(target.engine, work)
+                engine = target.engine
+                if engine.dialect.is_async or engine.dialect.name == "sqlite":
+                    return _run_read_only(engine, work)  # connecting costs next to nothing
+                return self._on_kept_connection(engine, work)
         except SqliteFileMissing as exc:
             self.forget()
             raise MigtuiError(f"{os.path.basename(exc.path)} does not exist any more") from exc
@@ -96,6 +114,17 @@ class DatabaseInspector:
             raise
         except Exception as exc:
             raise from_exception(exc, "Cannot read the database") from exc
+
+    def _on_kept_connection(self, engine: Engine, work: Callable[[Connection], T]) -> T:
+        """Reuse one connection between reads: a server connection per page costs more
+        than the page. Between reads it is idle, outside any transaction, holding no lock."""
+        if self._kept is None or self._kept.closed or self._kept.invalidated:
+            self._kept = engine.connect()
+        try:
+            return _read_only(self._kept, work)
+        except Exception:
+            self._close_kept()  # a broken connection is not kept; the next read reconnects
+            raise
 
     def read_schema(self) -> SchemaInfo:
         """Every table and view with structure and row counts (env.py is run again)."""

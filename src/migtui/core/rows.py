@@ -2,162 +2,23 @@
 
 Every query is built from SQLAlchemy constructs (``sa.table``/``sa.column``/``select``),
 so identifiers are quoted by the dialect whatever they contain. Columns are selected
-untyped: values come back as the driver gives them and are turned into text here,
-so no type processor can fail on odd data.
+untyped: values come back as the driver gives them and are turned into text
+(core.schema.to_cell), so no type processor can fail on odd data.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-# Text kept per cell; longer values are cut here and fetched whole on demand.
-HOLD_CHARS = 10_000
-HOLD_BYTES = 4_096
+from migtui.core.schema import Cell, CellKind, RowCount, RowPage, RowRequest, to_cell
+
 # Row counts up to this are exact; above it the count is an estimate.
 COUNT_LIMIT = 100_000
-
-
-class CellKind(str, Enum):
-    """What a cell holds, for styling."""
-
-    NULL = "null"
-    TEXT = "text"
-    NUMBER = "number"
-    BINARY = "binary"
-    OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One value made safe to show: text (hex digits for binary) and its full size."""
-
-    text: str
-    kind: CellKind = CellKind.TEXT
-    size: int = 0  # characters, or bytes for binary
-    truncated: bool = False  # text holds only the start of the value
-
-
-NULL_CELL = Cell("NULL", CellKind.NULL)
-
-
-def to_cell(value: object) -> Cell:
-    """Any value a driver returns, as a Cell; never raises."""
-    try:
-        return _to_cell(value)
-    except Exception:
-        return Cell(f"<{type(value).__name__}>", CellKind.OTHER)
-
-
-def _to_cell(value: object) -> Cell:
-    if value is None:
-        return NULL_CELL
-    if isinstance(value, bool):
-        return Cell("true" if value else "false", CellKind.NUMBER, 1)
-    if isinstance(value, (int, float, Decimal)):
-        text = str(value)
-        return Cell(text, CellKind.NUMBER, len(text))
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        view = memoryview(value).cast("B")
-        return Cell(view[:HOLD_BYTES].hex(), CellKind.BINARY, view.nbytes,
-                    view.nbytes > HOLD_BYTES)
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, dt.datetime):
-        text = value.isoformat(sep=" ")
-    elif isinstance(value, (dt.date, dt.time, uuid.UUID, dt.timedelta)):
-        text = str(value)
-    elif isinstance(value, (dict, list, tuple)):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    else:
-        text = str(value)
-    kind = CellKind.TEXT if isinstance(value, str) else CellKind.OTHER
-    return Cell(text[:HOLD_CHARS], kind, len(text), len(text) > HOLD_CHARS)
-
-
-_GRID_CONTROLS = {i: "·" for i in [*range(32), 127, *range(0x80, 0xA0)]}
-_GRID_CONTROLS.update({ord("\n"): "↵", ord("\r"): "␍", ord("\t"): "⇥"})
-_TEXT_CONTROLS = {i: "·" for i in [*range(32), 127, *range(0x80, 0xA0)] if i not in (9, 10)}
-
-
-def grid_text(cell: Cell, limit: int = 60) -> str:
-    """The one-line form of a cell for a grid: controls made visible, cut at ``limit``."""
-    if cell.kind is CellKind.BINARY:
-        preview = cell.text[:24]
-        more = "…" if len(cell.text) > 24 else ""
-        text = f"<{cell.size:,} bytes> {preview}{more}".rstrip()
-    else:
-        text = cell.text[: limit + 1].translate(_GRID_CONTROLS)
-    if len(text) > limit or (cell.truncated and cell.kind is not CellKind.BINARY):
-        text = text[: max(limit - 1, 0)] + "…"
-    return text
-
-
-def full_text(cell: Cell) -> str:
-    """The whole value for a dialog: text as is (controls shown), binary as a hex dump."""
-    if cell.kind is not CellKind.BINARY:
-        return cell.text.translate(_TEXT_CONTROLS)
-    data = bytes.fromhex(cell.text)
-    lines = [f"{cell.size:,} bytes" + (f" (the first {len(data):,} shown)"
-                                         if cell.truncated else "")]
-    for start in range(0, len(data), 16):
-        chunk = data[start:start + 16]
-        hexpart = " ".join(f"{b:02x}" for b in chunk)
-        ascii_part = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{start:08x}  {hexpart:<47}  {ascii_part}")
-    return "\n".join(lines)
-
-
-# -- paging ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowRequest:
-    """One page of a table's rows: after (or before) a key, or at an offset.
-
-    With ``key_columns`` (the primary key) pages are found by key (keyset paging):
-    the rows after ``key`` (before it, ``backwards``); without a key, by
-    ``LIMIT``/``OFFSET``. ``offset`` is the number (from 0) of the first row wanted or,
-    backwards, of the row just after the page.
-    """
-
-    schema: str | None
-    table: str
-    columns: tuple[str, ...]
-    key_columns: tuple[str, ...] = ()
-    key: tuple[Any, ...] | None = None
-    offset: int = 0
-    backwards: bool = False
-    limit: int = 200
-
-
-@dataclass(frozen=True)
-class RowPage:
-    """Rows of one page and where they sit in the table."""
-
-    request: RowRequest
-    rows: tuple[tuple[Cell, ...], ...]
-    offset: int  # number (from 0) of the first row of this page
-    keys: tuple[tuple[Any, ...], ...] = field(default=(), compare=False)  # per row, if keyed
-    more_after: bool = False
-    more_before: bool = False
-
-    @property
-    def first_key(self) -> tuple[Any, ...] | None:
-        return self.keys[0] if self.keys else None
-
-    @property
-    def last_key(self) -> tuple[Any, ...] | None:
-        return self.keys[-1] if self.keys else None
 
 
 def _selectable(schema: str | None, table: str, columns: Sequence[str]) -> sa.TableClause:
@@ -247,19 +108,6 @@ def read_value(
 
 # -- counting ----------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class RowCount:
-    """How many rows a table holds: exact, estimated, or at least so many."""
-
-    value: int
-    estimate: bool = False
-    at_least: bool = False
-
-    def __str__(self) -> str:
-        if self.at_least:
-            return f"≥{self.value:,}"
-        return f"~{self.value:,}" if self.estimate else f"{self.value:,}"
 
 
 def bounded_count(conn: Connection, schema: str | None, table: str) -> int:

@@ -1,20 +1,398 @@
-"""Placeholder: replaced by the tables screen's own implementation."""
+"""The tables screen: a live, read-only inspector of the database env.py connects to."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from typing import TYPE_CHECKING, Any, cast
 
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from migtui.core.errors import MigtuiError
+from migtui.core.inspector import DatabaseInspector
+from migtui.core.models import ActionResult, Snapshot
+from migtui.core.schema import (
+    NO_CHANGES,
+    Cell,
+    RowRequest,
+    SchemaChanges,
+    SchemaInfo,
+    TableInfo,
+    TableRef,
+    compare,
+    full_text,
+)
+from migtui.screens.dialogs import TextScreen
+from migtui.tui.messages import TableRowsRead, TablesRead, TableValueRead
+from migtui.widgets.row_grid import RowGrid
 from migtui.widgets.status_line import StatusLine
+from migtui.widgets.table_structure import (
+    fill_columns,
+    fill_constraints,
+    fill_foreign_keys,
+    fill_indexes,
+    list_entry,
+    rows_line,
+    title_line,
+)
+
+if TYPE_CHECKING:
+    from migtui.tui.app import MigtuiApp
+
+PAGE_ROWS = 200
+TABS = ("columns", "indexes", "constraints", "foreign-keys", "rows")
 
 
 class TablesScreen(Screen[None]):
-    """Not built yet."""
+    """Every table and view of the database: structure, rows, what the last action changed."""
 
-    HELP = "Not built yet."
+    HELP = (
+        "The tables and views of the database env.py connects to, read-only. Pick a table "
+        "on the left (/ filters); the tabs show its columns, indexes, constraints, foreign "
+        "keys (enter jumps to the referenced table) and rows (fetched a page at a time as "
+        "you scroll; enter shows a whole value). After every upgrade, downgrade or stamp the "
+        "screen re-reads the database and marks tables and columns as new, changed or "
+        "dropped until the next action. Row counts with ~ are estimates."
+    )
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="tables.filter"),
+        Binding("1", "tab('columns')", "Columns", show=False, id="tables.columns"),
+        Binding("2", "tab('indexes')", "Indexes", show=False, id="tables.indexes"),
+        Binding("3", "tab('constraints')", "Constraints", show=False, id="tables.constraints"),
+        Binding("4", "tab('foreign-keys')", "Foreign keys", show=False, id="tables.fks"),
+        Binding("5", "tab('rows')", "Rows", id="tables.rows"),
+        Binding("e", "error_details", "Error details", show=False, id="tables.error"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inspector: DatabaseInspector | None = None
+        self.schema: SchemaInfo | None = None
+        self.changes: SchemaChanges = NO_CHANGES
+        self._baseline: SchemaInfo | None = None
+        self._refs: list[TableRef] = []
+        self._fk_targets: list[TableRef] = []
+        self.selected: TableRef | None = None
+        self._token = 0
+        self._rows_token = 0
+        self._rows_for: TableRef | None = None
+        self._rows_loading = False
+        self._error: MigtuiError | None = None
 
     def compose(self) -> ComposeResult:
-        yield StatusLine("", id="status")
-        yield Static("Not built yet.")
+        yield StatusLine("Reading the database…", id="status")
+        with Horizontal(id="tables-body"):
+            with Vertical(id="tables-side"):
+                yield Input(placeholder="filter tables (/)", id="tables-filter")
+                yield OptionList(id="table-list")
+            with Vertical(id="table-detail"):
+                yield Static("", id="table-title")
+                with TabbedContent(id="table-tabs", initial="columns"):
+                    for tab_id, label in zip(TABS, ("Columns", "Indexes", "Constraints",
+                                                    "Foreign keys", "Rows"), strict=True):
+                        with TabPane(label, id=tab_id):
+                            if tab_id == "rows":
+                                yield Static("", id="rows-info")
+                                yield RowGrid(id="rows-grid")
+                            else:
+                                yield DataTable(id=f"{tab_id}-table", cursor_type="row",
+                                                zebra_stripes=True)
         yield Footer()
+
+    @property
+    def migtui(self) -> MigtuiApp:
+        return cast("MigtuiApp", self.app)
+
+    @property
+    def grid(self) -> RowGrid:
+        return self.query_one(RowGrid)
+
+    def on_mount(self) -> None:
+        self._inspector = DatabaseInspector(self.migtui.project)
+        self.watch(self.app, "last_result", self._action_finished, init=False)
+        self.watch(self.app, "snapshot", self._snapshot_changed)
+        self.query_one("#table-list", OptionList).focus()
+
+    def on_unmount(self) -> None:
+        if self._inspector is not None:
+            self._inspector.close()
+
+    # -- reading the schema ----------------------------------------------------
+
+    def _action_finished(self, result: ActionResult | None) -> None:
+        """An upgrade/downgrade/stamp ran: what we hold now is "before"; marks restart."""
+        if result is None:
+            return
+        self._baseline = self.schema
+        self.changes = NO_CHANGES
+
+    def _snapshot_changed(self, snapshot: Snapshot | None) -> None:
+        status = self.query_one(StatusLine)
+        if snapshot is None:
+            status.show(None, self.migtui.load_error or "Reading the database…")
+            return
+        status.show(snapshot)
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the tables again (in a worker)."""
+        self._token += 1
+        if self.schema is None:
+            self.query_one("#table-title", Static).update(Text("Reading the database…"))
+        self._read_schema(self._token)
+
+    @work(thread=True, exclusive=True, group="tables-schema", exit_on_error=False)
+    def _read_schema(self, token: int) -> None:
+        assert self._inspector is not None
+        try:
+            self.post_message(TablesRead(token, self._inspector.read_schema(), None))
+        except MigtuiError as exc:
+            self.post_message(TablesRead(token, None, exc))
+
+    def on_tables_read(self, message: TablesRead) -> None:
+        if message.token != self._token:
+            return
+        title = self.query_one("#table-title", Static)
+        if message.schema is None:
+            self._error = message.error
+            title.update(Text(f"✗ {message.error}  (e: details, r: retry)", style="bold red"))
+            return
+        self._error = None
+        self.schema = message.schema
+        if self._baseline is not None:
+            self.changes = compare(self._baseline, message.schema)
+        self._fill_list(keep=self.selected)
+        if message.schema.missing:
+            title.update(Text(message.schema.missing, style="dim"))
+        self._rows_for = None
+        self._show_selected()
+
+    def _all_tables(self) -> list[TableInfo]:
+        if self.schema is None:
+            return []
+        tables = [*self.schema.tables, *self.changes.dropped_tables]
+        return sorted(tables, key=lambda t: (t.ref.schema is not None, t.ref.schema or "",
+                                             t.ref.name.lower(), t.ref.name))
+
+    def _fill_list(self, keep: TableRef | None) -> None:
+        needle = self.query_one("#tables-filter", Input).value.strip().lower()
+        listing = self.query_one("#table-list", OptionList)
+        tables = [t for t in self._all_tables() if needle in t.ref.label.lower()]
+        self._refs = [t.ref for t in tables]
+        width = listing.scrollable_content_region.width - 2 or 40
+        listing.clear_options()
+        listing.add_options([
+            Option(list_entry(t, self.changes.table_mark(t.ref), width), id=str(i))
+            for i, t in enumerate(tables)])
+        if not tables:
+            self.selected = None
+            return
+        index = self._refs.index(keep) if keep in self._refs else 0
+        self.selected = self._refs[index]
+        listing.highlighted = index
+
+    def on_resize(self) -> None:
+        if self.schema is not None:
+            self._fill_list(keep=self.selected)
+
+    def table(self, ref: TableRef | None) -> TableInfo | None:
+        """The table with this name, as read now (or, if dropped, as it was)."""
+        if ref is None or self.schema is None:
+            return None
+        found = self.schema.get(ref)
+        if found is None:
+            found = next((t for t in self.changes.dropped_tables if t.ref == ref), None)
+        return found
+
+    # -- the selected table ----------------------------------------------------
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        index = int(event.option.id or 0)
+        if 0 <= index < len(self._refs) and self._refs[index] != self.selected:
+            self.selected = self._refs[index]
+            self._show_selected()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        active = self.query_one(TabbedContent).active
+        target = self.grid if active == "rows" else self.query_one(f"#{active}-table")
+        target.focus()
+
+    def _show_selected(self) -> None:
+        table = self.table(self.selected)
+        title = self.query_one("#table-title", Static)
+        if table is None:
+            if self.schema is not None and not self.schema.missing:
+                filtered = self.query_one("#tables-filter", Input).value
+                title.update(Text("No tables match the filter" if filtered else "No tables",
+                                  style="dim"))
+            for tab_id in TABS[:-1]:
+                self.query_one(f"#{tab_id}-table", DataTable).clear(columns=True)
+            self.grid.reset(())
+            self._show_rows_line()
+            return
+        mark = self.changes.table_mark(table.ref)
+        title.update(title_line(table, mark))
+        fill_columns(self.query_one("#columns-table", DataTable), table, self.changes)
+        fill_indexes(self.query_one("#indexes-table", DataTable), table)
+        fill_constraints(self.query_one("#constraints-table", DataTable), table)
+        self._fk_targets = fill_foreign_keys(
+            self.query_one("#foreign-keys-table", DataTable), table)
+        if self.query_one(TabbedContent).active == "rows":
+            self._load_rows()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id != "foreign-keys-table":
+            return
+        index = event.cursor_row
+        if 0 <= index < len(self._fk_targets):
+            self.jump_to(self._fk_targets[index])
+
+    def jump_to(self, ref: TableRef) -> None:
+        """Select a table (clearing the filter if it hides it) and show its columns."""
+        if ref not in self._refs:
+            self.query_one("#tables-filter", Input).value = ""
+            self._fill_list(keep=ref)
+        if ref not in self._refs:
+            self.notify(f"{ref.label} is not in this database", severity="warning")
+            return
+        self.selected = ref
+        self.query_one("#table-list", OptionList).highlighted = self._refs.index(ref)
+        self.query_one(TabbedContent).active = "columns"
+        self._show_selected()
+        self.query_one("#columns-table", DataTable).focus()
+
+    # -- rows ------------------------------------------------------------------
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "rows":
+            self._load_rows()
+
+    def _load_rows(self) -> None:
+        table = self.table(self.selected)
+        if table is None or table.ref == self._rows_for:
+            return
+        self._rows_for = table.ref
+        self._rows_token += 1
+        grid = self.grid
+        grid.reset(tuple(c.name for c in table.columns))
+        if self.changes.table_mark(table.ref) == "dropped":
+            self._rows_loading = False
+            self.query_one("#rows-info", Static).update(
+                Text("dropped by the last action: no rows to show", style="dim"))
+            return
+        self._fetch(table, 0, None, forward=True)
+
+    def _fetch(self, table: TableInfo, offset: int, key: tuple[Any, ...] | None,
+               forward: bool) -> None:
+        request = RowRequest(
+            schema=table.ref.schema, table=table.ref.name,
+            columns=tuple(c.name for c in table.columns), key_columns=table.key_columns,
+            key=key, offset=offset, backwards=not forward, limit=PAGE_ROWS,
+        )
+        self._rows_loading = True
+        self._show_rows_line()
+        self._read_rows(self._rows_token, request)
+
+    @work(thread=True, group="tables-rows", exit_on_error=False)
+    def _read_rows(self, token: int, request: RowRequest) -> None:
+        assert self._inspector is not None
+        try:
+            page = self._inspector.read_rows(request)
+            self.post_message(TableRowsRead(token, request, page, None))
+        except MigtuiError as exc:
+            self.post_message(TableRowsRead(token, request, None, exc))
+
+    def on_table_rows_read(self, message: TableRowsRead) -> None:
+        if message.token != self._rows_token:
+            return
+        self._rows_loading = False
+        if message.page is None:
+            self.grid.fetch_failed(not message.request.backwards)
+            self.query_one("#rows-info", Static).update(
+                Text(f"✗ {message.error}", style="bold red"))
+            return
+        self.grid.add_page(message.page)
+        self._show_rows_line()
+
+    def on_row_grid_need_rows(self, event: RowGrid.NeedRows) -> None:
+        table = self.table(self._rows_for)
+        if table is None:
+            return
+        key, offset = event.grid.edge(event.forward)
+        self._fetch(table, offset, key, event.forward)
+
+    def on_row_grid_moved(self, event: RowGrid.Moved) -> None:
+        self._show_rows_line()
+
+    def _show_rows_line(self) -> None:
+        grid = self.grid
+        table = self.table(self._rows_for)
+        total = str(table.rows) if table is not None and table.rows is not None else ""
+        self.query_one("#rows-info", Static).update(rows_line(
+            grid.first_held, grid.held, total, grid.cursor_row, grid.more_after,
+            self._rows_loading), layout=False)  # one line, always: no layout pass
+
+    def on_row_grid_value_wanted(self, event: RowGrid.ValueWanted) -> None:
+        table = self.table(self._rows_for)
+        title = f"{table.ref.label if table else ''}.{event.column}, row {event.row + 1:,}"
+        if event.cell.truncated and table is not None and table.key_columns and event.key:
+            self._read_value(title, table, event.column, event.key)
+            return
+        self._show_value(title, event.cell)
+
+    @work(thread=True, group="tables-value", exit_on_error=False)
+    def _read_value(self, title: str, table: TableInfo, column: str, key: tuple[Any, ...]
+                    ) -> None:
+        assert self._inspector is not None
+        try:
+            cell = self._inspector.read_value(table, column, key)
+            self.post_message(TableValueRead(title, cell, None))
+        except MigtuiError as exc:
+            self.post_message(TableValueRead(title, None, exc))
+
+    def on_table_value_read(self, message: TableValueRead) -> None:
+        if message.cell is None:
+            self.notify(str(message.error), title="Cannot read the value", severity="error")
+            return
+        self._show_value(message.title, message.cell)
+
+    def _show_value(self, title: str, cell: Cell) -> None:
+        note = f"  ({cell.size:,} characters, only the start is held)" if (
+            cell.truncated and cell.kind.value != "binary") else ""
+        self.app.push_screen(TextScreen(title + note, Text(full_text(cell))))
+
+    # -- keys --------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one("#tables-filter", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "tables-filter" and self.schema is not None:
+            self._fill_list(keep=self.selected)
+            self._show_selected()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "tables-filter":
+            self.query_one("#table-list", OptionList).focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#tables-filter", Input)
+        if box.has_focus or box.value:
+            box.value = ""
+            self.query_one("#table-list", OptionList).focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_error_details(self) -> None:
+        if self._error is not None:
+            self.app.push_screen(TextScreen(self._error.message,
+                                            Text(self._error.details or "(no details)")))
+        else:
+            self.migtui.show_error_details()

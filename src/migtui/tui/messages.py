@@ -105,3 +105,34 @@ class OperationsRecorded(Message):
         super().__init__()
         self.functions = functions
         self.error = error
+
+
+# -- tables screen (live inspector) ---------------------------------------------
+
+from migtui.core.schema import Cell, RowPage, RowRequest, SchemaInfo  # noqa: E402
+
+
+class TablesRead(Message):
+    """The tables screen's inspector read the tables and views (or failed to)."""
+
+    def __init__(self, token: int, schema: SchemaInfo | None, error: MigtuiError | None
+                 ) -> None:
+        super().__init__()
+        self.token, self.schema, self.error = token, schema, error
+
+
+class TableRowsRead(Message):
+    """A page of a table's rows arrived (or could not be read)."""
+
+    def __init__(self, token: int, request: RowRequest, page: RowPage | None,
+                 error: MigtuiError | None) -> None:
+        super().__init__()
+        self.token, self.request, self.page, self.error = token, request, page, error
+
+
+class TableValueRead(Message):
+    """The whole value of one cell of a table arrived."""
+
+    def __init__(self, title: str, cell: Cell | None, error: MigtuiError | None) -> None:
+        super().__init__()
+        self.title, self.cell, self.error = title, cell, error

@@ -1,0 +1,198 @@
+"""Benchmark the tables inspector on a 1,000,000-row table, SQLite and PostgreSQL.
+
+For each database it measures:
+
+* **time to the first page**: in the real app (headless): from pressing ``t`` until the
+  table list is shown, and from choosing the table's Rows tab until its first page is on
+  screen; and the same through the core alone (``read_schema`` + first ``read_rows``);
+* **paging to the end**: every page of the table fetched in order (keyset on the primary
+  key), keeping a window of rows the size the grid keeps (``MAX_HELD``); wall time, pages,
+  and the peak memory of Python objects allocated meanwhile (``tracemalloc``, a separate
+  pass so it does not slow the timed one) plus the process's peak RSS.
+
+Usage::
+
+    python benchmarks/bench_tables.py [--rows N] [--pg-url URL] [--only sqlite|postgresql]
+
+``--pg-url`` (default ``$MIGTUI_TEST_PG_URL``) names a server where a throwaway database
+is created and dropped; without one only SQLite runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.gentable import generate_table  # noqa: E402
+from migtui.core.config import ProjectOptions  # noqa: E402
+from migtui.core.inspector import DatabaseInspector  # noqa: E402
+from migtui.core.project import Project  # noqa: E402
+from migtui.core.schema import RowRequest, TableInfo, TableRef  # noqa: E402
+
+TABLE = "bench_rows"
+
+
+def copy_sample(dest: Path, url: str) -> Path:
+    """The bundled sample project in ``dest``, pointed at ``url``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "alembic.ini").read_text().replace(
+        "sqlalchemy.url = sqlite:///%(here)s/sample.db", "sqlalchemy.url = " + url.replace(
+            "%", "%%"))
+    (dest / "alembic.ini").write_text(text)
+    for folder in ("migrations", "sampleapp"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns(
+            "__pycache__"))
+    return dest
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A throwaway database on the server; dropped afterwards."""
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def request_for(table: TableInfo, **kw: object) -> RowRequest:
+    return RowRequest(table.ref.schema, table.ref.name, tuple(c.name for c in table.columns),
+                      table.key_columns, **kw)  # type: ignore[arg-type]
+
+
+def page_to_end(insp: DatabaseInspector, table: TableInfo, window: int) -> tuple[int, int]:
+    """Fetch every page in order, holding at most ``window`` rows; (pages, rows)."""
+    held: deque[object] = deque(maxlen=window)
+    page = insp.read_rows(request_for(table))
+    pages, rows = 1, len(page.rows)
+    held.extend(page.rows)
+    while page.more_after:
+        page = insp.read_rows(request_for(table, key=page.last_key, offset=rows))
+        pages += 1
+        rows += len(page.rows)
+        held.extend(page.rows)
+    return pages, rows
+
+
+def core_first_page(project: Path) -> tuple[float, float, TableInfo, DatabaseInspector]:
+    insp = DatabaseInspector(Project.open(ProjectOptions(cwd=str(project))))
+    started = time.perf_counter()
+    schema = insp.read_schema()
+    listed = time.perf_counter() - started
+    table = schema.get(TableRef(TABLE))
+    assert table is not None, "the benchmark table is missing"
+    started = time.perf_counter()
+    first = insp.read_rows(request_for(table))
+    assert len(first.rows) == 200
+    return listed, time.perf_counter() - started, table, insp
+
+
+async def app_first_page(project: Path) -> tuple[float, float]:
+    """In the headless app: seconds until the table list shows, then until the first page."""
+    from migtui.screens.tables import TablesScreen
+    from migtui.tui.app import MigtuiApp
+    from migtui.widgets.row_grid import RowGrid
+
+    app = MigtuiApp(Project.open(ProjectOptions(cwd=str(project))))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        started = time.perf_counter()
+        await pilot.press("t")
+        screen = app.screen
+        assert isinstance(screen, TablesScreen)
+        while screen.schema is None:
+            await asyncio.sleep(0.001)
+        listed = time.perf_counter() - started
+        await pilot.pause()
+        started = time.perf_counter()
+        screen.jump_to(TableRef(TABLE))
+        await pilot.press("5")
+        grid = screen.query_one(RowGrid)
+        while grid.held == 0:
+            await asyncio.sleep(0.001)
+        await pilot.pause()  # drawn
+        return listed, time.perf_counter() - started
+
+
+def run_one(label: str, project: Path, url: str, rows: int) -> None:
+    from migtui.widgets.row_grid import MAX_HELD
+
+    os.chdir(project)
+    print(f"\n== {label}: {rows:,} rows", flush=True)
+    started = time.perf_counter()
+    generate_table(url, TABLE, rows)
+    print(f"  generated the table in {time.perf_counter() - started:.1f} s", flush=True)
+
+    listed, first, table, insp = core_first_page(project)
+    print(f"  core: table list read {listed * 1000:.0f} ms (count shown: {table.rows}), "
+          f"first page {first * 1000:.1f} ms")
+    app_listed, app_first = asyncio.run(app_first_page(project))
+    print(f"  app:  't' to table list shown {app_listed * 1000:.0f} ms, Rows tab to first "
+          f"page on screen {app_first * 1000:.0f} ms")
+
+    started = time.perf_counter()
+    pages, fetched = page_to_end(insp, table, MAX_HELD)
+    seconds = time.perf_counter() - started
+    assert fetched == rows, (fetched, rows)
+    print(f"  paged to the end: {pages:,} pages in {seconds:.1f} s "
+          f"({seconds / pages * 1000:.2f} ms a page, {fetched / seconds:,.0f} rows/s)")
+
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base, _ = tracemalloc.get_traced_memory()
+    page_to_end(insp, table, MAX_HELD)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory while paging (window of {MAX_HELD:,} rows): "
+          f"{(peak - base) / 1024 / 1024:.1f} MiB Python allocations; process peak RSS "
+          f"{rss:.0f} MiB")
+    insp.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--pg-url", default=os.environ.get("MIGTUI_TEST_PG_URL"))
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="migtui-bench-tables-") as tmp:
+        if args.only in (None, "sqlite"):
+            url = f"sqlite:///{Path(tmp) / 'sqlite' / 'bench.db'}"
+            run_one("SQLite", copy_sample(Path(tmp) / "sqlite", url), url, args.rows)
+        if args.only in (None, "postgresql"):
+            if not args.pg_url:
+                print("\n== PostgreSQL: skipped (no --pg-url or MIGTUI_TEST_PG_URL)")
+            else:
+                with postgres_database(args.pg_url) as url:
+                    project = copy_sample(Path(tmp) / "pg", url)
+                    run_one("PostgreSQL", project, url, args.rows)
+        os.chdir(REPO)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""What the tables screen writes: list entries, the title line, the structure tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+from textual.widgets import DataTable
+
+from migtui.core.schema import SchemaChanges, TableInfo, TableRef
+
+MARK_STYLES = {"new": "bold green", "changed": "bold yellow", "dropped": "bold red"}
+COUNT_WIDTH = 9
+MARK_WIDTH = 8
+
+
+def mark_text(mark: str) -> Text:
+    """A change mark ("new", "changed", "dropped") in its colour; empty when none."""
+    return Text(mark, style=MARK_STYLES.get(mark, "")) if mark else Text("")
+
+
+def list_entry(table: TableInfo, mark: str, width: int) -> Text:
+    """One line of the table list, ``width`` cells: name, row count (or kind), change mark."""
+    name_width = max(width - COUNT_WIDTH - MARK_WIDTH - 1, 8)
+    name = table.ref.label
+    if cell_len(name) > name_width:
+        name = set_cell_size(name, name_width - 1) + "…"
+    text = Text(set_cell_size(name, name_width),
+                style="strike dim" if mark == "dropped" else "")
+    if table.kind == "view":
+        count = "view"
+    elif table.rows is None:
+        count = ""
+    else:
+        count = str(table.rows)
+    text.append(f" {count:>{COUNT_WIDTH - 1}}", style="dim")
+    if mark:
+        text.append(" ")
+        text.append_text(mark_text(mark))
+    text.truncate(width)
+    return text
+
+
+def title_line(table: TableInfo, mark: str) -> Text:
+    """The heading of the selected table."""
+    text = Text(table.ref.label, style="bold")
+    text.append(f"  {table.kind}", style="dim")
+    if table.rows is not None:
+        count = table.rows
+        text.append(f"  {count} row{'' if count.value == 1 and not count.estimate else 's'}")
+        if count.estimate:
+            text.append(" (estimate)", style="dim")
+    if table.revisions is not None:
+        text.append("  current: ")
+        text.append(", ".join(table.revisions) or "none (base)", style="bold")
+    if mark:
+        text.append("  ")
+        text.append_text(mark_text(mark))
+        if mark == "dropped":
+            text.append(" by the last action (shown as it was)", style="dim")
+    if table.comment:
+        text.append(f"  — {table.comment}", style="italic")
+    return text
+
+
+def _reset(table: DataTable[Text | str], *columns: str) -> None:
+    table.clear(columns=True)
+    table.add_columns(*columns)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else ""
+
+
+def fill_columns(grid: DataTable[Text | str], table: TableInfo, changes: SchemaChanges) -> None:
+    """Columns tab: name, type, nullable, default, primary key, comment, change mark."""
+    _reset(grid, "", "name", "type", "nullable", "default", "primary key", "comment")
+    ref = table.ref
+    dropped = changes.dropped_columns.get(ref, ()) if changes.table_mark(ref) != "dropped" else ()
+    for column in (*table.columns, *dropped):
+        mark = changes.column_mark(ref, column.name)
+        style = "strike dim" if mark == "dropped" else ""
+        grid.add_row(
+            mark_text(mark), Text(column.name, style=style or "bold"),
+            Text(column.type, style=style), _yes(column.nullable), column.default or "",
+            _yes(column.primary_key), column.comment or "",
+        )
+
+
+def fill_indexes(grid: DataTable[Text | str], table: TableInfo) -> None:
+    """Indexes tab."""
+    _reset(grid, "name", "columns", "unique")
+    for index in table.indexes:
+        grid.add_row(index.name or "(unnamed)", ", ".join(index.columns), _yes(index.unique))
+    _empty(grid, table.indexes, "no indexes")
+
+
+def fill_constraints(grid: DataTable[Text | str], table: TableInfo) -> None:
+    """Constraints tab: primary key, unique and check constraints."""
+    _reset(grid, "kind", "name", "columns / condition")
+    for constraint in table.constraints:
+        what = ", ".join(constraint.columns) if constraint.columns else constraint.definition
+        grid.add_row(constraint.kind, constraint.name or "(unnamed)", what)
+    _empty(grid, table.constraints, "no constraints")
+
+
+def fill_foreign_keys(grid: DataTable[Text | str], table: TableInfo) -> list[TableRef]:
+    """Foreign keys tab; returns the referenced table of each row, in order."""
+    _reset(grid, "name", "columns", "references", "on delete", "on update")
+    targets = []
+    for fk in table.foreign_keys:
+        target = Text(f"{fk.target.label}", style="bold underline")
+        target.append(f"({', '.join(fk.target_columns)})", style="")
+        grid.add_row(fk.name or "(unnamed)", ", ".join(fk.columns), target, fk.on_delete,
+                     fk.on_update)
+        targets.append(fk.target)
+    _empty(grid, table.foreign_keys, "no foreign keys")
+    return targets
+
+
+def _empty(grid: DataTable[Text | str], items: Iterable[object], words: str) -> None:
+    if not tuple(items):
+        grid.add_row(Text(words, style="dim"), *[""] * (len(grid.columns) - 1))
+
+
+def rows_line(first: int, held: int, total: str, cursor: int, more_after: bool,
+              loading: bool) -> Text:
+    """The 'rows 1-200 of ~N' line of the rows tab."""
+    if loading and not held:
+        return Text("loading rows…", style="dim")
+    if not held:
+        return Text("no rows", style="dim")
+    text = Text(f"rows {first + 1:,}\u2013{first + held:,}")
+    if not more_after:
+        text.append(f" of {first + held:,}")
+    elif total:
+        text.append(f" of {total}")
+    text.append(f"  ·  row {cursor + 1:,}", style="dim")
+    if loading:
+        text.append("  ·  loading…", style="dim")
+    text.append("  ·  enter: whole value", style="dim")
+    return text
