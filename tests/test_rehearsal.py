@@ -25,9 +25,11 @@ from migtui.core.rehearsal import Rehearsal, rehearse
 
 TABLE = ('op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), '
          'sa.Column("name", sa.String(50)))', 'op.drop_table("t")')
+# On SQLite the alter_column makes the batch copy the table: inside the transaction too.
 GOOD = ('op.create_table("u", sa.Column("id", sa.Integer, primary_key=True))\n'
         'with op.batch_alter_table("t") as b:\n'
         '    b.add_column(sa.Column("note", sa.Text))\n'
+        '    b.alter_column("name", existing_type=sa.String(50), type_=sa.String(80))\n'
         'op.execute("UPDATE t SET note = name")', 'op.drop_table("u")')
 FAILS = ('with op.batch_alter_table("t", recreate="always") as b:\n'
          '    b.add_column(sa.Column("age", sa.Integer, nullable=False))', 'pass')
@@ -193,3 +195,14 @@ def test_async_env_py(tmp_path: Path) -> None:
     assert [s.ok for s in report.steps] == [True, False]
     assert report.unchanged
     assert state(url) == before
+
+
+def test_autocommit_block_seen_in_the_source_of_a_step_that_needs_a_connection(
+        tmp_path: Path, pg_url: str) -> None:
+    body = ('rows = op.get_bind().execute(sa.text("SELECT id FROM t")).fetchall()\n'
+            'with op.get_context().autocommit_block():\n'
+            '    op.execute("VACUUM t")', 'pass')
+    project, plan = prepared(tmp_path, pg_url, body)
+    preflight = check_plan(project, plan, "postgresql")
+    assert "read from the source" in preflight.steps[0].note
+    assert "autocommit_block" in preflight.rehearsal

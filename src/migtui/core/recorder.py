@@ -60,6 +60,7 @@ class RecordedFunction:
     static: bool = False  # could not run offline: operations read from the source
     static_operations: tuple[str, ...] = ()
     dialect: Dialect | None = None
+    path: str | None = None  # the revision file
 
     @property
     def descriptions(self) -> tuple[str, ...]:
@@ -134,8 +135,9 @@ class _Recorder:
                 if module_script is not None else None
         except Exception as exc:
             return _static(found, module_path=None, error=from_exception(exc).message)
+        found.path = getattr(module_script, "path", None)
         if fn is None:
-            return _static(found, getattr(module_script, "path", None), f"no {name}() found")
+            return _static(found, found.path, f"no {name}() found")
         self.operations._install_proxy()  # the op proxy is process-wide: under ENV_LOCK
         try:
             fn()

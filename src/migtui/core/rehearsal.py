@@ -39,6 +39,7 @@ from migtui.core.errors import from_exception, one_line
 from migtui.core.livecheck import read_live
 from migtui.core.plan import Plan
 from migtui.core.recorder import RecordedFunction, sql_of
+from migtui.core.source import read_function
 from migtui.core.urls import scrub_secrets
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ def rehearsal_blocker(plan: Plan, recorded: list[RecordedFunction], dialect: str
                 "not be rolled back (rehearsals run on PostgreSQL and SQLite)")
     for fn in recorded:
         short = fn.revision[:12]
-        if fn.autocommit:
+        source = read_function(fn.path, fn.name) if fn.static else None
+        if fn.autocommit or (source is not None and "autocommit_block" in source.risks):
             return (f"{short} uses autocommit_block(), which commits mid-way: it cannot "
                     "run inside one transaction")
         for rec in fn.ops:
