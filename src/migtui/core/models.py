@@ -48,6 +48,7 @@ class ScriptProblem:
     path: str | None = None
     line: int | None = None
     details: str = ""
+    kind: str = "file"  # "file": the file cannot be read or imported; "graph": the history
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from migtui.core.config import ProjectOptions, open_config
 from migtui.core.database import read_status
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.failures import explain_failure
+from migtui.core.loader import RevisionLoader
 from migtui.core.models import (
     ActionResult,
     DatabaseStatus,
@@ -22,7 +23,7 @@ from migtui.core.models import (
     RevisionGraph,
     Snapshot,
 )
-from migtui.core.revisions import read_graph
+from migtui.core.scriptdir import run_downgrade, run_stamp, run_upgrade
 
 
 class Project:
@@ -31,8 +32,7 @@ class Project:
     def __init__(self, config: Config, options: ProjectOptions) -> None:
         self.config = config
         self.options = options
-        self._script: ScriptDirectory | None = None
-        self._graph: RevisionGraph | None = None
+        self.revisions = RevisionLoader(config)  # headers, caches, the script directory
         location = str(config.get_alembic_option("script_location") or "")
         self.info = ProjectInfo(
             config_file=str(config.config_file_name or config.toml_file_name or ""),
@@ -55,29 +55,42 @@ class Project:
     # -- reading -------------------------------------------------------------
 
     def script(self) -> ScriptDirectory:
-        """The script directory, loaded once and reused until ``reload``."""
-        if self._script is None:
-            with ENV_LOCK:
-                self._script = ScriptDirectory.from_config(self.config)
-        return self._script
+        """The script directory, created once and reused until ``reload``.
+
+        Its revisions come from the headers already read; each revision module is
+        imported only when Alembic first needs it (see core/loader.py).
+        """
+        try:
+            return self.revisions.script()
+        except MigtuiError:
+            raise
+        except Exception as exc:
+            raise from_exception(exc, "Cannot read the revision files") from exc
 
     def reload(self) -> None:
-        """Forget the cached revision files so the next read sees changes on disk."""
-        self._script = None
-        self._graph = None
+        """Forget the graph so the next read sees changes on disk (changed files only)."""
+        self.revisions.reload()
 
     def graph(self) -> RevisionGraph:
-        """Every revision, newest first; raises MigtuiError if the files cannot be read."""
-        if self._graph is None:
-            try:
-                with captured():
-                    self._graph = read_graph(self.script())
-            except MigtuiError:
-                raise
-            except Exception as exc:
-                self._script = None
-                raise from_exception(exc, "Cannot read the revision files") from exc
-        return self._graph
+        """Every revision, newest first, with ``problems`` listing broken files and links.
+
+        Raises MigtuiError only if the script directory itself cannot be read.
+        """
+        try:
+            return self.revisions.graph()
+        except MigtuiError:
+            raise
+        except Exception as exc:
+            raise from_exception(exc, "Cannot read the revision files") from exc
+
+    def verify(self, should_stop: Callable[[], bool] | None = None) -> RevisionGraph | None:
+        """Import the revision modules not yet imported (Alembic's authoritative load);
+        the new graph if that found a problem, else None. Slow: run it in a worker."""
+        return self.revisions.verify(should_stop)
+
+    def _script_for_action(self) -> ScriptDirectory:
+        """The script directory, re-read if files changed; MigtuiError if one is broken."""
+        return self.revisions.script_for_action()
 
     def status(self, on_line: LineSink | None = None) -> DatabaseStatus:
         """The database's current heads, dialect and masked URL, read through env.py."""
@@ -132,12 +145,16 @@ class Project:
 
     def upgrade(self, target: str = "+1", on_line: LineSink | None = None) -> ActionResult:
         """``alembic upgrade TARGET`` (``+1``, a revision, ``heads``)."""
-        return self._run("upgrade", target, lambda: command.upgrade(self.config, target), on_line)
+        return self._run(
+            "upgrade", target,
+            lambda: run_upgrade(self.config, self._script_for_action(), target), on_line,
+        )
 
     def downgrade(self, target: str = "-1", on_line: LineSink | None = None) -> ActionResult:
         """``alembic downgrade TARGET`` (``-1``, a revision, ``base``)."""
         return self._run(
-            "downgrade", target, lambda: command.downgrade(self.config, target), on_line
+            "downgrade", target,
+            lambda: run_downgrade(self.config, self._script_for_action(), target), on_line,
         )
 
     def stamp(self, target: str, on_line: LineSink | None = None) -> ActionResult:
@@ -151,7 +168,7 @@ class Project:
             graph = self.graph()
             heads = self.status().current_heads
             purge = any(h not in graph for h in heads)
-            command.stamp(self.config, target, purge=purge)
+            run_stamp(self.config, self._script_for_action(), target, purge=purge)
 
         return self._run("stamp", target, call, on_line)
 
@@ -183,13 +200,13 @@ class Project:
         """The SQL Alembic would run from START to END, rendered offline (``--sql``)."""
         buffer = io.StringIO()
         spec = f"{start}:{end}"
-        fn = command.upgrade if direction == "upgrade" else command.downgrade
+        fn = run_upgrade if direction == "upgrade" else run_downgrade
         # output_buffer lives on the shared Config: hold the lock for the whole render.
         with ENV_LOCK:
             self.config.output_buffer = buffer
             try:
                 with captured():
-                    fn(self.config, spec, sql=True)
+                    fn(self.config, self._script_for_action(), spec, sql=True)
             except Exception as exc:
                 raise from_exception(exc, "Cannot render the SQL") from exc
             finally:

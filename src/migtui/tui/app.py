@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -14,11 +15,13 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
 from migtui.core.plan import Plan
 from migtui.core.preflight import check_plan
+from migtui.core.problems import problems_summary, problems_text
 from migtui.core.project import Project
 from migtui.core.rehearsal import rehearse
 from migtui.screens.confirm import ConfirmScreen
@@ -62,6 +65,7 @@ class MigtuiApp(App[None]):
         self.busy = False
         self.load_error = ""
         self.last_error: tuple[str, str] | None = None
+        self._problems_error: tuple[str, str] | None = None  # broken revision files
         self.select_next: str | None = None
         self.log_lines: list[str] = []
         self._steps_total = 0
@@ -116,9 +120,16 @@ class MigtuiApp(App[None]):
         if reload_files:
             self.project.reload()
         try:
-            self.post_message(SnapshotLoaded(self.project.snapshot()))
+            snapshot = self.project.snapshot()
+            self.post_message(SnapshotLoaded(snapshot))
         except MigtuiError as exc:
             self.post_message(LoadFailed(exc))
+            return
+        # Shown; now finish Alembic's authoritative load (imports of unchecked files).
+        worker = get_current_worker()
+        graph = self.project.verify(lambda: worker.is_cancelled)
+        if graph is not None:
+            self.post_message(SnapshotLoaded(replace(snapshot, graph=graph)))
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         self.load_error = ""
@@ -126,6 +137,13 @@ class MigtuiApp(App[None]):
         db = message.snapshot.database
         if not db.reachable:
             self.last_error = (db.error, db.error_details)
+        # Broken revision files are the error to explain, unless something newer is.
+        problems = message.snapshot.graph.problems
+        shown = self._problems_error
+        self._problems_error = (
+            (problems_summary(problems), problems_text(problems)) if problems else None)
+        if db.reachable and self.last_error in (None, shown):
+            self.last_error = self._problems_error
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.load_error = f"✗ {message.error.message}  (e: details, r: retry)"

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from migtui.core.models import Snapshot
+from migtui.core.problems import problems_summary
 
 
 def _short_path(path: str) -> str:
@@ -43,6 +44,9 @@ def describe(snapshot: Snapshot) -> Text:
         text.append(
             f"  ⚠ database is on {', '.join(u[:12] for u in unknown)}, which no file defines"
             " (stamp a known revision with s)", style="bold")
+    if snapshot.graph.problems:
+        text.append(f"  ⚠ {problems_summary(snapshot.graph.problems)} (e: details)",
+                    style="bold")
     if len(snapshot.graph.heads) > 1:
         text.append(f"  ⚠ {len(snapshot.graph.heads)} heads: merge them with m", style="bold")
     if db.reachable and db.error:

@@ -1,0 +1,170 @@
+"""Loading a project's revisions: fast to show, authoritative before anything runs.
+
+:class:`RevisionLoader` is what ``Project`` uses for its graph and script directory:
+
+* ``graph()`` reads headers (no imports for plain files, cached by path, size and
+  mtime) and builds the graph with every problem listed, in time linear in revisions;
+* ``script()`` is an Alembic ``ScriptDirectory`` built from the same headers, whose
+  revision modules are imported only when Alembic runs them; actions get it from
+  ``script_for_action()``, which first re-checks the files on disk and refuses, with a
+  one-line error naming the file, while any revision file is broken;
+* ``verify()`` finishes the authoritative load in the background: it imports every
+  revision module not yet imported (as Alembic would), reporting files that raise on
+  import and correcting any header whose imported values differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from types import ModuleType
+
+from alembic.config import Config
+from alembic.script import Script, ScriptDirectory
+
+from migtui.core.capture import ENV_LOCK
+from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.fastgraph import build_graph
+from migtui.core.models import RevisionGraph, ScriptProblem
+from migtui.core.problems import problems_text
+from migtui.core.revfiles import FileRecord, RevisionFiles, current_stamps
+from migtui.core.scriptdir import LazyScript, loaded_script_directory
+
+_VERIFY_CHUNK = 25
+
+
+class RevisionLoader:
+    """The revision files of one project, read once and re-read when they change."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._files: RevisionFiles | None = None
+        self._script: ScriptDirectory | None = None
+        self._records: list[FileRecord] = []
+        self._graph: RevisionGraph | None = None
+        self._modules: dict[tuple[str, tuple[int, int]], ModuleType] = {}
+        self._generation = 0
+
+    # -- reading -------------------------------------------------------------
+
+    def script(self) -> ScriptDirectory:
+        """The script directory, created once (cheap) and reused until ``reload``."""
+        with ENV_LOCK:
+            if self._script is None:
+                self._script = loaded_script_directory(self.config, self._alembic_scripts)
+            return self._script
+
+    def graph(self) -> RevisionGraph:
+        """Every revision, newest first, with the problems found; files read only if changed."""
+        with ENV_LOCK:
+            if self._graph is None:
+                script = self.script()
+                if self._files is None:
+                    locations = [str(p) for p in script._version_locations]
+                    self._files = RevisionFiles("|".join([script.dir, *locations]))
+                try:
+                    self._records = self._files.scan(script)
+                except Exception as exc:
+                    raise from_exception(exc, "Cannot read the revision files") from exc
+                self._graph = build_graph(self._records)
+            return self._graph
+
+    def reload(self) -> None:
+        """Forget the graph and script directory; unchanged files are not read again."""
+        with ENV_LOCK:
+            self._generation += 1
+            self._graph = None
+            self._script = None
+
+    def changed_on_disk(self) -> bool:
+        """Whether any revision file was added, removed or modified since the last read."""
+        with ENV_LOCK:
+            if self._graph is None:
+                return False
+            known = {r.path: r.stamp for r in self._records}
+            return current_stamps(self.script()) != known
+
+    def script_for_action(self) -> ScriptDirectory:
+        """The script directory to run an action with: re-read if files changed; refused
+        (MigtuiError naming the file) while any revision file or link is broken."""
+        with ENV_LOCK:
+            if self.changed_on_disk():
+                self.reload()
+            graph = self.graph()
+            if graph.problems:
+                raise refusal(graph.problems)
+            return self.script()
+
+    def _alembic_scripts(self) -> list[Script]:
+        """Fresh Script objects for Alembic's RevisionMap (it mutates them)."""
+        with ENV_LOCK:
+            graph = self.graph()
+            if graph.problems:
+                raise refusal(graph.problems)
+            scripts: list[Script] = []
+            for r in self._records:
+                if r.header is None:  # pragma: no cover - such a record is a problem
+                    continue
+                if r.script is not None:
+                    scripts.append(Script(r.script.module, r.script.revision, r.path))
+                else:
+                    scripts.append(
+                        LazyScript(r.path, r.stamp, r.header, self._modules, self._import_failed)
+                    )
+            return scripts
+
+    def _import_failed(self, problem: ScriptProblem) -> None:
+        """A module failed to import while Alembic ran it: show the problem from now on."""
+        with ENV_LOCK:
+            if self._graph is not None and problem not in self._graph.problems:
+                self._records = [
+                    replace(r, problem=problem, verified=True) if r.path == problem.path else r
+                    for r in self._records
+                ]
+                self._graph = replace(self._graph, problems=(*self._graph.problems, problem))
+                if self._files is not None:
+                    self._files.set_problem(problem)
+
+    # -- the authoritative load ------------------------------------------------
+
+    def verify(self, should_stop: Callable[[], bool] | None = None) -> RevisionGraph | None:
+        """Import every revision module not yet imported, a few at a time.
+
+        Returns the new graph if that found anything (a file that raises on import, a
+        header that differs from the imported module), else None. Stops early, returning
+        None, when ``should_stop()`` says so or the files are reloaded meanwhile.
+        """
+        with ENV_LOCK:
+            self.graph()
+            files = self._files
+            generation = self._generation
+            todo = files.unverified() if files is not None else []
+        if files is None:
+            return None
+        changed = False
+        for start in range(0, len(todo), _VERIFY_CHUNK):
+            if should_stop is not None and should_stop():
+                return None
+            with ENV_LOCK:
+                if generation != self._generation:
+                    return None
+                changed = bool(files.verify(todo[start:start + _VERIFY_CHUNK])) or changed
+        if not changed:
+            return None
+        with ENV_LOCK:
+            if generation != self._generation:
+                return None
+            self._records = files.records()
+            self._graph = build_graph(self._records)
+            self._script = None
+            return self._graph
+
+
+def refusal(problems: tuple[ScriptProblem, ...]) -> MigtuiError:
+    """The one-line error for an action that needs every revision file."""
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more; e shows them)" if len(problems) > 1 else ""
+    what = ("a revision file is broken" if first.kind == "file"
+            else "the revision history is broken")
+    return MigtuiError(f"Alembic cannot load the revisions, {what}: {first.message}{more}",
+                       problems_text(problems))

@@ -1,0 +1,31 @@
+"""Words for the problems found in a project's revision files (no Alembic needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from migtui.core.models import ScriptProblem
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def problems_summary(problems: Sequence[ScriptProblem]) -> str:
+    """A few words: "2 broken revision files, 1 problem in the revision history"."""
+    files = sum(1 for p in problems if p.kind == "file")
+    graph = len(problems) - files
+    parts = []
+    if files:
+        parts.append(_plural(files, "broken revision file", "broken revision files"))
+    if graph:
+        parts.append(_plural(graph, "problem in the revision history",
+                             "problems in the revision history"))
+    return ", ".join(parts)
+
+
+def problems_text(problems: Sequence[ScriptProblem]) -> str:
+    """Every problem on its own line, then the details (file, traceback) of each."""
+    parts = ["\n".join(f"• {p.message}" for p in problems)]
+    parts.extend(p.details for p in problems if p.details and p.details != p.path)
+    return "\n\n".join(parts)

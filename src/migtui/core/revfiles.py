@@ -1,0 +1,402 @@
+"""The revision files of a script directory, read once and re-read only when they change.
+
+:func:`revision_paths` lists exactly the files Alembic's ``ScriptDirectory`` would load
+(its version locations, ``recursive_version_locations``, ``sourceless``, duplicates).
+:class:`RevisionFiles` reads each file's header without importing it where the file is
+plain (see :mod:`migtui.core.headers`), imports it with Alembic's own loader where it is
+not, and remembers the result keyed by (path, size, mtime) in memory and in a small
+JSON cache on disk, so that a refresh after one file changed reads one file.
+
+A broken file never stops the others from loading: it becomes a :class:`FileRecord`
+with a :class:`ScriptProblem` (file, line, error, traceback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import sys
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import alembic
+from alembic.script import Script, ScriptDirectory
+from alembic.script.base import _only_source_rev_file, _sourceless_rev_file
+from alembic.util import load_python_file
+
+from migtui.core.capture import captured
+from migtui.core.headers import Header, NotPlain, read_header
+from migtui.core.models import ScriptProblem
+from migtui.core.urls import scrub_secrets
+
+_CACHE_FORMAT = 2
+_CACHE_FILES_KEPT = 200
+Stamp = tuple[int, int]  # (size, mtime in ns)
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What one revision file holds, as far as it could be read."""
+
+    path: str  # the resolved path, as Alembic's Script.path
+    stamp: Stamp
+    header: Header | None = None  # None when the file is broken
+    plain: bool = True  # the header was read without importing the file
+    verified: bool = False  # imported by Alembic's loader and found to agree
+    problem: ScriptProblem | None = None
+    script: Script | None = None  # Alembic's own Script, when the file had to be imported
+
+
+def revision_paths(script: ScriptDirectory) -> list[Path]:
+    """The files ``script`` loads revisions from, in Alembic's order (see revision_files)."""
+    return [Path(path) for path, _stamp in revision_files(script)]
+
+
+def revision_files(script: ScriptDirectory) -> list[tuple[str, Stamp]]:
+    """The files ``script`` loads revisions from, in Alembic's order, with their stamps.
+
+    Mirrors ``ScriptDirectory._load_revisions`` and ``Script._from_path`` (without
+    importing anything): Alembic's own resolved version locations, the walk of
+    ``Script._list_py_dir`` (``recursive_version_locations``, ``sourceless``), one entry
+    per real path, and only the names that Alembic would import.
+    """
+    seen: set[str] = set()
+    found: list[tuple[str, Stamp]] = []
+    real_dirs: dict[str, str] = {}
+    for location in script._version_locations:  # Alembic's resolved list of locations
+        if not location.exists():
+            continue
+        for file_path in _list_py_dir(script, str(location)):
+            try:
+                st = os.lstat(file_path)
+                if stat.S_ISLNK(st.st_mode):  # Path.resolve(), as Alembic does
+                    real = os.path.realpath(file_path)
+                    st = os.stat(real)
+                else:  # resolving each folder once is much cheaper than each file
+                    parent, name = os.path.split(file_path)
+                    if parent not in real_dirs:
+                        real_dirs[parent] = os.path.realpath(parent)
+                    real = os.path.join(real_dirs[parent], name)
+            except OSError:
+                continue  # removed while listing, or a dangling link
+            if real in seen:
+                continue
+            seen.add(real)
+            if _alembic_would_load(script, real):
+                found.append((real, (st.st_size, st.st_mtime_ns)))
+    return found
+
+
+def _list_py_dir(script: ScriptDirectory, path: str) -> list[str]:
+    """``Script._list_py_dir`` with strings instead of Path objects (same order)."""
+    paths: list[str] = []
+    for root, dirs, files in os.walk(path, topdown=True):
+        if os.path.basename(root).endswith("__pycache__"):
+            continue
+        paths.extend(os.path.join(root, name) for name in sorted(files))
+        if script.sourceless:
+            cache = os.path.join(root, "__pycache__")
+            if os.path.exists(cache):
+                names = {name.split(".")[0] for name in files}
+                paths.extend(os.path.join(cache, pyc) for pyc in os.listdir(cache)
+                             if pyc.split(".")[0] not in names)
+        if not script.recursive_version_locations:
+            break
+        dirs.sort()
+    return paths
+
+
+def _alembic_would_load(script: ScriptDirectory, path: str) -> bool:
+    folder, name = os.path.split(path)
+    pattern = _sourceless_rev_file if script.sourceless else _only_source_rev_file
+    match = pattern.match(name)
+    if not match:
+        return False
+    if script.sourceless and match.group(2) in ("c", "o"):
+        py_exists = os.path.exists(os.path.join(folder, match.group(1)))
+        pyc_exists = os.path.exists(os.path.join(folder, match.group(1) + "c"))
+        if py_exists or (match.group(2) == "o" and pyc_exists):
+            return False
+    return True
+
+
+def stamp_of(path: Path | str) -> Stamp:
+    """(size, mtime_ns) of a file: what the caches are keyed by."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def current_stamps(script: ScriptDirectory) -> dict[str, Stamp]:
+    """Every revision file with its stamp: compare two of these to notice changes."""
+    return dict(revision_files(script))
+
+
+def problem_from(exc: BaseException, path: str, what: str = "") -> ScriptProblem:
+    """A ScriptProblem naming the file and the line of ``path`` where ``exc`` arose."""
+    line: int | None = None
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        line = exc.lineno
+    else:
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            if os.path.realpath(frame.f_code.co_filename) == path:
+                line = lineno
+    text = scrub_secrets(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    error = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.msg:
+        error = f"SyntaxError: {exc.msg}"
+    where = os.path.basename(path) + (f", line {line}" if line else "")
+    details = f"{path}\n\n" + scrub_secrets("".join(traceback.format_exception(exc)))
+    return ScriptProblem(f"{where}: {what}{error}", path=path, line=line, details=details)
+
+
+def header_of_script(script: Script) -> Header:
+    """The header values of a Script that Alembic imported."""
+    module = script.module
+    return Header(
+        revision=script.revision,
+        down_revision=_plain(getattr(module, "down_revision", None)),
+        branch_labels=_plain(getattr(module, "branch_labels", None)),
+        depends_on=_plain(getattr(module, "depends_on", None)),
+        doc=module.__doc__ if isinstance(module.__doc__, str) else None,
+    )
+
+
+def _plain(value: object) -> str | tuple[str, ...] | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Iterable):
+        return tuple(str(v) for v in value)
+    return str(value)
+
+
+class RevisionFiles:
+    """Reads the revision files of one script directory, caching by (path, size, mtime)."""
+
+    def __init__(self, cache_key: str) -> None:
+        self._records: dict[str, FileRecord] = {}
+        self._disk: dict[str, Any] | None = None  # the on-disk cache, loaded on first scan
+        self._disk_dirty = False
+        self._cache_file = _cache_file(cache_key)
+
+    def scan(self, script: ScriptDirectory) -> list[FileRecord]:
+        """Every revision file of ``script``, reading only files that changed."""
+        disk = self._load_disk()
+        records: list[FileRecord] = []
+        to_import: list[tuple[int, str, Stamp]] = []
+        for key, stamp in revision_files(script):
+            known = self._records.get(key)
+            if known is not None and known.stamp == stamp and known.plain:
+                records.append(known)
+                continue
+            record = _from_disk(disk.get(key), key, stamp)
+            if record is None:
+                record = self._read(key, stamp)
+                if record is None:
+                    to_import.append((len(records), key, stamp))
+                    records.append(FileRecord(key, stamp))  # placeholder, filled below
+                    continue
+                self._remember_on_disk(record)
+            records.append(record)
+        if to_import:
+            self._import_all(script, records, to_import)
+        self._records = {r.path: r for r in records}
+        self._save_disk()
+        return records
+
+    def _read(self, key: str, stamp: Stamp) -> FileRecord | None:
+        """A record from the file's header, or None if it must be imported."""
+        if not key.endswith(".py"):
+            return None  # sourceless .pyc/.pyo: only Alembic's loader can read it
+        try:
+            with open(key, "rb") as f:
+                source = f.read()
+            return FileRecord(key, stamp, header=read_header(source))
+        except NotPlain:
+            return None
+        except SyntaxError as exc:
+            return FileRecord(key, stamp, problem=problem_from(exc, key))
+        except (OSError, ValueError) as exc:  # unreadable, or NUL bytes in the source
+            return FileRecord(key, stamp, problem=problem_from(exc, key))
+
+    def _import_all(
+        self, script: ScriptDirectory, records: list[FileRecord],
+        to_import: list[tuple[int, str, Stamp]],
+    ) -> None:
+        """Import files that are not plain with Alembic's own loader, one at a time."""
+        with captured():
+            for index, key, stamp in to_import:
+                try:
+                    loaded = Script._from_path(script, key)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # a revision file may raise anything
+                    records[index] = FileRecord(key, stamp, problem=problem_from(exc, key))
+                    continue
+                if loaded is None:  # pragma: no cover - filtered by revision_paths
+                    records[index] = FileRecord(key, stamp, problem=ScriptProblem(
+                        f"{os.path.basename(key)}: not a revision file", path=key))
+                    continue
+                records[index] = FileRecord(
+                    key, stamp, header=header_of_script(loaded), plain=False, verified=True,
+                    script=loaded,
+                )
+
+    def unverified(self) -> list[FileRecord]:
+        """Plain files whose modules have not been imported yet."""
+        return [r for r in self._records.values()
+                if r.plain and not r.verified and r.header is not None]
+
+    def verify(self, records: list[FileRecord]) -> list[FileRecord]:
+        """Import these plain files as Alembic would and check they agree with their header.
+
+        Returns the records that changed: a file that raises on import gets a problem; a
+        file whose imported values differ from its header is marked not plain and carries
+        the imported values. The imported modules are not kept.
+        """
+        changed: list[FileRecord] = []
+        with captured():
+            for record in records:
+                if self._records.get(record.path) is not record:
+                    continue  # re-read meanwhile
+                path = Path(record.path)
+                try:
+                    module = load_python_file(path.parent, path.name)
+                    found = _module_header(module, record.header)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:
+                    new = replace(record, verified=True, problem=problem_from(
+                        exc, record.path, "cannot be imported: "))
+                else:
+                    if found == record.header:
+                        new = replace(record, verified=True)
+                        self._remember_on_disk(new)
+                    else:
+                        new = replace(record, header=found, plain=False, verified=True)
+                    del module
+                self._records[record.path] = new
+                if new.problem is not None or new.header != record.header:
+                    changed.append(new)
+        self._save_disk()
+        return changed
+
+    def set_problem(self, problem: ScriptProblem) -> None:
+        """Attach a problem found later (an import failure) to its file's record."""
+        known = self._records.get(problem.path or "")
+        if known is not None:
+            self._records[known.path] = replace(known, problem=problem, verified=True)
+
+    def records(self) -> list[FileRecord]:
+        """The records of the last scan (with verification results), in Alembic's order."""
+        return list(self._records.values())
+
+    # -- the on-disk cache ---------------------------------------------------
+
+    def _load_disk(self) -> dict[str, Any]:
+        if self._disk is None:
+            self._disk = {}
+            if self._cache_file is not None:
+                try:
+                    data = json.loads(self._cache_file.read_text(encoding="utf-8"))
+                    if (data.get("format") == _CACHE_FORMAT
+                            and data.get("alembic") == alembic.__version__):
+                        self._disk = dict(data.get("files", {}))
+                except (OSError, ValueError, AttributeError):
+                    pass
+        return self._disk
+
+    def _remember_on_disk(self, record: FileRecord) -> None:
+        if self._cache_file is None or not record.plain or record.script is not None:
+            return
+        if record.problem is not None and record.header is not None:
+            return  # import problems depend on the environment: never cached
+        entry = [record.stamp[0], record.stamp[1],
+                 record.header.to_json() if record.header else None, record.verified,
+                 [record.problem.message, record.problem.line, record.problem.details]
+                 if record.problem else None]
+        disk = self._load_disk()
+        if disk.get(record.path) != entry:
+            disk[record.path] = entry
+            self._disk_dirty = True
+
+    def _save_disk(self) -> None:
+        if not self._disk_dirty or self._cache_file is None or self._disk is None:
+            return
+        self._disk_dirty = False
+        live = {r.path for r in self._records.values()}
+        files = {k: v for k, v in self._disk.items() if k in live}
+        self._disk = files
+        data = {"format": _CACHE_FORMAT, "alembic": alembic.__version__, "files": files}
+        try:
+            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._cache_file.with_name(f"{self._cache_file.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, self._cache_file)
+            _prune(self._cache_file.parent)
+        except OSError:
+            pass
+
+
+def _module_header(module: Any, header: Header | None) -> Header:
+    revision = getattr(module, "revision", header.revision if header else "")
+    return Header(
+        revision=revision if isinstance(revision, str) else repr(revision),
+        down_revision=_plain(getattr(module, "down_revision", None)),
+        branch_labels=_plain(getattr(module, "branch_labels", None)),
+        depends_on=_plain(getattr(module, "depends_on", None)),
+        doc=module.__doc__ if isinstance(module.__doc__, str) else None,
+    )
+
+
+def _from_disk(entry: object, key: str, stamp: Stamp) -> FileRecord | None:
+    """A record from the disk cache if it is for this exact (size, mtime)."""
+    if not isinstance(entry, list) or len(entry) != 5 or (entry[0], entry[1]) != stamp:
+        return None
+    try:
+        header = Header.from_json(entry[2]) if entry[2] is not None else None
+        problem = None
+        if entry[4] is not None:
+            message, line, details = entry[4]
+            problem = ScriptProblem(str(message), path=key, line=line, details=str(details))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if header is None and problem is None:
+        return None
+    return FileRecord(key, stamp, header=header, verified=bool(entry[3]), problem=problem)
+
+
+def cache_dir() -> Path | None:
+    """Where the header cache lives: $MIGTUI_CACHE_DIR (empty: no disk cache), else
+    $XDG_CACHE_HOME/migtui or ~/.cache/migtui."""
+    configured = os.environ.get("MIGTUI_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "migtui"
+
+
+def _cache_file(key: str) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    digest = hashlib.sha1(f"{key}|{sys.version_info[:2]}".encode()).hexdigest()[:20]
+    return folder / f"revisions-{digest}.json"
+
+
+def _prune(folder: Path) -> None:
+    """Keep only the most recently used cache files."""
+    files = sorted(folder.glob("revisions-*.json"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-_CACHE_FILES_KEPT]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+    for tmp in folder.glob("revisions-*.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > 3600:
+                tmp.unlink()

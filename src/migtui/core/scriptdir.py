@@ -1,0 +1,172 @@
+"""An Alembic ScriptDirectory built from already-read revision headers.
+
+``alembic.command.upgrade`` and friends build a new ``ScriptDirectory`` on every call,
+which imports every revision file again. Here the script directory is built once per
+set of files: its revisions come from the headers migtui already read
+(:mod:`migtui.core.revfiles`), and each revision's module is imported only when Alembic
+first needs it (to run its ``upgrade()``/``downgrade()``). The ``run_*`` functions are
+line-for-line mirrors of ``alembic.command.upgrade``/``downgrade``/``stamp`` that take
+this script directory instead of building a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from alembic import util
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import Revision, RevisionMap
+from alembic.util import load_python_file
+
+from migtui.core.errors import MigtuiError
+from migtui.core.headers import Header
+from migtui.core.models import ScriptProblem
+from migtui.core.revfiles import problem_from
+
+ModuleCache = dict[tuple[str, tuple[int, int]], ModuleType]
+ProblemSink = Callable[[ScriptProblem], None]
+
+
+class LazyScript(Script):
+    """A Script made from a header; its module is imported on first use."""
+
+    def __init__(
+        self, path: str, stamp: tuple[int, int], header: Header, modules: ModuleCache,
+        on_problem: ProblemSink | None = None,
+    ) -> None:
+        self.path = path
+        self._stamp = stamp
+        self._header = header
+        self._modules = modules
+        self._on_problem = on_problem
+        # What Script.__init__ does, with the header's values instead of the module's.
+        Revision.__init__(
+            self, header.revision, header.down_revision,
+            branch_labels=util.to_tuple(header.branch_labels, default=()),
+            dependencies=util.to_tuple(header.depends_on, default=()),
+        )
+
+    @property  # type: ignore[override]
+    def module(self) -> ModuleType:
+        """The revision module, imported with Alembic's loader the first time it is used."""
+        key = (self.path, self._stamp)
+        module = self._modules.get(key)
+        if module is None:
+            path = Path(self.path)
+            try:
+                module = load_python_file(path.parent, path.name)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:
+                problem = problem_from(exc, self.path, "cannot be imported: ")
+                if self._on_problem is not None:
+                    self._on_problem(problem)
+                raise MigtuiError(f"Revision file {problem.message}", problem.details) from exc
+            self._modules[key] = module
+        return module
+
+    @module.setter
+    def module(self, value: ModuleType) -> None:
+        self._modules[(self.path, self._stamp)] = value
+
+    @property
+    def longdoc(self) -> str:
+        """The module docstring, from the header (no import needed)."""
+        return (self._header.doc or "").strip()
+
+
+def loaded_script_directory(
+    config: Config, scripts: Callable[[], Iterable[Script]]
+) -> ScriptDirectory:
+    """``ScriptDirectory.from_config(config)`` whose revision map is built from ``scripts()``
+    (called once, when Alembic first needs the map) instead of importing every file."""
+    script = ScriptDirectory.from_config(config)
+    script.revision_map = RevisionMap(scripts)
+    return script
+
+
+# -- mirrors of alembic.command, taking a script directory -------------------------
+
+
+def run_upgrade(
+    config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
+    tag: str | None = None,
+) -> None:
+    """``alembic.command.upgrade`` with the given script directory."""
+    starting_rev = None
+    if ":" in revision:
+        if not sql:
+            raise util.CommandError("Range revision not allowed")
+        starting_rev, revision = revision.split(":", 2)
+
+    def upgrade(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs(revision, rev)
+
+    with EnvironmentContext(
+        config, script, fn=upgrade, as_sql=sql, starting_rev=starting_rev,
+        destination_rev=revision, tag=tag,
+    ):
+        script.run_env()
+
+
+def run_downgrade(
+    config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
+    tag: str | None = None,
+) -> None:
+    """``alembic.command.downgrade`` with the given script directory."""
+    starting_rev = None
+    if ":" in revision:
+        if not sql:
+            raise util.CommandError("Range revision not allowed")
+        starting_rev, revision = revision.split(":", 2)
+    elif sql:
+        raise util.CommandError("downgrade with --sql requires <fromrev>:<torev>")
+
+    def downgrade(rev: Any, context: Any) -> Any:
+        return script._downgrade_revs(revision, rev)
+
+    with EnvironmentContext(
+        config, script, fn=downgrade, as_sql=sql, starting_rev=starting_rev,
+        destination_rev=revision, tag=tag,
+    ):
+        script.run_env()
+
+
+def run_stamp(
+    config: Config, script: ScriptDirectory, revision: str | list[str] | tuple[str, ...],
+    sql: bool = False, tag: str | None = None, purge: bool = False,
+) -> None:
+    """``alembic.command.stamp`` with the given script directory."""
+    starting_rev = None
+    destination_revs: list[str]
+    if sql:
+        destination_revs = []
+        for _revision in util.to_list(revision):
+            if ":" in _revision:
+                srev, _revision = _revision.split(":", 2)
+                if starting_rev != srev:
+                    if starting_rev is None:
+                        starting_rev = srev
+                    else:
+                        raise util.CommandError(
+                            "Stamp operation with --sql only supports a "
+                            "single starting revision at a time"
+                        )
+            destination_revs.append(_revision)
+    else:
+        destination_revs = util.to_list(revision)
+
+    def do_stamp(rev: Any, context: Any) -> Any:
+        return script._stamp_revs(util.to_tuple(destination_revs), rev)
+
+    with EnvironmentContext(
+        config, script, fn=do_stamp, as_sql=sql,
+        starting_rev=starting_rev if sql else None,
+        destination_rev=util.to_tuple(destination_revs), tag=tag, purge=purge,
+    ):
+        script.run_env()

@@ -1,0 +1,420 @@
+"""Loading revisions fast and tolerantly: agreement with Alembic, broken projects, caches.
+
+Issue 7: the fast graph (headers read without imports, cached by path/size/mtime) must
+equal the graph built from Alembic's ScriptDirectory. Issue 6 (project files): broken
+files and histories give one clear problem each and never stop the rest from showing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from loading_helpers import (
+    CHAIN,
+    LABELLED,
+    alembic_graph,
+    make_project,
+    open_project,
+    rev_file,
+    same_stamp_rewrite,
+    touch_later,
+    write_revision,
+)
+from projects import LINEAR, RICH, TWO_HEADS, Rev
+
+from benchmarks.genproject import generate_project
+from migtui.core.errors import MigtuiError
+from migtui.core.layout import layout
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own on-disk header cache."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("MIGTUI_CACHE_DIR", str(folder))
+    yield folder
+
+
+# -- agreement with Alembic ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("revisions", "branch_every", "heads"),
+    [(60, 0, 1), (90, 12, 1), (60, 10, 2), (1, 0, 1)],
+    ids=["linear", "branched", "two-heads", "single"],
+)
+def test_fast_graph_equals_alembic_on_generated_projects(
+    tmp_path: Path, revisions: int, branch_every: int, heads: int
+) -> None:
+    generate_project(tmp_path / "p", revisions, branch_every=branch_every, heads=heads)
+    fast = open_project(tmp_path / "p").graph()
+    assert fast == alembic_graph(tmp_path / "p")
+    assert len(fast) == revisions and len(fast.heads) == heads and not fast.problems
+
+
+@pytest.mark.parametrize("revisions", [LINEAR, TWO_HEADS, RICH, LABELLED, CHAIN],
+                         ids=["linear", "two-heads", "rich", "labelled", "chain"])
+def test_fast_graph_equals_alembic_on_test_projects(
+    tmp_path: Path, revisions: tuple[Rev, ...]
+) -> None:
+    folder = make_project(tmp_path / "p", revisions)
+    fast = open_project(folder).graph()
+    assert fast == alembic_graph(folder)
+    assert not fast.problems
+
+
+def test_labels_spread_and_depends_on_resolve_like_alembic(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", LABELLED)
+    graph = open_project(folder).graph()
+    labels = {r.revision[:2]: r.branch_labels for r in graph}
+    # A label covers its revision's descendants...
+    assert labels["b2"] == labels["c3"] == labels["d4"] == labels["f6"] == ("core",)
+    assert labels["e5"] == labels["a7"] == ("core", "feat")
+    assert labels["a1"] == ()
+    # ...and, when those form a single line, the line below it down to a branch point.
+    assert labels["1a"] == labels["2b"] == labels["3c"] == ("lone",)
+    assert labels["b8"] == labels["c9"] == labels["d0"] == ("extra", "more")
+    deps = {r.revision[:2]: r.dependencies for r in graph}
+    assert deps["c9"] == ("e5e5e5e5e5e5",) and deps["d0"] == ("c3c3c3c3c3c3",)
+    assert graph == alembic_graph(folder)
+
+
+def test_fast_graph_equals_alembic_on_the_sample(sample_sqlite: Path) -> None:
+    fast = open_project(sample_sqlite).graph()
+    assert fast == alembic_graph(sample_sqlite) and len(fast) >= 2
+
+
+def test_files_that_are_not_plain_are_imported_like_alembic(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:2])
+    versions = folder / "migrations" / "versions"
+    # Computed values: only importing the file can tell.
+    write_revision(versions / "c_computed.py", "", None, header=(
+        "PARENT = 'b2b2' + 'b2b2b2b2'\nrevision = 'c3c3c3c3c3c3'\n"
+        "down_revision = PARENT\nbranch_labels = None\ndepends_on = None\n"))
+    # Rebound later in the module: the literal at the top is not what Alembic sees.
+    write_revision(versions / "d_rebound.py", "d4d4d4d4d4d4", "a1a1a1a1a1a1", """
+        if True:
+            down_revision = 'c3c3c3c3c3c3'
+        """)
+    graph = open_project(folder).graph()
+    assert graph == alembic_graph(folder)
+    assert graph.get("d4d4d4d4d4d4").down_revisions == ("c3c3c3c3c3c3",)  # type: ignore[union-attr]
+    assert graph.heads == ("d4d4d4d4d4d4",)
+
+
+def test_thousands_of_files_and_unrelated_files(tmp_path: Path) -> None:
+    ids = generate_project(tmp_path / "p", 2000, branch_every=40)
+    versions = tmp_path / "p" / "migrations" / "versions"
+    (versions / "__init__.py").write_text("")
+    (versions / "notes.txt").write_text("revision = 'nope'\n")
+    (versions / "README.md").write_text("# notes\n")
+    (versions / ".#lock.py").write_text("garbage(")
+    (versions / "__pycache__").mkdir()
+    (versions / "__pycache__" / "stale.cpython-311.pyc").write_bytes(b"\x00junk")
+    (versions / "old.pyc").write_bytes(b"\x00junk")
+    graph = open_project(tmp_path / "p").graph()
+    assert sorted(r.revision for r in graph) == sorted(ids)
+    assert not graph.problems
+    assert graph == alembic_graph(tmp_path / "p")
+
+
+def test_an_empty_versions_folder(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", ())
+    project = open_project(folder)
+    graph = project.graph()
+    assert len(graph) == 0 and not graph.problems and graph.heads == ()
+    assert project.snapshot().pending == ()
+
+
+# -- broken files --------------------------------------------------------------------
+
+
+def test_a_syntax_error_keeps_the_other_revisions(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    broken = rev_file(folder, CHAIN[3])
+    broken.write_text(broken.read_text().replace("down_revision = ", "down_revision = ("))
+    project = open_project(folder)
+    graph = project.graph()
+    assert [r.revision[:2] for r in graph] == ["c3", "b2", "a1"]
+    (problem,) = graph.problems
+    assert problem.path == str(broken) and problem.line == 11
+    assert broken.name in problem.message and "SyntaxError" in problem.message
+    assert "line 11" in problem.message
+
+
+def test_a_syntax_error_in_a_function_body(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    broken = rev_file(folder, CHAIN[3])
+    broken.write_text(broken.read_text().replace("def downgrade() -> None:",
+                                                 "def downgrade( -> None:"))
+    project = open_project(folder)
+    # Only the header is parsed up front; the authoritative load (verify) finds the rest.
+    assert len(project.graph()) == 4
+    graph = project.verify()
+    assert graph is not None
+    (problem,) = graph.problems
+    assert problem.path == str(broken) and problem.line == 20
+    assert f"{broken.name}, line 20" in problem.message and "SyntaxError" in problem.message
+    result = project.upgrade("heads")
+    assert not result.ok and broken.name in result.error
+
+
+def test_write_actions_say_which_file_is_broken(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    broken = rev_file(folder, CHAIN[1])
+    broken.write_text(broken.read_text().replace("branch_labels = None", "branch_labels = ]"))
+    project = open_project(folder)
+    result = project.upgrade("+1")
+    assert not result.ok
+    assert broken.name in result.error and "\n" not in result.error
+    assert "SyntaxError" in result.error
+    assert project.status().current_heads == ()  # nothing ran
+    with pytest.raises(MigtuiError, match=broken.name):
+        project.sql("upgrade", "base", "heads")
+
+
+def test_a_file_that_raises_on_import(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    versions = folder / "migrations" / "versions"
+    raising = write_revision(versions / "e5_raises.py", "e5e5e5e5e5e5", "d4d4d4d4d4d4",
+                             "import no_such_module_here\n")
+    project = open_project(folder)
+    graph = project.graph()  # the header is plain: shown before anything is imported
+    assert graph.heads == ("e5e5e5e5e5e5",) and not graph.problems
+    verified = project.verify()  # the authoritative load finds it
+    assert verified is not None
+    (problem,) = verified.problems
+    assert problem.path == str(raising) and problem.line == 12
+    assert "No module named 'no_such_module_here'" in problem.message
+    assert "e5_raises.py, line 12" in problem.message
+    assert project.graph() is verified
+    result = project.upgrade("+1")
+    assert not result.ok and "e5_raises.py" in result.error
+
+
+def test_a_module_failing_while_an_upgrade_imports_it(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:2])
+    versions = folder / "migrations" / "versions"
+    write_revision(versions / "c3_raises.py", "c3c3c3c3c3c3", "b2b2b2b2b2b2",
+                   "raise RuntimeError('boom at import')\n")
+    project = open_project(folder)
+    assert project.upgrade("b2b2b2b2b2b2").ok  # modules below it import fine
+    result = project.upgrade("+1")  # before verify() ran: Alembic imports it now
+    assert not result.ok and "c3_raises.py" in result.error and "boom at import" in result.error
+    assert project.status().current_heads == ("b2b2b2b2b2b2",)
+    assert any("c3_raises.py" in p.message for p in project.graph().problems)
+
+
+def test_a_down_revision_no_file_defines(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", [*CHAIN[:2], Rev("c3c3c3c3c3c3", "ffffffffffff", "x")])
+    project = open_project(folder)
+    graph = project.graph()
+    assert len(graph) == 3
+    (problem,) = graph.problems
+    assert "ffffffffffff" in problem.message and "c3c3c3c3c3c3" in problem.message
+    assert problem.kind == "graph"
+    assert not project.upgrade("heads").ok
+
+
+def test_a_cycle(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", [
+        Rev("a1a1a1a1a1a1", None, "base"),
+        Rev("b2b2b2b2b2b2", "d4d4d4d4d4d4", "in the loop one"),
+        Rev("c3c3c3c3c3c3", "b2b2b2b2b2b2", "in the loop two"),
+        Rev("d4d4d4d4d4d4", "c3c3c3c3c3c3", "in the loop three"),
+    ])
+    project = open_project(folder)
+    graph = project.graph()
+    assert sorted(r.revision[:2] for r in graph) == ["a1", "b2", "c3", "d4"]
+    (problem,) = graph.problems
+    assert problem.message.startswith("Revisions form a cycle")
+    assert all(r in problem.message for r in ("b2b2b2b2b2b2", "c3c3c3c3c3c3", "d4d4d4d4d4d4"))
+    assert len(layout([(r.revision, r.down_revisions) for r in graph])) == 4
+    result = project.upgrade("heads")
+    assert not result.ok and "cycle" in result.error
+
+
+def test_two_files_with_the_same_revision_id(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:2])
+    first = rev_file(folder, CHAIN[1])
+    second = first.with_name("zz_copy.py")
+    shutil.copy(first, second)
+    graph = open_project(folder).graph()
+    assert [r.revision[:2] for r in graph] == ["b2", "a1"]
+    (problem,) = graph.problems
+    assert first.name in problem.message and second.name in problem.message
+    assert "defined twice" in problem.message
+
+
+def test_a_branch_label_used_twice_and_a_bad_id(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", [
+        Rev("a1a1a1a1a1a1", None, "base", branch_labels=("x",)),
+        Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "again", branch_labels=("x",)),
+        Rev("bad-id", "a1a1a1a1a1a1", "dash"),
+    ])
+    graph = open_project(folder).graph()
+    assert sorted(r.revision[:2] for r in graph) == ["a1", "b2"]
+    messages = sorted(p.message for p in graph.problems)
+    assert len(messages) == 2
+    assert any("Branch name 'x'" in m for m in messages)
+    assert any("not allowed in revision id 'bad-id'" in m for m in messages)
+
+
+# -- changes on disk -----------------------------------------------------------------
+
+
+def test_refresh_reads_only_changed_files(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    project = open_project(folder)
+    project.graph()
+    # Same size and mtime: a (path, size, mtime) cache must not notice...
+    quiet = rev_file(folder, CHAIN[0])
+    same_stamp_rewrite(quiet, quiet.read_text().replace("create widget", "CREATE WIDGET"))
+    # ...while an edited file (new mtime) is read again.
+    edited = rev_file(folder, CHAIN[1])
+    edited.write_text(edited.read_text().replace("create gadget", "make a gadget"))
+    touch_later(edited)
+    project.reload()
+    graph = project.graph()
+    assert graph.get("a1a1a1a1a1a1").message == "create widget"  # type: ignore[union-attr]
+    assert graph.get("b2b2b2b2b2b2").message == "make a gadget"  # type: ignore[union-attr]
+    # The disk cache serves a new process (a new Project) the same way.
+    assert open_project(folder).graph().get("a1a1a1a1a1a1").message == "create widget"  # type: ignore[union-attr]
+
+
+def test_added_and_deleted_files_are_picked_up(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:2])
+    project = open_project(folder)
+    assert len(project.graph()) == 2
+    write_revision(folder / "migrations" / "versions" / "c3_new.py", "c3c3c3c3c3c3",
+                   "b2b2b2b2b2b2", message="added while open")
+    assert len(project.graph()) == 2  # cached until refreshed
+    project.reload()
+    assert project.graph().heads == ("c3c3c3c3c3c3",)
+    (folder / "migrations" / "versions" / "c3_new.py").unlink()
+    project.reload()
+    assert project.graph().heads == ("b2b2b2b2b2b2",)
+
+
+def test_actions_reuse_the_script_directory_until_files_change(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:2])
+    project = open_project(folder)
+    project.graph()
+    script = project.script()
+    assert project.upgrade("+1").ok and project.upgrade("+1").ok
+    assert project.downgrade("-1").ok
+    assert project.script() is script, "no new ScriptDirectory per action"
+    # A file added on disk is seen by the next action even without a refresh.
+    write_revision(folder / "migrations" / "versions" / "c3_new.py", "c3c3c3c3c3c3",
+                   "b2b2b2b2b2b2")
+    assert project.upgrade("heads").ok
+    assert project.status().current_heads == ("c3c3c3c3c3c3",)
+    assert project.script() is not script
+
+
+def test_a_deleted_file_the_database_sits_on(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:3])
+    project = open_project(folder)
+    assert project.upgrade("heads").ok
+    rev_file(folder, CHAIN[2]).unlink()
+    project.reload()
+    snapshot = project.snapshot()
+    assert snapshot.database.current_heads == ("c3c3c3c3c3c3",)
+    assert "c3c3c3c3c3c3" not in snapshot.graph and not snapshot.graph.problems
+
+
+# -- random histories, good and broken -------------------------------------------------
+
+_KINDS = ("good", "good", "good", "good", "syntax", "body_syntax", "raises", "exits",
+          "missing", "forward", "dup", "computed", "computed_raises", "label_clash")
+_UNREADABLE = {"syntax", "computed_raises"}  # no header can be had from these
+
+
+def _rid(index: int) -> str:
+    return f"{index:02d}" + "ab" * 5
+
+
+@st.composite
+def _histories(draw: st.DrawFn) -> list[tuple[str, int, tuple[int, ...], int | None]]:
+    """(kind, index, parent indexes, depends_on index) per file, oldest first."""
+    files = []
+    for i in range(draw(st.integers(1, 10))):
+        kind = draw(st.sampled_from(_KINDS)) if i else "good"
+        parents = tuple(draw(st.lists(st.integers(0, i - 1), max_size=2, unique=True))) if i \
+            else ()
+        dep = draw(st.none() | st.integers(0, i - 1)) if i else None
+        files.append((kind, i, parents, dep))
+    return files
+
+
+def _write_history(folder: Path, history: list[tuple[str, int, tuple[int, ...], int | None]]
+                   ) -> tuple[set[str], dict[str, str]]:
+    """Write the files; return the ids that have a readable header and file -> kind."""
+    make_project(folder, ())
+    versions = folder / "migrations" / "versions"
+    readable: set[str] = set()
+    kinds: dict[str, str] = {}
+    for kind, i, parents, dep in history:
+        rev = _rid(0 if kind == "dup" else i)
+        down: object = tuple(_rid(p) for p in parents) or None
+        if kind == "missing":
+            down = "ffffffffffff"
+        elif kind == "forward":
+            down = _rid(i + 1)  # maybe a cycle, maybe a revision no file defines
+        labels = "shared" if kind == "label_clash" else (f"l{i}" if i % 3 == 1 else None)
+        depends = None if dep is None else (f"l{dep}" if dep % 3 == 1 else _rid(dep))
+        header = (f"revision = {rev!r}\ndown_revision = {down!r}\n"
+                  f"branch_labels = {labels!r}\ndepends_on = {depends!r}\n")
+        body = {"raises": "raise ValueError('broken on import')\n",
+                "exits": "raise SystemExit(3)\n",
+                "body_syntax": "def oops(:\n    pass\n"}.get(kind, "")
+        if kind == "syntax":
+            header = header.replace("down_revision = ", "down_revision = (")
+        elif kind in ("computed", "computed_raises"):
+            header = header.replace(f"revision = {rev!r}",
+                                    f"revision = {rev[:4]!r} + {rev[4:]!r}")
+            if kind == "computed_raises":
+                header += "undefined_name_here()\n"
+        path = write_revision(versions / f"r{i:02d}_{kind}.py", rev, down, body, header=header)
+        kinds[str(path)] = kind
+        if kind not in _UNREADABLE:
+            readable.add(rev)
+    return readable, kinds
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(history=_histories())
+def test_random_histories_load_every_readable_revision_once(
+    history: list[tuple[str, int, tuple[int, ...], int | None]]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "p"
+        readable, kinds = _write_history(folder, history)
+        project = open_project(folder)
+        graph = project.graph()
+        ids = [r.revision for r in graph]
+        assert len(ids) == len(set(ids)) and set(ids) == readable
+        rows = layout([(r.revision, r.down_revisions) for r in graph])
+        assert len(rows) == len(ids) and all(row.glyphs.count("●") == 1 for row in rows)
+        for path, kind in kinds.items():
+            if kind in _UNREADABLE:
+                assert any(p.path == path for p in graph.problems), kind
+        final = project.verify() or graph  # the authoritative load: every module imported
+        assert [r.revision for r in final] == ids
+        for path, kind in kinds.items():
+            if kind in ("raises", "exits", "body_syntax"):
+                assert any(p.path == path and p.line for p in final.problems), kind
+        event("broken history" if final.problems else "good history")
+        if final.problems:
+            with pytest.raises(MigtuiError):
+                project.revisions.script_for_action()
+        else:  # a good history: exactly what Alembic builds
+            assert final == alembic_graph(folder)
+            assert project.revisions.script_for_action() is project.script()

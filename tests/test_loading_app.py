@@ -1,0 +1,120 @@
+"""Broken and changing revision files, as the user sees them in the real app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from loading_helpers import CHAIN, make_project, open_project, rev_file, write_revision
+from textual.widgets import Static
+from ui_helpers import graph_lines, make_app, row_of, settle, status_text, widget_text
+
+from migtui.screens.confirm import ConfirmScreen
+from migtui.screens.dialogs import TextScreen
+from migtui.tui.app import MigtuiApp
+
+
+def status(app: MigtuiApp) -> str:
+    """The status line's words on one line."""
+    return " ".join(status_text(app).split())
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own on-disk header cache."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("MIGTUI_CACHE_DIR", str(folder))
+    yield folder
+
+
+async def test_a_syntax_error_is_listed_and_the_rest_shown(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    broken = rev_file(folder, CHAIN[3])
+    broken.write_text(broken.read_text().replace("down_revision = ", "down_revision = ("))
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert [line.split()[1] for line in graph_lines(app)] == [
+            "c3c3c3c3c3c3", "b2b2b2b2b2b2", "a1a1a1a1a1a1"]
+        assert "⚠ 1 broken revision file (e: details)" in status(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        shown = widget_text(app.screen.query_one("#text-content", Static))
+        assert f"{broken.name}, line 11: SyntaxError" in shown
+        assert str(broken) in shown
+
+
+async def test_a_file_raising_on_import_is_found_after_showing(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:2])
+    raising = write_revision(folder / "migrations" / "versions" / "c3_raises.py",
+                             "c3c3c3c3c3c3", "b2b2b2b2b2b2", "import no_such_module_here\n")
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)  # the load worker shows the graph, then imports unchecked files
+        assert "(head)" in row_of(app, "c3c3c3c3c3c3")
+        assert "⚠ 1 broken revision file" in status(app)
+        assert app.last_error is not None
+        message, details = app.last_error
+        assert "1 broken revision file" in message
+        assert f"{raising.name}, line 12" in details and "no_such_module_here" in details
+
+
+async def test_an_upgrade_says_which_file_is_broken(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    broken = rev_file(folder, CHAIN[2])
+    broken.write_text(broken.read_text().replace("def downgrade() -> None:",
+                                                 "def downgrade( -> None:"))
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        if isinstance(app.screen, ConfirmScreen):
+            await pilot.press("y")
+            await settle(pilot)
+        result = app.last_result
+        assert result is not None and not result.ok, app.screen
+        assert broken.name in result.error and "\n" not in result.error
+        assert app.last_error is not None and app.last_error[0] == result.error
+        assert open_project(folder).status().current_heads == ()  # nothing ran
+
+
+async def test_an_edited_and_an_added_file_show_after_refresh(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:2])
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        edited = rev_file(folder, CHAIN[1])
+        edited.write_text(edited.read_text().replace("create gadget", "make a gadget"))
+        write_revision(folder / "migrations" / "versions" / "c3_new.py", "c3c3c3c3c3c3",
+                       "b2b2b2b2b2b2", message="added while open")
+        await pilot.press("r")
+        await settle(pilot)
+        assert "make a gadget" in row_of(app, "b2b2b2b2b2b2")
+        assert "added while open" in row_of(app, "c3c3c3c3c3c3")
+        assert "(head)" in row_of(app, "c3c3c3c3c3c3")
+
+
+async def test_a_deleted_file_the_database_is_on(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN[:3])
+    assert open_project(folder).upgrade("heads").ok
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert "(current)" in row_of(app, "c3c3c3c3c3c3")
+        rev_file(folder, CHAIN[2]).unlink()
+        await pilot.press("r")
+        await settle(pilot)
+        assert all("c3c3c3c3c3c3" not in line for line in graph_lines(app))
+        assert "c3c3c3c3c3c3, which no file defines" in status(app)
+
+
+async def test_an_empty_versions_folder_opens(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", ())
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert graph_lines(app) == []
+        assert "up to date" in status(app) and "⚠" not in status(app)
