@@ -25,7 +25,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("ssn", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True)
         )
-        batch_op.add_column(sa.Column("created_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("created_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

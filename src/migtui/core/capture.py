@@ -9,6 +9,7 @@ must be as it was afterwards.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import logging
 import sys
@@ -124,6 +125,9 @@ def captured(on_line: LineSink | None = None) -> Iterator[CapturedOutput]:
             on_line(line)
 
     with ENV_LOCK:
+        # New modules may have appeared in the project since the last run (a new
+        # revision file, a new models package): do not trust the import finder caches.
+        importlib.invalidate_caches()
         root = logging.getLogger()
         root_state: _LoggerState = (root.level, list(root.handlers), root.disabled, True)
         states = _logger_states()
