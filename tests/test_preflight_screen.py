@@ -49,7 +49,7 @@ async def test_risks_on_screen(tmp_path: Path, url: str) -> None:
         assert "⚠ will fail: age is NOT NULL without a server default and t has 2 rows" in steps
         assert "safer: add it nullable" in steps
         warning = widget_text(screen.query_one("#confirm-warning", Static))
-        assert "On this database: 1 will fail" in warning
+        assert "On this database: will fail (1)" in warning
         assert screen.focused is screen.query_one("#no", Button), "start on Cancel"
         await pilot.press("n")
         await settle(pilot)

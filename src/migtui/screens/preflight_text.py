@@ -67,7 +67,7 @@ def risk_summary(preflight: Preflight) -> Text:
     kinds = Counter(r.kind for r in preflight.risks)
     if not kinds:
         return Text("")
-    parts = [f"{kinds[k]} {k}" for k in ORDER if kinds.get(k)]
+    parts = [f"{k} ({kinds[k]})" for k in ORDER if kinds.get(k)]
     style = "bold red" if preflight.blocking else "bold yellow"
     where = "On this database" if preflight.checked_live else "In the source"
     return Text(f"⚠ {where}: " + ", ".join(parts), style=style)
@@ -96,7 +96,7 @@ def describe_rehearsal(rehearsal: Rehearsal) -> Group:
         out.add(2, ("⚠ After the rollback the database is not as before: "
                     + "; ".join(rehearsal.differences), "bold red"))
     if rehearsal.ok:
-        out.add(2, ("Every step ran. y applies the plan for real.", "bold"))
+        out.add(2, ("Every step ran without an error.", "bold"))
     return out.group()
 
 
