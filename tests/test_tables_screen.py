@@ -212,6 +212,17 @@ async def test_paging_a_100000_row_table(sample_project: Path) -> None:
         assert grid.first_held == first - 200 and grid.held <= MAX_HELD + 200
         row = grid.row(grid.first_held)
         assert row is not None and row[0].text == str(grid.first_held + 1)
+        # ctrl+home starts again from the first row of the table.
+        await pilot.press("ctrl+home")
+        await settle(pilot)
+        assert (grid.first_held, grid.held, grid.cursor_row) == (0, 200, 0)
+        # Scrolling the view (mouse wheel) fetches pages too, and lets old ones go.
+        for _ in range(10):
+            grid.scroll_to(y=grid.max_scroll_y, animate=False)
+            await settle(pilot)
+            assert grid.held <= MAX_HELD + 200
+            assert grid.first_held <= grid.cursor_row < grid.first_held + grid.held
+        assert grid.first_held + grid.held == 2_200 and grid.first_held > 0
 
 
 async def test_weird_table_lists_and_pages(sample_project: Path) -> None:

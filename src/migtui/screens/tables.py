@@ -327,6 +327,10 @@ class TablesScreen(Screen[None]):
         key, offset = event.grid.edge(event.forward)
         self._fetch(table, offset, key, event.forward)
 
+    def on_row_grid_from_start(self, event: RowGrid.FromStart) -> None:
+        self._rows_for = None
+        self._load_rows()
+
     def on_row_grid_moved(self, event: RowGrid.Moved) -> None:
         self._show_rows_line()
 

@@ -39,6 +39,7 @@ class RowGrid(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False, id="rows.pageup"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="rows.pagedown"),
         Binding("home", "first", "First row held", show=False, id="rows.home"),
+        Binding("ctrl+home", "from_start", "First row", show=False, id="rows.start"),
         Binding("end", "last", "Last row held", show=False, id="rows.end"),
         Binding("enter", "show_value", "Whole value", id="rows.value"),
     ]
@@ -68,6 +69,13 @@ class RowGrid(ScrollView, can_focus=True):
 
     class Moved(Message):
         """The cursor moved or the rows held changed (for a "rows a-b of N" line)."""
+
+        def __init__(self, grid: RowGrid) -> None:
+            super().__init__()
+            self.grid = grid
+
+    class FromStart(Message):
+        """Show the table again from its first row (the rows held start further on)."""
 
         def __init__(self, grid: RowGrid) -> None:
             super().__init__()
@@ -125,7 +133,7 @@ class RowGrid(ScrollView, can_focus=True):
     def reset(self, columns: tuple[str, ...]) -> None:
         """Forget every row; show these columns (the first page comes with add_page)."""
         self.columns = columns
-        self._widths = [min(max(cell_len(c), 4), MAX_WIDTH) for c in columns]
+        self._widths = [min(max(cell_len(c), 4), MAX_WIDTH) for c in columns]  # then wider
         self._rows, self._keys, self._base = [], [], 0
         self.more_after = self.more_before = False
         self._asked.clear()
@@ -140,12 +148,15 @@ class RowGrid(ScrollView, can_focus=True):
         forward = not page.request.backwards
         self._asked.discard(forward)
         rows, keys = list(page.rows), list(page.keys)
+        follow = False  # scroll to the cursor (not when the view was moved by the mouse)
+        self._fit_widths(rows)  # columns only ever widen, so nothing jumps back
         if self._rows and forward and page.offset == self._base + len(self._rows):
             self._rows += rows
             self._keys += keys
             self.more_after = page.more_after
             if self._wanted is not None and self._wanted > self.cursor_row:
-                self.cursor_row, self._wanted = self._wanted, None
+                self.cursor_row, self._wanted, follow = self._wanted, None, True
+            self._resize()
             self._trim_front()
         elif self._rows and not forward and page.offset + len(rows) == self._base:
             self._rows[:0] = rows
@@ -153,21 +164,17 @@ class RowGrid(ScrollView, can_focus=True):
             self._base = page.offset
             self.more_before = page.more_before
             if self._wanted is not None and self._wanted < self.cursor_row:
-                self.cursor_row, self._wanted = self._wanted, None
+                self.cursor_row, self._wanted, follow = self._wanted, None, True
             self._resize()
             self.scroll_to(y=self.scroll_y + len(rows), animate=False)
             self._trim_back()
         else:
-            first = not self._rows or page.offset == 0
             self._rows, self._keys, self._base = rows, keys, page.offset
             self.more_after, self.more_before = page.more_after, page.more_before
-            self.cursor_row = page.offset
-            if first:
-                self._widths = [min(max(cell_len(c), 4), MAX_WIDTH) for c in self.columns]
-        self._fit_widths(rows)  # columns only ever widen, so nothing jumps back
+            self.cursor_row, follow = page.offset, True
         self._resize()
         self.refresh()
-        self._after_move()
+        self._after_move(follow)
 
     def _fit_widths(self, rows: list[tuple[Cell, ...]]) -> None:
         for row in rows:
@@ -177,9 +184,9 @@ class RowGrid(ScrollView, can_focus=True):
                     self._widths[i] = min(width, MAX_WIDTH)
 
     def _trim_front(self) -> None:
-        excess = len(self._rows) - MAX_HELD
-        keep_from = self.cursor_row - self._base - PREFETCH * 2
-        drop = min(excess, keep_from, int(self.scroll_y) - PREFETCH)
+        """Let go of rows well above the view (keeping MAX_HELD rows)."""
+        top = int(self.scroll_y)
+        drop = min(len(self._rows) - MAX_HELD, top - PREFETCH * 2)
         if drop <= 0:
             return
         del self._rows[:drop]
@@ -187,17 +194,21 @@ class RowGrid(ScrollView, can_focus=True):
         self._base += drop
         self.more_before = True
         self._resize()
-        self.scroll_to(y=max(self.scroll_y - drop, 0), animate=False)
+        self.scroll_to(y=top - drop, animate=False)
+        if self.cursor_row < self._base:  # the view was scrolled away from the cursor
+            self.cursor_row = self._base + top - drop
 
     def _trim_back(self) -> None:
-        excess = len(self._rows) - MAX_HELD
-        last_needed = max(self.cursor_row - self._base, int(self.scroll_y) + self._page_rows())
-        drop = min(excess, len(self._rows) - last_needed - PREFETCH * 2)
+        """Let go of rows well below the view (keeping MAX_HELD rows)."""
+        bottom = int(self.scroll_y) + self._page_rows()
+        drop = min(len(self._rows) - MAX_HELD, len(self._rows) - bottom - PREFETCH * 2)
         if drop <= 0:
             return
         del self._rows[-drop:]
         del self._keys[-drop:]
         self.more_after = True
+        if self.cursor_row >= self._base + len(self._rows):
+            self.cursor_row = self._base + min(bottom, len(self._rows)) - 1
 
     def _resize(self) -> None:
         width = sum(self._widths) + len(_SEP) * max(len(self._widths) - 1, 0) + 1
@@ -208,12 +219,13 @@ class RowGrid(ScrollView, can_focus=True):
     def _page_rows(self) -> int:
         return max(self.scrollable_content_region.height - 1, 1)
 
-    def _after_move(self) -> None:
+    def _after_move(self, follow: bool = True) -> None:
         if self._rows:
             last = self._base + len(self._rows) - 1
             self.cursor_row = max(self._base, min(self.cursor_row, last))
         self.cursor_col = max(0, min(self.cursor_col, len(self.columns) - 1))
-        self._scroll_to_cursor()
+        if follow:
+            self._scroll_to_cursor()
         self._check_prefetch()
         self.refresh()
         self.post_message(self.Moved(self))
@@ -235,12 +247,12 @@ class RowGrid(ScrollView, can_focus=True):
     def _check_prefetch(self) -> None:
         if not self._rows:
             return
-        index = self.cursor_row - self._base
-        bottom = max(index, int(self.scroll_y) + self._page_rows())
+        # The view is what counts: keys keep the cursor in it, the mouse may leave it behind.
+        top = int(self.scroll_y)
+        bottom = top + self._page_rows()
         if self.more_after and True not in self._asked and len(self._rows) - bottom <= PREFETCH:
             self._asked.add(True)
             self.post_message(self.NeedRows(self, True))
-        top = min(index, int(self.scroll_y))
         if self.more_before and False not in self._asked and top <= PREFETCH:
             self._asked.add(False)
             self.post_message(self.NeedRows(self, False))
@@ -268,6 +280,13 @@ class RowGrid(ScrollView, can_focus=True):
     def action_first(self) -> None:
         self.cursor_row = self._base
         self._after_move()
+
+    def action_from_start(self) -> None:
+        if self._base == 0:
+            self.cursor_row = 0
+            self._after_move()
+        else:
+            self.post_message(self.FromStart(self))
 
     def action_last(self) -> None:
         self.cursor_row = self._base + len(self._rows) - 1
