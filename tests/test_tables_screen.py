@@ -32,11 +32,13 @@ def make_app(project: Path) -> MigtuiApp:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until no worker runs and the screen has caught up."""
-    for _ in range(10):
+    """Wait until no worker runs, no page is awaited, and the screen has caught up."""
+    for _ in range(50):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
+        grids = pilot.app.screen.query(RowGrid)
+        if not any(w.is_running for w in pilot.app.workers) and not any(
+                g.waiting for g in grids):
             break
 
 

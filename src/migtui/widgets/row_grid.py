@@ -115,6 +115,11 @@ class RowGrid(ScrollView, can_focus=True):
         return len(self._rows)
 
     @property
+    def waiting(self) -> bool:
+        """A page asked for with NeedRows has not arrived yet."""
+        return bool(self._asked)
+
+    @property
     def first_held(self) -> int:
         """Number (from 0) of the first row held."""
         return self._base
