@@ -14,9 +14,12 @@ keeps (the last loaded) is shown, and a problem names both files.
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 from migtui.core.headers import Header
@@ -70,9 +73,42 @@ def _name(path: str) -> str:
 
 
 def date_from_doc(doc: str | None) -> str | None:
-    """The ``Create Date:`` line of a revision docstring."""
-    match = _CREATE_DATE.search(doc or "")
-    return match.group(1) if match else None
+    """The ``Create Date:`` line of a revision docstring (``_CREATE_DATE.search``, but
+    trying the pattern only where a line starts with ``Create Date:``)."""
+    if not doc:
+        return None
+    start = 0 if doc.startswith("Create Date:") else doc.find("\nCreate Date:") + 1
+    if start == 0 and not doc.startswith("Create Date:"):
+        return None
+    while True:
+        match = _CREATE_DATE.match(doc, start)
+        if match:
+            return match.group(1)
+        start = doc.find("\nCreate Date:", start) + 1
+        if start == 0:
+            return None
+
+
+def _new_revision(**values: object) -> Revision:
+    """``Revision(**values)`` without the cost of a frozen dataclass's __init__ (which
+    sets each field through object.__setattr__): ~5x faster for 100,000 revisions."""
+    if _PLAIN_REVISION:
+        rev = object.__new__(Revision)
+        rev.__dict__.update(_REVISION_DEFAULTS)
+        rev.__dict__.update(values)
+        return rev
+    return Revision(**values)  # type: ignore[arg-type]
+
+
+_REVISION_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(Revision) if f.default is not dataclasses.MISSING
+}
+# Only a plain dataclass (no __slots__, no __post_init__, every default a value) is safe.
+_PLAIN_REVISION = (
+    not hasattr(Revision, "__slots__") and not hasattr(Revision, "__post_init__")
+    and all(f.default is not dataclasses.MISSING or f.default_factory is dataclasses.MISSING
+            for f in dataclasses.fields(Revision))
+)
 
 
 def message_from_doc(doc: str | None) -> str:
@@ -80,8 +116,26 @@ def message_from_doc(doc: str | None) -> str:
     return (doc or "").strip().split("\n\n")[0].strip()
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building ~10 objects per revision makes the cyclic GC run over and over for
+    nothing (nothing here forms a cycle): pause it for the build."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_graph(sources: Iterable[HeaderSource]) -> RevisionGraph:
     """The RevisionGraph of these files (in Alembic's load order), with every problem."""
+    with _gc_paused():
+        return _build(sources)
+
+
+def _build(sources: Iterable[HeaderSource]) -> RevisionGraph:
     problems: list[ScriptProblem] = []
     nodes: dict[str, _Node] = {}
     for src in sources:
@@ -102,21 +156,25 @@ def build_graph(sources: Iterable[HeaderSource]) -> RevisionGraph:
 
     labels = _branch_label_map(nodes, problems)
     _resolve(nodes, labels, problems)
-    _find_cycles(nodes, problems)
     spread = _spread_labels(nodes)
+    # depends_on orders too: a revision comes before (is newer than) what it depends on.
+    order = newest_first({rev: n.down + n.deps for rev, n in nodes.items()})
+    if not _is_topological(order, nodes):
+        _find_cycles(nodes, problems)
 
     revisions = []
-    # depends_on orders too: a revision comes before (is newer than) what it depends on.
-    for rev in newest_first({rev: n.down + n.deps for rev, n in nodes.items()}):
+    for rev in order:
         n = nodes[rev]
-        revisions.append(Revision(
+        doc = n.header.doc
+        spread_labels = spread.get(rev)
+        revisions.append(_new_revision(
             revision=rev,
             down_revisions=n.down,
-            children=tuple(sorted(set(n.next))),
+            children=tuple(sorted(set(n.next))) if len(n.next) > 1 else tuple(n.next),
             dependencies=n.deps,
-            branch_labels=tuple(sorted(spread[rev])),
-            message=message_from_doc(n.header.doc),
-            date=date_from_doc(n.header.doc),
+            branch_labels=tuple(sorted(spread_labels)) if spread_labels else (),
+            message=message_from_doc(doc) if doc else "",
+            date=date_from_doc(doc) if doc and "Create Date:" in doc else None,
             path=n.path,
             is_head=not n.next,
             is_base=not n.down,
@@ -132,11 +190,12 @@ def build_graph(sources: Iterable[HeaderSource]) -> RevisionGraph:
 def _node(path: str, header: Header, problems: list[ScriptProblem]) -> _Node | None:
     """The node of a header, or None (and a problem) where Alembic's Revision would raise."""
     rev = header.revision
-    down = _to_tuple(header.down_revision)
+    value = header.down_revision
+    down = () if value is None else (value,) if isinstance(value, str) else tuple(value)
     error = ""
     if not rev.strip():
         error = "the revision id is empty"
-    elif any(c in rev for c in _ILLEGAL):
+    elif "@" in rev or "-" in rev or "+" in rev or ":" in rev:  # _ILLEGAL
         bad = ", ".join(c for c in _ILLEGAL if c in rev)
         error = f"character(s) {bad} not allowed in revision id {rev!r}"
     elif rev in down:
@@ -147,6 +206,20 @@ def _node(path: str, header: Header, problems: list[ScriptProblem]) -> _Node | N
         problems.append(ScriptProblem(f"{_name(path)}: {error}", path=path, details=path))
         return None
     return _Node(path, header, down)
+
+
+def _is_topological(order: list[str], nodes: dict[str, _Node]) -> bool:
+    """Whether every revision comes before all its parents (no cycle got in the way)."""
+    position = {rev: i for i, rev in enumerate(order)}
+    for rev, n in nodes.items():
+        mine = position[rev]
+        for parent in n.down:
+            if position.get(parent, mine + 1) <= mine:
+                return False
+        for parent in n.deps:
+            if position[parent] <= mine:
+                return False
+    return True
 
 
 def _branch_label_map(nodes: dict[str, _Node], problems: list[ScriptProblem]) -> dict[str, str]:
@@ -167,6 +240,8 @@ def _resolve(nodes: dict[str, _Node], labels: dict[str, str],
              problems: list[ScriptProblem]) -> None:
     """Resolve depends_on to ids, link children, report names no file defines."""
     for rev, n in nodes.items():
+        if n.header.depends_on is None:
+            continue  # n.deps stays ()
         deps = []
         for dep in _to_tuple(n.header.depends_on):
             target = dep if dep in nodes else labels.get(dep)
@@ -183,6 +258,12 @@ def _resolve(nodes: dict[str, _Node], labels: dict[str, str],
                 problems.append(ScriptProblem(
                     f"Revision {rev} ({_name(n.path)}) revises {down}, which no readable file "
                     "defines", path=n.path, details=n.path, kind="graph"))
+        if len(n.down) == 1 and not n.deps:  # the common case, made cheap
+            parent_node = nodes.get(n.down[0])
+            if parent_node is not None:
+                parent_node.all_next.append(rev)
+                parent_node.next.append(rev)
+            continue
         for parent in _dedupe(n.down + n.deps):
             if parent in nodes:
                 nodes[parent].all_next.append(rev)
@@ -235,11 +316,15 @@ def _spread_labels(nodes: dict[str, _Node]) -> dict[str, set[str]]:
     A label covers its revision's descendants and, when those form a single line, the
     revisions below it down to the nearest branch point or merge point.
     """
-    spread = {rev: set(_to_tuple(n.header.branch_labels)) for rev, n in nodes.items()}
     regions: list[tuple[str, list[str]]] = []
+    spread: dict[str, set[str]] = {}
     for rev, n in nodes.items():
-        if n.header.branch_labels:
+        if n.header.branch_labels is not None and _to_tuple(n.header.branch_labels):
             regions.append((rev, _label_region(nodes, rev)))
+            spread[rev] = set(_to_tuple(n.header.branch_labels))
+    for _rev, region in regions:
+        for other in region:
+            spread.setdefault(other, set())
     changed = True
     rounds = 0
     while changed and rounds <= len(regions):

@@ -15,7 +15,7 @@ from migtui.core.config import ProjectOptions, open_config
 from migtui.core.database import read_status
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.failures import explain_failure
-from migtui.core.loader import RevisionLoader
+from migtui.core.loader import RevisionLoader, quick_gil_handover
 from migtui.core.models import (
     ActionResult,
     DatabaseStatus,
@@ -98,8 +98,9 @@ class Project:
 
     def snapshot(self, on_line: LineSink | None = None) -> Snapshot:
         """The graph and the database status together."""
-        graph = self.graph()
-        return Snapshot(self.info, graph, self.status(on_line))
+        with quick_gil_handover():  # many short system calls while the UI thread is busy
+            graph = self.graph()
+            return Snapshot(self.info, graph, self.status(on_line))
 
     # -- actions -------------------------------------------------------------
 
