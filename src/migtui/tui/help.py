@@ -22,12 +22,17 @@ def help_text(screen: Screen[object], bindings: Mapping[str, ActiveBinding]) -> 
     paragraph = getattr(screen, "HELP", "")
     if paragraph:
         text.append(paragraph.strip() + "\n\n")
-    grouped: dict[str, list[str]] = {}
+    # migtui's own keys (they carry a binding id) first, Textual's generic ones after.
+    ours: dict[str, list[str]] = {}
+    generic: dict[str, list[str]] = {}
     for key, active in bindings.items():
         binding = active.binding
-        description = binding.description or binding.action
-        grouped.setdefault(description, []).append(key_label(key))
-    for description, keys in grouped.items():
-        text.append(f"{' / '.join(keys):>18}  ", style="bold")
-        text.append(f"{description}\n")
+        group = ours if binding.id else generic
+        group.setdefault(binding.description or binding.action, []).append(key_label(key))
+    for title, grouped in (("", ours), ("Also (Textual)\n", generic)):
+        if title and grouped:
+            text.append("\n" + title, style="dim")
+        for description, keys in grouped.items():
+            text.append(f"{' / '.join(keys):>18}  ", style="bold")
+            text.append(f"{description}\n")
     return text
