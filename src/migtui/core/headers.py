@@ -81,7 +81,7 @@ class NotPlain(Exception):
     """The file's header cannot be read safely without importing it."""
 
 
-def read_header(source: bytes) -> Header:
+def read_header(source: bytes, filename: str = "<unknown>") -> Header:
     """The header of a revision file's source.
 
     Raises :class:`SyntaxError` when the file does not parse (as importing it would),
@@ -90,10 +90,10 @@ def read_header(source: bytes) -> Header:
     cut = _first_definition(source)
     if 0 < cut < len(source) and not any(g in source[cut:] for g in _REST_GUARDS):
         try:
-            return _header_of(ast.parse(source[:cut]))
+            return _header_of(ast.parse(source[:cut], filename))
         except SyntaxError:
             pass  # the cut was not a statement boundary: parse everything
-    return _header_of(ast.parse(source))
+    return _header_of(ast.parse(source, filename))
 
 
 def _first_definition(source: bytes) -> int:

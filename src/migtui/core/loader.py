@@ -146,13 +146,18 @@ class RevisionLoader:
         if files is None:
             return None
         changed = False
-        for start in range(0, len(todo), _VERIFY_CHUNK):
-            if should_stop is not None and should_stop():
-                return None
-            with ENV_LOCK:
-                if generation != self._generation:
+        try:
+            for start in range(0, len(todo), _VERIFY_CHUNK):
+                if should_stop is not None and should_stop():
                     return None
-                changed = bool(files.verify(todo[start:start + _VERIFY_CHUNK])) or changed
+                with ENV_LOCK:
+                    if generation != self._generation:
+                        return None
+                    changed = bool(files.verify(todo[start:start + _VERIFY_CHUNK])) or changed
+        finally:
+            if todo:
+                with ENV_LOCK:
+                    files.save()
         if not changed:
             return None
         with ENV_LOCK:

@@ -152,7 +152,9 @@ def problem_from(exc: BaseException, path: str, what: str = "") -> ScriptProblem
     if isinstance(exc, SyntaxError) and exc.msg:
         error = f"SyntaxError: {exc.msg}"
     where = os.path.basename(path) + (f", line {line}" if line else "")
-    details = f"{path}\n\n" + scrub_secrets("".join(traceback.format_exception(exc)))
+    shown = (traceback.format_exception_only(exc) if isinstance(exc, SyntaxError)
+             else traceback.format_exception(exc))  # our parser's frames say nothing
+    details = f"{path}\n\n" + scrub_secrets("".join(shown))
     return ScriptProblem(f"{where}: {what}{error}", path=path, line=line, details=details)
 
 
@@ -217,7 +219,7 @@ class RevisionFiles:
         try:
             with open(key, "rb") as f:
                 source = f.read()
-            return FileRecord(key, stamp, header=read_header(source))
+            return FileRecord(key, stamp, header=read_header(source, key))
         except NotPlain:
             return None
         except SyntaxError as exc:
@@ -258,7 +260,7 @@ class RevisionFiles:
 
         Returns the records that changed: a file that raises on import gets a problem; a
         file whose imported values differ from its header is marked not plain and carries
-        the imported values. The imported modules are not kept.
+        the imported values. The imported modules are not kept. Call save() afterwards.
         """
         changed: list[FileRecord] = []
         with captured():
@@ -284,8 +286,12 @@ class RevisionFiles:
                 self._records[record.path] = new
                 if new.problem is not None or new.header != record.header:
                     changed.append(new)
-        self._save_disk()
         return changed
+
+    def save(self) -> None:
+        """Write what verify() learnt to the disk cache (once, not per call)."""
+        with contextlib.suppress(Exception):
+            self._save_disk()
 
     def set_problem(self, problem: ScriptProblem) -> None:
         """Attach a problem found later (an import failure) to its file's record."""
