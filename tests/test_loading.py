@@ -30,7 +30,6 @@ from projects import LINEAR, RICH, TWO_HEADS, Rev
 
 from benchmarks.genproject import generate_project
 from migtui.core.errors import MigtuiError
-from migtui.core.fastgraph import _CREATE_DATE, date_from_doc
 from migtui.core.layout import layout
 
 
@@ -420,9 +419,3 @@ def test_random_histories_load_every_readable_revision_once(
             assert final == alembic_graph(folder)
             assert project.revisions.script_for_action() is project.script()
 
-
-@given(st.lists(st.sampled_from(["Create Date:", "\n", " ", "x", "Create", "\r", "Date: 1"]))
-       .map("".join))
-def test_the_create_date_is_read_as_the_pattern_reads_it(doc: str) -> None:
-    match = _CREATE_DATE.search(doc)
-    assert date_from_doc(doc) == (match.group(1) if match else None)

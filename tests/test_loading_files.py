@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from hypothesis import given
+from hypothesis import strategies as st
 from loading_helpers import CHAIN, alembic_graph, make_project, open_project, rev_file
 
 from migtui.core.capture import captured
+from migtui.core.fastgraph import _CREATE_DATE, date_from_doc
 from migtui.core.headers import Header, NotPlain, read_header
 from migtui.core.revfiles import revision_paths
 
@@ -133,3 +136,10 @@ def test_a_syntax_error_in_the_header_is_a_syntax_error() -> None:
     with pytest.raises(SyntaxError) as caught:
         read_header(b'"""doc"""\nrevision = (\ndown_revision = None\n')
     assert caught.value.lineno == 2
+
+
+@given(st.lists(st.sampled_from(["Create Date:", "\n", " ", "x", "Create", "\r", "Date: 1",
+                                 "\t", "\u2028", "\x0b", "\xa0", "\u3000"])).map("".join))
+def test_the_create_date_is_read_as_the_pattern_reads_it(doc: str) -> None:
+    match = _CREATE_DATE.search(doc)
+    assert date_from_doc(doc) == (match.group(1) if match else None)

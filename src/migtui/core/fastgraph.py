@@ -81,6 +81,12 @@ def date_from_doc(doc: str | None) -> str | None:
     if start == 0 and not doc.startswith("Create Date:"):
         return None
     while True:
+        # The usual case without the regex: a value on the same line (the pattern's \s*
+        # and .+? then take exactly that line's text, stripped).
+        end = doc.find("\n", start)
+        value = doc[start + 12:end if end >= 0 else len(doc)].strip()
+        if value:
+            return value
         match = _CREATE_DATE.match(doc, start)
         if match:
             return match.group(1)

@@ -71,6 +71,9 @@ class RevisionLoader:
                 except Exception as exc:
                     raise from_exception(exc, "Cannot read the revision files") from exc
                 self._graph = build_graph(self._records)
+                live = {(r.path, r.stamp) for r in self._records}
+                for stale in [k for k in self._modules if k not in live]:
+                    del self._modules[stale]  # modules of files changed or gone
             return self._graph
 
     def reload(self) -> None:

@@ -13,32 +13,23 @@ with a :class:`ScriptProblem` (file, line, error, traceback).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
 import stat
-import sys
-import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import alembic
 from alembic.script import Script, ScriptDirectory
 from alembic.script.base import _only_source_rev_file, _sourceless_rev_file
 from alembic.util import load_python_file
 
 from migtui.core.capture import captured
+from migtui.core.diskcache import DiskCache, Stamp
 from migtui.core.headers import Header, NotPlain, read_header
 from migtui.core.models import ScriptProblem
 from migtui.core.urls import scrub_secrets
-
-_CACHE_FORMAT = 2
-_CACHE_FILES_KEPT = 200
-Stamp = tuple[int, int]  # (size, mtime in ns)
 
 
 @dataclass(frozen=True)
@@ -183,13 +174,10 @@ class RevisionFiles:
 
     def __init__(self, cache_key: str) -> None:
         self._records: dict[str, FileRecord] = {}
-        self._disk: dict[str, Any] | None = None  # the on-disk cache, loaded on first scan
-        self._disk_dirty = False
-        self._cache_file = _cache_file(cache_key)
+        self._disk = DiskCache(cache_key)
 
     def scan(self, script: ScriptDirectory) -> list[FileRecord]:
         """Every revision file of ``script``, reading only files that changed."""
-        disk = self._load_disk()
         records: list[FileRecord] = []
         to_import: list[tuple[int, str, Stamp]] = []
         for key, stamp in revision_files(script):
@@ -197,7 +185,9 @@ class RevisionFiles:
             if known is not None and known.stamp == stamp and known.plain:
                 records.append(known)
                 continue
-            record = _from_disk(disk.get(key), key, stamp)
+            cached = self._disk.get(key, stamp)
+            record = None if cached is None else FileRecord(
+                key, stamp, header=cached[0], verified=cached[1], problem=cached[2])
             if record is None:
                 record = self._read(key, stamp)
                 if record is None:
@@ -209,7 +199,7 @@ class RevisionFiles:
         if to_import:
             self._import_all(script, records, to_import)
         self._records = {r.path: r for r in records}
-        self._save_disk()
+        self._disk.save(self._records)
         return records
 
     def _read(self, key: str, stamp: Stamp) -> FileRecord | None:
@@ -290,8 +280,16 @@ class RevisionFiles:
 
     def save(self) -> None:
         """Write what verify() learnt to the disk cache (once, not per call)."""
-        with contextlib.suppress(Exception):
-            self._save_disk()
+        self._disk.save(self._records)
+
+    def _remember_on_disk(self, record: FileRecord) -> None:
+        """Cache what depends on the file's bytes alone (not import problems)."""
+        if not record.plain or record.script is not None:
+            return
+        if record.problem is not None and record.header is not None:
+            return  # an import problem depends on the environment
+        self._disk.remember(record.path, record.stamp,
+                            (record.header, record.verified, record.problem))
 
     def set_problem(self, problem: ScriptProblem) -> None:
         """Attach a problem found later (an import failure) to its file's record."""
@@ -303,52 +301,6 @@ class RevisionFiles:
         """The records of the last scan (with verification results), in Alembic's order."""
         return list(self._records.values())
 
-    # -- the on-disk cache ---------------------------------------------------
-
-    def _load_disk(self) -> dict[str, Any]:
-        if self._disk is None:
-            self._disk = {}
-            if self._cache_file is not None:
-                try:
-                    data = json.loads(self._cache_file.read_text(encoding="utf-8"))
-                    if (data.get("format") == _CACHE_FORMAT
-                            and data.get("alembic") == alembic.__version__):
-                        self._disk = dict(data.get("files", {}))
-                except (OSError, ValueError, AttributeError):
-                    pass
-        return self._disk
-
-    def _remember_on_disk(self, record: FileRecord) -> None:
-        if self._cache_file is None or not record.plain or record.script is not None:
-            return
-        if record.problem is not None and record.header is not None:
-            return  # import problems depend on the environment: never cached
-        entry = [record.stamp[0], record.stamp[1],
-                 record.header.to_json() if record.header else None, record.verified,
-                 [record.problem.message, record.problem.line, record.problem.details]
-                 if record.problem else None]
-        disk = self._load_disk()
-        if disk.get(record.path) != entry:
-            disk[record.path] = entry
-            self._disk_dirty = True
-
-    def _save_disk(self) -> None:
-        if not self._disk_dirty or self._cache_file is None or self._disk is None:
-            return
-        self._disk_dirty = False
-        live = {r.path for r in self._records.values()}
-        files = {k: v for k, v in self._disk.items() if k in live}
-        self._disk = files
-        data = {"format": _CACHE_FORMAT, "alembic": alembic.__version__, "files": files}
-        try:
-            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._cache_file.with_name(f"{self._cache_file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self._cache_file)
-            _prune(self._cache_file.parent)
-        except OSError:
-            pass
-
 
 def _module_header(module: Any, header: Header | None) -> Header:
     revision = getattr(module, "revision", header.revision if header else "")
@@ -359,50 +311,3 @@ def _module_header(module: Any, header: Header | None) -> Header:
         depends_on=_plain(getattr(module, "depends_on", None)),
         doc=module.__doc__ if isinstance(module.__doc__, str) else None,
     )
-
-
-def _from_disk(entry: object, key: str, stamp: Stamp) -> FileRecord | None:
-    """A record from the disk cache if it is for this exact (size, mtime)."""
-    if not isinstance(entry, list) or len(entry) != 5 or (entry[0], entry[1]) != stamp:
-        return None
-    try:
-        header = Header.from_json(entry[2]) if entry[2] is not None else None
-        problem = None
-        if entry[4] is not None:
-            message, line, details = entry[4]
-            problem = ScriptProblem(str(message), path=key, line=line, details=str(details))
-    except (ValueError, TypeError, AttributeError):
-        return None
-    if header is None and problem is None:
-        return None
-    return FileRecord(key, stamp, header=header, verified=bool(entry[3]), problem=problem)
-
-
-def cache_dir() -> Path | None:
-    """Where the header cache lives: $MIGTUI_CACHE_DIR (empty: no disk cache), else
-    $XDG_CACHE_HOME/migtui or ~/.cache/migtui."""
-    configured = os.environ.get("MIGTUI_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "migtui"
-
-
-def _cache_file(key: str) -> Path | None:
-    folder = cache_dir()
-    if folder is None:
-        return None
-    digest = hashlib.sha1(f"{key}|{sys.version_info[:2]}".encode()).hexdigest()[:20]
-    return folder / f"revisions-{digest}.json"
-
-
-def _prune(folder: Path) -> None:
-    """Keep only the most recently used cache files."""
-    files = sorted(folder.glob("revisions-*.json"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-_CACHE_FILES_KEPT]:
-        with contextlib.suppress(OSError):
-            old.unlink()
-    for tmp in folder.glob("revisions-*.tmp"):
-        with contextlib.suppress(OSError):
-            if time.time() - tmp.stat().st_mtime > 3600:
-                tmp.unlink()

@@ -38,7 +38,7 @@ def newest_first(parents: Mapping[str, Sequence[str]]) -> list[str]:
     """
     children_left: dict[str, int] = dict.fromkeys(parents, 0)
     for rev, ps in parents.items():
-        for p in set(ps):
+        for p in ps if len(ps) < 2 else set(ps):  # (no set() for the usual single parent)
             if p in children_left and p != rev:
                 children_left[p] += 1
     stack = sorted((r for r, n in children_left.items() if n == 0), reverse=True)
@@ -50,7 +50,8 @@ def newest_first(parents: Mapping[str, Sequence[str]]) -> list[str]:
             continue
         seen.add(rev)
         order.append(rev)
-        for p in reversed(list(dict.fromkeys(parents[rev]))):
+        ps = parents[rev]
+        for p in ps if len(ps) < 2 else reversed(list(dict.fromkeys(ps))):
             if p in children_left and p != rev:
                 children_left[p] -= 1
                 if children_left[p] == 0:
