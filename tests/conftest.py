@@ -119,8 +119,9 @@ def column_names(url: str, table: str) -> set[str]:
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory,
                       monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test reads or writes the developer's migtui config or remembered theme."""
+    """No test reads or writes the developer's migtui config, theme or header cache."""
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("MIGTUI_CACHE_DIR", str(home / "cache"))
     return home
