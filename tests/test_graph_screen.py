@@ -199,3 +199,20 @@ async def test_branched_project_draws_lanes(tmp_path: Path, monkeypatch) -> None
         text = "\n".join(graph_lines(app))
         assert "(mergepoint)" in text and "(branchpoint)" in text
         assert "╮" in text and "╯" in text
+
+
+async def test_mouse_selects_and_notifies_what_ran(sample_sqlite: Path) -> None:
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(RevisionGraphView)
+        await pilot.click(RevisionGraphView, offset=(5, 2))
+        await settle(pilot)
+        assert view.selected is not None and view.selected.revision == USER
+        await pilot.press("U", "y")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("Upgraded 1 revision" in m and USER in m for m in messages)
+        await pilot.click(RevisionGraphView, offset=(5, 0), times=2)
+        await settle(pilot)
+        assert not app.screen.query(RevisionGraphView), "a double click opens the details"

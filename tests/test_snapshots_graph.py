@@ -74,3 +74,15 @@ def test_confirm_dialog(snap_compare, sample_fixed: Path) -> None:  # type: igno
         await settle(pilot)
 
     assert snap_compare(make_app(sample_fixed), terminal_size=(100, 34), run_before=open_confirm)
+
+
+def test_graph_sample_light_theme(snap_compare, sample_fixed: Path) -> None:  # type: ignore[no-untyped-def]
+    async def light(pilot: Pilot[None]) -> None:
+        pilot.app.theme = "textual-light"
+        await settle(pilot)
+        await pilot.press("u", "y")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(sample_fixed), terminal_size=(100, 24), run_before=light)

@@ -264,7 +264,10 @@ class MigtuiApp(App[None]):
             self.select_next = result.new_revision
             after = ", ".join(h[:12] for h in result.heads_after) or "base"
             what = result.new_revision[:12] if result.new_revision else after
-            self.notify(f"{_VERB.get(result.action, result.action)}: now at {what} "
+            ran = sum(1 for line in result.log if _RUNNING.search(line + " "))
+            count = (f" {ran} revision{'s' if ran != 1 else ''}"
+                     if result.action in ("upgrade", "downgrade") else "")
+            self.notify(f"{_VERB.get(result.action, result.action)}{count}: now at {what} "
                         f"({result.seconds:.2f} s)", title="Done")
         else:
             self.last_error = (result.error, result.error_details)
