@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from migtui.core.errors import MigtuiError
-from migtui.core.models import ActionResult, Snapshot
+from migtui.core.models import ActionResult, DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.plan import Plan
 from migtui.core.preflight import check_plan
 from migtui.core.problems import problems_summary, problems_text
@@ -77,7 +77,7 @@ class MigtuiApp(App[None]):
     def on_mount(self) -> None:
         self._apply_settings()
         self.switch_mode("graph")
-        self.load()
+        self.load(first=True)
 
     def _apply_settings(self) -> None:
         """Remapped keys and the remembered theme; bad config is reported, defaults apply."""
@@ -115,11 +115,16 @@ class MigtuiApp(App[None]):
     # -- reading -------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load(self, reload_files: bool = False) -> None:
+    def load(self, reload_files: bool = False, first: bool = False) -> None:
         """Read the revision files (again, when asked) and the database in a worker."""
         if reload_files:
             self.project.reload()
         try:
+            if first:
+                # Draw the graph now: env.py may take seconds to import the models.
+                waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
+                early = Snapshot(self.project.info, self.project.graph(), waiting)
+                self.post_message(SnapshotLoaded(early))
             snapshot = self.project.snapshot()
             self.post_message(SnapshotLoaded(snapshot))
         except MigtuiError as exc:
@@ -127,15 +132,15 @@ class MigtuiApp(App[None]):
             return
         # Shown; now finish Alembic's authoritative load (imports of unchecked files).
         worker = get_current_worker()
-        graph = self.project.verify(lambda: worker.is_cancelled)
-        if graph is not None:
-            self.post_message(SnapshotLoaded(replace(snapshot, graph=graph)))
+        verified = self.project.verify(lambda: worker.is_cancelled)
+        if verified is not None:
+            self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         self.load_error = ""
         self.snapshot = message.snapshot
         db = message.snapshot.database
-        if not db.reachable:
+        if db.state is DatabaseState.UNREACHABLE:
             self.last_error = (db.error, db.error_details)
         # Broken revision files are the error to explain, unless something newer is.
         problems = message.snapshot.graph.problems
@@ -169,6 +174,9 @@ class MigtuiApp(App[None]):
         snapshot = self.snapshot
         if snapshot is None:
             self.notify("The project is not loaded (r re-reads it)", severity="warning")
+            return None
+        if snapshot.database.state is DatabaseState.NOT_CHECKED:
+            self.notify("Still reading the database: a moment", severity="warning")
             return None
         if not snapshot.database.reachable:
             self.notify(f"The database cannot be reached: {snapshot.database.error} "

@@ -19,8 +19,8 @@ from migtui.core.layout import layout
 from migtui.core.models import Revision, Snapshot
 from migtui.core.plan import upgrade_marks
 
-APPLIED_NODE, PENDING_NODE = "●", "○"
-LEGEND = "● applied  ○ pending  (current) where the database is  (head) newest"
+APPLIED_NODE, PENDING_NODE, UNKNOWN_NODE = "●", "○", "·"
+LEGEND = "● applied  ○ pending  · not known  (current) the database  (head) newest"
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,20 @@ class GraphRow:
 
 
 def build_rows(snapshot: Snapshot) -> list[GraphRow]:
-    """Graph rows for a snapshot, newest first, pending nodes drawn hollow."""
+    """Graph rows for a snapshot, newest first, pending nodes drawn hollow.
+
+    While the database is not read (or cannot be), nothing is known to be applied or
+    pending: the nodes say so instead of pretending everything is pending.
+    """
     graph = snapshot.graph
     lanes = layout([(r.revision, r.down_revisions) for r in graph])
     applied = snapshot.applied
     current = set(snapshot.database.current_heads)
+    other_node = PENDING_NODE if snapshot.database.reachable else UNKNOWN_NODE
     rows = []
     for rev, lane in zip(graph, lanes, strict=True):
         is_applied = rev.revision in applied
-        glyphs = lane.glyphs if is_applied else lane.glyphs.replace(APPLIED_NODE, PENDING_NODE)
+        glyphs = lane.glyphs if is_applied else lane.glyphs.replace(APPLIED_NODE, other_node)
         rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current))
     return rows
 

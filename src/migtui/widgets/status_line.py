@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from migtui.core.models import Snapshot
+from migtui.core.models import DatabaseState, Snapshot
 from migtui.core.problems import problems_summary
 
 
@@ -25,7 +25,9 @@ def describe(snapshot: Snapshot) -> Text:
     text = Text()
     text.append(_short_path(snapshot.project.config_file) or "?", style="bold")
     text.append("  ")
-    if db.reachable:
+    if db.state is DatabaseState.NOT_CHECKED:
+        text.append("reading the database through env.py…", style="dim")
+    elif db.reachable:
         text.append(db.url or "?", style="")
         if db.dialect:
             text.append(f" ({db.dialect})", style="dim")
