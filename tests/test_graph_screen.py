@@ -216,3 +216,45 @@ async def test_mouse_selects_and_notifies_what_ran(sample_sqlite: Path) -> None:
         await pilot.click(RevisionGraphView, offset=(5, 0), times=2)
         await settle(pilot)
         assert not app.screen.query(RevisionGraphView), "a double click opens the details"
+
+
+async def test_branch_point_and_several_heads_ask_which(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.genproject import generate_project
+    from migtui.core.config import ProjectOptions
+    from migtui.core.project import Project
+
+    generate_project(tmp_path, 12, branch_every=4, heads=2)
+    monkeypatch.chdir(tmp_path)
+    project = Project.open(ProjectOptions(cwd=str(tmp_path)))
+    graph = project.graph()
+    fork = next(r for r in graph if r.is_branch_point and len(r.children) == 2
+                and all(graph.get(c) and not graph.get(c).is_merge_point for c in r.children))
+    assert project.upgrade(fork.revision).ok
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ChooseScreen), "a branch point makes +1 ambiguous"
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        chosen = app.screen.plan.steps[0].revision
+        assert chosen in fork.children
+        await pilot.press("y")
+        await settle(pilot)
+        assert "(current)" in row_of(app, chosen)
+
+        await pilot.press("home", "U", "y")  # the newest head: the other line too
+        await settle(pilot)
+        heads = app.snapshot.database.current_heads if app.snapshot else ()
+        if len(heads) < 2:  # the newest head is on the line already applied: apply the other
+            other = next(h for h in graph.heads if h not in heads)
+            assert project.upgrade(other).ok
+            await pilot.press("r")
+            await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ChooseScreen), "several current heads: step down from which?"
+        await pilot.press("escape")
+        await settle(pilot)
