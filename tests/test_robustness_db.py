@@ -251,3 +251,19 @@ async def test_unicode_and_very_long_messages(tmp_path: Path, monkeypatch) -> No
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
+
+
+async def test_a_revision_calling_sys_exit_leaves_the_app_up(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ids = generate_project(tmp_path, 1, branch_every=0)
+    (tmp_path / "migrations" / "versions" / "e1e1_exit.py").write_text(
+        FAILING.format(parent=ids[-1]).replace("fa11fa11fa11", "e1e1e1e1e1e1").replace(
+            'op.execute("INSERT INTO no_such_table VALUES (1)")', "raise SystemExit(3)"))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("U", "y")
+        await settle(pilot)
+        assert not app.busy, "the app is ready for the next action"
+        assert app.last_error is not None and "e1e1e1e1e1e1" in app.last_error[0]
+        assert "(current)" in row_of(app, ids[-1])

@@ -141,6 +141,10 @@ def captured(on_line: LineSink | None = None) -> Iterator[CapturedOutput]:
         sys.stdout = sys.stderr = writer
         try:
             yield out
+        except SystemExit as exc:
+            # env.py or a revision called sys.exit(): an error of that project, not a
+            # request to end migtui.
+            raise RuntimeError(f"env.py or a revision called sys.exit({exc.code!r})") from exc
         finally:
             writer.flush()
             sys.stdout, sys.stderr = old_out, old_err

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from alembic.config import Config
 
@@ -76,7 +76,7 @@ def _toml_has_alembic(path: Path) -> bool:
     return "alembic" in data.get("tool", {})
 
 
-def open_config(options: ProjectOptions, stdout: TextIO | None = None) -> Config:
+def open_config(options: ProjectOptions) -> Config:
     """Build an alembic Config from the options, or raise MigtuiError saying what is missing."""
     ini, toml, explicit = _pick_files(options)
     assert ini is not None and toml is not None
@@ -103,8 +103,6 @@ def open_config(options: ProjectOptions, stdout: TextIO | None = None) -> Config
         cmd_opts=cmd_opts,
         stdout=_CurrentStdout(),  # type: ignore[arg-type]
     )
-    if stdout is not None:
-        config.stdout = stdout
     if has_ini:
         try:
             sections = config.file_config.sections()

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from migtui.core.errors import MigtuiError, from_exception, one_line
 from migtui.core.urls import scrub_secrets
 
-_RUNNING = re.compile(r"Running (upgrade|downgrade)\s+(\S*)\s*->\s*(\S*?),?(?:\s|$)")
+# "Running upgrade a -> b, message" as Alembic logs each step.
+RUNNING_STEP = re.compile(r"Running (upgrade|downgrade)\s+(\S*)\s*->\s*(\S*?),?(?:\s|$)")
 
 
 def failing_step(log: Sequence[str]) -> str | None:
     """The step that was running when the action failed, from Alembic's log lines."""
     for line in reversed(log):
-        match = _RUNNING.search(line)
+        match = RUNNING_STEP.search(line)
         if match:
             direction, src, dst = match.groups()
             return f"{direction} {src or 'base'} -> {dst or 'base'}"

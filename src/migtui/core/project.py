@@ -124,7 +124,9 @@ class Project:
                 made = call()
                 revision = getattr(made, "revision", None)
                 new_revision = revision if isinstance(revision, str) else None
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # a revision may even call sys.exit()
                 err = explain_failure(exc, action, out.lines, status.dialect)
                 error, details = err.message, err.details
         seconds = time.perf_counter() - started

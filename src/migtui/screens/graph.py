@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, RichLog, Static
 
+from migtui.core.errors import MigtuiError
 from migtui.core.models import Revision, Snapshot
 from migtui.core.plan import (
     Plan,
@@ -70,9 +71,14 @@ class GraphScreen(Screen[None]):
         return self.query_one(RevisionGraphView)
 
     def on_mount(self) -> None:
+        self._log_shown = 0
         self.watch(self.app, "snapshot", self._show_snapshot)
         self.watch(self.app, "progress", self._show_progress)
         self.graph_view.focus()
+        self.sync_log()
+
+    def on_screen_resume(self) -> None:
+        self.sync_log()  # lines of actions started from other screens
 
     def _show_snapshot(self, snapshot: Snapshot | None) -> None:
         status = self.query_one(StatusLine)
@@ -121,14 +127,20 @@ class GraphScreen(Screen[None]):
             box.value = ""
             box.display = False
             self.graph_view.focus()
+            if self.migtui.snapshot is not None:  # show every row again right now
+                self._show_snapshot(self.migtui.snapshot)
 
     def action_toggle_log(self) -> None:
         log = self.query_one("#log", RichLog)
         log.display = not log.display
 
-    def write_log(self, line: str) -> None:
-        """Append one captured Alembic line to the log panel."""
-        self.query_one("#log", RichLog).write(Text(line))
+    def sync_log(self) -> None:
+        """Append the captured Alembic lines that the log panel does not show yet."""
+        lines = self.migtui.log_lines
+        log = self.query_one("#log", RichLog)
+        for line in lines[self._log_shown:]:
+            log.write(Text(line))
+        self._log_shown = len(lines)
 
     def action_error_details(self) -> None:
         self.migtui.show_error_details()
@@ -138,12 +150,21 @@ class GraphScreen(Screen[None]):
     def on_revision_graph_view_activated(self, event: RevisionGraphView.Activated) -> None:
         rev = event.revision
         project = self.migtui.project
-        start = rev.down_revisions[0] if len(rev.down_revisions) == 1 else "base"
         dialect = self.migtui.snapshot.database.dialect if self.migtui.snapshot else ""
+        parents = rev.down_revisions
+
+        def sql(direction: str) -> str:
+            if len(parents) > 1:
+                raise MigtuiError("a merge point has no single SQL range (it joins branches)")
+            start = parents[0] if parents else "base"
+            if direction == "upgrade":
+                return project.sql("upgrade", start, rev.revision)
+            return project.sql("downgrade", rev.revision, start)
+
         self.app.push_screen(RevisionDetailsScreen(
             rev,
-            up_sql=lambda: project.sql("upgrade", start, rev.revision),
-            down_sql=lambda: project.sql("downgrade", rev.revision, start),
+            up_sql=lambda: sql("upgrade"),
+            down_sql=lambda: sql("downgrade"),
             operations=lambda: revision_operations(project, rev.revision, dialect),
         ))
 
@@ -168,12 +189,12 @@ class GraphScreen(Screen[None]):
             self.notify("The database is at head: nothing to upgrade")
             return
         if len(candidates) == 1:
-            self.migtui.confirm_and_run(plan_upgrade(snapshot, candidates[0].revision))
+            self.migtui.confirm_and_run(plan_upgrade(snapshot, candidates[0].revision), snapshot)
             return
 
         def chosen(revision: str | None) -> None:
             if revision:
-                self.migtui.confirm_and_run(plan_upgrade(snapshot, revision))
+                self.migtui.confirm_and_run(plan_upgrade(snapshot, revision), snapshot)
 
         self.app.push_screen(ChooseScreen(
             "Several revisions can run next: which branch?",
@@ -189,12 +210,12 @@ class GraphScreen(Screen[None]):
             self.notify("The database is at base: nothing to downgrade")
             return
         if len(heads) == 1:
-            self.migtui.confirm_and_run(plan_step_down(snapshot, heads[0]))
+            self.migtui.confirm_and_run(plan_step_down(snapshot, heads[0]), snapshot)
             return
 
         def chosen(head: str | None) -> None:
             if head:
-                self.migtui.confirm_and_run(plan_step_down(snapshot, head))
+                self.migtui.confirm_and_run(plan_step_down(snapshot, head), snapshot)
 
         self.app.push_screen(ChooseScreen(
             "The database is on several heads: step down from which?",
@@ -208,7 +229,7 @@ class GraphScreen(Screen[None]):
         if rev.revision in snapshot.applied:
             self.notify(f"{rev.short} is already applied", severity="warning")
             return
-        self.migtui.confirm_and_run(plan_upgrade(snapshot, rev.revision))
+        self.migtui.confirm_and_run(plan_upgrade(snapshot, rev.revision), snapshot)
 
     def action_downgrade_to(self) -> None:
         snapshot, rev = self._ready(), self._selected()
@@ -222,13 +243,13 @@ class GraphScreen(Screen[None]):
         if not plan.steps:
             self.notify(f"The database is already at {rev.short}")
             return
-        self.migtui.confirm_and_run(plan)
+        self.migtui.confirm_and_run(plan, snapshot)
 
     def action_stamp(self) -> None:
         snapshot, rev = self._ready(), self._selected()
         if snapshot is None or rev is None:
             return
-        self.migtui.confirm_and_run(plan_stamp(snapshot, rev.revision))
+        self.migtui.confirm_and_run(plan_stamp(snapshot, rev.revision), snapshot)
 
     def action_merge(self) -> None:
         snapshot = self._ready()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -17,7 +16,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from migtui.core.errors import MigtuiError
+from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.failures import RUNNING_STEP
 from migtui.core.models import ActionResult, DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.plan import Plan
 from migtui.core.preflight import check_plan
@@ -34,7 +34,6 @@ from migtui.tui.help import help_text
 from migtui.tui.messages import ActionFinished, LoadFailed, LogLine, SnapshotLoaded
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
 
-_RUNNING = re.compile(r"Running (upgrade|downgrade|stamp)\s+(\S*)\s*->\s*(\S*?),?\s")
 _VERB = {"upgrade": "Upgraded", "downgrade": "Downgraded", "stamp": "Stamped",
          "merge": "Merged", "revision": "Wrote revision"}
 
@@ -184,14 +183,21 @@ class MigtuiApp(App[None]):
             return None
         return snapshot
 
-    def confirm_and_run(self, plan: Plan) -> None:
-        """Ask with a ConfirmScreen; run the plan in a worker when the user says yes."""
-        snapshot = self.snapshot
-        assert snapshot is not None
+    def confirm_and_run(self, plan: Plan, snapshot: Snapshot | None = None) -> None:
+        """Ask with a ConfirmScreen; run the plan in a worker when the user says yes.
+
+        ``snapshot`` is the one the plan was made from (by default the current one): the
+        worker refuses to run if the database has moved away from it meanwhile.
+        """
+        snapshot = snapshot or self.snapshot
+        if snapshot is None or self.busy:
+            self.notify("Not now: an action is running or the project is not loaded",
+                        severity="warning")
+            return
         expected = snapshot.database.current_heads
         sql_loader = checks = rehearsal = None
         if plan.action != "stamp" and plan.steps:
-            sql_loader = self._sql_loader(plan, expected)
+            sql_loader = self._sql_loader(plan, snapshot)
             # Pre-flight: the plan's risks counted on the live data; h rehearses it.
             checks = partial(check_plan, self.project, plan, snapshot.database.dialect)
             rehearsal = partial(rehearse, self.project, plan, expected)
@@ -203,17 +209,28 @@ class MigtuiApp(App[None]):
 
         self.push_screen(ConfirmScreen(plan, sql_loader, checks, rehearsal), answered)
 
-    def _sql_loader(self, plan: Plan, heads: tuple[str, ...]):  # type: ignore[no-untyped-def]
-        project = self.project
+    def _sql_loader(self, plan: Plan, snapshot: Snapshot) -> Callable[[], str]:
+        """Offline SQL of the plan, as `alembic upgrade/downgrade START:END --sql`."""
+        project, heads = self.project, snapshot.database.current_heads
+
+        def unavailable(why: str) -> Callable[[], str]:
+            def fail() -> str:
+                raise MigtuiError(why)
+            return fail
+
         if len(heads) > 1:
-            def several() -> str:
-                raise MigtuiError("SQL preview needs the database on a single revision")
-            return several
+            return unavailable("SQL preview needs the database on a single revision")
         start = heads[0] if heads else "base"
         if plan.action == "upgrade":
             return lambda: project.sql("upgrade", start, plan.target)
-        last = self.snapshot.graph.get(plan.steps[-1].revision) if self.snapshot else None
-        end = (last.down_revisions[0] if last and len(last.down_revisions) == 1 else "base")
+        if plan.target == "base" or plan.target in snapshot.graph:
+            end = plan.target
+        else:  # one step down ("-1"): to the parent of the revision it undoes
+            last = snapshot.graph.get(plan.steps[-1].revision)
+            parents = last.down_revisions if last else ()
+            if len(parents) > 1:
+                return unavailable("no single SQL range for stepping down from a merge point")
+            end = parents[0] if parents else "base"
         return lambda: project.sql("downgrade", start, end)
 
     def _start(self, description: str, steps: int) -> None:
@@ -225,7 +242,7 @@ class MigtuiApp(App[None]):
     def _run_plan(self, plan: Plan, expected: tuple[str, ...]) -> None:
         # Another process may have moved the database since the plan was made.
         status = self.project.status()
-        if status.reachable and status.current_heads != expected:
+        if status.reachable and set(status.current_heads) != set(expected):
             now = ", ".join(h[:12] for h in status.current_heads) or "base"
             self.post_message(ActionFinished(ActionResult(
                 plan.action, plan.target, False, (), expected, status.current_heads, 0.0,
@@ -235,7 +252,7 @@ class MigtuiApp(App[None]):
             return
         run = {"upgrade": self.project.upgrade, "downgrade": self.project.downgrade,
                "stamp": self.project.stamp}[plan.action]
-        self.post_message(ActionFinished(run(plan.target, on_line=self._post_line)))
+        self._finish(plan.action, plan.target, lambda: run(plan.target, on_line=self._post_line))
 
     def run_merge(self, message: str, heads: tuple[str, ...]) -> None:
         """Write a merge revision of the given heads in a worker."""
@@ -244,17 +261,29 @@ class MigtuiApp(App[None]):
 
     @work(thread=True, group="action", exit_on_error=False)
     def _merge(self, message: str, heads: tuple[str, ...]) -> None:
-        self.post_message(ActionFinished(self.project.merge(message, heads, self._post_line)))
+        self._finish("merge", " ".join(heads),
+                     lambda: self.project.merge(message, heads, self._post_line))
+
+    def _finish(self, action: str, target: str, run: Callable[[], ActionResult]) -> None:
+        """Run an action and always post ActionFinished, so the app is never left busy."""
+        try:
+            result = run()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            err = from_exception(exc, f"{action.capitalize()} failed")
+            result = ActionResult(action, target, False, (), (), (), 0.0,
+                                  error=err.message, error_details=err.details)
+        self.post_message(ActionFinished(result))
 
     def _post_line(self, line: str) -> None:
         self.post_message(LogLine(line))
 
     def on_log_line(self, message: LogLine) -> None:
         self.log_lines.append(message.line)
-        for screen in self.screen_stack:
-            if isinstance(screen, GraphScreen):
-                screen.write_log(message.line)
-        match = _RUNNING.search(message.line + " ")
+        if isinstance(self.screen, GraphScreen):
+            self.screen.sync_log()
+        match = RUNNING_STEP.search(message.line)
         if match and self.busy:
             self._steps_done += 1
             total = max(self._steps_total, self._steps_done)
@@ -272,7 +301,7 @@ class MigtuiApp(App[None]):
             self.select_next = result.new_revision
             after = ", ".join(h[:12] for h in result.heads_after) or "base"
             what = result.new_revision[:12] if result.new_revision else after
-            ran = sum(1 for line in result.log if _RUNNING.search(line + " "))
+            ran = sum(1 for line in result.log if RUNNING_STEP.search(line))
             count = (f" {ran} revision{'s' if ran != 1 else ''}"
                      if result.action in ("upgrade", "downgrade") else "")
             self.notify(f"{_VERB.get(result.action, result.action)}{count}: now at {what} "

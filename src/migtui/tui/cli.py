@@ -42,9 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_options(argv: Sequence[str] | None = None) -> ProjectOptions:
     """Parse the command line into ProjectOptions (exits 2 on bad flags)."""
     args = build_parser().parse_args(argv)
-    for x in args.x:
-        if "=" not in x:
-            raise MigtuiError(f"bad -x argument {x!r}: expected KEY=VALUE")
     return ProjectOptions(
         config_files=tuple(args.config), name=args.name, x_args=tuple(args.x),
         url=args.url, read_only=args.read_only,
