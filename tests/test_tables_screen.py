@@ -320,3 +320,16 @@ def test_snapshot_tables_with_rows(snap_compare, sample_with_rows: Path) -> None
         await settle(pilot)
 
     assert snap_compare(make_app(sample_with_rows), terminal_size=SIZE, run_before=open_rows)
+
+
+async def test_marks_when_tables_open_after_the_action(sample_project: Path) -> None:
+    app = make_app(sample_project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert listed(app) == {"alembic_version": "1 new", "user": "0 new"}

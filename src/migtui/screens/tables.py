@@ -115,6 +115,10 @@ class TablesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._inspector = DatabaseInspector(self.migtui.project)
+        # Opened after an action: mark what it changed against the app's copy from before.
+        self.migtui.tables_seen = True
+        if self.migtui.last_result is not None:
+            self._baseline = self.migtui.schema_before
         self.watch(self.app, "last_result", self._action_finished, init=False)
         self.watch(self.app, "snapshot", self._snapshot_changed)
         self.query_one("#table-list", OptionList).focus()

@@ -18,12 +18,14 @@ from textual.worker import get_current_worker
 
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.failures import RUNNING_STEP
+from migtui.core.inspector import DatabaseInspector
 from migtui.core.models import ActionResult, DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.plan import Plan
 from migtui.core.preflight import check_plan
 from migtui.core.problems import problems_summary, problems_text
 from migtui.core.project import Project
 from migtui.core.rehearsal import rehearse
+from migtui.core.schema import SchemaInfo
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import QuestionScreen, TextScreen
 from migtui.screens.graph import GraphScreen
@@ -67,6 +69,10 @@ class MigtuiApp(App[None]):
         self._problems_error: tuple[str, str] | None = None  # broken revision files
         self.select_next: str | None = None
         self.log_lines: list[str] = []
+        # Until the tables screen exists, the app keeps the schema from before the last
+        # action so that the screen can mark what changed when it first opens.
+        self.tables_seen = False
+        self.schema_before: SchemaInfo | None = None
         self._steps_total = 0
         self._steps_done = 0
         self._action_label = ""
@@ -252,7 +258,18 @@ class MigtuiApp(App[None]):
             return
         run = {"upgrade": self.project.upgrade, "downgrade": self.project.downgrade,
                "stamp": self.project.stamp}[plan.action]
-        self._finish(plan.action, plan.target, lambda: run(plan.target, on_line=self._post_line))
+        before = None if self.tables_seen else self._read_schema_quietly()
+        self._finish(plan.action, plan.target, lambda: run(plan.target, on_line=self._post_line),
+                     before)
+
+    def _read_schema_quietly(self) -> SchemaInfo | None:
+        inspector = DatabaseInspector(self.project)
+        try:
+            return inspector.read_schema()
+        except MigtuiError:
+            return None  # no marks is better than no action
+        finally:
+            inspector.close()
 
     def run_merge(self, message: str, heads: tuple[str, ...]) -> None:
         """Write a merge revision of the given heads in a worker."""
@@ -264,7 +281,8 @@ class MigtuiApp(App[None]):
         self._finish("merge", " ".join(heads),
                      lambda: self.project.merge(message, heads, self._post_line))
 
-    def _finish(self, action: str, target: str, run: Callable[[], ActionResult]) -> None:
+    def _finish(self, action: str, target: str, run: Callable[[], ActionResult],
+                schema_before: SchemaInfo | None = None) -> None:
         """Run an action and always post ActionFinished, so the app is never left busy."""
         try:
             result = run()
@@ -274,7 +292,7 @@ class MigtuiApp(App[None]):
             err = from_exception(exc, f"{action.capitalize()} failed")
             result = ActionResult(action, target, False, (), (), (), 0.0,
                                   error=err.message, error_details=err.details)
-        self.post_message(ActionFinished(result))
+        self.post_message(ActionFinished(result, schema_before))
 
     def _post_line(self, line: str) -> None:
         self.post_message(LogLine(line))
@@ -293,6 +311,8 @@ class MigtuiApp(App[None]):
 
     def on_action_finished(self, message: ActionFinished) -> None:
         result = message.result
+        if message.schema_before is not None:
+            self.schema_before = message.schema_before
         self.last_result = result
         self.busy = False
         self.progress = ""

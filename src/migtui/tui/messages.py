@@ -6,6 +6,7 @@ from textual.message import Message
 
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
+from migtui.core.schema import SchemaInfo
 
 
 class SnapshotLoaded(Message):
@@ -45,9 +46,11 @@ class ActionStarted(Message):
 class ActionFinished(Message):
     """A write action ended, well or badly."""
 
-    def __init__(self, result: ActionResult) -> None:
+    def __init__(self, result: ActionResult, schema_before: SchemaInfo | None = None) -> None:
         super().__init__()
         self.result = result
+        # The tables before the action, read when no tables screen was there to hold it.
+        self.schema_before = schema_before
 
 
 class SqlRendered(Message):
@@ -109,7 +112,7 @@ class OperationsRecorded(Message):
 
 # -- tables screen (live inspector) ---------------------------------------------
 
-from migtui.core.schema import Cell, RowPage, RowRequest, SchemaInfo  # noqa: E402
+from migtui.core.schema import Cell, RowPage, RowRequest  # noqa: E402
 
 
 class TablesRead(Message):
