@@ -333,3 +333,23 @@ async def test_marks_when_tables_open_after_the_action(sample_project: Path) -> 
         await pilot.press("t")
         await settle(pilot)
         assert listed(app) == {"alembic_version": "1 new", "user": "0 new"}
+
+
+async def test_palette_opens_a_table(sample_sqlite: Path) -> None:
+    from textual.command import CommandPalette
+
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("U", "y")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"open table post")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.selected is not None and app.screen.selected.name == "post"

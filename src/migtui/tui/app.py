@@ -31,7 +31,7 @@ from migtui.screens.dialogs import QuestionScreen, TextScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.pending import PendingScreen
 from migtui.screens.tables import TablesScreen
-from migtui.tui.commands import RevisionCommands, binding_commands
+from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
 from migtui.tui.help import help_text
 from migtui.tui.messages import ActionFinished, LoadFailed, LogLine, SnapshotLoaded
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
@@ -77,7 +77,7 @@ class MigtuiApp(App[None]):
         self._steps_done = 0
         self._action_label = ""
 
-    COMMANDS = App.COMMANDS | {RevisionCommands}
+    COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
 
     def on_mount(self) -> None:
         self._apply_settings()

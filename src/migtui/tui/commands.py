@@ -78,3 +78,20 @@ class RevisionCommands(Provider):
                               text=text)
             if found >= _MAX_REVISION_HITS:
                 return
+
+
+class TableCommands(Provider):
+    """On the tables screen: open any table or view by name."""
+
+    async def search(self, query: str) -> Hits:
+        screen = self.screen
+        schema = getattr(screen, "schema", None)
+        jump = getattr(screen, "jump_to", None)
+        if schema is None or jump is None:
+            return
+        matcher = self.matcher(query)
+        for table in schema.tables:
+            text = f"Open table {table.ref.label}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(jump, table.ref), text=text)
