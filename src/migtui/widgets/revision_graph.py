@@ -206,7 +206,9 @@ class RevisionGraphView(ScrollView, can_focus=True):
         markers = row.markers
         if markers:
             # Markers matter more than the end of a long message.
-            message = message[: max(room - len(markers) - 1, 4)]
+            keep = max(room - len(markers) - 1, 4)
+            if len(message) > keep:
+                message = message[: keep - 1] + "…"
         text = f"{message} {markers}".strip() if markers else message
         if len(text) > room:
             text = text[: room - 1] + "…"
