@@ -41,10 +41,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.gentable import generate_table  # noqa: E402
-from migtui.core.config import ProjectOptions  # noqa: E402
-from migtui.core.inspector import DatabaseInspector  # noqa: E402
-from migtui.core.project import Project  # noqa: E402
-from migtui.core.schema import RowRequest, TableInfo, TableRef  # noqa: E402
+from migtui.core.actions.config import ProjectOptions  # noqa: E402
+from migtui.core.actions.project import Project  # noqa: E402
+from migtui.core.schema.inspector import DatabaseInspector  # noqa: E402
+from migtui.core.schema.model import RowRequest, TableInfo, TableRef  # noqa: E402
 
 TABLE = "bench_rows"
 

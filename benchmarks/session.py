@@ -25,8 +25,8 @@ from pathlib import Path
 
 STARTED = time.perf_counter()  # as early as possible: the parent times the process too
 
-from migtui.core.config import ProjectOptions  # noqa: E402
-from migtui.core.project import Project  # noqa: E402
+from migtui.core.actions.config import ProjectOptions  # noqa: E402
+from migtui.core.actions.project import Project  # noqa: E402
 from migtui.tui.app import MigtuiApp  # noqa: E402
 from migtui.widgets.revision_graph import RevisionGraphView  # noqa: E402
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from migtui.core.fastgraph import build_graph
-from migtui.core.headers import Header
-from migtui.core.layout import layout
-from migtui.core.revfiles import FileRecord
+from migtui.core.revisions.files import FileRecord
+from migtui.core.revisions.graph import build_graph
+from migtui.core.revisions.headers import Header
+from migtui.core.revisions.layout import layout
 
 
 def synthetic_records(count: int, branch_every: int = 50) -> list[FileRecord]:

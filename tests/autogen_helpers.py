@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from migtui.core.config import ProjectOptions
-from migtui.core.project import Project
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
 
 # The sample's models with five changes: a column added (user.nickname), a column removed
 # (user.ssn), a type changed (post.body VARCHAR -> TEXT), a new table (tag) and a new

@@ -10,11 +10,11 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from projects import LINEAR, Rev, sqlite_url, write_project
 
-from migtui.core.capture import captured
-from migtui.core.config import ProjectOptions
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.core.env.capture import captured
 from migtui.core.models import RevisionGraph
-from migtui.core.project import Project
-from migtui.core.revisions import read_graph
+from tests.graph_oracle import read_graph
 
 # A line of four revisions; tests break some of them.
 CHAIN = (

@@ -15,11 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from migtui.core.config import ProjectOptions
-from migtui.core.plan import Plan, plan_downgrade, plan_upgrade
-from migtui.core.preflight import Preflight, check_plan
-from migtui.core.project import Project
-from migtui.core.risks import IRREVERSIBLE, Risk
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.plan import Plan, plan_downgrade, plan_upgrade
+from migtui.core.actions.project import Project
+from migtui.core.checks.preflight import Preflight, check_plan
+from migtui.core.checks.risks import IRREVERSIBLE, Risk
 
 _INI = """\
 [alembic]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from migtui.core.config import ProjectOptions
-from migtui.core.inspector import DatabaseInspector
-from migtui.core.project import Project
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.core.schema.inspector import DatabaseInspector
 
 WEIRD = 'weird "name"; drop table user --'
 WEIRD_COLUMNS = ("id", "select", 'a "quoted" col', "semi;colon", "with space")

@@ -19,8 +19,8 @@ from autogen_helpers import (
 )
 from conftest import column_names, database_url, table_names
 
-from migtui.core.autogen import DiffState, compute_diff, write_revision
-from migtui.core.autogen_compare import type_narrowing
+from migtui.core.autogen.compare import type_narrowing
+from migtui.core.autogen.diff import DiffState, compute_diff, write_revision
 
 POST = "c5d9e0f3b7a2"
 USER = "3f1a2c9d0b11"

@@ -1,6 +1,6 @@
 """The core's actions on real databases: upgrade, downgrade, stamp, merge, offline SQL.
 
-Every test runs real Alembic through migtui.core.project.Project against a real SQLite
+Every test runs real Alembic through migtui.core.actions.project.Project against a real SQLite
 file and the real PostgreSQL server, then checks what the database holds. Nothing may
 reach the terminal and logging must be as it was (see projects.untouched).
 """
@@ -26,11 +26,11 @@ from projects import (
     write_project,
 )
 
-from migtui.core.config import ProjectOptions
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.core.env.urls import mask_url
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult
-from migtui.core.project import Project
-from migtui.core.urls import mask_url
 
 USER = "3f1a2c9d0b11"
 SSN = "8c2e47d1a5f0"

@@ -20,10 +20,10 @@ from projects import (
     write_project,
 )
 
-from migtui.core.config import ProjectOptions
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState
-from migtui.core.project import Project
 
 # Distinctive passwords: if one of them shows up anywhere, a secret leaked.
 SECRET = "Zebra-Secret-7731"

@@ -220,8 +220,8 @@ async def test_mouse_selects_and_notifies_what_ran(sample_sqlite: Path) -> None:
 
 async def test_branch_point_and_several_heads_ask_which(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from benchmarks.genproject import generate_project
-    from migtui.core.config import ProjectOptions
-    from migtui.core.project import Project
+    from migtui.core.actions.config import ProjectOptions
+    from migtui.core.actions.project import Project
 
     generate_project(tmp_path, 12, branch_every=4, heads=2)
     monkeypatch.chdir(tmp_path)

@@ -20,9 +20,8 @@ from tables_helpers import (
 )
 
 from migtui.core.errors import MigtuiError
-from migtui.core.inspector import DatabaseInspector
-from migtui.core.rows import COUNT_LIMIT
-from migtui.core.schema import (
+from migtui.core.schema.inspector import DatabaseInspector
+from migtui.core.schema.model import (
     HOLD_BYTES,
     HOLD_CHARS,
     Cell,
@@ -37,6 +36,7 @@ from migtui.core.schema import (
     grid_text,
     to_cell,
 )
+from migtui.core.schema.rows import COUNT_LIMIT
 
 
 def _table(schema: SchemaInfo, name: str) -> TableInfo:

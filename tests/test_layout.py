@@ -8,7 +8,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migtui.core.layout import LaneRow, layout
+from migtui.core.revisions.layout import LaneRow, layout
 
 Nodes = list[tuple[str, list[str]]]
 

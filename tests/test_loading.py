@@ -30,7 +30,7 @@ from projects import LINEAR, RICH, TWO_HEADS, Rev
 
 from benchmarks.genproject import generate_project
 from migtui.core.errors import MigtuiError
-from migtui.core.layout import layout
+from migtui.core.revisions.layout import layout
 
 
 @pytest.fixture(autouse=True)

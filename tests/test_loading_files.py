@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from loading_helpers import CHAIN, alembic_graph, make_project, open_project, rev_file
 
-from migtui.core.capture import captured
-from migtui.core.fastgraph import _CREATE_DATE, date_from_doc
-from migtui.core.headers import Header, NotPlain, read_header
-from migtui.core.revfiles import revision_paths
+from migtui.core.env.capture import captured
+from migtui.core.revisions.files import revision_paths
+from migtui.core.revisions.graph import _CREATE_DATE, date_from_doc
+from migtui.core.revisions.headers import Header, NotPlain, read_header
 
 
 @pytest.fixture(autouse=True)

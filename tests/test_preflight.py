@@ -22,8 +22,8 @@ from preflight_helpers import (
     write_project,
 )
 
-from migtui.core.preflight import check_plan, revision_operations
-from migtui.core.risks import (
+from migtui.core.checks.preflight import check_plan, revision_operations
+from migtui.core.checks.risks import (
     BAD_DATA,
     IRREVERSIBLE,
     LOCKS,

@@ -18,10 +18,10 @@ from preflight_helpers import (
     write_project,
 )
 
-from migtui.core.plan import Plan
-from migtui.core.preflight import check_plan
-from migtui.core.project import Project
-from migtui.core.rehearsal import Rehearsal, rehearse
+from migtui.core.actions.plan import Plan
+from migtui.core.actions.project import Project
+from migtui.core.checks.preflight import check_plan
+from migtui.core.checks.rehearsal import Rehearsal, rehearse
 
 TABLE = ('op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), '
          'sa.Column("name", sa.String(50)))', 'op.drop_table("t")')

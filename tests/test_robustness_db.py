@@ -14,8 +14,8 @@ from textual.widgets import Static
 from ui_helpers import graph_lines, make_app, row_of, settle, status_text
 
 from benchmarks.genproject import generate_project
-from migtui.core.config import ProjectOptions
-from migtui.core.project import Project
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import QuestionScreen, TextScreen
 

@@ -15,8 +15,8 @@ from tables_helpers import WEIRD, execute, make_big_table, make_weird_table, ope
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static, TabbedContent
 
-from migtui.core.config import ProjectOptions
-from migtui.core.project import Project
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.tables import TablesScreen
 from migtui.tui.app import MigtuiApp

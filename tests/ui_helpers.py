@@ -9,8 +9,8 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from migtui.core.config import ProjectOptions
-from migtui.core.project import Project
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
 from migtui.tui.app import MigtuiApp
 from migtui.widgets.revision_graph import RevisionGraphView
 from migtui.widgets.status_line import StatusLine

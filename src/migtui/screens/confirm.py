@@ -21,10 +21,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from migtui.core.actions.plan import Plan
+from migtui.core.checks.preflight import Preflight
+from migtui.core.checks.rehearsal import Rehearsal
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.plan import Plan
-from migtui.core.preflight import Preflight
-from migtui.core.rehearsal import Rehearsal
 from migtui.screens.preflight_text import (
     describe_preflight,
     describe_rehearsal,

@@ -14,10 +14,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
+from migtui.core.checks.preflight import FunctionOperations
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import Revision
-from migtui.core.preflight import FunctionOperations
-from migtui.core.source import read_function
+from migtui.core.revisions.source import read_function
 from migtui.screens.preflight_text import describe_functions
 from migtui.tui.messages import OperationsRecorded, SqlRendered
 

@@ -10,9 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, RichLog, Static
 
-from migtui.core.errors import MigtuiError
-from migtui.core.models import Revision, Snapshot
-from migtui.core.plan import (
+from migtui.core.actions.plan import (
     Plan,
     next_revisions,
     plan_downgrade,
@@ -20,7 +18,9 @@ from migtui.core.plan import (
     plan_step_down,
     plan_upgrade,
 )
-from migtui.core.preflight import revision_operations
+from migtui.core.checks.preflight import revision_operations
+from migtui.core.errors import MigtuiError
+from migtui.core.models import Revision, Snapshot
 from migtui.screens.details import RevisionDetailsScreen
 from migtui.screens.dialogs import ChooseScreen, PromptScreen
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows

@@ -15,10 +15,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from migtui.core.autogen import AutogenDiff, DiffState, PendingOperation, compute_diff
-from migtui.core.autogen import write_revision as write_revision_file
+from migtui.core.actions.plan import plan_upgrade
+from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, compute_diff
+from migtui.core.autogen.diff import write_revision as write_revision_file
 from migtui.core.models import ActionResult, Snapshot
-from migtui.core.plan import plan_upgrade
 from migtui.screens.dialogs import PromptScreen, TextScreen
 from migtui.tui.messages import ActionFinished, DiffComputed
 from migtui.widgets.status_line import StatusLine

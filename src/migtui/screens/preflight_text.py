@@ -8,9 +8,9 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from migtui.core.preflight import ORDER, FunctionOperations, Preflight
-from migtui.core.rehearsal import Rehearsal
-from migtui.core.risks import Risk, counted
+from migtui.core.checks.preflight import ORDER, FunctionOperations, Preflight
+from migtui.core.checks.rehearsal import Rehearsal
+from migtui.core.checks.risks import Risk, counted
 
 KIND_STYLE = {
     "will fail": "bold red",

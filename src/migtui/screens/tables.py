@@ -14,9 +14,9 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static, Tabbed
 from textual.widgets.option_list import Option
 
 from migtui.core.errors import MigtuiError
-from migtui.core.inspector import DatabaseInspector
 from migtui.core.models import ActionResult, Snapshot
-from migtui.core.schema import (
+from migtui.core.schema.inspector import DatabaseInspector
+from migtui.core.schema.model import (
     NO_CHANGES,
     Cell,
     RowRequest,

@@ -16,16 +16,16 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from migtui.core.actions.failures import RUNNING_STEP
+from migtui.core.actions.plan import Plan
+from migtui.core.actions.project import Project
+from migtui.core.checks.preflight import check_plan
+from migtui.core.checks.rehearsal import rehearse
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.failures import RUNNING_STEP
-from migtui.core.inspector import DatabaseInspector
 from migtui.core.models import ActionResult, DatabaseState, DatabaseStatus, Snapshot
-from migtui.core.plan import Plan
-from migtui.core.preflight import check_plan
-from migtui.core.problems import problems_summary, problems_text
-from migtui.core.project import Project
-from migtui.core.rehearsal import rehearse
-from migtui.core.schema import SchemaInfo
+from migtui.core.revisions.problems import problems_summary, problems_text
+from migtui.core.schema.inspector import DatabaseInspector
+from migtui.core.schema.model import SchemaInfo
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import QuestionScreen, TextScreen
 from migtui.screens.graph import GraphScreen

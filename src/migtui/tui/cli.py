@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from migtui import __version__
-from migtui.core.config import ProjectOptions
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
-from migtui.core.project import Project
 
 
 class _Parser(argparse.ArgumentParser):

@@ -6,7 +6,7 @@ from textual.message import Message
 
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
-from migtui.core.schema import SchemaInfo
+from migtui.core.schema.model import SchemaInfo
 
 
 class SnapshotLoaded(Message):
@@ -65,7 +65,7 @@ class SqlRendered(Message):
 
 # -- pending changes (autogenerate) ----------------------------------------------
 
-from migtui.core.autogen import AutogenDiff  # noqa: E402
+from migtui.core.autogen.diff import AutogenDiff  # noqa: E402
 
 
 class DiffComputed(Message):
@@ -79,8 +79,8 @@ class DiffComputed(Message):
 
 # -- pre-flight checks and rehearsal (confirmation dialog, revision details) -----
 
-from migtui.core.preflight import FunctionOperations, Preflight  # noqa: E402
-from migtui.core.rehearsal import Rehearsal  # noqa: E402
+from migtui.core.checks.preflight import FunctionOperations, Preflight  # noqa: E402
+from migtui.core.checks.rehearsal import Rehearsal  # noqa: E402
 
 
 class PlanChecked(Message):
@@ -112,7 +112,7 @@ class OperationsRecorded(Message):
 
 # -- tables screen (live inspector) ---------------------------------------------
 
-from migtui.core.schema import Cell, RowPage, RowRequest  # noqa: E402
+from migtui.core.schema.model import Cell, RowPage, RowRequest  # noqa: E402
 
 
 class TablesRead(Message):

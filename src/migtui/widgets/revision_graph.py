@@ -15,9 +15,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from migtui.core.layout import layout
+from migtui.core.actions.plan import upgrade_marks
 from migtui.core.models import Revision, Snapshot
-from migtui.core.plan import upgrade_marks
+from migtui.core.revisions.layout import layout
 
 APPLIED_NODE, PENDING_NODE, UNKNOWN_NODE = "●", "○", "·"
 LEGEND = "● applied  ○ pending  · not known  (current) the database  (head) newest"

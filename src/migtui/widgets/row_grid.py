@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from migtui.core.schema import Cell, CellKind, RowPage, grid_text
+from migtui.core.schema.model import Cell, CellKind, RowPage, grid_text
 
 MAX_HELD = 1_000
 PREFETCH = 60

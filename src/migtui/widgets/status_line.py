@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from migtui.core.models import DatabaseState, Snapshot
-from migtui.core.problems import problems_summary
+from migtui.core.revisions.problems import problems_summary
 
 
 def _short_path(path: str) -> str:

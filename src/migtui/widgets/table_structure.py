@@ -8,7 +8,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import DataTable
 
-from migtui.core.schema import SchemaChanges, TableInfo, TableRef
+from migtui.core.schema.model import SchemaChanges, TableInfo, TableRef
 
 MARK_STYLES = {"new": "bold green", "changed": "bold yellow", "dropped": "bold red"}
 COUNT_WIDTH = 9

@@ -21,10 +21,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from migtui.core.capture import captured
-from migtui.core.database import SqliteFileMissing, looking_only
+from migtui.core.checks.risks import BIG_TABLE_ROWS, Probe, Risk, Table
+from migtui.core.env.capture import captured
+from migtui.core.env.status import SqliteFileMissing, looking_only
 from migtui.core.errors import from_exception
-from migtui.core.risks import BIG_TABLE_ROWS, Probe, Risk, Table
 
 MISSING = "the database file does not exist yet"
 

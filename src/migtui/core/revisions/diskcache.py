@@ -21,8 +21,8 @@ from typing import Any
 
 import alembic
 
-from migtui.core.headers import Header
 from migtui.core.models import ScriptProblem
+from migtui.core.revisions.headers import Header
 
 _FORMAT = 2
 _FILES_KEPT = 200

@@ -3,7 +3,7 @@
 :func:`revision_paths` lists exactly the files Alembic's ``ScriptDirectory`` would load
 (its version locations, ``recursive_version_locations``, ``sourceless``, duplicates).
 :class:`RevisionFiles` reads each file's header without importing it where the file is
-plain (see :mod:`migtui.core.headers`), imports it with Alembic's own loader where it is
+plain (see :mod:`migtui.core.revisions.headers`), imports it with Alembic's own loader where it is
 not, and remembers the result keyed by (path, size, mtime) in memory and in a small
 JSON cache on disk, so that a refresh after one file changed reads one file.
 
@@ -25,11 +25,11 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.base import _only_source_rev_file, _sourceless_rev_file
 from alembic.util import load_python_file
 
-from migtui.core.capture import captured
-from migtui.core.diskcache import DiskCache, Stamp
-from migtui.core.headers import Header, NotPlain, read_header
+from migtui.core.env.capture import captured
+from migtui.core.env.urls import scrub_secrets
 from migtui.core.models import ScriptProblem
-from migtui.core.urls import scrub_secrets
+from migtui.core.revisions.diskcache import DiskCache, Stamp
+from migtui.core.revisions.headers import Header, NotPlain, read_header
 
 
 @dataclass(frozen=True)

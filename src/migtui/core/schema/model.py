@@ -1,6 +1,6 @@
 """What the tables screen shows: tables, their structure, what an action changed, rows.
 
-Plain immutable data (no SQLAlchemy objects), filled by core.inspector and core.rows,
+Plain immutable data (no SQLAlchemy objects), filled by core.schema.inspector and core.schema.rows,
 and the display-safe forms of values (cells).
 """
 

@@ -11,7 +11,7 @@ names held in variables, and the table of every ``batch_alter_table``.
 Why not Alembic's offline SQL? The SQL has lost the structure (is this ALTER adding
 a NOT NULL column? which columns does that index cover?), and SQLite batch
 operations cannot be rendered offline at all. Why not only the source reading
-(``core.source``)? It sees literal ``op.*`` calls and nothing else. The source
+(``core.revisions.source``)? It sees literal ``op.*`` calls and nothing else. The source
 reading stays as the fallback when the function cannot run offline (it queries
 the database through ``op.get_bind()``), and for the cheap marks in graph rows.
 """
@@ -33,9 +33,9 @@ from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import to_instance
 
-from migtui.core.capture import captured
+from migtui.core.env.capture import captured
 from migtui.core.errors import from_exception, one_line
-from migtui.core.source import read_function
+from migtui.core.revisions.source import read_function
 
 
 @dataclass

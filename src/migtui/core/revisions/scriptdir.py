@@ -3,7 +3,7 @@
 ``alembic.command.upgrade`` and friends build a new ``ScriptDirectory`` on every call,
 which imports every revision file again. Here the script directory is built once per
 set of files: its revisions come from the headers migtui already read
-(:mod:`migtui.core.revfiles`), and each revision's module is imported only when Alembic
+(:mod:`migtui.core.revisions.files`), and each revision's module is imported only when Alembic
 first needs it (to run its ``upgrade()``/``downgrade()``). The ``run_*`` functions are
 line-for-line mirrors of ``alembic.command.upgrade``/``downgrade``/``stamp`` that take
 this script directory instead of building a new one.
@@ -24,9 +24,9 @@ from alembic.script.revision import Revision, RevisionMap
 from alembic.util import load_python_file
 
 from migtui.core.errors import MigtuiError
-from migtui.core.headers import Header
 from migtui.core.models import ScriptProblem
-from migtui.core.revfiles import problem_from
+from migtui.core.revisions.files import problem_from
+from migtui.core.revisions.headers import Header
 
 ModuleCache = dict[tuple[str, tuple[int, int]], ModuleType]
 ProblemSink = Callable[[ScriptProblem], None]

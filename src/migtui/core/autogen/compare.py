@@ -1,6 +1,6 @@
 """The autogenerate comparison itself, run through the project's env.py.
 
-``migtui.core.autogen`` runs this in a child process (so the user's model modules are
+``migtui.core.autogen.diff`` runs this in a child process (so the user's model modules are
 imported fresh every time); the functions here only ever run in that child.
 """
 
@@ -23,12 +23,12 @@ from alembic.script.revision import tuple_rev_as_scalar
 from mako.pygen import PythonPrinter  # type: ignore[import-untyped]
 from mako.template import Template  # type: ignore[import-untyped]
 
-from migtui.core.autogen import AutogenDiff, DiffState, PendingOperation, rename_hints
-from migtui.core.capture import captured
-from migtui.core.database import SqliteFileMissing, looking_only
+from migtui.core.actions.project import Project
+from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, rename_hints
+from migtui.core.env.capture import captured
+from migtui.core.env.status import SqliteFileMissing, looking_only
+from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
-from migtui.core.project import Project
-from migtui.core.urls import mask_url, remember_secret
 
 _COMMAND_ARGS: dict[str, Any] = dict(
     message=None, autogenerate=True, sql=False, head="head", splice=False,

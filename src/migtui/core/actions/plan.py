@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migtui.core.models import Revision, Snapshot
-from migtui.core.source import read_function
+from migtui.core.revisions.source import read_function
 
 
 @dataclass(frozen=True)

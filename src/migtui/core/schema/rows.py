@@ -3,7 +3,7 @@
 Every query is built from SQLAlchemy constructs (``sa.table``/``sa.column``/``select``),
 so identifiers are quoted by the dialect whatever they contain. Columns are selected
 untyped: values come back as the driver gives them and are turned into text
-(core.schema.to_cell), so no type processor can fail on odd data.
+(core.schema.model.to_cell), so no type processor can fail on odd data.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from migtui.core.schema import Cell, CellKind, RowCount, RowPage, RowRequest, to_cell
+from migtui.core.schema.model import Cell, CellKind, RowCount, RowPage, RowRequest, to_cell
 
 # Row counts up to this are exact; above it the count is an estimate.
 COUNT_LIMIT = 100_000

@@ -10,12 +10,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from migtui.core.capture import ENV_LOCK, LineSink, captured
-from migtui.core.config import ProjectOptions, open_config
-from migtui.core.database import read_status
+from migtui.core.actions.config import ProjectOptions, open_config
+from migtui.core.actions.failures import explain_failure
+from migtui.core.env.capture import ENV_LOCK, LineSink, captured
+from migtui.core.env.status import read_status
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.failures import explain_failure
-from migtui.core.loader import RevisionLoader, quick_gil_handover
 from migtui.core.models import (
     ActionResult,
     DatabaseStatus,
@@ -23,7 +22,8 @@ from migtui.core.models import (
     RevisionGraph,
     Snapshot,
 )
-from migtui.core.scriptdir import run_downgrade, run_stamp, run_upgrade
+from migtui.core.revisions.loader import RevisionLoader, quick_gil_handover
+from migtui.core.revisions.scriptdir import run_downgrade, run_stamp, run_upgrade
 
 
 class Project:
@@ -58,7 +58,7 @@ class Project:
         """The script directory, created once and reused until ``reload``.
 
         Its revisions come from the headers already read; each revision module is
-        imported only when Alembic first needs it (see core/loader.py).
+        imported only when Alembic first needs it (see core/revisions/loader.py).
         """
         try:
             return self.revisions.script()

@@ -33,17 +33,17 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 
-from migtui.core.capture import captured
-from migtui.core.database import SqliteFileMissing, looking_only
+from migtui.core.actions.plan import Plan
+from migtui.core.checks.probes import read_live
+from migtui.core.checks.recorder import RecordedFunction, sql_of
+from migtui.core.env.capture import captured
+from migtui.core.env.status import SqliteFileMissing, looking_only
+from migtui.core.env.urls import scrub_secrets
 from migtui.core.errors import from_exception, one_line
-from migtui.core.livecheck import read_live
-from migtui.core.plan import Plan
-from migtui.core.recorder import RecordedFunction, sql_of
-from migtui.core.source import read_function
-from migtui.core.urls import scrub_secrets
+from migtui.core.revisions.source import read_function
 
 if TYPE_CHECKING:
-    from migtui.core.project import Project
+    from migtui.core.actions.project import Project
 
 _NOT_IN_TRANSACTION = {
     "postgresql": re.compile(

@@ -1,9 +1,9 @@
 """Pre-flight: what each step of a plan will do to this database, before it runs.
 
-For every step: its operations, recorded offline (``core.recorder``); the risks the
-rules find in them (``core.risks``, ``core.typefit``), counted on the live database
-where the data decides (``core.livecheck``); and whether the plan can be rehearsed
-(``core.rehearsal``). Everything here only reads.
+For every step: its operations, recorded offline (``core.checks.recorder``); the risks the
+rules find in them (``core.checks.risks``, ``core.checks.typefit``), counted on the live database
+where the data decides (``core.checks.probes``); and whether the plan can be rehearsed
+(``core.checks.rehearsal``). Everything here only reads.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from alembic.operations import ops as alembic_ops
 
-from migtui.core.livecheck import measure
-from migtui.core.plan import Plan, PlanStep
-from migtui.core.recorder import Recorded, RecordedFunction, describe, record_functions
-from migtui.core.rehearsal import rehearsal_blocker
-from migtui.core.risks import (
+from migtui.core.actions.plan import Plan, PlanStep
+from migtui.core.checks.probes import measure
+from migtui.core.checks.recorder import Recorded, RecordedFunction, describe, record_functions
+from migtui.core.checks.rehearsal import rehearsal_blocker
+from migtui.core.checks.risks import (
     BAD_DATA,
     BIG_TABLE_ROWS,
     IRREVERSIBLE,
@@ -40,11 +40,11 @@ from migtui.core.risks import (
     sqlite_recreates,
     table_of,
 )
-from migtui.core.source import read_function
-from migtui.core.typefit import alter_column_risks
+from migtui.core.checks.typefit import alter_column_risks
+from migtui.core.revisions.source import read_function
 
 if TYPE_CHECKING:
-    from migtui.core.project import Project
+    from migtui.core.actions.project import Project
 
 # The order risks are listed in: what stops the step first.
 ORDER = (WILL_FAIL, LOSES_DATA, BAD_DATA, LOCKS, IRREVERSIBLE, RAW_SQL)

@@ -6,7 +6,7 @@ data (SQLite cannot add a NOT NULL column without a default; raw SQL to review) 
 that block NOT NULL, duplicates, orphans, values that do not fit a new type, rows a
 lock would hold). The walk remembers what earlier steps did: a table created by an
 earlier step is empty, a column added without a default holds only NULLs, a dropped
-table is gone. ``core.livecheck`` runs the probes.
+table is gone. ``core.checks.probes`` runs the probes.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from alembic.operations import ops as alembic_ops
 from sqlalchemy.sql.elements import Null
 
-from migtui.core.recorder import Recorded
+from migtui.core.checks.recorder import Recorded
 
 if TYPE_CHECKING:
-    from migtui.core.livecheck import Live
+    from migtui.core.checks.probes import Live
 
 LOSES_DATA = "loses data"
 WILL_FAIL = "will fail"

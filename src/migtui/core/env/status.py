@@ -15,10 +15,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine
 
-from migtui.core.capture import LineSink, captured
+from migtui.core.env.capture import LineSink, captured
+from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
-from migtui.core.urls import mask_url, remember_secret
 
 _looking = threading.local()
 

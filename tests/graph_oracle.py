@@ -1,15 +1,17 @@
-"""The revision graph as plain data, read from Alembic's ScriptDirectory."""
+"""The test oracle: the revision graph read through Alembic's own ScriptDirectory.
+
+Production builds its graph from headers (``migtui.core.revisions.graph``); tests compare
+that with this one, built from the Script objects Alembic imported.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from alembic.script import Script, ScriptDirectory
 
 from migtui.core.models import Revision, RevisionGraph, ScriptProblem
-
-_CREATE_DATE = re.compile(r"^Create Date:\s*(.+?)\s*$", re.MULTILINE)
+from migtui.core.revisions.graph import date_from_doc, newest_first
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:
@@ -24,41 +26,7 @@ def _as_tuple(value: object) -> tuple[str, ...]:
 
 def create_date(script: Script) -> str | None:
     """The ``Create Date:`` line of the revision file's docstring, if it has one."""
-    doc = getattr(script.module, "__doc__", None) or ""
-    match = _CREATE_DATE.search(doc)
-    return match.group(1) if match else None
-
-
-def newest_first(parents: Mapping[str, Sequence[str]]) -> list[str]:
-    """A topological order, children before parents, in time linear in the graph.
-
-    Heads come first; each line of history is kept together where possible (a
-    depth-first Kahn walk). Revisions caught in a cycle are appended at the end so
-    that every revision appears exactly once.
-    """
-    children_left: dict[str, int] = dict.fromkeys(parents, 0)
-    for rev, ps in parents.items():
-        for p in ps if len(ps) < 2 else set(ps):  # (no set() for the usual single parent)
-            if p in children_left and p != rev:
-                children_left[p] += 1
-    stack = sorted((r for r, n in children_left.items() if n == 0), reverse=True)
-    order: list[str] = []
-    seen: set[str] = set()
-    while stack:
-        rev = stack.pop()
-        if rev in seen:
-            continue
-        seen.add(rev)
-        order.append(rev)
-        ps = parents[rev]
-        for p in ps if len(ps) < 2 else reversed(list(dict.fromkeys(ps))):
-            if p in children_left and p != rev:
-                children_left[p] -= 1
-                if children_left[p] == 0:
-                    stack.append(p)
-    if len(order) < len(parents):
-        order.extend(r for r in parents if r not in seen)
-    return order
+    return date_from_doc(getattr(script.module, "__doc__", None))
 
 
 def build_graph(

@@ -25,12 +25,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.reflection import ObjectKind
 
-from migtui.core.capture import ENV_LOCK, captured
-from migtui.core.database import SqliteFileMissing, looking_only
+from migtui.core.actions.project import Project
+from migtui.core.env.capture import ENV_LOCK, captured
+from migtui.core.env.status import SqliteFileMissing, looking_only
+from migtui.core.env.urls import mask_url
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.project import Project
-from migtui.core.rows import count_rows, read_rows, read_value
-from migtui.core.schema import (
+from migtui.core.schema.model import (
     Cell,
     ColumnInfo,
     ConstraintInfo,
@@ -42,7 +42,7 @@ from migtui.core.schema import (
     TableInfo,
     TableRef,
 )
-from migtui.core.urls import mask_url
+from migtui.core.schema.rows import count_rows, read_rows, read_value
 
 T = TypeVar("T")
 

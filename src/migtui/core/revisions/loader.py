@@ -25,13 +25,13 @@ from types import ModuleType
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
-from migtui.core.capture import ENV_LOCK
+from migtui.core.env.capture import ENV_LOCK
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.fastgraph import build_graph
 from migtui.core.models import RevisionGraph, ScriptProblem
-from migtui.core.problems import problems_text
-from migtui.core.revfiles import FileRecord, RevisionFiles, current_stamps
-from migtui.core.scriptdir import LazyScript, loaded_script_directory
+from migtui.core.revisions.files import FileRecord, RevisionFiles, current_stamps
+from migtui.core.revisions.graph import build_graph
+from migtui.core.revisions.problems import problems_text
+from migtui.core.revisions.scriptdir import LazyScript, loaded_script_directory
 
 _VERIFY_CHUNK = 25
 

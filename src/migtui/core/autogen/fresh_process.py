@@ -27,15 +27,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from migtui.core.env.urls import scrub_secrets
 from migtui.core.errors import MigtuiError, from_exception, one_line
-from migtui.core.urls import scrub_secrets
 
 Payload = dict[str, Any]
 
 _MARK = "@@migtui-fresh@@ "
 TIMEOUT = 600.0
 # Imported once by the server so that forked children start warm (no user code here).
-_PRELOAD = ("migtui.core.autogen", "migtui.core.autogen_compare")
+_PRELOAD = ("migtui.core.autogen.diff", "migtui.core.autogen.compare")
 
 
 def run_fresh(target: str, request: Payload, cwd: str) -> Payload:
@@ -90,7 +90,7 @@ def _call(job: Payload) -> Payload:
 def _run_subprocess(job: Payload) -> Payload:
     try:
         done = subprocess.run(
-            [sys.executable, "-c", "from migtui.core.fresh_process import subprocess_main; "
+            [sys.executable, "-c", "from migtui.core.autogen.fresh_process import subprocess_main; "
              "subprocess_main()"],
             input=json.dumps(job), capture_output=True, text=True, cwd=job["cwd"],
             env=_child_env(), timeout=TIMEOUT, check=False,
@@ -143,7 +143,7 @@ class _ForkServer:
             path = os.path.join(self._folder, "socket")
             self._process = subprocess.Popen(
                 [sys.executable, "-c",
-                 f"from migtui.core.fresh_process import serve; serve({path!r})"],
+                 f"from migtui.core.autogen.fresh_process import serve; serve({path!r})"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 env=_child_env(),
             )

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic.operations import ops as alembic_ops
 from sqlalchemy.types import to_instance
 
-from migtui.core.risks import (
+from migtui.core.checks.risks import (
     LOSES_DATA,
     WILL_FAIL,
     Context,
@@ -29,7 +29,7 @@ from migtui.core.risks import (
 )
 
 if TYPE_CHECKING:
-    from migtui.core.livecheck import Live
+    from migtui.core.checks.probes import Live
 
 _INT_RANGE = {"SMALLINT": (-32768, 32767), "INTEGER": (-2147483648, 2147483647)}
 _INT_PATTERN = r"^\s*[-+]?[0-9]+\s*$"

@@ -1,7 +1,7 @@
 """What autogenerate would write for the models as they are on disk now.
 
 The comparison (and writing a revision from it) runs in a fresh process of the same
-interpreter (``migtui.core.fresh_process``), in the project's working folder, as
+interpreter (``migtui.core.autogen.fresh_process``), in the project's working folder, as
 ``alembic revision --autogenerate`` would: env.py imports the user's models anew every
 time. Running it in this process instead would reuse the model modules Python cached
 on the first run (and SQLModel / declarative metadata is global, so re-importing a
@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import Any
 
-from migtui.core.config import ProjectOptions
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.core.autogen.fresh_process import run_fresh
 from migtui.core.errors import MigtuiError
-from migtui.core.fresh_process import run_fresh
 from migtui.core.models import ActionResult
-from migtui.core.project import Project
 
 
 class DiffState(str, Enum):
@@ -179,7 +179,7 @@ def _tuples(data: dict[str, Any], cls: type) -> dict[str, Any]:
 
 def _run_child(options: ProjectOptions, request: dict[str, Any]) -> dict[str, Any]:
     """Run one task of this module in a fresh process in the project's folder."""
-    return run_fresh("migtui.core.autogen:run_task",
+    return run_fresh("migtui.core.autogen.diff:run_task",
                      {**request, "options": asdict(options)}, options.cwd)
 
 
@@ -190,6 +190,6 @@ def run_task(request: dict[str, Any]) -> dict[str, Any]:
     if request["task"] == "write":
         result = project.new_revision(request["message"], autogenerate=True)
         return {"result": asdict(result)}
-    from migtui.core.autogen_compare import compare
+    from migtui.core.autogen.compare import compare
 
     return {"diff": asdict(compare(project))}
