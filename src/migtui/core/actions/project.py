@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 
 from migtui.core.actions.config import ProjectOptions, open_config
 from migtui.core.actions.failures import explain_failure
-from migtui.core.env.capture import ENV_LOCK, LineSink, captured
+from migtui.core.env.capture import LineSink, captured
 from migtui.core.env.status import read_status
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import (
@@ -109,9 +109,11 @@ class Project:
         return status.current_heads if status.reachable else ()
 
     def _run(
-        self, action: str, target: str, call: Callable[[], object], on_line: LineSink | None,
-        *, writes_files: bool = False,
+        self, action: str, target: str, call: Callable[[LineSink], object],
+        on_line: LineSink | None, *, writes_files: bool = False,
     ) -> ActionResult:
+        """Run ``call(sink)``: it runs env.py (or an alembic command) with every line it
+        writes sent to ``sink``, which keeps them for the result and streams them on."""
         if self.options.read_only and action != "sql":
             raise MigtuiError("This session is read-only (--read-only): nothing was run")
         status = self.status()
@@ -119,16 +121,22 @@ class Project:
         started = time.perf_counter()
         error = details = ""
         new_revision: str | None = None
-        with captured(on_line) as out:
-            try:
-                made = call()
-                revision = getattr(made, "revision", None)
-                new_revision = revision if isinstance(revision, str) else None
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # a revision may even call sys.exit()
-                err = explain_failure(exc, action, out.lines, status.dialect)
-                error, details = err.message, err.details
+        lines: list[str] = []
+
+        def sink(line: str) -> None:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line)
+
+        try:
+            made = call(sink)
+            revision = getattr(made, "revision", None)
+            new_revision = revision if isinstance(revision, str) else None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a revision may even call sys.exit()
+            err = explain_failure(exc, action, lines, status.dialect)
+            error, details = err.message, err.details
         seconds = time.perf_counter() - started
         if writes_files:
             self.reload()
@@ -137,7 +145,7 @@ class Project:
             action=action,
             target=target,
             ok=not error,
-            log=tuple(out.lines),
+            log=tuple(lines),
             heads_before=before,
             heads_after=after,
             seconds=seconds,
@@ -150,14 +158,18 @@ class Project:
         """``alembic upgrade TARGET`` (``+1``, a revision, ``heads``)."""
         return self._run(
             "upgrade", target,
-            lambda: run_upgrade(self.config, self._script_for_action(), target), on_line,
+            lambda sink: run_upgrade(self.config, self._script_for_action(), target,
+                                     on_line=sink),
+            on_line,
         )
 
     def downgrade(self, target: str = "-1", on_line: LineSink | None = None) -> ActionResult:
         """``alembic downgrade TARGET`` (``-1``, a revision, ``base``)."""
         return self._run(
             "downgrade", target,
-            lambda: run_downgrade(self.config, self._script_for_action(), target), on_line,
+            lambda sink: run_downgrade(self.config, self._script_for_action(), target,
+                                       on_line=sink),
+            on_line,
         )
 
     def stamp(self, target: str, on_line: LineSink | None = None) -> ActionResult:
@@ -167,11 +179,11 @@ class Project:
         git branches) Alembic cannot resolve it, so the version table is purged first.
         """
 
-        def call() -> None:
+        def call(sink: LineSink) -> None:
             graph = self.graph()
             heads = self.status().current_heads
             purge = any(h not in graph for h in heads)
-            run_stamp(self.config, self._script_for_action(), target, purge=purge)
+            run_stamp(self.config, self._script_for_action(), target, purge=purge, on_line=sink)
 
         return self._run("stamp", target, call, on_line)
 
@@ -182,7 +194,8 @@ class Project:
         """``alembic merge``: write a merge revision joining the given heads."""
         return self._run(
             "merge", " ".join(revisions),
-            lambda: command.merge(self.config, list(revisions), message=message),
+            lambda sink: _captured_call(
+                sink, lambda: command.merge(self.config, list(revisions), message=message)),
             on_line, writes_files=True,
         )
 
@@ -193,8 +206,10 @@ class Project:
         if not message.strip():
             raise MigtuiError("A revision needs a message")
 
-        def call() -> object:
-            made = command.revision(self.config, message=message, autogenerate=autogenerate)
+        def call(sink: LineSink) -> object:
+            with captured(sink):
+                made = command.revision(self.config, message=message,
+                                        autogenerate=autogenerate)
             return made[0] if isinstance(made, list) else made
 
         return self._run("revision", message, call, on_line, writes_files=True)
@@ -204,14 +219,14 @@ class Project:
         buffer = io.StringIO()
         spec = f"{start}:{end}"
         fn = run_upgrade if direction == "upgrade" else run_downgrade
-        # output_buffer lives on the shared Config: hold the lock for the whole render.
-        with ENV_LOCK:
-            self.config.output_buffer = buffer
-            try:
-                with captured():
-                    fn(self.config, self._script_for_action(), spec, sql=True)
-            except Exception as exc:
-                raise from_exception(exc, "Cannot render the SQL") from exc
-            finally:
-                self.config.output_buffer = None
+        try:
+            fn(self.config, self._script_for_action(), spec, sql=True, output_buffer=buffer)
+        except Exception as exc:
+            raise from_exception(exc, "Cannot render the SQL") from exc
         return buffer.getvalue()
+
+
+def _captured_call(sink: LineSink, call: Callable[[], object]) -> object:
+    """An alembic command that does not run env.py, with its output sent to ``sink``."""
+    with captured(sink):
+        return call()

@@ -16,7 +16,6 @@ from alembic.autogenerate import RevisionContext
 from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _render_python_into_templatevars, render_op
 from alembic.operations import Operations, ops
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import tuple_rev_as_scalar
@@ -25,8 +24,8 @@ from mako.template import Template  # type: ignore[import-untyped]
 
 from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, rename_hints
-from migtui.core.env.capture import captured
-from migtui.core.env.status import SqliteFileMissing, looking_only
+from migtui.core.env.runner import run_env
+from migtui.core.env.sqlite_guard import SqliteFileMissing
 from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
 
@@ -68,12 +67,11 @@ def compare(project: Project) -> AutogenDiff:
 
     base = AutogenDiff(state=DiffState.ERROR, heads=graph.heads, env_file=env_file)
     try:
-        with captured() as out, looking_only(), EnvironmentContext(
-            project.config, script, fn=compare_fn, as_sql=False, dont_mutate=True,
+        out = run_env(
+            project.config, script, compare_fn, as_sql=False, dont_mutate=True,
             template_args=revision_context.template_args,
             revision_context=revision_context,
-        ):
-            script.run_env()
+        )
     except SqliteFileMissing as exc:
         return _replace(base, state=DiffState.NO_DATABASE, behind=len(graph), dialect="sqlite",
                         url=f"sqlite:///{exc.path}", error=f"{exc.path} does not exist yet")

@@ -16,14 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from migtui.core.checks.risks import BIG_TABLE_ROWS, Probe, Risk, Table
-from migtui.core.env.capture import captured
-from migtui.core.env.status import SqliteFileMissing, looking_only
+from migtui.core.env.runner import run_env
+from migtui.core.env.sqlite_guard import SqliteFileMissing
 from migtui.core.errors import from_exception
 
 MISSING = "the database file does not exist yet"
@@ -189,10 +188,7 @@ def read_live(config: Config, script: ScriptDirectory,
         raise _Finished
 
     try:
-        with captured(), looking_only(), EnvironmentContext(
-            config, script, fn=callback, dont_mutate=True
-        ):
-            script.run_env()
+        run_env(config, script, callback, dont_mutate=True)
     except _Finished:
         pass
     except SqliteFileMissing:

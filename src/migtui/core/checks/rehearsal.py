@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
@@ -36,8 +35,8 @@ from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from migtui.core.actions.plan import Plan
 from migtui.core.checks.probes import read_live
 from migtui.core.checks.recorder import RecordedFunction, sql_of
-from migtui.core.env.capture import captured
-from migtui.core.env.status import SqliteFileMissing, looking_only
+from migtui.core.env.runner import run_env
+from migtui.core.env.sqlite_guard import SqliteFileMissing
 from migtui.core.env.urls import scrub_secrets
 from migtui.core.errors import from_exception, one_line
 from migtui.core.revisions.source import read_function
@@ -277,10 +276,7 @@ def rehearse(project: Project, plan: Plan, expected_heads: tuple[str, ...]) -> R
     failed: StepRun | None = None
     _active.progress = progress
     try:
-        with captured(), looking_only(), EnvironmentContext(
-            project.config, script, fn=run, as_sql=False, destination_rev=plan.target
-        ):
-            script.run_env()
+        run_env(project.config, script, run, as_sql=False, destination_rev=plan.target)
     except _Rollback:
         pass
     except SqliteFileMissing:

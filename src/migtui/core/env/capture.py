@@ -12,6 +12,8 @@ import contextlib
 import importlib
 import io
 import logging
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -22,8 +24,16 @@ from migtui.core.env.urls import scrub_secrets
 
 LineSink = Callable[[str], None]
 
-# env.py runs mutate process-wide state (sys.path, logging, alembic.context): one at a time.
+# Lock order (take them in this order, never the other way round):
+#   ENV_LOCK            process-wide state that env.py and Alembic change: streams, logging,
+#                       sys.path, the working folder, os.environ, alembic.context, the op
+#                       proxy, Config.output_buffer. Held across a whole env.py run.
+#   loader locks        RevisionLoader._lock, then reader._LOCK: revision files. Never held
+#                       while env.py or a revision file runs, so code that env.py (or a
+#                       thread it starts) calls back into never waits on ENV_LOCK's holder.
+#   inspector locks     DatabaseInspector._lock: its engine and kept connection.
 ENV_LOCK = threading.RLock()
+_capturing = 0  # captures in progress (any thread), under ENV_LOCK
 
 
 class _LineWriter(io.TextIOBase):
@@ -124,7 +134,9 @@ def captured(on_line: LineSink | None = None) -> Iterator[CapturedOutput]:
         if on_line is not None:
             on_line(line)
 
-    with ENV_LOCK:
+    global _capturing
+    with ENV_LOCK, _process_state_kept():
+        _capturing += 1
         # New modules may have appeared in the project since the last run (a new
         # revision file, a new models package): do not trust the import finder caches.
         importlib.invalidate_caches()
@@ -146,11 +158,59 @@ def captured(on_line: LineSink | None = None) -> Iterator[CapturedOutput]:
             # request to end migtui.
             raise RuntimeError(f"env.py or a revision called sys.exit({exc.code!r})") from exc
         finally:
+            _capturing -= 1
             writer.flush()
             sys.stdout, sys.stderr = old_out, old_err
-            # Every alembic command prepends prepend_sys_path again: keep sys.path from
-            # growing by one entry per action over a long session.
-            if len(set(sys.path)) != len(sys.path):
-                sys.path[:] = list(dict.fromkeys(sys.path))
             root.removeHandler(handler)
             _restore_logging(root_state, states)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Capture like :func:`captured` unless a capture is already in progress.
+
+    For reading revision files, which env.py (or a thread it started) may ask for while
+    another thread holds ENV_LOCK across the env.py run: output already goes to that
+    run's capture, and waiting for ENV_LOCK there would deadlock.
+    """
+    if _capturing:
+        yield
+        return
+    with captured():
+        yield
+
+
+_WATCHED_SIGNALS = tuple(
+    s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGCHLD"))
+    if s is not None
+)
+
+
+@contextmanager
+def _process_state_kept() -> Iterator[None]:
+    """Put back what env.py may change for the whole process: the working folder,
+    sys.path, os.environ and signal handlers. Each CLI run starts from a clean process;
+    so must each env.py run here."""
+    cwd = os.getcwd()
+    path = list(sys.path)
+    environ = dict(os.environ)
+    main = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.getsignal(s) for s in _WATCHED_SIGNALS} if main else {}
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            if os.getcwd() != cwd:
+                os.chdir(cwd)
+        if sys.path != path:
+            sys.path[:] = path
+        if os.environ != environ:
+            for name in set(os.environ) - set(environ):
+                del os.environ[name]
+            for name, value in environ.items():
+                if os.environ.get(name) != value:
+                    os.environ[name] = value
+        for sig, handler in handlers.items():
+            if signal.getsignal(sig) is not handler and handler is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    signal.signal(sig, handler)

@@ -3,69 +3,18 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
-from sqlalchemy.engine import Dialect, Engine
 
-from migtui.core.env.capture import LineSink, captured
+from migtui.core.env.capture import LineSink
+from migtui.core.env.runner import run_env
+from migtui.core.env.sqlite_guard import SqliteFileMissing, SqliteFolderMissing
 from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
-
-_looking = threading.local()
-
-
-class SqliteFileMissing(Exception):
-    """Raised instead of letting SQLite create a database file while we only look."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"SQLite database file does not exist: {path}")
-        self.path = path
-
-
-class SqliteFolderMissing(Exception):
-    """The folder of a SQLite database file does not exist: nothing can create it."""
-
-    def __init__(self, folder: str) -> None:
-        super().__init__(f"the folder of the SQLite database does not exist: {folder}")
-
-
-@event.listens_for(Engine, "do_connect")
-def _refuse_to_create_sqlite(
-    dialect: Dialect, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
-) -> None:
-    """While only looking, opening a missing SQLite file must not create it."""
-    if not getattr(_looking, "active", False) or dialect.name != "sqlite":
-        return
-    database = cparams.get("database", cargs[0] if cargs else "")
-    if not database or database == ":memory:" or str(database).startswith("file:"):
-        return
-    if cparams.get("uri"):
-        return
-    if not os.path.exists(database):
-        folder = os.path.dirname(os.path.abspath(database))
-        if not os.path.isdir(folder):
-            raise SqliteFolderMissing(folder)
-        raise SqliteFileMissing(os.path.abspath(database))
-
-
-@contextmanager
-def looking_only() -> Iterator[None]:
-    """Within this block (this thread), connecting never creates a SQLite file."""
-    before = getattr(_looking, "active", False)
-    _looking.active = True
-    try:
-        yield
-    finally:
-        _looking.active = before
 
 
 def read_status(
@@ -84,10 +33,7 @@ def read_status(
         return []
 
     try:
-        with captured(on_line), looking_only(), EnvironmentContext(
-            config, script, fn=read, dont_mutate=True
-        ):
-            script.run_env()
+        run_env(config, script, read, on_line=on_line, dont_mutate=True)
     except SqliteFileMissing as exc:
         return DatabaseStatus(
             state=DatabaseState.OK,

@@ -23,13 +23,13 @@ from typing import Any
 
 from alembic.script import Script, ScriptDirectory
 from alembic.script.base import _only_source_rev_file, _sourceless_rev_file
-from alembic.util import load_python_file
 
-from migtui.core.env.capture import captured
+from migtui.core.env.capture import quiet
 from migtui.core.env.urls import scrub_secrets
 from migtui.core.models import ScriptProblem
-from migtui.core.revisions.diskcache import DiskCache, Stamp
+from migtui.core.revisions.diskcache import DiskCache
 from migtui.core.revisions.headers import Header, NotPlain, read_header
+from migtui.core.revisions.reader import FileKey, load_module, read_source
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class FileRecord:
     """What one revision file holds, as far as it could be read."""
 
     path: str  # the resolved path, as Alembic's Script.path
-    stamp: Stamp
+    file_key: FileKey
     header: Header | None = None  # None when the file is broken
     plain: bool = True  # the header was read without importing the file
     verified: bool = False  # imported by Alembic's loader and found to agree
@@ -50,8 +50,8 @@ def revision_paths(script: ScriptDirectory) -> list[Path]:
     return [Path(path) for path, _stamp in revision_files(script)]
 
 
-def revision_files(script: ScriptDirectory) -> list[tuple[str, Stamp]]:
-    """The files ``script`` loads revisions from, in Alembic's order, with their stamps.
+def revision_files(script: ScriptDirectory) -> list[tuple[str, FileKey]]:
+    """The files ``script`` loads revisions from, in Alembic's order, with their file keys.
 
     Mirrors ``ScriptDirectory._load_revisions`` and ``Script._from_path`` (without
     importing anything): Alembic's own resolved version locations, the walk of
@@ -59,7 +59,7 @@ def revision_files(script: ScriptDirectory) -> list[tuple[str, Stamp]]:
     per real path, and only the names that Alembic would import.
     """
     seen: set[str] = set()
-    found: list[tuple[str, Stamp]] = []
+    found: list[tuple[str, FileKey]] = []
     real_dirs: dict[str, str] = {}
     for location in script._version_locations:  # Alembic's resolved list of locations
         if not location.exists():
@@ -118,14 +118,8 @@ def _alembic_would_load(script: ScriptDirectory, path: str) -> bool:
     return True
 
 
-def stamp_of(path: Path | str) -> Stamp:
-    """(size, mtime_ns) of a file: what the caches are keyed by."""
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns
-
-
-def current_stamps(script: ScriptDirectory) -> dict[str, Stamp]:
-    """Every revision file with its stamp: compare two of these to notice changes."""
+def current_file_keys(script: ScriptDirectory) -> dict[str, FileKey]:
+    """Every revision file with its file key: compare two of these to notice changes."""
     return dict(revision_files(script))
 
 
@@ -149,11 +143,11 @@ def problem_from(exc: BaseException, path: str, what: str = "") -> ScriptProblem
     return ScriptProblem(f"{where}: {what}{error}", path=path, line=line, details=details)
 
 
-def header_of_script(script: Script) -> Header:
-    """The header values of a Script that Alembic imported."""
-    module = script.module
+def header_of_module(module: Any, path: str) -> Header:
+    """The header values of a revision module that was imported."""
+    revision = getattr(module, "revision", None)
     return Header(
-        revision=script.revision,
+        revision=revision if isinstance(revision, str) else repr(revision),
         down_revision=_plain(getattr(module, "down_revision", None)),
         branch_labels=_plain(getattr(module, "branch_labels", None)),
         depends_on=_plain(getattr(module, "depends_on", None)),
@@ -179,20 +173,20 @@ class RevisionFiles:
     def scan(self, script: ScriptDirectory) -> list[FileRecord]:
         """Every revision file of ``script``, reading only files that changed."""
         records: list[FileRecord] = []
-        to_import: list[tuple[int, str, Stamp]] = []
-        for key, stamp in revision_files(script):
+        to_import: list[tuple[int, str, FileKey]] = []
+        for key, file_key in revision_files(script):
             known = self._records.get(key)
-            if known is not None and known.stamp == stamp and known.plain:
+            if known is not None and known.file_key == file_key and known.plain:
                 records.append(known)
                 continue
-            cached = self._disk.get(key, stamp)
+            cached = self._disk.get(key, file_key)
             record = None if cached is None else FileRecord(
-                key, stamp, header=cached[0], verified=cached[1], problem=cached[2])
+                key, file_key, header=cached[0], verified=cached[1], problem=cached[2])
             if record is None:
-                record = self._read(key, stamp)
+                record = self._read(key, file_key)
                 if record is None:
-                    to_import.append((len(records), key, stamp))
-                    records.append(FileRecord(key, stamp))  # placeholder, filled below
+                    to_import.append((len(records), key, file_key))
+                    records.append(FileRecord(key, file_key))  # placeholder, filled below
                     continue
                 self._remember_on_disk(record)
             records.append(record)
@@ -202,42 +196,42 @@ class RevisionFiles:
         self._disk.save(self._records)
         return records
 
-    def _read(self, key: str, stamp: Stamp) -> FileRecord | None:
+    def _read(self, key: str, file_key: FileKey) -> FileRecord | None:
         """A record from the file's header, or None if it must be imported."""
         if not key.endswith(".py"):
             return None  # sourceless .pyc/.pyo: only Alembic's loader can read it
         try:
-            with open(key, "rb") as f:
-                source = f.read()
-            return FileRecord(key, stamp, header=read_header(source, key))
+            header = read_header(read_source(key, file_key), key)
+            return FileRecord(key, file_key, header=header)
         except NotPlain:
             return None
         except SyntaxError as exc:
-            return FileRecord(key, stamp, problem=problem_from(exc, key))
+            return FileRecord(key, file_key, problem=problem_from(exc, key))
         except (OSError, ValueError) as exc:  # unreadable, or NUL bytes in the source
-            return FileRecord(key, stamp, problem=problem_from(exc, key))
+            return FileRecord(key, file_key, problem=problem_from(exc, key))
 
     def _import_all(
         self, script: ScriptDirectory, records: list[FileRecord],
-        to_import: list[tuple[int, str, Stamp]],
+        to_import: list[tuple[int, str, FileKey]],
     ) -> None:
         """Import files that are not plain with Alembic's own loader, one at a time."""
-        with captured():
-            for index, key, stamp in to_import:
+        with quiet():
+            for index, key, file_key in to_import:
                 try:
-                    loaded = Script._from_path(script, key)
+                    module = load_module(key, file_key)
                 except KeyboardInterrupt:
                     raise
                 except BaseException as exc:  # a revision file may raise anything
-                    records[index] = FileRecord(key, stamp, problem=problem_from(exc, key))
+                    records[index] = FileRecord(key, file_key, problem=problem_from(exc, key))
                     continue
-                if loaded is None:  # pragma: no cover - filtered by revision_paths
-                    records[index] = FileRecord(key, stamp, problem=ScriptProblem(
-                        f"{os.path.basename(key)}: not a revision file", path=key))
+                if not hasattr(module, "revision"):  # as Script._from_path
+                    records[index] = FileRecord(key, file_key, problem=ScriptProblem(
+                        f"{os.path.basename(key)}: not a revision file (no `revision`)",
+                        path=key))
                     continue
                 records[index] = FileRecord(
-                    key, stamp, header=header_of_script(loaded), plain=False, verified=True,
-                    script=loaded,
+                    key, file_key, header=header_of_module(module, key), plain=False,
+                    verified=True, script=Script(module, module.revision, key),
                 )
 
     def unverified(self) -> list[FileRecord]:
@@ -253,14 +247,13 @@ class RevisionFiles:
         the imported values. The imported modules are not kept. Call save() afterwards.
         """
         changed: list[FileRecord] = []
-        with captured():
+        with quiet():
             for record in records:
                 if self._records.get(record.path) is not record:
                     continue  # re-read meanwhile
-                path = Path(record.path)
                 try:
-                    module = load_python_file(path.parent, path.name)
-                    found = _module_header(module, record.header)
+                    module = load_module(record.path, record.file_key, keep=False)
+                    found = header_of_module(module, record.path)
                 except KeyboardInterrupt:
                     raise
                 except BaseException as exc:
@@ -288,7 +281,7 @@ class RevisionFiles:
             return
         if record.problem is not None and record.header is not None:
             return  # an import problem depends on the environment
-        self._disk.remember(record.path, record.stamp,
+        self._disk.remember(record.path, record.file_key,
                             (record.header, record.verified, record.problem))
 
     def set_problem(self, problem: ScriptProblem) -> None:
@@ -300,14 +293,3 @@ class RevisionFiles:
     def records(self) -> list[FileRecord]:
         """The records of the last scan (with verification results), in Alembic's order."""
         return list(self._records.values())
-
-
-def _module_header(module: Any, header: Header | None) -> Header:
-    revision = getattr(module, "revision", header.revision if header else "")
-    return Header(
-        revision=revision if isinstance(revision, str) else repr(revision),
-        down_revision=_plain(getattr(module, "down_revision", None)),
-        branch_labels=_plain(getattr(module, "branch_labels", None)),
-        depends_on=_plain(getattr(module, "depends_on", None)),
-        doc=module.__doc__ if isinstance(module.__doc__, str) else None,
-    )

@@ -20,15 +20,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from types import ModuleType
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
-from migtui.core.env.capture import ENV_LOCK
+from migtui.core.env.capture import quiet
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import RevisionGraph, ScriptProblem
-from migtui.core.revisions.files import FileRecord, RevisionFiles, current_stamps
+from migtui.core.revisions.files import FileRecord, RevisionFiles, current_file_keys
 from migtui.core.revisions.graph import build_graph
 from migtui.core.revisions.problems import problems_text
 from migtui.core.revisions.scriptdir import LazyScript, loaded_script_directory
@@ -45,21 +44,22 @@ class RevisionLoader:
         self._script: ScriptDirectory | None = None
         self._records: list[FileRecord] = []
         self._graph: RevisionGraph | None = None
-        self._modules: dict[tuple[str, tuple[int, int]], ModuleType] = {}
         self._generation = 0
+        # Revision files only: never held while env.py runs (see env/capture.py's lock order).
+        self._lock = threading.RLock()
 
     # -- reading -------------------------------------------------------------
 
     def script(self) -> ScriptDirectory:
         """The script directory, created once (cheap) and reused until ``reload``."""
-        with ENV_LOCK:
+        with self._lock:
             if self._script is None:
                 self._script = loaded_script_directory(self.config, self._alembic_scripts)
             return self._script
 
     def graph(self) -> RevisionGraph:
         """Every revision, newest first, with the problems found; files read only if changed."""
-        with ENV_LOCK:
+        with quiet(), self._lock:
             if self._graph is None:
                 script = self.script()
                 if self._files is None:
@@ -71,30 +71,27 @@ class RevisionLoader:
                 except Exception as exc:
                     raise from_exception(exc, "Cannot read the revision files") from exc
                 self._graph = build_graph(self._records)
-                live = {(r.path, r.stamp) for r in self._records}
-                for stale in [k for k in self._modules if k not in live]:
-                    del self._modules[stale]  # modules of files changed or gone
             return self._graph
 
     def reload(self) -> None:
         """Forget the graph and script directory; unchanged files are not read again."""
-        with ENV_LOCK:
+        with self._lock:
             self._generation += 1
             self._graph = None
             self._script = None
 
     def changed_on_disk(self) -> bool:
         """Whether any revision file was added, removed or modified since the last read."""
-        with ENV_LOCK:
+        with self._lock:
             if self._graph is None:
                 return False
-            known = {r.path: r.stamp for r in self._records}
-            return current_stamps(self.script()) != known
+            known = {r.path: r.file_key for r in self._records}
+            return current_file_keys(self.script()) != known
 
     def script_for_action(self) -> ScriptDirectory:
         """The script directory to run an action with: re-read if files changed; refused
         (MigtuiError naming the file) while any revision file or link is broken."""
-        with ENV_LOCK:
+        with quiet(), self._lock:
             if self.changed_on_disk():
                 self.reload()
             graph = self.graph()
@@ -104,7 +101,7 @@ class RevisionLoader:
 
     def _alembic_scripts(self) -> list[Script]:
         """Fresh Script objects for Alembic's RevisionMap (it mutates them)."""
-        with ENV_LOCK:
+        with quiet(), self._lock:
             graph = self.graph()
             if graph.problems:
                 raise refusal(graph.problems)
@@ -116,13 +113,13 @@ class RevisionLoader:
                     scripts.append(Script(r.script.module, r.script.revision, r.path))
                 else:
                     scripts.append(
-                        LazyScript(r.path, r.stamp, r.header, self._modules, self._import_failed)
+                        LazyScript(r.path, r.file_key, r.header, self._import_failed)
                     )
             return scripts
 
     def _import_failed(self, problem: ScriptProblem) -> None:
         """A module failed to import while Alembic ran it: show the problem from now on."""
-        with ENV_LOCK:
+        with self._lock:
             if self._graph is not None and problem not in self._graph.problems:
                 self._records = [
                     replace(r, problem=problem, verified=True) if r.path == problem.path else r
@@ -141,7 +138,7 @@ class RevisionLoader:
         header that differs from the imported module), else None. Stops early, returning
         None, when ``should_stop()`` says so or the files are reloaded meanwhile.
         """
-        with ENV_LOCK:
+        with quiet(), self._lock:
             self.graph()
             files = self._files
             generation = self._generation
@@ -153,17 +150,17 @@ class RevisionLoader:
             for start in range(0, len(todo), _VERIFY_CHUNK):
                 if should_stop is not None and should_stop():
                     return None
-                with ENV_LOCK:
+                with quiet(), self._lock:
                     if generation != self._generation:
                         return None
                     changed = bool(files.verify(todo[start:start + _VERIFY_CHUNK])) or changed
         finally:
             if todo:
-                with ENV_LOCK:
+                with self._lock:
                     files.save()
         if not changed:
             return None
-        with ENV_LOCK:
+        with self._lock:
             if generation != self._generation:
                 return None
             self._records = files.records()

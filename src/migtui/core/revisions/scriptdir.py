@@ -11,24 +11,24 @@ this script directory instead of building a new one.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from alembic import util
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import Revision, RevisionMap
-from alembic.util import load_python_file
 
+from migtui.core.env.capture import CapturedOutput
+from migtui.core.env.runner import run_env
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.files import problem_from
 from migtui.core.revisions.headers import Header
+from migtui.core.revisions.reader import FileKey, load_module
 
-ModuleCache = dict[tuple[str, tuple[int, int]], ModuleType]
 ProblemSink = Callable[[ScriptProblem], None]
 
 
@@ -36,14 +36,13 @@ class LazyScript(Script):
     """A Script made from a header; its module is imported on first use."""
 
     def __init__(
-        self, path: str, stamp: tuple[int, int], header: Header, modules: ModuleCache,
-        on_problem: ProblemSink | None = None,
+        self, path: str, key: FileKey, header: Header, on_problem: ProblemSink | None = None,
     ) -> None:
         self.path = path
-        self._stamp = stamp
+        self._key = key
         self._header = header
-        self._modules = modules
         self._on_problem = on_problem
+        self._module: ModuleType | None = None
         # What Script.__init__ does, with the header's values instead of the module's.
         Revision.__init__(
             self, header.revision, header.down_revision,
@@ -53,13 +52,10 @@ class LazyScript(Script):
 
     @property  # type: ignore[override]
     def module(self) -> ModuleType:
-        """The revision module, imported with Alembic's loader the first time it is used."""
-        key = (self.path, self._stamp)
-        module = self._modules.get(key)
-        if module is None:
-            path = Path(self.path)
+        """The revision module, imported (once per file version) the first time it is used."""
+        if self._module is None:
             try:
-                module = load_python_file(path.parent, path.name)
+                self._module = load_module(self.path, self._key)
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:
@@ -67,12 +63,11 @@ class LazyScript(Script):
                 if self._on_problem is not None:
                     self._on_problem(problem)
                 raise MigtuiError(f"Revision file {problem.message}", problem.details) from exc
-            self._modules[key] = module
-        return module
+        return self._module
 
     @module.setter
     def module(self, value: ModuleType) -> None:
-        self._modules[(self.path, self._stamp)] = value
+        self._module = value
 
     @property
     def longdoc(self) -> str:
@@ -85,7 +80,9 @@ def loaded_script_directory(
 ) -> ScriptDirectory:
     """``ScriptDirectory.from_config(config)`` whose revision map is built from ``scripts()``
     (called once, when Alembic first needs the map) instead of importing every file."""
-    script = ScriptDirectory.from_config(config)
+    script = ScriptDirectory.from_config(config)  # prepends prepend_sys_path, every time
+    if len(set(sys.path)) != len(sys.path):
+        sys.path[:] = list(dict.fromkeys(sys.path))
     script.revision_map = RevisionMap(scripts)
     return script
 
@@ -95,8 +92,8 @@ def loaded_script_directory(
 
 def run_upgrade(
     config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
-    tag: str | None = None,
-) -> None:
+    tag: str | None = None, **run: Any,
+) -> CapturedOutput:
     """``alembic.command.upgrade`` with the given script directory."""
     starting_rev = None
     if ":" in revision:
@@ -107,17 +104,16 @@ def run_upgrade(
     def upgrade(rev: Any, context: Any) -> Any:
         return script._upgrade_revs(revision, rev)
 
-    with EnvironmentContext(
-        config, script, fn=upgrade, as_sql=sql, starting_rev=starting_rev,
-        destination_rev=revision, tag=tag,
-    ):
-        script.run_env()
+    return run_env(
+        config, script, upgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
+        destination_rev=revision, tag=tag, **run,
+    )
 
 
 def run_downgrade(
     config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
-    tag: str | None = None,
-) -> None:
+    tag: str | None = None, **run: Any,
+) -> CapturedOutput:
     """``alembic.command.downgrade`` with the given script directory."""
     starting_rev = None
     if ":" in revision:
@@ -130,17 +126,16 @@ def run_downgrade(
     def downgrade(rev: Any, context: Any) -> Any:
         return script._downgrade_revs(revision, rev)
 
-    with EnvironmentContext(
-        config, script, fn=downgrade, as_sql=sql, starting_rev=starting_rev,
-        destination_rev=revision, tag=tag,
-    ):
-        script.run_env()
+    return run_env(
+        config, script, downgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
+        destination_rev=revision, tag=tag, **run,
+    )
 
 
 def run_stamp(
     config: Config, script: ScriptDirectory, revision: str | list[str] | tuple[str, ...],
-    sql: bool = False, tag: str | None = None, purge: bool = False,
-) -> None:
+    sql: bool = False, tag: str | None = None, purge: bool = False, **run: Any,
+) -> CapturedOutput:
     """``alembic.command.stamp`` with the given script directory."""
     starting_rev = None
     destination_revs: list[str]
@@ -164,9 +159,8 @@ def run_stamp(
     def do_stamp(rev: Any, context: Any) -> Any:
         return script._stamp_revs(util.to_tuple(destination_revs), rev)
 
-    with EnvironmentContext(
-        config, script, fn=do_stamp, as_sql=sql,
+    return run_env(
+        config, script, do_stamp, looking=sql, as_sql=sql,
         starting_rev=starting_rev if sql else None,
-        destination_rev=util.to_tuple(destination_revs), tag=tag, purge=purge,
-    ):
-        script.run_env()
+        destination_rev=util.to_tuple(destination_revs), tag=tag, purge=purge, **run,
+    )

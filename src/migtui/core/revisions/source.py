@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-import os
 from dataclasses import dataclass
-from functools import lru_cache
+
+from migtui.core.revisions.reader import derived
 
 # op.* calls that lose data when they run.
 _DESTRUCTIVE = {"drop_table": "drops table", "drop_column": "drops column"}
@@ -165,11 +165,12 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
     )
 
 
-@lru_cache(maxsize=4096)
-def _read(path: str, mtime: float) -> dict[str, FunctionInfo]:
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    tree = ast.parse(text, filename=path)
+def _functions(source: bytes) -> dict[str, FunctionInfo] | None:
+    try:
+        text = source.decode("utf-8")
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
     found: dict[str, FunctionInfo] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in ("upgrade", "downgrade"):
@@ -183,6 +184,7 @@ def read_function(path: str | None, name: str) -> FunctionInfo | None:
     if not path:
         return None
     try:
-        return _read(path, os.path.getmtime(path)).get(name)
-    except (OSError, SyntaxError, ValueError):
+        functions = derived(path, "functions", _functions)
+    except OSError:
         return None
+    return functions.get(name) if functions is not None else None

@@ -20,14 +20,14 @@ from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.reflection import ObjectKind
 
 from migtui.core.actions.project import Project
-from migtui.core.env.capture import ENV_LOCK, captured
-from migtui.core.env.status import SqliteFileMissing, looking_only
+from migtui.core.env.capture import ENV_LOCK
+from migtui.core.env.runner import run_env
+from migtui.core.env.sqlite_guard import SqliteFileMissing, looking_only
 from migtui.core.env.urls import mask_url
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.schema.model import (
@@ -89,7 +89,7 @@ class DatabaseInspector:
                 conn.close()
 
     def _engine(self) -> _Target | SqliteFileMissing:
-        with self._lock:
+        with ENV_LOCK, self._lock:  # the lock order of env/capture.py
             if self._target is None:
                 found = _capture(self.project)
                 if isinstance(found, SqliteFileMissing):
@@ -169,10 +169,7 @@ def _capture(project: Project) -> _Target | SqliteFileMissing:
 
     script = project.script()
     try:
-        with captured(), looking_only(), EnvironmentContext(
-            project.config, script, fn=grab, dont_mutate=True
-        ):
-            script.run_env()
+        run_env(project.config, script, grab, dont_mutate=True)
     except SqliteFileMissing as exc:
         return exc
     except KeyboardInterrupt:

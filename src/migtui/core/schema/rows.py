@@ -121,7 +121,8 @@ def count_rows(
     conn: Connection, schema: str | None, table: str, stats: float | None = None
 ) -> RowCount:
     """Exact when cheap; otherwise the planner's statistics (``stats``) or a bound."""
-    if stats is not None and stats >= COUNT_LIMIT:
+    # Statistics near the limit may be off either way: counting up to it is cheap.
+    if stats is not None and stats >= 2 * COUNT_LIMIT:
         return RowCount(int(stats), estimate=True)
     counted = bounded_count(conn, schema, table)
     if counted <= COUNT_LIMIT:

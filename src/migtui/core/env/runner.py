@@ -1,0 +1,58 @@
+"""The one function that runs a project's env.py.
+
+Everything migtui does with the database goes through :func:`run_env`: reading the
+status, the inspector's engine, the live risk probes, the rehearsal, the autogenerate
+comparison, and upgrade / downgrade / stamp and their offline SQL. It is
+``EnvironmentContext(config, script, fn=...)`` + ``script.run_env()``, as every
+``alembic`` command does, plus what a long-lived process needs around it:
+
+* output and logging captured and restored (:func:`migtui.core.env.capture.captured`),
+  with the working folder, ``sys.path``, ``os.environ`` and signal handlers put back;
+* while only looking (``looking=True``), connecting never creates a SQLite file;
+* ``output_buffer`` for offline SQL, set on the shared Config only for this run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from migtui.core.env.capture import ENV_LOCK, CapturedOutput, LineSink, captured
+from migtui.core.env.sqlite_guard import looking_only
+
+MigrationFn = Callable[[Any, MigrationContext], Any]
+
+
+def run_env(
+    config: Config,
+    script: ScriptDirectory,
+    fn: MigrationFn,
+    *,
+    looking: bool = True,
+    on_line: LineSink | None = None,
+    output_buffer: TextIO | None = None,
+    **context_args: Any,
+) -> CapturedOutput:
+    """Run env.py once with ``fn`` as its migration function; return what it wrote.
+
+    ``context_args`` are EnvironmentContext's (``as_sql``, ``destination_rev``,
+    ``starting_rev``, ``tag``, ``purge``, ``dont_mutate``, ``template_args``, ...).
+    ``looking=False`` is for runs that may write (an upgrade may create the SQLite
+    file). Whatever env.py raises is raised, with ``sys.exit()`` turned into an error.
+    """
+    with ENV_LOCK, captured(on_line) as out:
+        if output_buffer is not None:
+            config.output_buffer = output_buffer
+        try:
+            with looking_only(looking), EnvironmentContext(config, script, fn=fn,
+                                                           **context_args):
+                script.run_env()
+        finally:
+            if output_buffer is not None:
+                config.output_buffer = None
+    return out

@@ -1,0 +1,99 @@
+"""The one place that opens and imports revision files, and the one cache of what they hold.
+
+Every entry belongs to one resolved path and is valid for one key, the file's
+``(size, mtime_ns)`` (its *file key*): the bytes, what was derived from them (the
+header, the parsed upgrade()/downgrade()), and the imported module. When the key of a
+path changes, everything known about it is dropped at once, so a header, a source view
+and a module of two different versions of one file can never be mixed.
+
+Lock order: ``_LOCK`` here is a leaf. It is held only for dictionary work, never while
+a file is imported or env.py runs, so code that env.py (or a thread env.py starts)
+calls back into can always take it. Importing a module runs user code without it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+FileKey = tuple[int, int]  # (size, mtime in ns)
+
+
+@dataclass
+class _Entry:
+    key: FileKey
+    source: bytes | None = None
+    derived: dict[str, Any] = field(default_factory=dict)
+    module: ModuleType | None = None
+
+
+_LOCK = threading.Lock()
+_ENTRIES: dict[str, _Entry] = {}
+
+
+def file_key(path: str | Path) -> FileKey:
+    """(size, mtime_ns) of a file: what every cache of revision files is keyed by."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def _entry(path: str, key: FileKey) -> _Entry:
+    with _LOCK:
+        entry = _ENTRIES.get(path)
+        if entry is None or entry.key != key:
+            entry = _ENTRIES[path] = _Entry(key)
+        return entry
+
+
+def read_source(path: str, key: FileKey | None = None) -> bytes:
+    """The bytes of a revision file (cached while its file key stays the same)."""
+    key = file_key(path) if key is None else key
+    entry = _entry(path, key)
+    if entry.source is None:
+        with open(path, "rb") as f:
+            entry.source = f.read()
+    return entry.source
+
+
+def derived(path: str, what: str, compute: Callable[[bytes], T]) -> T:
+    """``compute(source)`` for the file as it is now, computed once per file key."""
+    key = file_key(path)
+    entry = _entry(path, key)
+    if what not in entry.derived:
+        entry.derived[what] = compute(read_source(path, key))
+    value: T = entry.derived[what]
+    return value
+
+
+def load_module(path: str, key: FileKey | None = None, *, keep: bool = True) -> ModuleType:
+    """The revision module, imported with Alembic's own loader once per file key.
+
+    ``keep=False`` imports it anew without keeping it (verifying thousands of files
+    should not hold thousands of modules). Raises whatever the file raises on import.
+    No lock is held while the file runs: a revision may import slowly, or start threads
+    that read other revisions.
+    """
+    from alembic.util import load_python_file
+
+    key = file_key(path) if key is None else key
+    entry = _entry(path, key)
+    if entry.module is not None:
+        return entry.module
+    folder, name = os.path.split(path)
+    module = load_python_file(folder, name)
+    if keep:
+        entry.module = module
+    return module
+
+
+def forget(keep: set[str] | None = None) -> None:
+    """Drop every entry (or every entry whose path is not in ``keep``)."""
+    with _LOCK:
+        for path in [p for p in _ENTRIES if keep is None or p not in keep]:
+            del _ENTRIES[path]
