@@ -19,6 +19,10 @@ class MigtuiError(Exception):
         return self.message
 
 
+class PlanChanged(MigtuiError):
+    """A confirmed plan no longer matches the database or the files: nothing ran."""
+
+
 def one_line(text: str, limit: int = 300) -> str:
     """Collapse text to its first meaningful line, trimmed to ``limit`` characters."""
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]

@@ -162,3 +162,6 @@ class ActionResult:
     error_details: str = ""
     output: str = ""  # what Alembic printed (e.g. "Generating ... done") or offline SQL
     new_revision: str | None = None
+    # The write was refused before anything ran because the database or a revision file
+    # differs from what the confirmation showed: plan again.
+    plan_changed: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migtui.core.models import Revision, Snapshot
+from migtui.core.revisions.reader import source_hash
 from migtui.core.revisions.source import read_function
 
 
@@ -17,16 +18,23 @@ class PlanStep:
     direction: str  # "upgrade" or "downgrade"
     operations: tuple[str, ...]
     warnings: tuple[str, ...]
+    sha256: str = ""  # of the revision file the operations were read from
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The steps an action runs, in order, and the Alembic target that runs them."""
+    """The steps an action runs, in order, and the Alembic target that runs them.
+
+    A plan is frozen when it is made: ``heads`` are the database heads it was computed
+    from and every step carries the hash of its file. Running it (``Project.run_plan``)
+    refuses, before anything runs, when either differs.
+    """
 
     action: str  # "upgrade", "downgrade" or "stamp"
-    target: str  # what is passed to alembic.command
+    target: str  # what is passed to Alembic: a revision id, base, or REV@-1
     steps: tuple[PlanStep, ...]
     description: str
+    heads: tuple[str, ...] = ()
 
     @property
     def destructive(self) -> bool:
@@ -48,7 +56,11 @@ def _step(rev: Revision, direction: str) -> PlanStep:
             warnings.append("downgrade() is empty: what the upgrade did stays in the database")
         if info.raises:
             warnings.append(f"{direction}() raises: this step cannot run")
-    return PlanStep(rev.revision, rev.message, direction, operations, tuple(warnings))
+    try:
+        digest = source_hash(rev.path) if rev.path else ""
+    except OSError:
+        digest = ""
+    return PlanStep(rev.revision, rev.message, direction, operations, tuple(warnings), digest)
 
 
 def upgrade_marks(rev: Revision) -> tuple[str, ...]:
@@ -100,7 +112,7 @@ def plan_upgrade(snapshot: Snapshot, target: str) -> Plan:
     graph, applied = snapshot.graph, snapshot.applied
     needed = graph.ancestors((target,)) - applied
     steps = tuple(_step(r, "upgrade") for r in reversed(graph.revisions) if r.revision in needed)
-    return Plan("upgrade", target, steps, f"Upgrade to {target[:12]}")
+    return Plan("upgrade", target, steps, f"Upgrade to {target[:12]}", _heads(snapshot))
 
 
 def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
@@ -109,18 +121,29 @@ def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
     undo = set(applied) if target == "base" else set(descendants(snapshot, target) & applied)
     steps = tuple(_step(r, "downgrade") for r in graph.revisions if r.revision in undo)
     label = "base" if target == "base" else target[:12]
-    return Plan("downgrade", target, steps, f"Downgrade to {label}")
+    return Plan("downgrade", target, steps, f"Downgrade to {label}", _heads(snapshot))
 
 
 def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
     """One step down from one of the database's current heads."""
     rev = snapshot.graph.get(head)
     several = len(snapshot.database.current_heads) > 1
-    target = f"{head}@-1" if several else "-1"
+    # Resolved now, not by Alembic when it runs: the parent revision itself, or base.
+    # With several heads the step is named relative to this head (REV@-1), which
+    # depends on the files alone, never on where the database is when it runs.
+    parents = rev.down_revisions if rev is not None else ()
+    single = parents[0] if len(parents) == 1 else "base"
+    target = f"{head}@-1" if several or len(parents) > 1 else single
     steps = (_step(rev, "downgrade"),) if rev is not None else ()
-    return Plan("downgrade", target, steps, f"Downgrade one step from {head[:12]}")
+    return Plan("downgrade", target, steps, f"Downgrade one step from {head[:12]}",
+                _heads(snapshot))
 
 
 def plan_stamp(snapshot: Snapshot, target: str) -> Plan:
     """Stamp ``target``: alembic_version changes, no migration runs."""
-    return Plan("stamp", target, (), f"Stamp {target[:12]} (no migration runs)")
+    return Plan("stamp", target, (), f"Stamp {target[:12]} (no migration runs)",
+                _heads(snapshot))
+
+
+def _heads(snapshot: Snapshot) -> tuple[str, ...]:
+    return snapshot.database.current_heads

@@ -12,9 +12,10 @@ from alembic.script import ScriptDirectory
 
 from migtui.core.actions.config import ProjectOptions, open_config
 from migtui.core.actions.failures import explain_failure
+from migtui.core.actions.plan import Plan
 from migtui.core.env.capture import LineSink, captured
 from migtui.core.env.status import read_status
-from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.errors import MigtuiError, PlanChanged, from_exception
 from migtui.core.models import (
     ActionResult,
     DatabaseStatus,
@@ -23,7 +24,7 @@ from migtui.core.models import (
     Snapshot,
 )
 from migtui.core.revisions.loader import RevisionLoader, quick_gil_handover
-from migtui.core.revisions.scriptdir import run_downgrade, run_stamp, run_upgrade
+from migtui.core.revisions.scriptdir import Pinned, run_downgrade, run_stamp, run_upgrade
 
 
 class Project:
@@ -122,6 +123,7 @@ class Project:
         error = details = ""
         new_revision: str | None = None
         lines: list[str] = []
+        plan_changed = False
 
         def sink(line: str) -> None:
             lines.append(line)
@@ -134,6 +136,8 @@ class Project:
             new_revision = revision if isinstance(revision, str) else None
         except KeyboardInterrupt:
             raise
+        except PlanChanged as exc:
+            error, details, plan_changed = exc.message, exc.details, True
         except BaseException as exc:  # a revision may even call sys.exit()
             err = explain_failure(exc, action, lines, status.dialect)
             error, details = err.message, err.details
@@ -152,27 +156,49 @@ class Project:
             error=error,
             error_details=details,
             new_revision=new_revision,
+            plan_changed=plan_changed,
         )
 
-    def upgrade(self, target: str = "+1", on_line: LineSink | None = None) -> ActionResult:
+    def run_plan(self, plan: Plan, on_line: LineSink | None = None) -> ActionResult:
+        """Run a confirmed plan, exactly as confirmed or not at all.
+
+        Inside the env.py run, after Alembic has read the database's heads on the
+        connection the steps will use and before the first step, the heads, the set of
+        revisions Alembic would run and the hash of every step's file are compared with
+        the plan. Any difference raises PlanChanged: nothing runs, and the result says
+        what changed (``plan_changed``).
+        """
+        pinned = Pinned(frozenset(plan.heads), {s.revision: s.sha256 for s in plan.steps})
+        if plan.action == "upgrade":
+            return self.upgrade(plan.target, on_line, pinned=pinned)
+        if plan.action == "downgrade":
+            return self.downgrade(plan.target, on_line, pinned=pinned)
+        if plan.action == "stamp":
+            return self.stamp(plan.target, on_line, pinned=pinned)
+        raise MigtuiError(f"Unknown action {plan.action!r}")
+
+    def upgrade(self, target: str = "+1", on_line: LineSink | None = None,
+                pinned: Pinned | None = None) -> ActionResult:
         """``alembic upgrade TARGET`` (``+1``, a revision, ``heads``)."""
         return self._run(
             "upgrade", target,
             lambda sink: run_upgrade(self.config, self._script_for_action(), target,
-                                     on_line=sink),
+                                     pinned=pinned, on_line=sink),
             on_line,
         )
 
-    def downgrade(self, target: str = "-1", on_line: LineSink | None = None) -> ActionResult:
+    def downgrade(self, target: str = "-1", on_line: LineSink | None = None,
+                  pinned: Pinned | None = None) -> ActionResult:
         """``alembic downgrade TARGET`` (``-1``, a revision, ``base``)."""
         return self._run(
             "downgrade", target,
             lambda sink: run_downgrade(self.config, self._script_for_action(), target,
-                                       on_line=sink),
+                                       pinned=pinned, on_line=sink),
             on_line,
         )
 
-    def stamp(self, target: str, on_line: LineSink | None = None) -> ActionResult:
+    def stamp(self, target: str, on_line: LineSink | None = None,
+              pinned: Pinned | None = None) -> ActionResult:
         """``alembic stamp TARGET``: record a revision without running anything.
 
         When the database is on a revision that no file defines (say, after switching
@@ -183,7 +209,8 @@ class Project:
             graph = self.graph()
             heads = self.status().current_heads
             purge = any(h not in graph for h in heads)
-            run_stamp(self.config, self._script_for_action(), target, purge=purge, on_line=sink)
+            run_stamp(self.config, self._script_for_action(), target, purge=purge,
+                      pinned=pinned, on_line=sink)
 
         return self._run("stamp", target, call, on_line)
 

@@ -13,7 +13,10 @@ calls back into can always take it. Importing a module runs user code without it
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +26,8 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 FileKey = tuple[int, int]  # (size, mtime in ns)
+# The module attribute holding the SHA-256 of the bytes a revision module was compiled from.
+SOURCE_HASH = "__migtui_sha256__"
 
 
 @dataclass
@@ -72,24 +77,53 @@ def derived(path: str, what: str, compute: Callable[[bytes], T]) -> T:
 
 
 def load_module(path: str, key: FileKey | None = None, *, keep: bool = True) -> ModuleType:
-    """The revision module, imported with Alembic's own loader once per file key.
+    """The revision module, imported once per file key, as Alembic's loader imports it.
 
-    ``keep=False`` imports it anew without keeping it (verifying thousands of files
-    should not hold thousands of modules). Raises whatever the file raises on import.
-    No lock is held while the file runs: a revision may import slowly, or start threads
-    that read other revisions.
+    A ``.py`` file is compiled from the very bytes :func:`read_source` returned (and
+    :func:`source_hash` hashed), so what runs is what was read and reviewed, even if
+    the file changes while it is imported. ``keep=False`` imports it anew without keeping
+    it (verifying thousands of files should not hold thousands of modules). Raises
+    whatever the file raises. No lock is held while the file runs: a revision may import
+    slowly, or start threads that read other revisions.
     """
-    from alembic.util import load_python_file
-
     key = file_key(path) if key is None else key
     entry = _entry(path, key)
     if entry.module is not None:
         return entry.module
     folder, name = os.path.split(path)
-    module = load_python_file(folder, name)
+    if not name.endswith(".py"):
+        from alembic.util import load_python_file  # sourceless .pyc/.pyo
+
+        module = load_python_file(folder, name)
+    else:
+        source = read_source(path, key)
+        # The module id Alembic's load_python_file gives it.
+        spec = importlib.util.spec_from_file_location(re.sub(r"\W", "_", name), path)
+        if spec is None:  # pragma: no cover - a .py path always has a spec
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        exec(compile(source, path, "exec"), module.__dict__)
+    module.__dict__[SOURCE_HASH] = hash_of(entry)
     if keep:
         entry.module = module
     return module
+
+
+def hash_of(entry: _Entry) -> str:
+    """The SHA-256 of the entry's bytes ("" for a file read only by Alembic's loader)."""
+    if entry.source is None:
+        return ""
+    if "sha256" not in entry.derived:
+        entry.derived["sha256"] = hashlib.sha256(entry.source).hexdigest()
+    digest: str = entry.derived["sha256"]
+    return digest
+
+
+def source_hash(path: str) -> str:
+    """The SHA-256 of a revision file as it is now: what a confirmed plan is pinned to."""
+    key = file_key(path)
+    read_source(path, key)
+    return hash_of(_entry(path, key))
 
 
 def forget(keep: set[str] | None = None) -> None:

@@ -12,7 +12,8 @@ this script directory instead of building a new one.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -23,11 +24,11 @@ from alembic.script.revision import Revision, RevisionMap
 
 from migtui.core.env.capture import CapturedOutput
 from migtui.core.env.runner import run_env
-from migtui.core.errors import MigtuiError
+from migtui.core.errors import MigtuiError, PlanChanged
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.files import problem_from
 from migtui.core.revisions.headers import Header
-from migtui.core.revisions.reader import FileKey, load_module
+from migtui.core.revisions.reader import SOURCE_HASH, FileKey, load_module
 
 ProblemSink = Callable[[ScriptProblem], None]
 
@@ -75,6 +76,49 @@ class LazyScript(Script):
         return (self._header.doc or "").strip()
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """What a confirmed plan expects when it runs: the database heads it was made from,
+    and the revisions it runs with the hash of each file (``""``: not pinned)."""
+
+    heads: frozenset[str]
+    revisions: Mapping[str, str]  # revision id -> SHA-256 of its file
+
+    def check(self, heads: Iterable[str], steps: Sequence[Any]) -> None:
+        """Raise PlanChanged unless ``heads`` and ``steps`` are exactly what was pinned.
+
+        Called inside the migration function, on the connection the steps will run on,
+        after Alembic read the heads and before the first step runs.
+        """
+        now = frozenset(heads)
+        if now != self.heads:
+            raise PlanChanged(
+                f"The database moved from {_heads_text(self.heads)} to {_heads_text(now)} "
+                "since you confirmed: nothing ran")
+        ids = [step.revision.revision for step in steps]
+        if set(ids) != set(self.revisions):
+            added = sorted(set(ids) - set(self.revisions))
+            missing = sorted(set(self.revisions) - set(ids))
+            what = "; ".join(
+                [f"it would also run {', '.join(r[:12] for r in added)}"] * bool(added)
+                + [f"it would not run {', '.join(r[:12] for r in missing)}"] * bool(missing))
+            raise PlanChanged(f"Alembic's plan differs from the one you confirmed ({what}): "
+                              "nothing ran")
+        for step in steps:
+            rev = step.revision.revision
+            pinned = self.revisions[rev]
+            if not pinned:
+                continue
+            # The module that will run, compiled from the bytes that were hashed.
+            found = getattr(step.revision.module, SOURCE_HASH, "")
+            if found != pinned:
+                raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran")
+
+
+def _heads_text(heads: frozenset[str]) -> str:
+    return ", ".join(sorted(h[:12] for h in heads)) or "base"
+
+
 def loaded_script_directory(
     config: Config, scripts: Callable[[], Iterable[Script]]
 ) -> ScriptDirectory:
@@ -92,7 +136,7 @@ def loaded_script_directory(
 
 def run_upgrade(
     config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
-    tag: str | None = None, **run: Any,
+    tag: str | None = None, pinned: Pinned | None = None, **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.upgrade`` with the given script directory."""
     starting_rev = None
@@ -102,7 +146,10 @@ def run_upgrade(
         starting_rev, revision = revision.split(":", 2)
 
     def upgrade(rev: Any, context: Any) -> Any:
-        return script._upgrade_revs(revision, rev)
+        steps = script._upgrade_revs(revision, rev)
+        if pinned is not None:
+            pinned.check(rev, steps)
+        return steps
 
     return run_env(
         config, script, upgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
@@ -112,7 +159,7 @@ def run_upgrade(
 
 def run_downgrade(
     config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
-    tag: str | None = None, **run: Any,
+    tag: str | None = None, pinned: Pinned | None = None, **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.downgrade`` with the given script directory."""
     starting_rev = None
@@ -124,7 +171,10 @@ def run_downgrade(
         raise util.CommandError("downgrade with --sql requires <fromrev>:<torev>")
 
     def downgrade(rev: Any, context: Any) -> Any:
-        return script._downgrade_revs(revision, rev)
+        steps = script._downgrade_revs(revision, rev)
+        if pinned is not None:
+            pinned.check(rev, steps)
+        return steps
 
     return run_env(
         config, script, downgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
@@ -134,7 +184,8 @@ def run_downgrade(
 
 def run_stamp(
     config: Config, script: ScriptDirectory, revision: str | list[str] | tuple[str, ...],
-    sql: bool = False, tag: str | None = None, purge: bool = False, **run: Any,
+    sql: bool = False, tag: str | None = None, purge: bool = False,
+    pinned: Pinned | None = None, **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.stamp`` with the given script directory."""
     starting_rev = None
@@ -157,6 +208,8 @@ def run_stamp(
         destination_revs = util.to_list(revision)
 
     def do_stamp(rev: Any, context: Any) -> Any:
+        if pinned is not None:
+            pinned.check(rev, [])
         return script._stamp_revs(util.to_tuple(destination_revs), rev)
 
     return run_env(

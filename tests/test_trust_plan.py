@@ -1,0 +1,154 @@
+"""A confirmed plan runs exactly as confirmed, or not at all (DESIGN.md, Trust).
+
+Each test makes a plan from a snapshot (what the confirmation shows), then changes the
+world the way another user or process would (the database moved by a second process,
+a revision file edited, a lock held) and checks what the database holds afterwards.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import table_names
+from projects import Rev, sqlite_url, write_project
+
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.plan import plan_step_down, plan_upgrade
+from migtui.core.actions.project import Project
+
+R1, R2, R3 = "r00000000001", "r00000000002", "r00000000003"
+CHAIN = (
+    Rev(R1, None, "create t1", "t1", date="2026-01-01 10:00:00.000000"),
+    Rev(R2, R1, "create t2", "t2", date="2026-01-02 10:00:00.000000"),
+    Rev(R3, R2, "create t3", "t3", date="2026-01-03 10:00:00.000000"),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "trust.db")
+    value: str = request.getfixturevalue("pg_url")
+    return value
+
+
+def open_at(tmp_path: Path, url: str, revision: str) -> Project:
+    folder = write_project(tmp_path / "proj", url=url, revisions=CHAIN)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade(revision).ok
+    return project
+
+
+def version(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
+def alembic_cli(folder: Path, *args: str) -> None:
+    """The alembic command line in another process: another user moving the database."""
+    subprocess.run([sys.executable, "-m", "alembic", *args], cwd=folder, check=True,
+                   capture_output=True, timeout=120)
+
+
+def test_a_database_moved_by_another_process_refuses_the_step_down(
+    tmp_path: Path, url: str
+) -> None:
+    project = open_at(tmp_path, url, R2)
+    plan = plan_step_down(project.snapshot(), R2)  # the dialog: "drops t2"
+    assert [s.revision for s in plan.steps] == [R2]
+    assert plan.target == R1  # resolved when the dialog opened, not "-1"
+    alembic_cli(tmp_path / "proj", "upgrade", R3)  # another process: now at r3 with t3
+
+    result = project.run_plan(plan)
+
+    assert not result.ok and result.plan_changed
+    assert "moved from r00000000002 to r00000000003" in result.error
+    assert version(url) == {R3}
+    assert {"t1", "t2", "t3"} <= table_names(url)  # nothing the dialog did not show ran
+
+
+def test_a_revision_file_edited_after_the_dialog_is_refused(tmp_path: Path, url: str) -> None:
+    project = open_at(tmp_path, url, R1)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO t1 (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"))
+    engine.dispose()
+    plan = plan_upgrade(project.snapshot(), R2)  # the dialog shows create_table('t2')
+    path = next((tmp_path / "proj/migrations/versions").glob(f"{R2}_*.py"))
+    path.write_text(path.read_text().replace('op.create_table("t2"', 'op.drop_table("t1") #'))
+
+    result = project.run_plan(plan)
+
+    assert not result.ok and result.plan_changed
+    assert f"{R2}'s file changed since you confirmed" in result.error
+    assert version(url) == {R1}
+    assert "t1" in table_names(url) and "t2" not in table_names(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM t1")).scalar() == 3
+    engine.dispose()
+
+
+def test_a_revision_added_by_git_pull_is_not_run(tmp_path: Path, url: str) -> None:
+    folder = write_project(tmp_path / "proj", url=url, revisions=CHAIN[:2])
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade(R1).ok
+    plan = plan_upgrade(project.snapshot(), R2)
+    # A pull adds r3 on top and moves r2's child chain: the plan still names only r2.
+    (folder / "migrations/versions" / f"{R3}_create_t3.py").write_text(CHAIN[2].source())
+
+    result = project.run_plan(plan)
+
+    assert result.ok, result.error  # r2 as confirmed, and nothing more
+    assert version(url) == {R2}
+    assert "t3" not in table_names(url)
+
+
+def test_an_unchanged_plan_runs(tmp_path: Path, url: str) -> None:
+    project = open_at(tmp_path, url, R2)
+    result = project.run_plan(plan_step_down(project.snapshot(), R2))
+    assert result.ok, result.error
+    assert version(url) == {R1}
+    assert "t2" not in table_names(url)
+
+
+# Another process: take the write lock, move the database to r3, commit 2 s later.
+MOVE_UNDER_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+db.execute("CREATE TABLE t3 (id INTEGER PRIMARY KEY, name VARCHAR(50))")
+db.execute("INSERT INTO t3 VALUES (1, 'kept')")
+db.execute("UPDATE alembic_version SET version_num = ?", (sys.argv[2],))
+print("locked", flush=True)
+time.sleep(2)
+db.execute("COMMIT")
+"""
+
+
+def test_sqlite_lock_held_while_another_process_moves_the_database(tmp_path: Path) -> None:
+    """Case 1 of the trust issue: BEGIN EXCLUSIVE elsewhere, the database moved to r3 and
+    committed a few seconds later; the confirmed one-step downgrade must not drop t3."""
+    url = sqlite_url(tmp_path / "trust.db")
+    project = open_at(tmp_path, url, R2)
+    plan = plan_step_down(project.snapshot(), R2)
+    mover = subprocess.Popen([sys.executable, "-c", MOVE_UNDER_LOCK, str(tmp_path / "trust.db"),
+                              R3],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert mover.stdout is not None and mover.stdout.readline().strip() == "locked"
+        result = project.run_plan(plan)
+    finally:
+        mover.wait(timeout=60)
+    assert not result.ok
+    assert version(url) == {R3}
+    assert {"t1", "t2", "t3"} <= table_names(url)
