@@ -19,6 +19,7 @@ from projects import Rev, sqlite_url, write_project
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
 from migtui.core.actions.project import Project
+from migtui.core.schema.model import TableRef
 
 R1, R2, R3 = "r00000000001", "r00000000002", "r00000000003"
 CHAIN = (
@@ -152,3 +153,31 @@ def test_sqlite_lock_held_while_another_process_moves_the_database(tmp_path: Pat
     assert not result.ok
     assert version(url) == {R3}
     assert {"t1", "t2", "t3"} <= table_names(url)
+
+
+def test_a_lock_on_an_unrelated_postgresql_table_delays_nothing(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Case 3 of the trust issue: an open transaction holds ACCESS EXCLUSIVE on t1. The
+    schema still reads (t1 marked with its holder), the status reads, and the step that
+    does not touch t1 runs."""
+    from migtui.core.schema.inspector import DatabaseInspector
+
+    project = open_at(tmp_path, pg_url, R1)
+    holder = sa.create_engine(pg_url)
+    with holder.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        conn.execute(sa.text("LOCK TABLE t1 IN ACCESS EXCLUSIVE MODE"))
+
+        schema = DatabaseInspector(project).read_schema()
+        status = project.status()
+        result = project.run_plan(plan_upgrade(project.snapshot(), R2))
+
+        conn.rollback()
+    holder.dispose()
+    t1 = schema.get(TableRef("t1"))
+    assert t1 is not None and t1.rows is None
+    assert t1.problem.startswith(f"locked by pid {pid}") and "LOCK TABLE t1" in t1.problem
+    assert status.current_heads == (R1,)
+    assert result.ok, result.error
+    assert version(pg_url) == {R2}

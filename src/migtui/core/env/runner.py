@@ -23,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from migtui.core.env.capture import ENV_LOCK, CapturedOutput, LineSink, captured
-from migtui.core.env.sqlite_guard import looking_only
+from migtui.core.env.looking import looking_only
 
 MigrationFn = Callable[[Any, MigrationContext], Any]
 

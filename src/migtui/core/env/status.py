@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from migtui.core.env.capture import LineSink
+from migtui.core.env.looking import SqliteFileMissing, SqliteFolderMissing
 from migtui.core.env.runner import run_env
-from migtui.core.env.sqlite_guard import SqliteFileMissing, SqliteFolderMissing
 from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus

@@ -26,8 +26,8 @@ from sqlalchemy.engine.reflection import ObjectKind
 
 from migtui.core.actions.project import Project
 from migtui.core.env.capture import ENV_LOCK
+from migtui.core.env.looking import SqliteFileMissing, looking_only
 from migtui.core.env.runner import run_env
-from migtui.core.env.sqlite_guard import SqliteFileMissing, looking_only
 from migtui.core.env.urls import mask_url
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.schema.model import (
@@ -227,7 +227,9 @@ def _read_tables(conn: Connection, version: TableRef) -> tuple[TableInfo, ...]:
     schemas = [s for s in insp.get_schema_names()
                if s not in _SYSTEM_SCHEMAS and not s.startswith(("pg_", "temp"))
                and s != default]
-    stats = _pg_stats(conn) if conn.dialect.name == "postgresql" else {}
+    postgres = conn.dialect.name == "postgresql"
+    locked = (_guarded(conn, partial(_pg_locked, conn)) or {}) if postgres else {}
+    stats = (_guarded(conn, partial(_pg_stats, conn)) or {}) if postgres else {}
     if version.schema == default:
         version = TableRef(version.name)
     tables: list[TableInfo] = []
@@ -239,22 +241,30 @@ def _read_tables(conn: Connection, version: TableRef) -> tuple[TableInfo, ...]:
                           for n in insp.get_materialized_view_names(schema=schema)})
         if not names:
             continue
-        tables.extend(_read_schema(conn, insp, schema, default, names, stats, version))
+        tables.extend(_read_schema(conn, insp, schema, default, names, stats, version,
+                                   locked))
     return tuple(tables)
 
 
 def _read_schema(
     conn: Connection, insp: sa.Inspector, schema: str | None, default: str | None,
     names: dict[str, str], stats: Mapping[tuple[str | None, str], float], version: TableRef,
+    locked: Mapping[tuple[str | None, str], str],
 ) -> Iterable[TableInfo]:
     kind = ObjectKind.ANY
-    columns = insp.get_multi_columns(schema=schema, kind=kind)
-    pks = _safe(lambda: insp.get_multi_pk_constraint(schema=schema, kind=kind))
-    indexes = _safe(lambda: insp.get_multi_indexes(schema=schema, kind=kind))
-    uniques = _safe(lambda: insp.get_multi_unique_constraints(schema=schema, kind=kind))
-    checks = _safe(lambda: insp.get_multi_check_constraints(schema=schema, kind=kind))
-    fks = _safe(lambda: insp.get_multi_foreign_keys(schema=schema, kind=kind))
-    comments = _safe(lambda: insp.get_multi_table_comment(schema=schema, kind=kind))
+    # Reflecting a table another session locked waits for it (PostgreSQL's catalog
+    # functions take the table's lock): those are listed with their holder only.
+    readable = [n for n in names if (schema or default, n) not in locked]
+    if not readable:
+        readable = [""]  # filter_names=[] would mean "all"
+    multi: dict[str, Any] = {"schema": schema, "kind": kind, "filter_names": readable}
+    columns = insp.get_multi_columns(**multi)
+    pks = _safe(lambda: insp.get_multi_pk_constraint(**multi))
+    indexes = _safe(lambda: insp.get_multi_indexes(**multi))
+    uniques = _safe(lambda: insp.get_multi_unique_constraints(**multi))
+    checks = _safe(lambda: insp.get_multi_check_constraints(**multi))
+    fks = _safe(lambda: insp.get_multi_foreign_keys(**multi))
+    comments = _safe(lambda: insp.get_multi_table_comment(**multi))
     for name in sorted(names, key=lambda n: (n.lower(), n)):
         key = (schema, name)
         ref = TableRef(name, schema)
@@ -281,13 +291,14 @@ def _read_schema(
             comment=(comments.get(key) or {"text": None}).get("text"),
         )
         rows = None
-        if names[name] != "view":
+        problem = locked.get((schema or default, name), "")
+        if names[name] != "view" and not problem:
             rows = _guarded(conn, partial(count_rows, conn, schema, name,
                                           stats.get((schema or default, name))))
         revisions = None
         if ref == version:
             revisions = _guarded(conn, partial(_revisions, conn, ref)) or ()
-        yield replace(table, rows=rows, revisions=revisions)
+        yield replace(table, rows=rows, revisions=revisions, problem=problem)
 
 
 def _guarded(conn: Connection, call: Callable[[], T]) -> T | None:
@@ -343,11 +354,44 @@ def _revisions(conn: Connection, ref: TableRef) -> tuple[str, ...]:
     return tuple(str(v) for v in conn.execute(sa.select(t.c.version_num)).scalars())
 
 
+# Relations another session holds in ACCESS EXCLUSIVE mode: reading their size or rows
+# would wait for that session (up to the lock timeout, for each of them).
+_PG_LOCKED = (
+    "SELECT n.nspname, c.relname, l.pid, a.query, now() - a.xact_start"
+    " FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+def _pg_locked(conn: Connection) -> dict[tuple[str | None, str], str]:
+    """Tables locked by another session, each with who holds the lock."""
+    found: dict[tuple[str | None, str], str] = {}
+    for schema, name, pid, query, held in conn.execute(sa.text(_PG_LOCKED)):
+        found[(schema, name)] = lock_holder_text(pid, query, held)
+    return found
+
+
+def lock_holder_text(pid: int, query: str | None, held: Any = None) -> str:
+    """"locked by pid 4242 for 12 s: LOCK TABLE t5 …" (the holder's last statement)."""
+    seconds = getattr(held, "total_seconds", None)
+    since = f" for {int(seconds())} s" if seconds is not None else ""
+    statement = " ".join((query or "").split())
+    statement = statement if len(statement) <= 80 else statement[:79] + "…"
+    return f"locked by pid {pid}{since}" + (f": {statement}" if statement else "")
+
+
 def _pg_stats(conn: Connection) -> dict[tuple[str | None, str], float]:
-    """PostgreSQL's row estimates, scaled to each table's current size as the planner does."""
+    """PostgreSQL's row estimates, scaled to each table's current size as the planner does
+    (pg_relation_size waits for an ACCESS EXCLUSIVE lock: not for tables locked so)."""
     rows = conn.execute(sa.text(
         "SELECT n.nspname, c.relname, c.reltuples, c.relpages,"
-        " pg_relation_size(c.oid) / current_setting('block_size')::int"
+        " CASE WHEN EXISTS (SELECT 1 FROM pg_locks l WHERE l.relation = c.oid"
+        "  AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid())"
+        " THEN c.relpages"
+        " ELSE pg_relation_size(c.oid) / current_setting('block_size')::int END"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE c.relkind IN ('r', 'm', 'p')"))
     stats: dict[tuple[str | None, str], float] = {}

@@ -80,6 +80,7 @@ class TableInfo:
     comment: str | None = None
     rows: RowCount | None = None
     revisions: tuple[str, ...] | None = None  # set on the Alembic version table
+    problem: str = ""  # why part of it could not be read ("locked by pid 42: LOCK …")
 
     @property
     def key_columns(self) -> tuple[str, ...]:

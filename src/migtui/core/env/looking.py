@@ -1,0 +1,117 @@
+"""While migtui only looks at a database: no file created, no wait without an end.
+
+* A SQLite URL naming a file that does not exist makes SQLite create an empty database
+  on connect. migtui reads the status of a fresh clone before anything was upgraded:
+  that read must leave no file behind (the first upgrade creates it, as on the CLI).
+* Every connection made while looking (status, schema, counts, risk probes, rehearsal
+  setup) gets a lock timeout and a statement timeout, so a lock held elsewhere gives an
+  error in seconds instead of a hang. They are set as connect parameters (libpq
+  ``options``, asyncpg ``server_settings``, SQLite's busy ``timeout``, MySQL's
+  ``init_command``), so no transaction of env.py's is touched. A pooled connection made
+  while looking is never handed to a migration: the pool replaces it.
+
+"Looking" is one flag for the whole process, not per thread: it is set only under
+ENV_LOCK (by run_env and the inspector), and a thread that env.py starts must see it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.pool import Pool
+
+LOCK_TIMEOUT_S = 3  # waiting this long for a lock while only looking is an error
+STATEMENT_TIMEOUT_S = 30
+_MARK = "migtui_looking"
+
+
+class _Looking:
+    active = False
+
+
+_looking = _Looking()
+
+
+class SqliteFileMissing(Exception):
+    """Raised instead of letting SQLite create a database file while we only look."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"SQLite database file does not exist: {path}")
+        self.path = path
+
+
+class SqliteFolderMissing(Exception):
+    """The folder of a SQLite database file does not exist: nothing can create it."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(f"the folder of the SQLite database does not exist: {folder}")
+
+
+@event.listens_for(Engine, "do_connect")
+def _while_looking(
+    dialect: Dialect, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> None:
+    """While only looking: no SQLite file is created, and every wait has an end."""
+    if not _looking.active:
+        return
+    conn_rec.info[_MARK] = True
+    if dialect.name != "sqlite":
+        _add_timeouts(dialect, cparams)
+        return
+    cparams["timeout"] = min(float(cparams.get("timeout", LOCK_TIMEOUT_S)), LOCK_TIMEOUT_S)
+    database = cparams.get("database", cargs[0] if cargs else "")
+    if not database or database == ":memory:" or str(database).startswith("file:"):
+        return
+    if cparams.get("uri"):
+        return
+    if not os.path.exists(database):
+        folder = os.path.dirname(os.path.abspath(database))
+        if not os.path.isdir(folder):
+            raise SqliteFolderMissing(folder)
+        raise SqliteFileMissing(os.path.abspath(database))
+
+
+def _add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:
+    lock_ms, statement_ms = LOCK_TIMEOUT_S * 1000, STATEMENT_TIMEOUT_S * 1000
+    if dialect.name == "postgresql":
+        if dialect.driver == "asyncpg":
+            settings = dict(cparams.get("server_settings") or {})
+            settings.update(lock_timeout=str(lock_ms), statement_timeout=str(statement_ms))
+            cparams["server_settings"] = settings
+        elif dialect.driver in ("psycopg", "psycopg2", "psycopg_async"):
+            options = f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}"
+            cparams["options"] = f"{cparams.get('options', '')} {options}".strip()
+    elif dialect.name in ("mysql", "mariadb"):
+        command = (f"SET SESSION innodb_lock_wait_timeout = {LOCK_TIMEOUT_S}, "
+                   f"lock_wait_timeout = {LOCK_TIMEOUT_S}")
+        before = cparams.get("init_command")
+        cparams["init_command"] = f"{before}; {command}" if before else command
+
+
+@event.listens_for(Pool, "checkout")
+def _not_for_writing(dbapi_connection: Any, conn_rec: Any, proxy: Any) -> None:
+    """A pooled connection made while looking has short timeouts: a migration gets a new
+    one (raising DisconnectionError makes the pool discard it and connect again)."""
+    if not _looking.active and conn_rec.info.get(_MARK):
+        raise exc.DisconnectionError("made while only looking: connect again")
+
+
+def is_looking() -> bool:
+    """Whether connections made now get the looking-only guards."""
+    return _looking.active
+
+
+@contextmanager
+def looking_only(active: bool = True) -> Iterator[None]:
+    """Within this block (the caller holds ENV_LOCK), connections made are only for looking."""
+    before = _looking.active
+    _looking.active = active
+    try:
+        yield
+    finally:
+        _looking.active = before
