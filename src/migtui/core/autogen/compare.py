@@ -24,8 +24,8 @@ from mako.template import Template  # type: ignore[import-untyped]
 
 from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, rename_hints
+from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
-from migtui.core.env.sqlite_guard import SqliteFileMissing
 from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
 

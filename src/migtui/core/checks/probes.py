@@ -21,8 +21,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from migtui.core.checks.risks import BIG_TABLE_ROWS, Probe, Risk, Table
+from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
-from migtui.core.env.sqlite_guard import SqliteFileMissing
 from migtui.core.errors import from_exception
 
 MISSING = "the database file does not exist yet"
