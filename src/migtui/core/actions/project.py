@@ -15,6 +15,7 @@ from migtui.core.actions.failures import explain_failure
 from migtui.core.actions.plan import Plan
 from migtui.core.env.capture import LineSink, captured
 from migtui.core.env.status import read_status
+from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged, from_exception
 from migtui.core.models import (
     ActionResult,
@@ -111,7 +112,7 @@ class Project:
 
     def _run(
         self, action: str, target: str, call: Callable[[LineSink], object],
-        on_line: LineSink | None, *, writes_files: bool = False,
+        on_line: LineSink | None, *, writes_files: bool = False, watch: Watch | None = None,
     ) -> ActionResult:
         """Run ``call(sink)``: it runs env.py (or an alembic command) with every line it
         writes sent to ``sink``, which keeps them for the result and streams them on."""
@@ -141,6 +142,11 @@ class Project:
         except BaseException as exc:  # a revision may even call sys.exit()
             err = explain_failure(exc, action, lines, status.dialect)
             error, details = err.message, err.details
+            if watch is not None and watch.cancelled:
+                error = f"Cancelled as you asked; {error}"
+        finally:
+            if watch is not None:
+                watch.finish()
         seconds = time.perf_counter() - started
         if writes_files:
             self.reload()
@@ -159,46 +165,47 @@ class Project:
             plan_changed=plan_changed,
         )
 
-    def run_plan(self, plan: Plan, on_line: LineSink | None = None) -> ActionResult:
+    def run_plan(self, plan: Plan, on_line: LineSink | None = None,
+                 watch: Watch | None = None) -> ActionResult:
         """Run a confirmed plan, exactly as confirmed or not at all.
 
         Inside the env.py run, after Alembic has read the database's heads on the
         connection the steps will use and before the first step, the heads, the set of
         revisions Alembic would run and the hash of every step's file are compared with
         the plan. Any difference raises PlanChanged: nothing runs, and the result says
-        what changed (``plan_changed``).
+        what changed (``plan_changed``). ``watch`` reports waits and can cancel.
         """
         pinned = Pinned(frozenset(plan.heads), {s.revision: s.sha256 for s in plan.steps})
         if plan.action == "upgrade":
-            return self.upgrade(plan.target, on_line, pinned=pinned)
+            return self.upgrade(plan.target, on_line, pinned=pinned, watch=watch)
         if plan.action == "downgrade":
-            return self.downgrade(plan.target, on_line, pinned=pinned)
+            return self.downgrade(plan.target, on_line, pinned=pinned, watch=watch)
         if plan.action == "stamp":
-            return self.stamp(plan.target, on_line, pinned=pinned)
+            return self.stamp(plan.target, on_line, pinned=pinned, watch=watch)
         raise MigtuiError(f"Unknown action {plan.action!r}")
 
     def upgrade(self, target: str = "+1", on_line: LineSink | None = None,
-                pinned: Pinned | None = None) -> ActionResult:
+                pinned: Pinned | None = None, watch: Watch | None = None) -> ActionResult:
         """``alembic upgrade TARGET`` (``+1``, a revision, ``heads``)."""
         return self._run(
             "upgrade", target,
             lambda sink: run_upgrade(self.config, self._script_for_action(), target,
-                                     pinned=pinned, on_line=sink),
-            on_line,
+                                     pinned=pinned, watch=watch, on_line=sink),
+            on_line, watch=watch,
         )
 
     def downgrade(self, target: str = "-1", on_line: LineSink | None = None,
-                  pinned: Pinned | None = None) -> ActionResult:
+                  pinned: Pinned | None = None, watch: Watch | None = None) -> ActionResult:
         """``alembic downgrade TARGET`` (``-1``, a revision, ``base``)."""
         return self._run(
             "downgrade", target,
             lambda sink: run_downgrade(self.config, self._script_for_action(), target,
-                                       pinned=pinned, on_line=sink),
-            on_line,
+                                       pinned=pinned, watch=watch, on_line=sink),
+            on_line, watch=watch,
         )
 
     def stamp(self, target: str, on_line: LineSink | None = None,
-              pinned: Pinned | None = None) -> ActionResult:
+              pinned: Pinned | None = None, watch: Watch | None = None) -> ActionResult:
         """``alembic stamp TARGET``: record a revision without running anything.
 
         When the database is on a revision that no file defines (say, after switching
@@ -210,9 +217,9 @@ class Project:
             heads = self.status().current_heads
             purge = any(h not in graph for h in heads)
             run_stamp(self.config, self._script_for_action(), target, purge=purge,
-                      pinned=pinned, on_line=sink)
+                      pinned=pinned, watch=watch, on_line=sink)
 
-        return self._run("stamp", target, call, on_line)
+        return self._run("stamp", target, call, on_line, watch=watch)
 
     def merge(
         self, message: str = "merge heads", revisions: tuple[str, ...] = ("heads",),

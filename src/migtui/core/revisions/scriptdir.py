@@ -24,6 +24,7 @@ from alembic.script.revision import Revision, RevisionMap
 
 from migtui.core.env.capture import CapturedOutput
 from migtui.core.env.runner import run_env
+from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.files import problem_from
@@ -115,6 +116,15 @@ class Pinned:
                 raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran")
 
 
+def _attached(watch: Watch | None, context: Any, heads: Any) -> Any:
+    """Start watching; if that waited for a lock, the heads are read again."""
+    if watch is None or context.connection is None:
+        return heads
+    if watch.attach(context.connection):
+        return tuple(context.get_current_heads())
+    return heads
+
+
 def _heads_text(heads: frozenset[str]) -> str:
     return ", ".join(sorted(h[:12] for h in heads)) or "base"
 
@@ -136,7 +146,8 @@ def loaded_script_directory(
 
 def run_upgrade(
     config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
-    tag: str | None = None, pinned: Pinned | None = None, **run: Any,
+    tag: str | None = None, pinned: Pinned | None = None, watch: Watch | None = None,
+    **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.upgrade`` with the given script directory."""
     starting_rev = None
@@ -146,6 +157,7 @@ def run_upgrade(
         starting_rev, revision = revision.split(":", 2)
 
     def upgrade(rev: Any, context: Any) -> Any:
+        rev = _attached(watch, context, rev)
         steps = script._upgrade_revs(revision, rev)
         if pinned is not None:
             pinned.check(rev, steps)
@@ -159,7 +171,8 @@ def run_upgrade(
 
 def run_downgrade(
     config: Config, script: ScriptDirectory, revision: str, sql: bool = False,
-    tag: str | None = None, pinned: Pinned | None = None, **run: Any,
+    tag: str | None = None, pinned: Pinned | None = None, watch: Watch | None = None,
+    **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.downgrade`` with the given script directory."""
     starting_rev = None
@@ -171,6 +184,7 @@ def run_downgrade(
         raise util.CommandError("downgrade with --sql requires <fromrev>:<torev>")
 
     def downgrade(rev: Any, context: Any) -> Any:
+        rev = _attached(watch, context, rev)
         steps = script._downgrade_revs(revision, rev)
         if pinned is not None:
             pinned.check(rev, steps)
@@ -185,7 +199,7 @@ def run_downgrade(
 def run_stamp(
     config: Config, script: ScriptDirectory, revision: str | list[str] | tuple[str, ...],
     sql: bool = False, tag: str | None = None, purge: bool = False,
-    pinned: Pinned | None = None, **run: Any,
+    pinned: Pinned | None = None, watch: Watch | None = None, **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.stamp`` with the given script directory."""
     starting_rev = None
@@ -208,6 +222,7 @@ def run_stamp(
         destination_revs = util.to_list(revision)
 
     def do_stamp(rev: Any, context: Any) -> Any:
+        rev = _attached(watch, context, rev)
         if pinned is not None:
             pinned.check(rev, [])
         return script._stamp_revs(util.to_tuple(destination_revs), rev)

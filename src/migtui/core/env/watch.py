@@ -1,0 +1,234 @@
+"""Watch a running migration: what it executes, what it waits for, and a way to stop it.
+
+A :class:`Watch` is handed to an action before it starts. When Alembic gives the
+migration function its connection, the watch attaches to it: every statement is noted
+as it starts, and a watcher thread reports, twice a second, what the migration is
+doing. On PostgreSQL it asks a second connection whether the migration's backend waits
+on a lock and who holds it (``pg_blocking_pids``). On SQLite, whose busy wait can be
+neither watched nor interrupted, the migration first waits for the file's write lock
+itself, saying so, before its first statement.
+
+:meth:`Watch.cancel` stops the migration: the next statement is refused, and the
+statement running now is cancelled on the server (``pg_cancel_backend`` from the
+second connection) or interrupted (SQLite's ``interrupt()``). Either way the error
+ends env.py's transaction, which rolls back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from migtui.core.errors import MigtuiError
+
+_POLL_S = 0.5
+_REPORT_AFTER_S = 0.8  # a statement running longer than this is reported
+
+Reporter = Callable[[str], None]
+
+
+class Cancelled(MigtuiError):
+    """The user cancelled the migration; its transaction rolled back."""
+
+
+class Watch:
+    """One running action's statements, waits and cancel switch (thread-safe)."""
+
+    def __init__(self, report: Reporter | None = None) -> None:
+        self._report = report
+        self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._done = threading.Event()
+        self._conn: Connection | None = None
+        self._dbapi: Any = None
+        self._dialect = ""
+        self._pid: int | None = None
+        self._watcher_engine: Engine | None = None
+        self.statement = ""
+        self._started = 0.0
+        self._thread: threading.Thread | None = None
+        self.last_report = ""
+
+    # -- called from the migration (env.py's thread) -------------------------------
+
+    def attach(self, connection: Connection | None) -> bool:
+        """Start watching the connection the steps run on (called by the migration fn).
+
+        True if it had to wait for another writer first (read the heads again then)."""
+        if connection is None or self._conn is connection:
+            return False
+        self._conn = connection
+        self._dialect = connection.dialect.name
+        with contextlib.suppress(Exception):
+            self._dbapi = connection.connection.dbapi_connection
+        event.listen(connection, "before_cursor_execute", self._before)
+        event.listen(connection, "after_cursor_execute", self._after)
+        if self._dialect == "postgresql":
+            with contextlib.suppress(Exception):
+                self._pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                                or 0) or None
+                self._watcher_engine = _second_engine(connection)
+        self._thread = threading.Thread(target=self._watch, name="migtui-watch", daemon=True)
+        self._thread.start()
+        waited = self._dialect == "sqlite" and self._wait_for_sqlite_writer(connection)
+        self.check()
+        return waited
+
+    def _wait_for_sqlite_writer(self, connection: Connection) -> bool:
+        """Wait, visibly and cancellably, while another connection writes to the file.
+
+        SQLite's own busy wait cannot be interrupted and says nothing. A second
+        connection tries to take the write lock (and gives it back at once) until it
+        gets it; then the migration's first write finds the database free.
+        """
+        path = connection.engine.url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return False
+        started = time.monotonic()
+        waited = False
+        while True:
+            try:
+                probe = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+            except sqlite3.Error:
+                return waited
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                return waited
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    return waited
+            finally:
+                probe.close()
+            waited = True
+            self.check()
+            seconds = int(time.monotonic() - started)
+            self._say(f"waiting for the database lock: another connection is writing to "
+                      f"{os.path.basename(path)} ({seconds} s); cancel stops waiting")
+            if self._cancelled.wait(_POLL_S):
+                self.check()
+
+    def _say(self, text: str) -> None:
+        if text != self.last_report and self._report is not None:
+            self.last_report = text
+            with contextlib.suppress(Exception):
+                self._report(text)
+
+    def check(self) -> None:
+        """Raise Cancelled if the user asked to stop (called before every statement)."""
+        if self._cancelled.is_set():
+            raise Cancelled("Cancelled: the transaction rolled back")
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.check()
+        with self._lock:
+            self.statement = " ".join(str(statement).split())
+            self._started = time.monotonic()
+
+    def _after(self, *args: Any) -> None:
+        with self._lock:
+            self.statement = ""
+
+    # -- called from the UI's side --------------------------------------------------
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        """Stop the migration: refuse its next statement, cancel the one running now."""
+        self._cancelled.set()
+        if self._dialect == "postgresql" and self._pid and self._watcher_engine is not None:
+            with contextlib.suppress(Exception), self._watcher_engine.connect() as conn:
+                conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": self._pid})
+        elif self._dialect == "sqlite" and self._dbapi is not None:
+            with contextlib.suppress(Exception):
+                self._dbapi.interrupt()
+
+    def finish(self) -> None:
+        """The action ended: stop the watcher thread and let go of its connection."""
+        self._done.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        if self._watcher_engine is not None:
+            with contextlib.suppress(Exception):
+                self._watcher_engine.dispose()
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                event.remove(self._conn, "before_cursor_execute", self._before)
+                event.remove(self._conn, "after_cursor_execute", self._after)
+
+    # -- the watcher thread -----------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._done.wait(_POLL_S):
+            with self._lock:
+                statement, started = self.statement, self._started
+            if not statement or time.monotonic() - started < _REPORT_AFTER_S:
+                continue
+            waited = int(time.monotonic() - started)
+            self._say(self._describe_wait(statement, waited))
+
+    def _describe_wait(self, statement: str, waited: int) -> str:
+        running = _short(statement)
+        if self._dialect == "postgresql" and self._pid and self._watcher_engine is not None:
+            try:
+                with self._watcher_engine.connect() as conn:
+                    found = _pg_wait(conn, self._pid)
+            except Exception:
+                found = ""
+            if found:
+                return f"{found} ({waited} s): {running}"
+        return f"running for {waited} s: {running}"
+
+
+def _short(statement: str, limit: int = 90) -> str:
+    return statement if len(statement) <= limit else statement[: limit - 1] + "…"
+
+
+_PG_WAIT = sa.text(
+    "SELECT a.wait_event_type, pg_blocking_pids(a.pid),"
+    " (SELECT string_agg(DISTINCT c.relname, ', ') FROM pg_locks l"
+    "   JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid AND NOT l.granted)"
+    " FROM pg_stat_activity a WHERE a.pid = :pid"
+)
+_PG_HOLDER = sa.text(
+    "SELECT pid, query, now() - xact_start FROM pg_stat_activity WHERE pid = :pid"
+)
+
+
+def _pg_wait(conn: Connection, pid: int) -> str:
+    """'waiting for a lock on t0 held by pid 4242 (for 12 s: LOCK TABLE …)' or ''."""
+    row = conn.execute(_PG_WAIT, {"pid": pid}).first()
+    if row is None or row[0] != "Lock" or not row[1]:
+        return ""
+    blocker = int(row[1][0])
+    on = f" on {row[2]}" if row[2] else ""
+    holder = conn.execute(_PG_HOLDER, {"pid": blocker}).first()
+    query = " ".join(str(holder[1] or "").split()) if holder else ""
+    since = holder[2] if holder else None
+    seconds = getattr(since, "total_seconds", None)
+    held = f", in a transaction for {int(seconds())} s" if seconds is not None else ""
+    what = f": {_short(query, 60)}" if query else ""
+    return f"waiting for a lock{on} held by pid {blocker}{held}{what}"
+
+
+def _second_engine(connection: Connection) -> Engine | None:
+    """An engine for a second connection to the same server, outside env.py's pool."""
+    url = connection.engine.url
+    if connection.dialect.is_async:
+        url = url.set(drivername="postgresql+psycopg")
+    try:
+        return sa.create_engine(url, poolclass=sa.pool.NullPool,
+                                connect_args={"connect_timeout": 5})
+    except Exception:
+        return None

@@ -1,0 +1,172 @@
+"""A migration that waits says on what, and cancel stops it with nothing applied.
+
+A second real connection (PostgreSQL) or process (SQLite) holds the lock; the action
+runs in a thread as the app runs it; the test reads what the watch reports, cancels,
+then checks the database, also after the lock is released.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from conftest import column_names
+from projects import Rev, sqlite_url, write_project
+
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.plan import plan_upgrade
+from migtui.core.actions.project import Project
+from migtui.core.env.watch import Watch
+from migtui.core.models import ActionResult
+
+R1, R2 = "r00000000001", "r00000000002"
+ADD_COLUMN = '''"""add t1.extra
+
+Revision ID: r00000000002
+Revises: r00000000001
+Create Date: 2026-01-02 10:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "r00000000002"
+down_revision = "r00000000001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("t1", sa.Column("extra", sa.Integer()))
+
+
+def downgrade() -> None:
+    op.drop_column("t1", "extra")
+'''
+
+
+def project_at_r1(tmp_path: Path, url: str) -> Project:
+    folder = write_project(tmp_path / "proj", url=url,
+                           revisions=(Rev(R1, None, "create t1", "t1"),))
+    (folder / "migrations/versions/r00000000002_add_extra.py").write_text(ADD_COLUMN)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade(R1).ok
+    return project
+
+
+def versions(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
+class Running:
+    """The plan running in a worker thread, as the app runs it, with what it reported."""
+
+    def __init__(self, project: Project) -> None:
+        self.reports: list[str] = []
+        self.watch = Watch(self.reports.append)
+        self.result: ActionResult | None = None
+        plan = plan_upgrade(project.snapshot(), R2)
+        self.thread = threading.Thread(
+            target=lambda: setattr(self, "result", project.run_plan(plan, watch=self.watch)))
+        self.thread.start()
+
+    def wait_for_report(self, needle: str, seconds: float = 20) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = [r for r in self.reports if needle in r]
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        raise AssertionError(f"no report with {needle!r}: {self.reports}")
+
+    def cancel(self) -> ActionResult:
+        self.watch.cancel()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "cancel did not stop the migration"
+        assert self.result is not None
+        return self.result
+
+
+def test_postgresql_lock_on_the_steps_table_is_named_and_cancel_rolls_back(
+    tmp_path: Path, pg_url: str
+) -> None:
+    project = project_at_r1(tmp_path, pg_url)
+    holder = sa.create_engine(pg_url)
+    with holder.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        conn.execute(sa.text("LOCK TABLE t1 IN ACCESS EXCLUSIVE MODE"))
+        running = Running(project)
+        report = running.wait_for_report("waiting for a lock")
+        assert f"waiting for a lock on t1 held by pid {pid}" in report
+        assert "LOCK TABLE t1" in report and "ALTER TABLE t1 ADD COLUMN extra" in report
+        result = running.cancel()
+        assert not result.ok and result.error.startswith("Cancelled as you asked")
+        assert versions(pg_url) == {R1}
+        conn.rollback()  # the lock is released: nothing may commit now
+    holder.dispose()
+    time.sleep(1)
+    assert versions(pg_url) == {R1}
+    assert "extra" not in column_names(pg_url, "t1")
+
+
+# Another process: hold SQLite's write lock until told to stop (stdin closed).
+HOLD_WRITE_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO t1 (id, name) VALUES (1, 'other writer')")
+print("locked", flush=True)
+sys.stdin.read()
+db.execute("ROLLBACK")
+"""
+
+
+def hold_write_lock(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, str(path)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def test_sqlite_writer_lock_is_waited_for_visibly_and_cancel_stops_waiting(
+    tmp_path: Path
+) -> None:
+    url = sqlite_url(tmp_path / "trust.db")
+    project = project_at_r1(tmp_path, url)
+    holder = hold_write_lock(tmp_path / "trust.db")
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        running = Running(project)
+        report = running.wait_for_report("waiting for the database lock")
+        assert "another connection is writing to trust.db" in report
+        result = running.cancel()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert not result.ok and result.error.startswith("Cancelled as you asked")
+    assert versions(url) == {R1}
+    assert "extra" not in column_names(url, "t1")
+
+
+def test_sqlite_writer_lock_released_lets_the_step_run(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "trust.db")
+    project = project_at_r1(tmp_path, url)
+    holder = hold_write_lock(tmp_path / "trust.db")
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    running = Running(project)
+    running.wait_for_report("waiting for the database lock")
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(timeout=30)
+    running.thread.join(timeout=30)
+    assert running.result is not None and running.result.ok, running.result
+    assert versions(url) == {R2}
+    assert "extra" in column_names(url, "t1")
