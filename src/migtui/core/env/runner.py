@@ -9,12 +9,15 @@ comparison, and upgrade / downgrade / stamp and their offline SQL. It is
 * output and logging captured and restored (:func:`migtui.core.env.capture.captured`),
   with the working folder, ``sys.path``, ``os.environ`` and signal handlers put back;
 * while only looking (``looking=True``), connecting never creates a SQLite file;
-* ``output_buffer`` for offline SQL, set on the shared Config only for this run.
+* ``output_buffer`` for offline SQL, set on the shared Config only for this run;
+* an error raised on a thread that env.py started (and joined) is raised to the caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from alembic.config import Config
@@ -45,7 +48,7 @@ def run_env(
     ``looking=False`` is for runs that may write (an upgrade may create the SQLite
     file). Whatever env.py raises is raised, with ``sys.exit()`` turned into an error.
     """
-    with ENV_LOCK, captured(on_line) as out:
+    with ENV_LOCK, captured(on_line) as out, _thread_errors() as errors:
         if output_buffer is not None:
             config.output_buffer = output_buffer
         try:
@@ -55,4 +58,25 @@ def run_env(
         finally:
             if output_buffer is not None:
                 config.output_buffer = None
+        if errors:
+            # env.py ran the migrations on a thread of its own, and that thread raised:
+            # the run failed, as the caller must hear (the thread cannot tell it).
+            raise errors[0]
     return out
+
+
+@contextmanager
+def _thread_errors() -> Iterator[list[BaseException]]:
+    """Collect what threads started by env.py raise, instead of printing it."""
+    errors: list[BaseException] = []
+    before = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None and not isinstance(args.exc_value, SystemExit):
+            errors.append(args.exc_value)
+
+    threading.excepthook = hook
+    try:
+        yield errors
+    finally:
+        threading.excepthook = before
