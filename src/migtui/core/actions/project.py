@@ -15,6 +15,7 @@ from migtui.core.actions.failures import explain_failure
 from migtui.core.actions.plan import Plan
 from migtui.core.env.capture import LineSink, captured
 from migtui.core.env.status import read_status
+from migtui.core.env.urls import mask_x_argument
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged, from_exception
 from migtui.core.models import (
@@ -35,6 +36,8 @@ class Project:
         self.config = config
         self.options = options
         self.revisions = RevisionLoader(config)  # headers, caches, the script directory
+        for argument in options.x_args:
+            mask_x_argument(argument)  # remembers its secrets, to scrub them from errors
         location = str(config.get_alembic_option("script_location") or "")
         self.info = ProjectInfo(
             config_file=str(config.config_file_name or config.toml_file_name or ""),

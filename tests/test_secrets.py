@@ -1,0 +1,51 @@
+"""Secrets stay masked: URL passwords, credential query parameters, -x values, and the
+same strings inside error messages (DESIGN.md, Trust: text from files is data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from projects import closed_port, write_project
+
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.core.env.urls import mask_url, mask_x_argument, scrub_secrets
+from projectkit.templates import ENV_FROM_X
+
+
+@pytest.mark.parametrize("key", ["password", "passwd", "pwd", "sslpassword", "sslkey",
+                                 "token", "auth_token", "client_secret", "api_key"])
+def test_credential_query_parameters_are_masked(key: str) -> None:
+    shown = mask_url(f"postgresql://app@db.example/prod?{key}=Sup3rS3cret&application_name=x")
+    assert "Sup3rS3cret" not in shown
+    assert f"{key}=***" in shown and "application_name=x" in shown
+    # Remembered: the same value inside a driver's error text is scrubbed too.
+    assert scrub_secrets("could not connect with Sup3rS3cret") == "could not connect with ***"
+
+
+def test_password_and_key_value_secrets_in_free_text() -> None:
+    text = ("OperationalError: connection to postgresql://app:hunter22@db/x failed; "
+            "options password='a b c' token: abcdef; password authentication failed")
+    scrubbed = scrub_secrets(text)
+    for secret in ("hunter22", "a b c", "abcdef"):
+        assert secret not in scrubbed
+    assert "password authentication failed" in scrubbed  # words are not secrets
+
+
+def test_x_arguments_are_masked() -> None:
+    assert mask_x_argument("db=postgresql://u:xpass123@h/d") == "db=postgresql://u:***@h/d"
+    assert mask_x_argument("vault_token=tok-9876") == "vault_token=***"
+    assert mask_x_argument("tenant=acme") == "tenant=acme"
+    assert "tok-9876" not in scrub_secrets("env.py failed: bad token tok-9876")
+
+
+def test_a_failed_login_never_shows_a_password_from_the_query_string(tmp_path: Path) -> None:
+    url = f"postgresql://app@127.0.0.1:{closed_port()}/db?password=QueryPass77&connect_timeout=2"
+    folder = write_project(tmp_path / "proj", env_py=ENV_FROM_X)
+    project = Project.open(ProjectOptions(cwd=str(folder), x_args=(f"db={url}", "tag=t")))
+    status = project.status()
+    assert not status.reachable
+    shown = " ".join([status.url, status.error, status.error_details])
+    assert "QueryPass77" not in shown
+    assert status.error  # one line saying why
