@@ -13,7 +13,6 @@ The theme chosen in the app is remembered in ``~/.local/state/migtui/state.json`
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,17 +24,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from migtui.core.folders import config_dir, state_dir
+
 
 def config_path() -> Path:
     """Where the user's config file lives."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
-    return Path(base) / "migtui" / "config.toml"
+    return config_dir() / "config.toml"
 
 
 def state_path() -> Path:
     """Where migtui remembers the chosen theme."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
-    return Path(base) / "migtui" / "state.json"
+    return state_dir() / "state.json"
 
 
 @dataclass

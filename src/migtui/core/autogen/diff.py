@@ -10,6 +10,7 @@ changed model class fails with "Table already defined"): edits would never show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import Any
@@ -128,13 +129,14 @@ def rename_hints(operations: tuple[PendingOperation, ...]) -> tuple[str, ...]:
 # -- the parent side ----------------------------------------------------------
 
 
-def compute_diff(project: Project) -> AutogenDiff:
+def compute_diff(project: Project, cancelled: Callable[[], bool] | None = None) -> AutogenDiff:
     """Compare the models on disk with the database through env.py; never raises.
 
-    Blocks for as long as env.py and the comparison take (run it in a worker).
+    Blocks for as long as env.py and the comparison take (run it in a worker), or until
+    ``cancelled()`` turns true (the comparison's process is killed: an ERROR diff).
     """
     try:
-        payload = _run_child(project.options, {"task": "diff"})
+        payload = _run_child(project.options, {"task": "diff"}, cancelled)
     except MigtuiError as exc:
         return AutogenDiff(DiffState.ERROR, error=exc.message, error_details=exc.details)
     if "error" in payload:
@@ -143,14 +145,18 @@ def compute_diff(project: Project) -> AutogenDiff:
     return diff_from_dict(payload["diff"])
 
 
-def write_revision(project: Project, message: str) -> ActionResult:
-    """``alembic revision --autogenerate -m MESSAGE`` on the models as they are on disk."""
+def write_revision(project: Project, message: str,
+                   cancelled: Callable[[], bool] | None = None) -> ActionResult:
+    """``alembic revision --autogenerate -m MESSAGE`` on the models as they are on disk.
+
+    ``cancelled()`` turning true kills the process that writes it (a failed result).
+    """
     if project.options.read_only:
         raise MigtuiError("This session is read-only (--read-only): nothing was written")
     if not message.strip():
         raise MigtuiError("A revision needs a message")
     try:
-        payload = _run_child(project.options, {"task": "write", "message": message})
+        payload = _run_child(project.options, {"task": "write", "message": message}, cancelled)
     except MigtuiError as exc:
         payload = {"error": exc.message, "details": exc.details}
     project.reload()
@@ -177,10 +183,11 @@ def _tuples(data: dict[str, Any], cls: type) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
 
 
-def _run_child(options: ProjectOptions, request: dict[str, Any]) -> dict[str, Any]:
+def _run_child(options: ProjectOptions, request: dict[str, Any],
+               cancelled: Callable[[], bool] | None) -> dict[str, Any]:
     """Run one task of this module in a fresh process in the project's folder."""
     return run_fresh("migtui.core.autogen.diff:run_task",
-                     {**request, "options": asdict(options)}, options.cwd)
+                     {**request, "options": asdict(options)}, options.cwd, cancelled=cancelled)
 
 
 def run_task(request: dict[str, Any]) -> dict[str, Any]:

@@ -5,26 +5,45 @@ metadata is process-wide, so a second import in one process sees the old models 
 fails with "Table already defined"). Every task here runs in a process that has never
 imported the user's code, in the project's folder, with the caller's environment.
 
-Starting Python and importing Alembic and SQLAlchemy takes most of a second, so on
-systems with ``fork`` a small server process does those imports once and forks a
-child per task (the user's modules are still imported fresh in each child). Anything
-that goes wrong with the server falls back to one plain subprocess per task.
+Starting Python and importing Alembic and SQLAlchemy takes most of a second, so the
+tasks run on :mod:`multiprocessing`'s ``forkserver``: a server process, started on first
+use, imports those libraries once (:data:`PRELOAD`, never the user's code) and forks one
+child per task. Where there is no forkserver (or ``MIGTUI_NO_FORK_SERVER`` is set, or
+the server cannot start) each task gets a new interpreter (``spawn``): slower, same
+answer. One :class:`multiprocessing.Process` per task rather than a pool with
+``max_tasks_per_child=1``: a task that passes its timeout is killed by its own handle,
+and no idle worker is kept waiting.
+
+Nothing of the server or of a task reaches the terminal (the TUI owns it): the server's
+stdout and stderr go to ``/dev/null`` and each task's to a log file, whose tail becomes
+the error's details when a task ends without an answer. (multiprocessing's resource
+tracker keeps the terminal as its stderr, but writes there only about leaked semaphores
+or shared memory, which these tasks never create.) A task is killed when it passes its
+timeout or its caller cancels it, and tasks never outlive the app: those still running
+at exit are killed, and a task whose app is gone ends itself. As everywhere with
+multiprocessing, the caller's ``__main__`` is imported again in each task's process
+(the ``migtui`` script only imports its entry point there).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
+import io
 import json
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.resource_tracker
+import multiprocessing.util  # registers its exit handler before ours (see atexit below)
 import os
-import select
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-from pathlib import Path
+import time
+from collections.abc import Callable
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from migtui.core.env.urls import scrub_secrets
@@ -32,47 +51,266 @@ from migtui.core.errors import MigtuiError, from_exception, one_line
 
 Payload = dict[str, Any]
 
-_MARK = "@@migtui-fresh@@ "
 TIMEOUT = 600.0
-# Imported once by the server so that forked children start warm (no user code here).
-_PRELOAD = ("migtui.core.autogen.diff", "migtui.core.autogen.compare")
+# Imported once by the fork server so that every task starts warm; no user code here.
+# This module comes first: importing it in the server sends the server's output away.
+PRELOAD = [
+    "migtui.core.autogen.fresh_process",
+    "alembic",
+    "alembic.command",
+    "sqlalchemy",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.dialects.mysql",
+    "psycopg",  # drivers: those not installed are skipped
+    "psycopg2",
+    "pymysql",
+    "sqlmodel",
+    "logging.config",
+    "migtui.core.autogen.diff",
+    "migtui.core.autogen.compare",
+]
+_CANCEL_POLL = 0.2  # seconds between looks at cancelled()
+_LOG_TAIL = 64 * 1024  # bytes of a task's output kept for the error details
+
+_lock = threading.Lock()
+_fork_server_usable = "forkserver" in multiprocessing.get_all_start_methods()
+_preload_set = False
+_running: set[BaseProcess] = set()
 
 
-def run_fresh(target: str, request: Payload, cwd: str) -> Payload:
+def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
+              cancelled: Callable[[], bool] | None = None) -> Payload:
     """Call ``target`` ("module:function") with ``request`` in a fresh process in ``cwd``.
 
     The function takes and returns JSON-able dicts. Raises MigtuiError when the
-    process gives no answer.
+    process gives no answer, or none within ``timeout`` seconds, or ``cancelled()``
+    turns true first (checked a few times a second); the process is killed then.
     """
     job = {"target": target, "request": request, "cwd": cwd, "env": dict(os.environ)}
-    if _forking_supported():
-        try:
-            return _SERVER.run(job)
-        except TimeoutError as exc:
-            raise MigtuiError(f"The task did not finish within {TIMEOUT:.0f} s") from exc
-        except (OSError, ValueError, _NoAnswer):
-            _SERVER.stop()  # answer it the slow way, which also reports stderr
-    return _run_subprocess(job)
+    fd, log_path = tempfile.mkstemp(prefix="migtui-task-", suffix=".log")
+    os.close(fd)
+    try:
+        return _run(job, log_path, timeout, cancelled)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(log_path)
 
 
-def _forking_supported() -> bool:
-    return (hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
-            and not os.environ.get("MIGTUI_NO_FORK_SERVER"))
+def _run(job: Payload, log_path: str, timeout: float,
+         cancelled: Callable[[], bool] | None) -> Payload:
+    context = _get_context()
+    reader, writer = context.Pipe(duplex=False)
+    try:
+        process = _start(context, writer, job, log_path)
+    except MigtuiError:
+        reader.close()
+        raise
+    finally:
+        writer.close()  # the child has its own copy: EOF here once it is gone
+    data: bytes | None = None
+    ready: list[Any] = []
+    was_cancelled = False
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready:
+            remaining = deadline - time.monotonic()
+            was_cancelled = cancelled is not None and cancelled()
+            if remaining <= 0 or was_cancelled:
+                break
+            ready = multiprocessing.connection.wait(
+                [reader, process.sentinel], remaining if cancelled is None else
+                min(remaining, _CANCEL_POLL))
+        if ready and (reader in ready or reader.poll(0)):
+            with contextlib.suppress(EOFError, OSError):
+                data = reader.recv_bytes()
+    finally:
+        reader.close()
+        status = _stop(process, grace=1.0 if ready else 0.0)  # killed if not finished
+    if was_cancelled:
+        raise MigtuiError("The task was cancelled, so it was stopped")
+    if not ready:
+        raise MigtuiError(f"The task did not finish within {timeout:g} s, so it was stopped")
+    if data is None:
+        details = scrub_secrets(_tail(log_path))
+        last = details.strip().splitlines()[-1] if details.strip() else ""
+        raise MigtuiError(
+            f"The Python process ended without an answer (exit status {status})"
+            + (f": {one_line(last)}" if last else ""), details)
+    answer: Payload = json.loads(data)
+    return answer
 
 
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    env.setdefault("PYTHONIOENCODING", "utf-8")
-    return env
+def _get_context() -> BaseContext:
+    """The forkserver context (its preload set before it starts), else spawn."""
+    global _preload_set
+    if not _fork_server_usable or os.environ.get("MIGTUI_NO_FORK_SERVER"):
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    with _lock:
+        if not _preload_set:
+            context.set_forkserver_preload(PRELOAD)
+            _preload_set = True
+    return context
 
 
-def _call(job: Payload) -> Payload:
+def _start(context: BaseContext, writer: multiprocessing.connection.Connection,
+           job: Payload, log_path: str) -> BaseProcess:
+    global _fork_server_usable
+    # daemon: multiprocessing's own exit handler stops it too, should ours not run first.
+    process = context.Process(  # type: ignore[attr-defined]
+        target=_child_main, args=(writer, job, log_path), name="migtui-task", daemon=True)
+    try:
+        _ensure_resource_tracker()
+        with _lock:
+            process.start()
+            _running.add(process)
+    except Exception as exc:
+        if context.get_start_method() == "forkserver" and isinstance(exc, (OSError, EOFError)):
+            _fork_server_usable = False  # it cannot start here: a new interpreter per task
+            return _start(_get_context(), writer, job, log_path)
+        raise from_exception(exc, "Cannot start a Python process") from exc
+    assert isinstance(process, BaseProcess)
+    return process
+
+
+class _WithoutFileno:
+    """``stream`` in every way, except that it has no file descriptor."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("fileno")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _ensure_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, also while Textual holds sys.stderr.
+
+    Starting a process first starts the tracker, keeping ``sys.stderr.fileno()`` open
+    for it; Textual's stand-in for sys.stderr answers -1 there, which makes every start
+    fail ("bad value(s) in fds_to_keep"). For that moment sys.stderr is the same stream
+    without a descriptor, and the tracker keeps the real fd 2 as it always does.
+    """
+    stream = sys.stderr
+    try:
+        usable = stream is None or stream.fileno() >= 0
+    except Exception:  # no descriptor at all: the tracker copes with that
+        usable = True
+    if usable:
+        return
+    stand_in = _WithoutFileno(stream)
+    sys.stderr = stand_in  # type: ignore[assignment]
+    try:
+        multiprocessing.resource_tracker.ensure_running()
+    finally:
+        if sys.stderr is stand_in:  # unless another thread has set its own meanwhile
+            sys.stderr = stream
+
+
+def _stop(process: BaseProcess, grace: float) -> int | None:
+    """Make sure the task's process is gone (and reaped); its exit status."""
+    process.join(grace)  # after answering it ends by itself
+    if process.exitcode is None:
+        process.kill()
+        process.join(10)
+    status = process.exitcode
+    with _lock:
+        _running.discard(process)
+    if status is not None:
+        process.close()
+    return status
+
+
+def _kill_running() -> None:
+    """At exit: kill the tasks still running, so that quitting never waits for one."""
+    with _lock:
+        running = list(_running)
+    for process in running:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in running:
+        with contextlib.suppress(Exception):
+            process.join(5)
+
+
+# atexit runs the last registered first: this runs before multiprocessing's own handler,
+# which would otherwise wait for every child process to end.
+atexit.register(_kill_running)
+
+
+def _tail(path: str) -> str:
+    try:
+        with open(path, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - _LOG_TAIL))
+            return log.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+# -- in the child ---------------------------------------------------------------
+
+
+def _child_main(conn: multiprocessing.connection.Connection, job: Payload,
+                log_path: str) -> None:  # pragma: no cover - runs in the child process
+    """The task's process: output to the log, run the job, answer, and leave at once."""
+    _output_to(log_path)
+    _end_with_parent()
+    # Daemonic processes may not start processes of their own, but env.py may want to.
+    multiprocessing.current_process().daemon = False
+    answer = _call(job)
+    try:
+        conn.send_bytes(json.dumps(answer, default=str).encode())
+        conn.close()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        # Like a CLI run that has finished: threads or atexit handlers env.py left
+        # behind must not keep the task (and the caller's join) waiting.
+        os._exit(0)
+
+
+def _output_to(log_path: str) -> None:  # pragma: no cover - runs in the child process
+    """Send stdout and stderr (the file descriptors, so C code too) to the log file."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.close(devnull)
+
+
+def _end_with_parent() -> None:  # pragma: no cover - runs in the child process
+    """End this process as soon as the app that asked for it is gone."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch(sentinel: int) -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, args=(parent.sentinel,), daemon=True,
+                     name="migtui-parent-watch").start()
+
+
+def _call(job: Payload) -> Payload:  # pragma: no cover - runs in the child process
     """Run one job in this (fresh) process: switch folder and environment, call target."""
     os.environ.clear()
     os.environ.update(job["env"])
     os.chdir(job["cwd"])
+    # The project's folder first on sys.path, as for `python -c` run in that folder.
+    if job["cwd"] not in sys.path:
+        sys.path.insert(0, job["cwd"])
     module, _, name = str(job["target"]).partition(":")
     try:
         result: Payload = getattr(importlib.import_module(module), name)(job["request"])
@@ -84,147 +322,29 @@ def _call(job: Payload) -> Payload:
     return result
 
 
-# -- one subprocess per task -------------------------------------------------
+# -- in the fork server -----------------------------------------------------------
 
 
-def _run_subprocess(job: Payload) -> Payload:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", "from migtui.core.autogen.fresh_process import subprocess_main; "
-             "subprocess_main()"],
-            input=json.dumps(job), capture_output=True, text=True, cwd=job["cwd"],
-            env=_child_env(), timeout=TIMEOUT, check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise MigtuiError(f"The task did not finish within {TIMEOUT:.0f} s") from exc
-    except OSError as exc:
-        raise from_exception(exc, "Cannot start a Python process") from exc
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(_MARK):
-            answer: Payload = json.loads(line[len(_MARK):])
-            return answer
-    details = scrub_secrets((done.stderr or "") + (done.stdout or ""))
-    last = details.strip().splitlines()[-1] if details.strip() else ""
-    raise MigtuiError(
-        f"The Python process ended without an answer (exit status {done.returncode})"
-        + (f": {one_line(last)}" if last else ""), details)
+def _quiet_fork_server() -> None:  # pragma: no cover - runs in the fork server
+    """When this module is the fork server's preload: keep the server off the terminal.
+
+    The server is started with the app's stdout and stderr (the terminal); what it or a
+    child before its task starts would write goes to /dev/null instead. The working
+    folder (the user's project) leaves sys.path, so that no file of the project can
+    stand in for a preloaded library.
+    """
+    server = sys.modules.get("multiprocessing.forkserver")
+    code = getattr(getattr(server, "main", None), "__code__", None)
+    frame = sys._getframe()
+    while frame is not None and frame.f_code is not code:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return  # an ordinary import
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
 
 
-def subprocess_main() -> None:
-    """Entry point of a one-task subprocess: the job on stdin, the answer on stdout."""
-    answer_to = sys.stdout
-    job = json.loads(sys.stdin.read())
-    answer = _call(job)
-    answer_to.write(_MARK + json.dumps(answer, default=str) + "\n")
-    answer_to.flush()
-
-
-# -- the fork server -----------------------------------------------------------
-
-
-class _NoAnswer(Exception):
-    """The forked child closed the connection without answering."""
-
-
-class _ForkServer:
-    """A warm Python process that forks one child per task; started on first use."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._folder: str | None = None
-
-    def _path(self) -> str:
-        with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                assert self._folder is not None
-                return os.path.join(self._folder, "socket")
-            self._folder = tempfile.mkdtemp(prefix="migtui-")
-            path = os.path.join(self._folder, "socket")
-            self._process = subprocess.Popen(
-                [sys.executable, "-c",
-                 f"from migtui.core.autogen.fresh_process import serve; serve({path!r})"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=_child_env(),
-            )
-            assert self._process.stdout is not None
-            ready, _, _ = select.select([self._process.stdout], [], [], 120)
-            if not ready or self._process.stdout.readline().strip() != b"ready":
-                raise _NoAnswer("the fork server did not start")
-            return path
-
-    def run(self, job: Payload) -> Payload:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(TIMEOUT)
-            conn.connect(self._path())
-            conn.sendall(json.dumps(job).encode())
-            conn.shutdown(socket.SHUT_WR)
-            chunks = []
-            while chunk := conn.recv(65536):
-                chunks.append(chunk)
-        if not chunks:
-            raise _NoAnswer("the task ended without an answer")
-        answer: Payload = json.loads(b"".join(chunks))
-        return answer
-
-    def stop(self) -> None:
-        with self._lock:
-            process, self._process = self._process, None
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            if self._folder is not None:
-                for name in ("socket", ""):
-                    try:
-                        target = os.path.join(self._folder, name)
-                        os.unlink(target) if name else os.rmdir(target)
-                    except OSError:
-                        pass
-                self._folder = None
-
-
-_SERVER = _ForkServer()
-atexit.register(_SERVER.stop)
-
-
-def serve(path: str) -> None:  # pragma: no cover - runs in the server process
-    """The fork server: import once, then fork a child for each connection on ``path``."""
-    for module in _PRELOAD:
-        importlib.import_module(module)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(16)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    os.write(1, b"ready\n")
-    while True:
-        readable, _, _ = select.select([listener.fileno(), 0], [], [])
-        if 0 in readable and not os.read(0, 1024):
-            return  # the app is gone (its end of our stdin closed)
-        if listener.fileno() in readable:
-            conn, _ = listener.accept()
-            if os.fork() == 0:
-                _serve_one(listener, conn)
-            conn.close()
-
-
-def _serve_one(listener: socket.socket, conn: socket.socket) -> None:  # pragma: no cover
-    """In a forked child: answer one job, then leave without returning to the loop."""
-    status = 1
-    try:
-        listener.close()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):  # nothing may reach the server's pipes
-            os.dup2(devnull, fd)
-        chunks = []
-        while chunk := conn.recv(65536):
-            chunks.append(chunk)
-        answer = _call(json.loads(b"".join(chunks)))
-        conn.sendall(json.dumps(answer, default=str).encode())
-        conn.close()
-        status = 0
-    finally:
-        os._exit(status)
+_quiet_fork_server()

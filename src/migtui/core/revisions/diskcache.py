@@ -3,8 +3,9 @@
 Entries are keyed by the file's resolved path and valid only for the exact (size, mtime)
 they were read at. Only what depends on the file's bytes alone is kept: plain headers,
 syntax errors, and whether importing the file once agreed with its header. The folder is
-``$MIGTUI_CACHE_DIR`` (empty: no disk cache), else ``$XDG_CACHE_HOME/migtui`` or
-``~/.cache/migtui``; the least recently written files beyond a few hundred are removed.
+``$MIGTUI_CACHE_DIR`` (empty: no disk cache), else the user's cache folder
+(:func:`migtui.core.folders.cache_dir`: ``$XDG_CACHE_HOME/migtui`` or ``~/.cache/migtui``
+on Linux); the least recently written files beyond a few hundred are removed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import alembic
 
+from migtui.core import folders
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.headers import Header
 
@@ -35,8 +37,7 @@ def cache_dir() -> Path | None:
     configured = os.environ.get("MIGTUI_CACHE_DIR")
     if configured is not None:
         return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "migtui"
+    return folders.cache_dir()
 
 
 class DiskCache:

@@ -1,0 +1,227 @@
+"""Tasks in a fresh process (core.autogen.fresh_process): fresh imports, timeouts, output.
+
+Real processes throughout: the forkserver of multiprocessing, real kills, and a real
+app process (a Python subprocess) for what happens to the terminal and at exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from migtui.core.autogen.fresh_process import run_fresh
+from migtui.core.errors import MigtuiError
+
+TASKS = '''\
+import os
+import signal
+import sys
+import time
+
+
+def probe(request):
+    return {"pid": os.getpid(), "cwd": os.getcwd(), "ppid": os.getppid(),
+            "seen": sorted(m for m in request["modules"] if m in sys.modules)}
+
+
+def sleep(request):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # env.py may do this
+    with open(request["pidfile"], "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(300)
+    return {}
+
+
+def talk(request):
+    print("printed to stdout")
+    print("printed to stderr", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(1, b"written to fd 1\\n")
+    os.write(2, b"written to fd 2\\n")
+    return {"said": "hello"}
+
+
+def die(request):
+    os.write(2, b"the last words\\n")
+    os._exit(3)
+'''
+
+
+@pytest.fixture
+def tasks(tmp_path: Path) -> Path:
+    """A folder with a module of tasks; the tasks' working folder."""
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "fresh_tasks.py").write_text(TASKS)
+    (folder / "user_models_here.py").write_text("LOADED = True\n")
+    return folder
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def wait_until_gone(pid: int, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while running(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_task_runs_in_a_new_process_without_the_apps_modules(
+    tasks: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tasks))
+    import user_models_here  # noqa: F401  (the app has imported a user module)
+
+    assert "user_models_here" in sys.modules
+    answers = [run_fresh("fresh_tasks:probe", {"modules": ["user_models_here"]}, str(tasks))
+               for _ in range(2)]
+    for answer in answers:
+        assert answer["pid"] != os.getpid()
+        assert answer["cwd"] == str(tasks)
+        assert answer["seen"] == [], "the task's process never imported the user's module"
+    assert answers[0]["pid"] != answers[1]["pid"], "one process per task"
+
+
+def test_a_task_past_its_timeout_is_killed_and_reported(tasks: Path) -> None:
+    run_fresh("fresh_tasks:probe", {"modules": []}, str(tasks))  # the server is up
+    pidfile = tasks / "pid"
+    with pytest.raises(MigtuiError) as raised:
+        run_fresh("fresh_tasks:sleep", {"pidfile": str(pidfile)}, str(tasks), timeout=2)
+    assert raised.value.message == "The task did not finish within 2 s, so it was stopped"
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped before run_fresh returned
+
+
+def test_a_task_that_ends_without_an_answer_is_reported_with_its_output(tasks: Path) -> None:
+    with pytest.raises(MigtuiError) as raised:
+        run_fresh("fresh_tasks:die", {}, str(tasks))
+    assert raised.value.message == (
+        "The Python process ended without an answer (exit status 3): the last words")
+    assert "the last words" in raised.value.details
+
+
+def app_process(script: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` as a new app process (its own fork server), output captured."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_nothing_of_a_task_reaches_the_apps_terminal(tasks: Path) -> None:
+    done = app_process(f'''
+        import json
+        from migtui.core.autogen.fresh_process import run_fresh
+        from migtui.core.errors import MigtuiError
+
+        said = run_fresh("fresh_tasks:talk", {{}}, {str(tasks)!r})
+        try:
+            run_fresh("fresh_tasks:die", {{}}, {str(tasks)!r})
+        except MigtuiError as exc:
+            error = exc.message
+        print(json.dumps({{"said": said, "error": error}}))
+    ''', tasks)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert json.loads(done.stdout) == {
+        "said": {"said": "hello"},
+        "error": "The Python process ended without an answer (exit status 3): the last words",
+    }
+
+
+def test_quitting_the_app_kills_its_running_task(tasks: Path) -> None:
+    pidfile = tasks / "pid"
+    done = app_process(f'''
+        import contextlib, os, threading, time
+        from migtui.core.autogen.fresh_process import run_fresh
+        from migtui.core.errors import MigtuiError
+
+        def worker():
+            with contextlib.suppress(MigtuiError):  # its task is killed at exit
+                run_fresh("fresh_tasks:sleep", {{"pidfile": {str(pidfile)!r}}}, {str(tasks)!r})
+
+        threading.Thread(target=worker, daemon=True).start()
+        while not os.path.exists({str(pidfile)!r}) or not open({str(pidfile)!r}).read():
+            time.sleep(0.05)
+        print("quitting")
+    ''', tasks, timeout=60)  # a hang would end here, long before the task's 300 s
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "quitting\n" and done.stderr == ""
+    assert wait_until_gone(int(pidfile.read_text())), "the task outlived the app"
+
+
+def test_a_cancelled_task_is_killed_and_reported(tasks: Path) -> None:
+    pidfile = tasks / "pid"
+    with pytest.raises(MigtuiError) as raised:
+        run_fresh("fresh_tasks:sleep", {"pidfile": str(pidfile)}, str(tasks),
+                  cancelled=lambda: pidfile.exists() and bool(pidfile.read_text()))
+    assert raised.value.message == "The task was cancelled, so it was stopped"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pidfile.read_text()), 0)
+
+
+def test_tasks_run_and_quitting_is_prompt_inside_a_textual_app(tasks: Path) -> None:
+    """Under Textual (sys.stderr is its stand-in, with no descriptor), tasks start; on
+    quit Textual cancels the worker, which kills the running task."""
+    pidfile = tasks / "pid"
+    done = app_process(f'''
+        import json, os, sys
+        from textual import work
+        from textual.app import App
+        from textual.worker import get_current_worker
+        from migtui.core.autogen.fresh_process import run_fresh
+        from migtui.core.errors import MigtuiError
+
+        TASKS, PIDFILE = {str(tasks)!r}, {str(pidfile)!r}
+
+        class Tasks(App[None]):
+            fileno, answer, error = None, None, ""
+
+            def on_mount(self) -> None:
+                self.run_tasks()
+                self.set_interval(0.05, self.quit_once_sleeping)
+
+            def quit_once_sleeping(self) -> None:
+                if os.path.exists(PIDFILE) and open(PIDFILE).read():
+                    self.exit()
+
+            @work(thread=True, exit_on_error=False)
+            def run_tasks(self) -> None:
+                worker = get_current_worker()
+                self.fileno = sys.stderr.fileno()
+                self.answer = run_fresh("fresh_tasks:probe", {{"modules": []}}, TASKS)
+                try:
+                    run_fresh("fresh_tasks:sleep", {{"pidfile": PIDFILE}}, TASKS,
+                              cancelled=lambda: worker.is_cancelled)
+                except MigtuiError as exc:
+                    self.error = exc.message
+
+        app = Tasks()
+        app.run(headless=True)
+        print(json.dumps({{"fileno": app.fileno, "ran": app.answer is not None,
+                          "error": app.error}}))
+    ''', tasks, timeout=60)  # a hang would end here, long before the task's 300 s
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "fileno": -1, "ran": True, "error": "The task was cancelled, so it was stopped"}
+    assert wait_until_gone(int(pidfile.read_text())), "the task outlived the app"
