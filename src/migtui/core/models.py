@@ -165,3 +165,4 @@ class ActionResult:
     # The write was refused before anything ran because the database or a revision file
     # differs from what the confirmation showed: plan again.
     plan_changed: bool = False
+    steps: tuple[str, ...] = ()  # the steps that ran to the end: "upgrade a, b -> c"

@@ -114,13 +114,15 @@ class Project:
         return status.current_heads if status.reachable else ()
 
     def _run(
-        self, action: str, target: str, call: Callable[[LineSink], object],
+        self, action: str, target: str, call: Callable[[LineSink, Watch], object],
         on_line: LineSink | None, *, writes_files: bool = False, watch: Watch | None = None,
     ) -> ActionResult:
-        """Run ``call(sink)``: it runs env.py (or an alembic command) with every line it
-        writes sent to ``sink``, which keeps them for the result and streams them on."""
+        """Run ``call(sink, watch)``: it runs env.py (or an alembic command) with every line
+        it writes sent to ``sink``, which keeps them for the result and streams them on;
+        ``watch`` (the caller's, or a new one) notes each step and statement."""
         if self.options.read_only and action != "sql":
             raise MigtuiError("This session is read-only (--read-only): nothing was run")
+        watch = watch or Watch()
         status = self.status()
         before = status.current_heads if status.reachable else ()
         started = time.perf_counter()
@@ -135,7 +137,7 @@ class Project:
                 on_line(line)
 
         try:
-            made = call(sink)
+            made = call(sink, watch)
             revision = getattr(made, "revision", None)
             new_revision = revision if isinstance(revision, str) else None
         except KeyboardInterrupt:
@@ -143,13 +145,14 @@ class Project:
         except PlanChanged as exc:
             error, details, plan_changed = exc.message, exc.details, True
         except BaseException as exc:  # a revision may even call sys.exit()
-            err = explain_failure(exc, action, lines, status.dialect)
+            err = explain_failure(exc, action, lines, status.dialect,
+                                  step=watch.steps[-1] if watch.steps else None,
+                                  statements=watch.step_statements if watch.steps else None)
             error, details = err.message, err.details
-            if watch is not None and watch.cancelled:
+            if watch.cancelled:
                 error = f"Cancelled as you asked; {error}"
         finally:
-            if watch is not None:
-                watch.finish()
+            watch.finish()
         seconds = time.perf_counter() - started
         if writes_files:
             self.reload()
@@ -166,6 +169,7 @@ class Project:
             error_details=details,
             new_revision=new_revision,
             plan_changed=plan_changed,
+            steps=tuple(watch.steps[:-1] if error and watch.steps else watch.steps),
         )
 
     def run_plan(self, plan: Plan, on_line: LineSink | None = None,
@@ -192,7 +196,7 @@ class Project:
         """``alembic upgrade TARGET`` (``+1``, a revision, ``heads``)."""
         return self._run(
             "upgrade", target,
-            lambda sink: run_upgrade(self.config, self._script_for_action(), target,
+            lambda sink, watch: run_upgrade(self.config, self._script_for_action(), target,
                                      pinned=pinned, watch=watch, on_line=sink),
             on_line, watch=watch,
         )
@@ -202,7 +206,7 @@ class Project:
         """``alembic downgrade TARGET`` (``-1``, a revision, ``base``)."""
         return self._run(
             "downgrade", target,
-            lambda sink: run_downgrade(self.config, self._script_for_action(), target,
+            lambda sink, watch: run_downgrade(self.config, self._script_for_action(), target,
                                        pinned=pinned, watch=watch, on_line=sink),
             on_line, watch=watch,
         )
@@ -215,7 +219,7 @@ class Project:
         git branches) Alembic cannot resolve it, so the version table is purged first.
         """
 
-        def call(sink: LineSink) -> None:
+        def call(sink: LineSink, watch: Watch) -> None:
             graph = self.graph()
             heads = self.status().current_heads
             purge = any(h not in graph for h in heads)
@@ -231,7 +235,7 @@ class Project:
         """``alembic merge``: write a merge revision joining the given heads."""
         return self._run(
             "merge", " ".join(revisions),
-            lambda sink: _captured_call(
+            lambda sink, _watch: _captured_call(
                 sink, lambda: command.merge(self.config, list(revisions), message=message)),
             on_line, writes_files=True,
         )
@@ -243,7 +247,7 @@ class Project:
         if not message.strip():
             raise MigtuiError("A revision needs a message")
 
-        def call(sink: LineSink) -> object:
+        def call(sink: LineSink, _watch: Watch) -> object:
             with captured(sink):
                 made = command.revision(self.config, message=message,
                                         autogenerate=autogenerate)

@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ _POLL_S = 0.5
 _REPORT_AFTER_S = 0.8  # a statement running longer than this is reported
 
 Reporter = Callable[[str], None]
+StepReporter = Callable[[int, int, str], None]  # step k (from 1) of n, "upgrade a -> b"
 
 
 class Cancelled(MigtuiError):
@@ -43,8 +44,12 @@ class Cancelled(MigtuiError):
 class Watch:
     """One running action's statements, waits and cancel switch (thread-safe)."""
 
-    def __init__(self, report: Reporter | None = None) -> None:
+    def __init__(self, report: Reporter | None = None,
+                 on_step: StepReporter | None = None) -> None:
         self._report = report
+        self._on_step = on_step
+        self.steps: list[str] = []  # every step started, in order: "upgrade a, b -> c"
+        self.step_statements: list[str] = []  # the statements of the last step started
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
         self._done = threading.Event()
@@ -123,6 +128,20 @@ class Watch:
             with contextlib.suppress(Exception):
                 self._report(text)
 
+    def each_step(self, steps: list[Any]) -> Iterator[Any]:
+        """Alembic's steps, noting each as it starts (Alembic runs each as it is yielded)."""
+        total = len(steps)
+        for index, step in enumerate(steps, 1):
+            self.check()
+            text = describe_step(step)
+            self.steps.append(text)
+            with self._lock:
+                self.step_statements = []
+            if self._on_step is not None:
+                with contextlib.suppress(Exception):
+                    self._on_step(index, total, text)
+            yield step
+
     def check(self) -> None:
         """Raise Cancelled if the user asked to stop (called before every statement)."""
         if self._cancelled.is_set():
@@ -133,6 +152,8 @@ class Watch:
         with self._lock:
             self.statement = " ".join(str(statement).split())
             self._started = time.monotonic()
+            if self.steps:
+                self.step_statements.append(str(statement))
 
     def _after(self, *args: Any) -> None:
         with self._lock:
@@ -189,6 +210,14 @@ class Watch:
             if found:
                 return f"{found} ({waited} s): {running}"
         return f"running for {waited} s: {running}"
+
+
+def describe_step(step: Any) -> str:
+    """'upgrade a, b -> c' for one of Alembic's migration steps (merges included)."""
+    direction = "upgrade" if getattr(step, "is_upgrade", True) else "downgrade"
+    sources = ", ".join(r[:12] for r in getattr(step, "from_revisions", ()) or ()) or "base"
+    targets = ", ".join(r[:12] for r in getattr(step, "to_revisions", ()) or ()) or "base"
+    return f"{direction} {sources} -> {targets}"
 
 
 def _short(statement: str, limit: int = 90) -> str:

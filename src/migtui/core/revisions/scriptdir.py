@@ -161,7 +161,7 @@ def run_upgrade(
         steps = script._upgrade_revs(revision, rev)
         if pinned is not None:
             pinned.check(rev, steps)
-        return steps
+        return watch.each_step(steps) if watch is not None else steps
 
     return run_env(
         config, script, upgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
@@ -188,7 +188,7 @@ def run_downgrade(
         steps = script._downgrade_revs(revision, rev)
         if pinned is not None:
             pinned.check(rev, steps)
-        return steps
+        return watch.each_step(steps) if watch is not None else steps
 
     return run_env(
         config, script, downgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
