@@ -247,7 +247,7 @@ async def test_branch_point_and_several_heads_ask_which(tmp_path: Path, monkeypa
 
         await pilot.press("home", "U", "y")  # the newest head: the other line too
         await settle(pilot)
-        heads = app.snapshot.database.current_heads if app.snapshot else ()
+        heads = app.state.snapshot.database.current_heads if app.state.snapshot else ()
         if len(heads) < 2:  # the newest head is on the line already applied: apply the other
             other = next(h for h in graph.heads if h not in heads)
             assert project.upgrade(other).ok

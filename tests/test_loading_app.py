@@ -55,8 +55,8 @@ async def test_a_file_raising_on_import_is_found_after_showing(tmp_path: Path) -
         await settle(pilot)  # the load worker shows the graph, then imports unchecked files
         assert "(head)" in row_of(app, "c3c3c3c3c3c3")
         assert "⚠ 1 broken revision file" in status(app)
-        assert app.last_error is not None
-        message, details = app.last_error
+        assert app.state.last_error is not None
+        message, details = app.state.last_error
         assert "1 broken revision file" in message
         assert f"{raising.name}, line 12" in details and "no_such_module_here" in details
 
@@ -74,10 +74,10 @@ async def test_an_upgrade_says_which_file_is_broken(tmp_path: Path) -> None:
         if isinstance(app.screen, ConfirmScreen):
             await pilot.press("y")
             await settle(pilot)
-        result = app.last_result
+        result = app.state.last_result
         assert result is not None and not result.ok, app.screen
         assert broken.name in result.error and "\n" not in result.error
-        assert app.last_error is not None and app.last_error[0] == result.error
+        assert app.state.last_error is not None and app.state.last_error[0] == result.error
         assert open_project(folder).status().current_heads == ()  # nothing ran
 
 

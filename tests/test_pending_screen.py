@@ -113,8 +113,8 @@ async def test_model_changes_write_and_apply(sample_project: Path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert app.current_mode == "graph"
-        assert app.last_result is not None and app.last_result.ok
-        new = app.last_result.new_revision
+        assert app.state.last_result is not None and app.state.last_result.ok
+        new = app.state.last_result.new_revision
         assert new is not None
         body = upgrade_source(sample_project, new)
         for needle in ("create_table('tag'", "'nickname'", "'ssn')", "ix_post_title",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,9 +59,9 @@ def failing_project(folder: Path, url: str | None = None) -> tuple[Path, str]:
 
 def everything_shown(app) -> str:  # type: ignore[no-untyped-def]
     """Every text the user could see or open: the screen, the log, the error details."""
-    parts = [app.export_screenshot(), "\n".join(app.log_lines)]
-    if app.last_error:
-        parts.extend(app.last_error)
+    parts = [app.export_screenshot(), "\n".join(app.state.log_lines)]
+    if app.state.last_error:
+        parts.extend(app.state.last_error)
     return "\n".join(parts)
 
 
@@ -144,8 +145,8 @@ async def test_migration_failing_halfway(
         await settle(pilot)
         await pilot.press("U", "y")  # the top row: the failing revision
         await settle(pilot)
-        assert app.last_error is not None
-        message, details = app.last_error
+        assert app.state.last_error is not None
+        message, details = app.state.last_error
         assert "fa11fa11fa11" in message and "no_such_table" in message
         assert "INSERT INTO no_such_table" in details
         assert "(current)" in row_of(app, second), "the screen shows what is really applied"
@@ -169,7 +170,7 @@ async def test_database_moved_by_another_process(sample_project: Path) -> None:
                            os.sys.executable) + os.pathsep + os.environ["PATH"]})
         await pilot.press("y")
         await settle(pilot)
-        assert app.last_error is not None and "moved" in app.last_error[0]
+        assert app.state.last_error is not None and "moved" in app.state.last_error[0]
         assert "(current)" in row_of(app, POST), "the graph was re-read"
 
 
@@ -208,14 +209,14 @@ async def test_quit_while_busy_asks(sample_sqlite: Path) -> None:
     app = make_app(sample_sqlite)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        app.busy = True  # as while a worker runs a migration
+        app.state = replace(app.state, busy=True)  # as while a worker runs a migration
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, QuestionScreen)
-        app.busy = False
+        app.state = replace(app.state, busy=False)
 
 
 async def test_small_terminal_and_resize(sample_sqlite: Path) -> None:
@@ -264,6 +265,6 @@ async def test_a_revision_calling_sys_exit_leaves_the_app_up(tmp_path: Path, mon
         await settle(pilot)
         await pilot.press("U", "y")
         await settle(pilot)
-        assert not app.busy, "the app is ready for the next action"
-        assert app.last_error is not None and "e1e1e1e1e1e1" in app.last_error[0]
+        assert not app.state.busy, "the app is ready for the next action"
+        assert app.state.last_error is not None and "e1e1e1e1e1e1" in app.state.last_error[0]
         assert "(current)" in row_of(app, ids[-1])

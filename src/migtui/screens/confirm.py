@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -30,7 +31,6 @@ from migtui.screens.preflight_text import (
     describe_rehearsal,
     risk_summary,
 )
-from migtui.tui.messages import PlanChecked, RehearsalFinished, SqlRendered
 
 ChecksLoader = Callable[[], Preflight]
 RehearsalRunner = Callable[[], Rehearsal]
@@ -61,6 +61,34 @@ def describe_plan(plan: Plan) -> Text:
 
 class ConfirmScreen(ModalScreen[bool]):
     """Asks before a write action; dismissed with True to apply."""
+
+    # What the dialog's workers post.
+
+    class SqlRendered(Message, bubble=False):
+        """The offline SQL of the plan (or why there is none)."""
+
+        def __init__(self, sql: str, error: str = "") -> None:
+            super().__init__()
+            self.sql = sql
+            self.error = error
+
+    class PlanChecked(Message, bubble=False):
+        """The plan was checked against the live database (or could not be)."""
+
+        def __init__(self, preflight: Preflight | None, error: MigtuiError | None = None
+                     ) -> None:
+            super().__init__()
+            self.preflight = preflight
+            self.error = error
+
+    class RehearsalFinished(Message, bubble=False):
+        """The plan ran inside a transaction that was rolled back (or could not run)."""
+
+        def __init__(self, rehearsal: Rehearsal | None, error: MigtuiError | None = None
+                     ) -> None:
+            super().__init__()
+            self.rehearsal = rehearsal
+            self.error = error
 
     BINDINGS = [
         Binding("y", "answer(True)", "Apply", id="confirm.yes"),
@@ -124,29 +152,29 @@ class ConfirmScreen(ModalScreen[bool]):
     def _render_sql(self) -> None:
         assert self._sql_loader is not None
         try:
-            self.post_message(SqlRendered("confirm", self._sql_loader()))
+            self.post_message(self.SqlRendered(self._sql_loader()))
         except MigtuiError as exc:
-            self.post_message(SqlRendered("confirm", "", exc.message))
+            self.post_message(self.SqlRendered("", exc.message))
 
     @work(thread=True, exit_on_error=False, group="preflight")
     def _check_plan(self) -> None:
         assert self._checks is not None
         try:
-            self.post_message(PlanChecked(self._checks()))
+            self.post_message(self.PlanChecked(self._checks()))
         except Exception as exc:  # a check must never take the dialog down
-            self.post_message(PlanChecked(None, from_exception(exc)))
+            self.post_message(self.PlanChecked(None, from_exception(exc)))
 
     @work(thread=True, exit_on_error=False, group="rehearsal")
     def _run_rehearsal(self) -> None:
         assert self._rehearse is not None
         try:
-            self.post_message(RehearsalFinished(self._rehearse()))
+            self.post_message(self.RehearsalFinished(self._rehearse()))
         except Exception as exc:
-            self.post_message(RehearsalFinished(None, from_exception(exc)))
+            self.post_message(self.RehearsalFinished(None, from_exception(exc)))
 
     # -- results -------------------------------------------------------------
 
-    def on_sql_rendered(self, message: SqlRendered) -> None:
+    def on_confirm_screen_sql_rendered(self, message: ConfirmScreen.SqlRendered) -> None:
         sql = self.query_one("#confirm-sql", Static)
         if message.error:
             sql.update(Text(f"SQL preview unavailable: {message.error}", style="dim"))
@@ -154,7 +182,7 @@ class ConfirmScreen(ModalScreen[bool]):
             sql.update(Syntax(message.sql.strip() or "-- no SQL", "sql", word_wrap=True,
                               theme="ansi_dark"))
 
-    def on_plan_checked(self, message: PlanChecked) -> None:
+    def on_confirm_screen_plan_checked(self, message: ConfirmScreen.PlanChecked) -> None:
         checks = self.query_one("#confirm-checks", Static)
         preflight = message.preflight
         if preflight is None:
@@ -192,7 +220,8 @@ class ConfirmScreen(ModalScreen[bool]):
                 text.append(f"No rehearsal: {preflight.rehearsal}.")
         return text
 
-    def on_rehearsal_finished(self, message: RehearsalFinished) -> None:
+    def on_confirm_screen_rehearsal_finished(
+            self, message: ConfirmScreen.RehearsalFinished) -> None:
         self.rehearsing = False
         report = self.query_one("#confirm-rehearsal", Static)
         report.display = True

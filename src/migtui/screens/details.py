@@ -11,6 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -19,7 +20,6 @@ from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import Revision
 from migtui.core.revisions.source import read_function
 from migtui.screens.preflight_text import describe_functions
-from migtui.tui.messages import OperationsRecorded, SqlRendered
 
 SqlLoader = Callable[[], str]
 OperationsLoader = Callable[[], tuple[FunctionOperations, ...]]
@@ -74,6 +74,25 @@ def _static_operations(rev: Revision) -> Text:
 class RevisionDetailsScreen(ModalScreen[None]):
     """Everything about one revision; escape closes it."""
 
+    # What the dialog's workers post.
+
+    class SqlRendered(Message, bubble=False):
+        """The offline SQL of one direction ("up" or "down"), or why there is none."""
+
+        def __init__(self, key: str, sql: str, error: str = "") -> None:
+            super().__init__()
+            self.key = key
+            self.sql = sql
+            self.error = error
+
+    class OperationsRecorded(Message, bubble=False):
+        """The recorded operations of the revision's upgrade() and downgrade()."""
+
+        def __init__(self, functions: tuple[FunctionOperations, ...], error: str = "") -> None:
+            super().__init__()
+            self.functions = functions
+            self.error = error
+
     BINDINGS = [Binding("escape,q", "close", "Close", id="details.close")]
 
     def __init__(self, revision: Revision, up_sql: SqlLoader, down_sql: SqlLoader,
@@ -110,11 +129,12 @@ class RevisionDetailsScreen(ModalScreen[None]):
     def _record_operations(self) -> None:
         assert self._operations is not None
         try:
-            self.post_message(OperationsRecorded(self._operations()))
+            self.post_message(self.OperationsRecorded(self._operations()))
         except Exception as exc:  # show the source reading instead
-            self.post_message(OperationsRecorded((), from_exception(exc).message))
+            self.post_message(self.OperationsRecorded((), from_exception(exc).message))
 
-    def on_operations_recorded(self, message: OperationsRecorded) -> None:
+    def on_revision_details_screen_operations_recorded(
+            self, message: RevisionDetailsScreen.OperationsRecorded) -> None:
         target = self.query_one("#details-ops", Static)
         if message.error or not message.functions:
             target.update(Group(_static_operations(self.revision),
@@ -125,11 +145,12 @@ class RevisionDetailsScreen(ModalScreen[None]):
     @work(thread=True, exit_on_error=False)
     def _render_sql(self, key: str) -> None:
         try:
-            self.post_message(SqlRendered(key, self._loaders[key]()))
+            self.post_message(self.SqlRendered(key, self._loaders[key]()))
         except MigtuiError as exc:
-            self.post_message(SqlRendered(key, "", exc.message))
+            self.post_message(self.SqlRendered(key, "", exc.message))
 
-    def on_sql_rendered(self, message: SqlRendered) -> None:
+    def on_revision_details_screen_sql_rendered(
+            self, message: RevisionDetailsScreen.SqlRendered) -> None:
         target = self.query_one(f"#sql-{message.key}", Static)
         if message.error:
             target.update(Text(f"SQL preview unavailable: {message.error}", style="dim"))

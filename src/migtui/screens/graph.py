@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Footer, Input, RichLog, Static
 
 from migtui.core.actions.plan import (
@@ -23,15 +21,29 @@ from migtui.core.errors import MigtuiError
 from migtui.core.models import Revision, Snapshot
 from migtui.screens.details import RevisionDetailsScreen
 from migtui.screens.dialogs import ChooseScreen, PromptScreen
+from migtui.screens.state import AppState, SessionScreen
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
 from migtui.widgets.status_line import StatusLine
 
-if TYPE_CHECKING:
-    from migtui.tui.app import MigtuiApp
 
-
-class GraphScreen(Screen[None]):
+class GraphScreen(SessionScreen):
     """Every revision newest first, with what the database has applied."""
+
+    class PlanRequested(Message):
+        """Run this upgrade, downgrade or stamp (the app confirms it first)."""
+
+        def __init__(self, plan: Plan, snapshot: Snapshot) -> None:
+            super().__init__()
+            self.plan = plan
+            self.snapshot = snapshot  # the one the plan was made from
+
+    class MergeRequested(Message):
+        """Write a merge revision of these heads with this message."""
+
+        def __init__(self, message: str, heads: tuple[str, ...]) -> None:
+            super().__init__()
+            self.message = message
+            self.heads = heads
 
     HELP = (
         "The revision graph, newest first. ● marks revisions the database has applied, "
@@ -63,38 +75,33 @@ class GraphScreen(Screen[None]):
         yield Footer()
 
     @property
-    def migtui(self) -> MigtuiApp:
-        return cast("MigtuiApp", self.app)
-
-    @property
     def graph_view(self) -> RevisionGraphView:
         return self.query_one(RevisionGraphView)
 
     def on_mount(self) -> None:
         self._log_shown = 0
-        self.watch(self.app, "snapshot", self._show_snapshot)
-        self.watch(self.app, "progress", self._show_progress)
+        self.show_state(None, self.state)
         self.graph_view.focus()
-        self.sync_log()
 
-    def on_screen_resume(self) -> None:
-        self.sync_log()  # lines of actions started from other screens
+    def show_state(self, old: AppState | None, new: AppState) -> None:
+        if self.snapshot_changed(old, new):
+            self._show_snapshot(select=new.select_next)
+        if old is None or new.progress != old.progress:
+            widget = self.query_one("#progress", Static)
+            widget.update(Text(new.progress, style="bold"))
+            widget.display = bool(new.progress)
+        if old is None or new.log_lines is not old.log_lines:
+            self._sync_log()
 
-    def _show_snapshot(self, snapshot: Snapshot | None) -> None:
-        status = self.query_one(StatusLine)
+    def _show_snapshot(self, select: str | None = None) -> None:
+        """Draw the rows of the current snapshot, keeping (or moving to) a selection."""
+        self.show_status()
+        snapshot = self.state.snapshot
         if snapshot is None:
-            status.show(None, self.migtui.load_error or "Reading revisions…")
             return
-        status.show(snapshot)
         view = self.graph_view
-        keep = self.migtui.select_next or (view.selected.revision if view.selected else None)
-        self.migtui.select_next = None
+        keep = select or (view.selected.revision if view.selected else None)
         view.set_rows(self._filtered(build_rows(snapshot)), keep=keep)
-
-    def _show_progress(self, progress: str) -> None:
-        widget = self.query_one("#progress", Static)
-        widget.update(Text(progress, style="bold"))
-        widget.display = bool(progress)
 
     def _filtered(self, rows: list) -> list:  # type: ignore[type-arg]
         needle = self.query_one("#filter", Input).value.strip().lower()
@@ -114,43 +121,58 @@ class GraphScreen(Screen[None]):
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter" and self.migtui.snapshot is not None:
-            self._show_snapshot(self.migtui.snapshot)
+        if event.input.id == "filter" and self.state.snapshot is not None:
+            self._show_snapshot()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             self.graph_view.focus()
 
     def key_escape(self) -> None:
+        self._clear_filter()
+
+    def _clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         if box.display:
             box.value = ""
             box.display = False
             self.graph_view.focus()
-            if self.migtui.snapshot is not None:  # show every row again right now
-                self._show_snapshot(self.migtui.snapshot)
+            if self.state.snapshot is not None:  # show every row again right now
+                self._show_snapshot()
+
+    def action_go_to(self, revision: str, then: str = "goto") -> None:
+        """Select a revision (clearing a filter that hides it), then run ``then`` on it:
+        ``upgrade_to``, ``downgrade_to`` or ``stamp`` (``goto`` only selects it)."""
+        self._clear_filter()
+        if not self.graph_view.select(revision):
+            self.notify(f"{revision[:12]} is not in the graph", severity="warning")
+            return
+        actions = {"upgrade_to": self.action_upgrade_to,
+                   "downgrade_to": self.action_downgrade_to, "stamp": self.action_stamp}
+        if then in actions:
+            actions[then]()
 
     def action_toggle_log(self) -> None:
         log = self.query_one("#log", RichLog)
         log.display = not log.display
 
-    def sync_log(self) -> None:
+    def _sync_log(self) -> None:
         """Append the captured Alembic lines that the log panel does not show yet."""
-        lines = self.migtui.log_lines
+        lines = self.state.log_lines
         log = self.query_one("#log", RichLog)
         for line in lines[self._log_shown:]:
             log.write(Text(line))
         self._log_shown = len(lines)
 
     def action_error_details(self) -> None:
-        self.migtui.show_error_details()
+        self.show_last_error()
 
     # -- details -------------------------------------------------------------
 
     def on_revision_graph_view_activated(self, event: RevisionGraphView.Activated) -> None:
         rev = event.revision
-        project = self.migtui.project
-        dialect = self.migtui.snapshot.database.dialect if self.migtui.snapshot else ""
+        project = self.project
+        dialect = self.state.snapshot.database.dialect if self.state.snapshot else ""
         parents = rev.down_revisions
 
         def sql(direction: str) -> str:
@@ -170,9 +192,9 @@ class GraphScreen(Screen[None]):
 
     # -- write actions -------------------------------------------------------
 
-    def _ready(self) -> Snapshot | None:
-        """The snapshot when a write may start; otherwise say why not and return None."""
-        return self.migtui.ready_for_write()
+    def _run(self, plan: Plan, snapshot: Snapshot) -> None:
+        """Ask the app to confirm and run a plan made from this snapshot."""
+        self.post_message(self.PlanRequested(plan, snapshot))
 
     def _selected(self) -> Revision | None:
         rev = self.graph_view.selected
@@ -181,7 +203,7 @@ class GraphScreen(Screen[None]):
         return rev
 
     def action_upgrade_step(self) -> None:
-        snapshot = self._ready()
+        snapshot = self.ready_for_write()
         if snapshot is None:
             return
         candidates = next_revisions(snapshot)
@@ -189,12 +211,12 @@ class GraphScreen(Screen[None]):
             self.notify("The database is at head: nothing to upgrade")
             return
         if len(candidates) == 1:
-            self.migtui.confirm_and_run(plan_upgrade(snapshot, candidates[0].revision), snapshot)
+            self._run(plan_upgrade(snapshot, candidates[0].revision), snapshot)
             return
 
         def chosen(revision: str | None) -> None:
             if revision:
-                self.migtui.confirm_and_run(plan_upgrade(snapshot, revision), snapshot)
+                self._run(plan_upgrade(snapshot, revision), snapshot)
 
         self.app.push_screen(ChooseScreen(
             "Several revisions can run next: which branch?",
@@ -202,7 +224,7 @@ class GraphScreen(Screen[None]):
         ), chosen)
 
     def action_downgrade_step(self) -> None:
-        snapshot = self._ready()
+        snapshot = self.ready_for_write()
         if snapshot is None:
             return
         heads = snapshot.database.current_heads
@@ -210,12 +232,12 @@ class GraphScreen(Screen[None]):
             self.notify("The database is at base: nothing to downgrade")
             return
         if len(heads) == 1:
-            self.migtui.confirm_and_run(plan_step_down(snapshot, heads[0]), snapshot)
+            self._run(plan_step_down(snapshot, heads[0]), snapshot)
             return
 
         def chosen(head: str | None) -> None:
             if head:
-                self.migtui.confirm_and_run(plan_step_down(snapshot, head), snapshot)
+                self._run(plan_step_down(snapshot, head), snapshot)
 
         self.app.push_screen(ChooseScreen(
             "The database is on several heads: step down from which?",
@@ -223,16 +245,16 @@ class GraphScreen(Screen[None]):
         ), chosen)
 
     def action_upgrade_to(self) -> None:
-        snapshot, rev = self._ready(), self._selected()
+        snapshot, rev = self.ready_for_write(), self._selected()
         if snapshot is None or rev is None:
             return
         if rev.revision in snapshot.applied:
             self.notify(f"{rev.short} is already applied", severity="warning")
             return
-        self.migtui.confirm_and_run(plan_upgrade(snapshot, rev.revision), snapshot)
+        self._run(plan_upgrade(snapshot, rev.revision), snapshot)
 
     def action_downgrade_to(self) -> None:
-        snapshot, rev = self._ready(), self._selected()
+        snapshot, rev = self.ready_for_write(), self._selected()
         if snapshot is None or rev is None:
             return
         if rev.revision not in snapshot.applied:
@@ -243,16 +265,16 @@ class GraphScreen(Screen[None]):
         if not plan.steps:
             self.notify(f"The database is already at {rev.short}")
             return
-        self.migtui.confirm_and_run(plan, snapshot)
+        self._run(plan, snapshot)
 
     def action_stamp(self) -> None:
-        snapshot, rev = self._ready(), self._selected()
+        snapshot, rev = self.ready_for_write(), self._selected()
         if snapshot is None or rev is None:
             return
-        self.migtui.confirm_and_run(plan_stamp(snapshot, rev.revision), snapshot)
+        self._run(plan_stamp(snapshot, rev.revision), snapshot)
 
     def action_merge(self) -> None:
-        snapshot = self._ready()
+        snapshot = self.ready_for_write()
         if snapshot is None:
             return
         heads = snapshot.graph.heads
@@ -262,7 +284,7 @@ class GraphScreen(Screen[None]):
 
         def named(message: str | None) -> None:
             if message:
-                self.migtui.run_merge(message, heads)
+                self.post_message(self.MergeRequested(message, heads))
 
         self.app.push_screen(PromptScreen(
             f"Merge {len(heads)} heads ({', '.join(h[:12] for h in heads)}) into a new "

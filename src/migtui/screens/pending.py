@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
@@ -11,20 +9,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from migtui.core.actions.plan import plan_upgrade
+from migtui.core.actions.plan import Plan, plan_upgrade
+from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, compute_diff
-from migtui.core.autogen.diff import write_revision as write_revision_file
-from migtui.core.models import ActionResult, Snapshot
+from migtui.core.models import Snapshot
 from migtui.screens.dialogs import PromptScreen, TextScreen
-from migtui.tui.messages import ActionFinished, DiffComputed
+from migtui.screens.state import AppState, SessionScreen
 from migtui.widgets.status_line import StatusLine
-
-if TYPE_CHECKING:
-    from migtui.tui.app import MigtuiApp
 
 WARNING_MARK = "⚠"
 HINT_MARK = "\N{INFORMATION SOURCE}"
@@ -112,8 +108,31 @@ def operation_details(op: PendingOperation, dialect: str) -> Group:
     return Group(*parts)
 
 
-class PendingScreen(Screen[None]):
+class PendingScreen(SessionScreen):
     """The operations autogenerate detects between the models and the database."""
+
+    class PlanRequested(Message):
+        """Run this upgrade (to head; the app confirms it first)."""
+
+        def __init__(self, plan: Plan, snapshot: Snapshot) -> None:
+            super().__init__()
+            self.plan = plan
+            self.snapshot = snapshot  # the one the plan was made from
+
+    class NewRevisionRequested(Message):
+        """Write the diff as a new revision file with this message."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    class DiffComputed(Message, bubble=False):
+        """The comparison of the models with the database finished (posted by a worker)."""
+
+        def __init__(self, diff: AutogenDiff, generation: int) -> None:
+            super().__init__()
+            self.diff = diff
+            self.generation = generation
 
     HELP = (
         "What `alembic revision --autogenerate` would write for the models as they are on "
@@ -130,12 +149,11 @@ class PendingScreen(Screen[None]):
         Binding("e", "error_details", "Error details", show=False, id="pending.error"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, project: Project, state: AppState) -> None:
+        super().__init__(project, state)
         self.diff: AutogenDiff | None = None
         self._generation = 0
         self._under_modal = False
-        self._writing = False
         self._just_started = False
 
     def compose(self) -> ComposeResult:
@@ -151,13 +169,8 @@ class PendingScreen(Screen[None]):
                     yield Static("", id="revision-file")
         yield Footer()
 
-    @property
-    def migtui(self) -> MigtuiApp:
-        return cast("MigtuiApp", self.app)
-
     def on_mount(self) -> None:
-        self.watch(self.app, "snapshot", self._show_snapshot)
-        self.watch(self.app, "last_result", self._action_done, init=False)
+        self.show_state(None, self.state)
         self.query_one("#rename-hint").display = False
         self.query_one(OptionList).focus()
 
@@ -172,12 +185,10 @@ class PendingScreen(Screen[None]):
             self.compare()
         self._under_modal = False
 
-    def _show_snapshot(self, snapshot: Snapshot | None) -> None:
-        status = self.query_one(StatusLine)
-        if snapshot is None:
-            status.show(None, self.migtui.load_error or "Reading revisions…")
-        else:
-            status.show(snapshot)
+    def show_state(self, old: AppState | None, new: AppState) -> None:
+        if not self.snapshot_changed(old, new):
+            return
+        self.show_status()
         if self.is_current and self.diff is not None:  # `r`, or the database moved
             self.compare()
 
@@ -197,9 +208,9 @@ class PendingScreen(Screen[None]):
 
     @work(thread=True, group="autogen", exit_on_error=False)
     def _compare(self, generation: int) -> None:
-        self.post_message(DiffComputed(compute_diff(self.migtui.project), generation))
+        self.post_message(self.DiffComputed(compute_diff(self.project), generation))
 
-    def on_diff_computed(self, message: DiffComputed) -> None:
+    def on_pending_screen_diff_computed(self, message: PendingScreen.DiffComputed) -> None:
         if message.generation != self._generation:
             return
         self.show_diff(message.diff)
@@ -275,10 +286,10 @@ class PendingScreen(Screen[None]):
             self.app.push_screen(TextScreen(diff.error, Text(diff.error_details
                                                              or "(no further details)")))
         else:
-            self.migtui.show_error_details()
+            self.show_last_error()
 
     def action_upgrade_head(self) -> None:
-        snapshot = self.migtui.ready_for_write()
+        snapshot = self.ready_for_write()
         if snapshot is None:
             return
         heads = snapshot.graph.heads
@@ -289,7 +300,7 @@ class PendingScreen(Screen[None]):
         if not plan.steps:
             self.notify("The database is at head")
             return
-        self.migtui.confirm_and_run(plan)
+        self.post_message(self.PlanRequested(plan, snapshot))
 
     def _why_not_write(self, diff: AutogenDiff | None) -> str:
         if diff is None or self.query_one("#pending-body").loading:
@@ -310,27 +321,13 @@ class PendingScreen(Screen[None]):
         if reason:
             self.notify(reason, severity="warning")
             return
-        if self.migtui.ready_for_write() is None:
+        if self.ready_for_write() is None:
             return
 
         def named(message: str | None) -> None:
-            if message:
-                self._writing = True
-                self.migtui.busy = True
-                self.migtui.progress = "Writing the new revision…"
-                self._write(message)
+            if message:  # the app writes it, then shows it on the graph
+                self.post_message(self.NewRevisionRequested(message))
 
         self.app.push_screen(PromptScreen(
             "Message for the new revision (autogenerate writes the operations listed):",
             placeholder="e.g. add tags"), named)
-
-    @work(thread=True, group="action", exit_on_error=False)
-    def _write(self, message: str) -> None:
-        self.app.post_message(ActionFinished(write_revision_file(self.migtui.project, message)))
-
-    def _action_done(self, result: ActionResult | None) -> None:
-        if not self._writing or result is None or result.action != "revision":
-            return
-        self._writing = False
-        if result.ok:
-            self.app.switch_mode("graph")

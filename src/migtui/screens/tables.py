@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
-from migtui.core.models import ActionResult, Snapshot
-from migtui.core.schema.inspector import DatabaseInspector
 from migtui.core.schema.model import (
     NO_CHANGES,
     Cell,
@@ -28,7 +25,8 @@ from migtui.core.schema.model import (
     full_text,
 )
 from migtui.screens.dialogs import TextScreen
-from migtui.tui.messages import TableRowsRead, TablesRead, TableValueRead
+from migtui.screens.inspector_screen import InspectorScreen
+from migtui.screens.state import AppState
 from migtui.widgets.row_grid import RowGrid
 from migtui.widgets.status_line import StatusLine
 from migtui.widgets.table_structure import (
@@ -41,15 +39,14 @@ from migtui.widgets.table_structure import (
     title_line,
 )
 
-if TYPE_CHECKING:
-    from migtui.tui.app import MigtuiApp
-
 PAGE_ROWS = 200
 TABS = ("columns", "indexes", "constraints", "foreign-keys", "rows")
 
 
-class TablesScreen(Screen[None]):
+class TablesScreen(InspectorScreen):
     """Every table and view of the database: structure, rows, what the last action changed."""
+
+    WAITING = "Reading the database…"
 
     HELP = (
         "The tables and views of the database env.py connects to, read-only. Pick a table "
@@ -70,9 +67,8 @@ class TablesScreen(Screen[None]):
         Binding("e", "error_details", "Error details", show=False, id="tables.error"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._inspector: DatabaseInspector | None = None
+    def __init__(self, project: Project, state: AppState) -> None:
+        super().__init__(project, state)
         self.schema: SchemaInfo | None = None
         self.changes: SchemaChanges = NO_CHANGES
         self._baseline: SchemaInfo | None = None
@@ -106,60 +102,36 @@ class TablesScreen(Screen[None]):
         yield Footer()
 
     @property
-    def migtui(self) -> MigtuiApp:
-        return cast("MigtuiApp", self.app)
-
-    @property
     def grid(self) -> RowGrid:
         return self.query_one(RowGrid)
 
     def on_mount(self) -> None:
-        self._inspector = DatabaseInspector(self.migtui.project)
         # Opened after an action: mark what it changed against the app's copy from before.
-        self.migtui.tables_seen = True
-        if self.migtui.last_result is not None:
-            self._baseline = self.migtui.schema_before
-        self.watch(self.app, "last_result", self._action_finished, init=False)
-        self.watch(self.app, "snapshot", self._snapshot_changed)
+        if self.state.last_result is not None:
+            self._baseline = self.state.schema_before
+        self.show_state(None, self.state)
         self.query_one("#table-list", OptionList).focus()
-
-    def on_unmount(self) -> None:
-        if self._inspector is not None:
-            self._inspector.close()
 
     # -- reading the schema ----------------------------------------------------
 
-    def _action_finished(self, result: ActionResult | None) -> None:
-        """An upgrade/downgrade/stamp ran: what we hold now is "before"; marks restart."""
-        if result is None:
-            return
-        self._baseline = self.schema
-        self.changes = NO_CHANGES
-
-    def _snapshot_changed(self, snapshot: Snapshot | None) -> None:
-        status = self.query_one(StatusLine)
-        if snapshot is None:
-            status.show(None, self.migtui.load_error or "Reading the database…")
-            return
-        status.show(snapshot)
-        self.reload()
+    def show_state(self, old: AppState | None, new: AppState) -> None:
+        if old is not None and new.last_result is not old.last_result:
+            # An action ran: what we hold now is "before"; the marks restart.
+            self._baseline = self.schema
+            self.changes = NO_CHANGES
+        if self.snapshot_changed(old, new):
+            self.show_status()
+            if new.snapshot is not None:
+                self.reload()
 
     def reload(self) -> None:
         """Read the tables again (in a worker)."""
         self._token += 1
         if self.schema is None:
             self.query_one("#table-title", Static).update(Text("Reading the database…"))
-        self._read_schema(self._token)
+        self.read_schema(self._token)
 
-    @work(thread=True, exclusive=True, group="tables-schema", exit_on_error=False)
-    def _read_schema(self, token: int) -> None:
-        assert self._inspector is not None
-        try:
-            self.post_message(TablesRead(token, self._inspector.read_schema(), None))
-        except MigtuiError as exc:
-            self.post_message(TablesRead(token, None, exc))
-
-    def on_tables_read(self, message: TablesRead) -> None:
+    def on_inspector_screen_schema_read(self, message: InspectorScreen.SchemaRead) -> None:
         if message.token != self._token:
             return
         title = self.query_one("#table-title", Static)
@@ -301,18 +273,9 @@ class TablesScreen(Screen[None]):
         )
         self._rows_loading = True
         self._show_rows_line()
-        self._read_rows(self._rows_token, request)
+        self.read_rows(self._rows_token, request)
 
-    @work(thread=True, group="tables-rows", exit_on_error=False)
-    def _read_rows(self, token: int, request: RowRequest) -> None:
-        assert self._inspector is not None
-        try:
-            page = self._inspector.read_rows(request)
-            self.post_message(TableRowsRead(token, request, page, None))
-        except MigtuiError as exc:
-            self.post_message(TableRowsRead(token, request, None, exc))
-
-    def on_table_rows_read(self, message: TableRowsRead) -> None:
+    def on_inspector_screen_rows_read(self, message: InspectorScreen.RowsRead) -> None:
         if message.token != self._rows_token:
             return
         self._rows_loading = False
@@ -350,21 +313,11 @@ class TablesScreen(Screen[None]):
         table = self.table(self._rows_for)
         title = f"{table.ref.label if table else ''}.{event.column}, row {event.row + 1:,}"
         if event.cell.truncated and table is not None and table.key_columns and event.key:
-            self._read_value(title, table, event.column, event.key)
+            self.read_value(title, table, event.column, event.key)
             return
         self._show_value(title, event.cell)
 
-    @work(thread=True, group="tables-value", exit_on_error=False)
-    def _read_value(self, title: str, table: TableInfo, column: str, key: tuple[Any, ...]
-                    ) -> None:
-        assert self._inspector is not None
-        try:
-            cell = self._inspector.read_value(table, column, key)
-            self.post_message(TableValueRead(title, cell, None))
-        except MigtuiError as exc:
-            self.post_message(TableValueRead(title, None, exc))
-
-    def on_table_value_read(self, message: TableValueRead) -> None:
+    def on_inspector_screen_value_read(self, message: InspectorScreen.ValueRead) -> None:
         if message.cell is None:
             self.notify(str(message.error), title="Cannot read the value", severity="error")
             return
@@ -403,4 +356,4 @@ class TablesScreen(Screen[None]):
             self.app.push_screen(TextScreen(self._error.message,
                                             Text(self._error.details or "(no details)")))
         else:
-            self.migtui.show_error_details()
+            self.show_last_error()

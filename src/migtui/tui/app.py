@@ -1,4 +1,10 @@
-"""The migtui App: wiring, global keys, workers that call the core."""
+"""The migtui App: wiring, global keys, workers that call the core.
+
+The app owns the session's state (`AppState`) and hands every new one down to the
+main screens. Screens ask for work with their own Messages (`GraphScreen.PlanRequested`,
+`PendingScreen.NewRevisionRequested`, …); the app does it: every write action goes
+through one path (`_act` → `_run_action` → `ActionFinished`), which always clears busy.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,6 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -19,25 +24,26 @@ from textual.worker import get_current_worker
 from migtui.core.actions.failures import RUNNING_STEP
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
+from migtui.core.autogen.diff import write_revision
 from migtui.core.checks.preflight import check_plan
 from migtui.core.checks.rehearsal import rehearse
-from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.models import ActionResult, DatabaseState, DatabaseStatus, Snapshot
+from migtui.core.errors import MigtuiError
+from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
-from migtui.core.schema.inspector import DatabaseInspector
-from migtui.core.schema.model import SchemaInfo
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import QuestionScreen, TextScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.pending import PendingScreen
+from migtui.screens.state import AppState, SessionScreen
 from migtui.screens.tables import TablesScreen
 from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
 from migtui.tui.help import help_text
 from migtui.tui.messages import ActionFinished, LoadFailed, LogLine, SnapshotLoaded
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
+from migtui.tui.writes import Outcome, apply_plan, done_text, failed, sql_loader
 
-_VERB = {"upgrade": "Upgraded", "downgrade": "Downgraded", "stamp": "Stamped",
-         "merge": "Merged", "revision": "Wrote revision"}
+MAIN_SCREENS: dict[str, type[SessionScreen]] = {
+    "graph": GraphScreen, "pending": PendingScreen, "tables": TablesScreen}
 
 
 class MigtuiApp(App[None]):
@@ -45,7 +51,6 @@ class MigtuiApp(App[None]):
 
     TITLE = "migtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")
-    MODES = {"graph": GraphScreen, "pending": PendingScreen, "tables": TablesScreen}
     BINDINGS = [
         Binding("g", "switch_mode('graph')", "Graph", id="app.graph"),
         Binding("a", "switch_mode('pending')", "Pending", id="app.pending"),
@@ -55,29 +60,32 @@ class MigtuiApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
-    progress: reactive[str] = reactive("")
-    # The last write action's result; screens watch it to refresh and mark what changed.
-    last_result: reactive[ActionResult | None] = reactive(None, always_update=True)
+    # The session as the screens see it; each new one is handed down to every screen.
+    state: reactive[AppState] = reactive(AppState, always_update=True, init=False)
 
     def __init__(self, project: Project) -> None:
         super().__init__()
         self.project = project
-        self.busy = False
-        self.load_error = ""
-        self.last_error: tuple[str, str] | None = None
+        self.set_reactive(MigtuiApp.state, AppState(read_only=project.options.read_only))
+        self._screens: dict[str, SessionScreen] = {}
+        for mode, screen_class in MAIN_SCREENS.items():
+            self.add_mode(mode, partial(self._make_screen, mode, screen_class))
         self._problems_error: tuple[str, str] | None = None  # broken revision files
-        self.select_next: str | None = None
-        self.log_lines: list[str] = []
-        # Until the tables screen exists, the app keeps the schema from before the last
-        # action so that the screen can mark what changed when it first opens.
-        self.tables_seen = False
-        self.schema_before: SchemaInfo | None = None
+        self._select_next: str | None = None  # for the snapshot after an action
         self._steps_total = 0
         self._steps_done = 0
         self._action_label = ""
 
     COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
+
+    def _make_screen(self, mode: str, screen_class: type[SessionScreen]) -> SessionScreen:
+        screen = screen_class(self.project, self.state)
+        self._screens[mode] = screen
+        return screen
+
+    def watch_state(self, state: AppState) -> None:
+        for screen in self._screens.values():
+            screen.state = state
 
     def on_mount(self) -> None:
         self._apply_settings()
@@ -102,20 +110,11 @@ class MigtuiApp(App[None]):
         yield from super().get_system_commands(screen)
         yield from binding_commands(self, screen)
 
-    def revision_command(self, verb: str, revision: str) -> None:
+    async def revision_command(self, verb: str, revision: str) -> None:
         """Palette: go to a revision on the graph, then run the graph action on it."""
-        self.switch_mode("graph")
-        screen = self.screen
-        if not isinstance(screen, GraphScreen):
-            return
-        screen.key_escape()  # clear a filter that could hide the revision
-        if not screen.graph_view.select(revision):
-            self.notify(f"{revision[:12]} is not in the graph", severity="warning")
-            return
-        actions = {"upgrade_to": screen.action_upgrade_to,
-                   "downgrade_to": screen.action_downgrade_to, "stamp": screen.action_stamp}
-        if verb in actions:
-            actions[verb]()
+        await self.switch_mode("graph")
+        if isinstance(self.screen, GraphScreen):
+            await self.run_action(f"go_to({revision!r}, {verb!r})", self.screen)
 
     # -- reading -------------------------------------------------------------
 
@@ -142,212 +141,153 @@ class MigtuiApp(App[None]):
             self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
-        self.load_error = ""
-        self.snapshot = message.snapshot
-        db = message.snapshot.database
+        snapshot = message.snapshot
+        db = snapshot.database
+        last_error = self.state.last_error
         if db.state is DatabaseState.UNREACHABLE:
-            self.last_error = (db.error, db.error_details)
+            last_error = (db.error, db.error_details)
         # Broken revision files are the error to explain, unless something newer is.
-        problems = message.snapshot.graph.problems
+        problems = snapshot.graph.problems
         shown = self._problems_error
         self._problems_error = (
             (problems_summary(problems), problems_text(problems)) if problems else None)
-        if db.reachable and self.last_error in (None, shown):
-            self.last_error = self._problems_error
+        if db.reachable and last_error in (None, shown):
+            last_error = self._problems_error
+        select, self._select_next = self._select_next, None
+        self.state = replace(self.state, snapshot=snapshot, load_error="",
+                             last_error=last_error, select_next=select)
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.load_error = f"✗ {message.error.message}  (e: details, r: retry)"
-        self.last_error = (message.error.message, message.error.details)
-        self.snapshot = None
+        self.state = replace(
+            self.state, snapshot=None, select_next=None,
+            load_error=f"✗ {message.error.message}  (e: details, r: retry)",
+            last_error=(message.error.message, message.error.details))
         self.notify(message.error.message, title="Cannot read the project", severity="error")
 
     def action_refresh(self) -> None:
         """Re-read the revision files and the database."""
         self.load(reload_files=True)
 
+    # -- what the screens ask for ----------------------------------------------
+
+    def on_graph_screen_plan_requested(self, message: GraphScreen.PlanRequested) -> None:
+        self._confirm_and_run(message.plan, message.snapshot)
+
+    def on_pending_screen_plan_requested(self, message: PendingScreen.PlanRequested) -> None:
+        self._confirm_and_run(message.plan, message.snapshot)
+
+    def on_graph_screen_merge_requested(self, message: GraphScreen.MergeRequested) -> None:
+        if not self._refused():
+            text, heads = message.message, message.heads
+            self._act("Merging heads", 0, "merge", " ".join(heads),
+                      lambda: (self.project.merge(text, heads, self._post_line), None))
+
+    def on_pending_screen_new_revision_requested(
+            self, message: PendingScreen.NewRevisionRequested) -> None:
+        if not self._refused():
+            text = message.message
+            self._act("Writing the new revision", 0, "revision", "",
+                      lambda: (write_revision(self.project, text), None))
+
     # -- writing -------------------------------------------------------------
 
-    def ready_for_write(self) -> Snapshot | None:
-        """The current snapshot if a write action may start now; else say why not."""
-        if self.project.options.read_only:
-            self.notify("This session is read-only (--read-only): write actions are disabled",
-                        severity="warning")
-            return None
-        if self.busy:
-            self.notify("An action is already running", severity="warning")
-            return None
-        snapshot = self.snapshot
-        if snapshot is None:
-            self.notify("The project is not loaded (r re-reads it)", severity="warning")
-            return None
-        if snapshot.database.state is DatabaseState.NOT_CHECKED:
-            self.notify("Still reading the database: a moment", severity="warning")
-            return None
-        if not snapshot.database.reachable:
-            self.notify(f"The database cannot be reached: {snapshot.database.error} "
-                        "(r retries)", severity="error")
-            return None
-        return snapshot
+    def _refused(self) -> bool:
+        """Whether a write may not start now (the user is told why)."""
+        refusal = self.state.write_refusal()
+        if refusal is not None:
+            text, severity = refusal
+            self.notify(text, severity=severity)
+        return refusal is not None
 
-    def confirm_and_run(self, plan: Plan, snapshot: Snapshot | None = None) -> None:
+    def _confirm_and_run(self, plan: Plan, snapshot: Snapshot) -> None:
         """Ask with a ConfirmScreen; run the plan in a worker when the user says yes.
 
-        ``snapshot`` is the one the plan was made from (by default the current one): the
-        worker refuses to run if the database has moved away from it meanwhile.
+        ``snapshot`` is the one the plan was made from: the worker refuses to run if the
+        database has moved away from it meanwhile.
         """
-        snapshot = snapshot or self.snapshot
-        if snapshot is None or self.busy:
-            self.notify("Not now: an action is running or the project is not loaded",
-                        severity="warning")
+        if self._refused():
             return
         expected = snapshot.database.current_heads
-        sql_loader = checks = rehearsal = None
+        sql = checks = rehearsal = None
         if plan.action != "stamp" and plan.steps:
-            sql_loader = self._sql_loader(plan, snapshot)
+            sql = sql_loader(self.project, plan, snapshot)
             # Pre-flight: the plan's risks counted on the live data; h rehearses it.
             checks = partial(check_plan, self.project, plan, snapshot.database.dialect)
             rehearsal = partial(rehearse, self.project, plan, expected)
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self._start(plan.description, len(plan.steps))
-                self._run_plan(plan, expected)
+            if not yes:
+                return
+            if self.state.busy:  # another action started while the dialog was open
+                self.notify("An action is already running", severity="warning")
+                return
+            read_before = "tables" not in self._screens  # else that screen holds them
+            self._act(plan.description, len(plan.steps), plan.action, plan.target,
+                      partial(apply_plan, self.project, plan, expected, read_before,
+                              self._post_line))
 
-        self.push_screen(ConfirmScreen(plan, sql_loader, checks, rehearsal), answered)
+        self.push_screen(ConfirmScreen(plan, sql, checks, rehearsal), answered)
 
-    def _sql_loader(self, plan: Plan, snapshot: Snapshot) -> Callable[[], str]:
-        """Offline SQL of the plan, as `alembic upgrade/downgrade START:END --sql`."""
-        project, heads = self.project, snapshot.database.current_heads
-
-        def unavailable(why: str) -> Callable[[], str]:
-            def fail() -> str:
-                raise MigtuiError(why)
-            return fail
-
-        if len(heads) > 1:
-            return unavailable("SQL preview needs the database on a single revision")
-        start = heads[0] if heads else "base"
-        if plan.action == "upgrade":
-            return lambda: project.sql("upgrade", start, plan.target)
-        if plan.target == "base" or plan.target in snapshot.graph:
-            end = plan.target
-        else:  # one step down ("-1"): to the parent of the revision it undoes
-            last = snapshot.graph.get(plan.steps[-1].revision)
-            parents = last.down_revisions if last else ()
-            if len(parents) > 1:
-                return unavailable("no single SQL range for stepping down from a merge point")
-            end = parents[0] if parents else "base"
-        return lambda: project.sql("downgrade", start, end)
-
-    def _start(self, description: str, steps: int) -> None:
-        self.busy = True
-        self._steps_total, self._steps_done, self._action_label = steps, 0, description
-        self.progress = f"{description}…"
+    def _act(self, label: str, steps: int, action: str, target: str,
+             job: Callable[[], Outcome]) -> None:
+        """Start a write action: busy until its ActionFinished arrives."""
+        self._steps_total, self._steps_done, self._action_label = steps, 0, label
+        self.state = replace(self.state, busy=True, progress=f"{label}…")
+        self._run_action(action, target, job)
 
     @work(thread=True, group="action", exit_on_error=False)
-    def _run_plan(self, plan: Plan, expected: tuple[str, ...]) -> None:
-        # Another process may have moved the database since the plan was made.
-        status = self.project.status()
-        if status.reachable and set(status.current_heads) != set(expected):
-            now = ", ".join(h[:12] for h in status.current_heads) or "base"
-            self.post_message(ActionFinished(ActionResult(
-                plan.action, plan.target, False, (), expected, status.current_heads, 0.0,
-                error=f"The database moved to {now} since this was planned: nothing ran; "
-                      "the graph is re-read, plan again",
-            )))
-            return
-        run = {"upgrade": self.project.upgrade, "downgrade": self.project.downgrade,
-               "stamp": self.project.stamp}[plan.action]
-        before = None if self.tables_seen else self._read_schema_quietly()
-        self._finish(plan.action, plan.target, lambda: run(plan.target, on_line=self._post_line),
-                     before)
-
-    def _read_schema_quietly(self) -> SchemaInfo | None:
-        inspector = DatabaseInspector(self.project)
+    def _run_action(self, action: str, target: str, job: Callable[[], Outcome]) -> None:
+        """Run one write action; whatever happens, post ActionFinished (it clears busy)."""
+        result, before = failed(action, target), None
         try:
-            return inspector.read_schema()
-        except MigtuiError:
-            return None  # no marks is better than no action
+            result, before = job()
+        except BaseException as exc:  # a revision file may raise anything, even SystemExit
+            result, before = failed(action, target, exc), None
+            if isinstance(exc, KeyboardInterrupt):
+                raise
         finally:
-            inspector.close()
-
-    def run_merge(self, message: str, heads: tuple[str, ...]) -> None:
-        """Write a merge revision of the given heads in a worker."""
-        self._start("Merging heads", 0)
-        self._merge(message, heads)
-
-    @work(thread=True, group="action", exit_on_error=False)
-    def _merge(self, message: str, heads: tuple[str, ...]) -> None:
-        self._finish("merge", " ".join(heads),
-                     lambda: self.project.merge(message, heads, self._post_line))
-
-    def _finish(self, action: str, target: str, run: Callable[[], ActionResult],
-                schema_before: SchemaInfo | None = None) -> None:
-        """Run an action and always post ActionFinished, so the app is never left busy."""
-        try:
-            result = run()
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:
-            err = from_exception(exc, f"{action.capitalize()} failed")
-            result = ActionResult(action, target, False, (), (), (), 0.0,
-                                  error=err.message, error_details=err.details)
-        self.post_message(ActionFinished(result, schema_before))
+            self.post_message(ActionFinished(result, before))
 
     def _post_line(self, line: str) -> None:
         self.post_message(LogLine(line))
 
     def on_log_line(self, message: LogLine) -> None:
-        self.log_lines.append(message.line)
-        if isinstance(self.screen, GraphScreen):
-            self.screen.sync_log()
+        progress = self.state.progress
         match = RUNNING_STEP.search(message.line)
-        if match and self.busy:
+        if match and self.state.busy:
             self._steps_done += 1
             total = max(self._steps_total, self._steps_done)
-            self.progress = (f"{self._action_label}: step {self._steps_done} of {total} "
-                             f"({match.group(1)} {match.group(2) or 'base'} → "
-                             f"{match.group(3) or 'base'})")
+            progress = (f"{self._action_label}: step {self._steps_done} of {total} "
+                        f"({match.group(1)} {match.group(2) or 'base'} → "
+                        f"{match.group(3) or 'base'})")
+        self.state = replace(self.state, log_lines=(*self.state.log_lines, message.line),
+                             progress=progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
         result = message.result
-        if message.schema_before is not None:
-            self.schema_before = message.schema_before
-        self.last_result = result
-        self.busy = False
-        self.progress = ""
+        self.state = replace(
+            self.state, busy=False, progress="", last_result=result,
+            schema_before=(self.state.schema_before if message.schema_before is None
+                           else message.schema_before),
+            last_error=None if result.ok else (result.error, result.error_details))
         if result.ok:
-            self.last_error = None
-            self.select_next = result.new_revision
-            after = ", ".join(h[:12] for h in result.heads_after) or "base"
-            what = result.new_revision[:12] if result.new_revision else after
-            ran = sum(1 for line in result.log if RUNNING_STEP.search(line))
-            count = (f" {ran} revision{'s' if ran != 1 else ''}"
-                     if result.action in ("upgrade", "downgrade") else "")
-            self.notify(f"{_VERB.get(result.action, result.action)}{count}: now at {what} "
-                        f"({result.seconds:.2f} s)", title="Done")
+            self._select_next = result.new_revision
+            if result.action == "revision":
+                self.switch_mode("graph")  # where the new revision shows
+            self.notify(done_text(result), title="Done")
         else:
-            self.last_error = (result.error, result.error_details)
             self.notify(f"{result.error}  (e: details)", title="Failed", severity="error",
                         timeout=10)
         self.load(reload_files=result.action in ("merge", "revision"))
 
     # -- dialogs -------------------------------------------------------------
 
-    def show_error_details(self) -> None:
-        """Open the details (traceback) of the last error, if there is one."""
-        if self.last_error is None:
-            self.notify("No error to show")
-            return
-        message, details = self.last_error
-        self.push_screen(TextScreen(message, Text(details or "(no further details)")))
-
     def action_help(self) -> None:
         self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
 
     async def action_quit(self) -> None:
         """Quit; while a migration runs, ask first."""
-        if not self.busy:
+        if not self.state.busy:
             self.exit()
             return
 

@@ -58,7 +58,7 @@ class RevisionCommands(Provider):
                                            "message in the palette")
 
     async def search(self, query: str) -> Hits:
-        snapshot = self.migtui.snapshot
+        snapshot = self.migtui.state.snapshot
         words = query.strip().lower()
         if snapshot is None or len(words) < 2:
             return

@@ -1,0 +1,120 @@
+"""What the main screens share, in one typed object that the app owns and hands down.
+
+The app is the only writer: it replaces its ``AppState`` (a frozen dataclass) and sets
+the new one on every main screen (``SessionScreen.state``); each screen redraws what
+changed. Screens never read or write attributes of the app: they read their ``state``
+and ask for work by posting Messages, which the app handles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.notifications import SeverityLevel
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from migtui.core.actions.project import Project
+from migtui.core.models import ActionResult, DatabaseState, Snapshot
+from migtui.core.schema.model import SchemaInfo
+from migtui.screens.dialogs import TextScreen
+from migtui.widgets.status_line import StatusLine
+
+
+@dataclass(frozen=True)
+class AppState:
+    """One session of the app, as the screens see it."""
+
+    read_only: bool = False
+    # The revision files and the database, as last read (None: not read, or it failed).
+    snapshot: Snapshot | None = None
+    # Why the project could not be read at all ("" when it could).
+    load_error: str = ""
+    # A write action is running; progress says which step, for the graph's progress line.
+    busy: bool = False
+    progress: str = ""
+    # The last write action's result, and the tables from before it when no tables
+    # screen held them: the tables screen marks what that action changed.
+    last_result: ActionResult | None = None
+    schema_before: SchemaInfo | None = None
+    # The revision the graph selects with this snapshot (a new merge or revision).
+    select_next: str | None = None
+    # Every line Alembic and env.py wrote during actions, for the graph's log panel.
+    log_lines: tuple[str, ...] = ()
+    # The error that `e` explains: (one line, details).
+    last_error: tuple[str, str] | None = None
+
+    def write_refusal(self) -> tuple[str, SeverityLevel] | None:
+        """Why a write action may not start now (and how loud to say it), or None."""
+        if self.read_only:
+            return ("This session is read-only (--read-only): write actions are disabled",
+                    "warning")
+        if self.busy:
+            return "An action is already running", "warning"
+        snapshot = self.snapshot
+        if snapshot is None:
+            return "The project is not loaded (r re-reads it)", "warning"
+        if snapshot.database.state is DatabaseState.NOT_CHECKED:
+            return "Still reading the database: a moment", "warning"
+        if not snapshot.database.reachable:
+            return (f"The database cannot be reached: {snapshot.database.error} (r retries)",
+                    "error")
+        return None
+
+
+class SessionScreen(Screen[None]):
+    """A main screen (graph, pending changes, tables): shows the state the app hands down.
+
+    Subclasses implement ``show_state(old, new)``; ``old`` is None the first time (on
+    mount), so that they draw everything.
+    """
+
+    # What the status line says while there is no snapshot and no load error.
+    WAITING = "Reading revisions…"
+
+    state: reactive[AppState] = reactive(AppState, always_update=True, init=False)
+
+    def __init__(self, project: Project, state: AppState) -> None:
+        super().__init__()
+        self.project = project
+        self.set_reactive(SessionScreen.state, state)
+
+    def watch_state(self, old: AppState, new: AppState) -> None:
+        # Until mounted, on_mount draws whatever state is newest; once the app is
+        # exiting, nothing needs drawing.
+        if self.is_mounted and self.is_attached:
+            self.show_state(old, new)
+
+    def show_state(self, old: AppState | None, new: AppState) -> None:
+        """Redraw what changed between two states."""
+
+    @staticmethod
+    def snapshot_changed(old: AppState | None, new: AppState) -> bool:
+        """Whether a new snapshot (or load error) arrived."""
+        return old is None or new.snapshot is not old.snapshot or new.load_error != old.load_error
+
+    def show_status(self) -> None:
+        """The status line: the snapshot, or why there is none."""
+        status = self.query_one(StatusLine)
+        if self.state.snapshot is None:
+            status.show(None, self.state.load_error or self.WAITING)
+        else:
+            status.show(self.state.snapshot)
+
+    def ready_for_write(self) -> Snapshot | None:
+        """The current snapshot if a write action may start now; else say why not."""
+        refusal = self.state.write_refusal()
+        if refusal is not None:
+            message, severity = refusal
+            self.notify(message, severity=severity)
+            return None
+        return self.state.snapshot
+
+    def show_last_error(self) -> None:
+        """Open the details (traceback) of the last error, if there is one."""
+        if self.state.last_error is None:
+            self.notify("No error to show")
+            return
+        message, details = self.state.last_error
+        self.app.push_screen(TextScreen(message, Text(details or "(no further details)")))

@@ -1,0 +1,102 @@
+"""What the app's write path runs for a confirmed plan, and the SQL its dialog shows.
+
+The functions that touch the database block: the app calls them in its one action
+worker (`MigtuiApp._run_action`), never on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from migtui.core.actions.failures import RUNNING_STEP
+from migtui.core.actions.plan import Plan
+from migtui.core.actions.project import Project
+from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.models import ActionResult, Snapshot
+from migtui.core.schema.inspector import DatabaseInspector
+from migtui.core.schema.model import SchemaInfo
+
+LineSink = Callable[[str], None]
+# What an action job returns: its result, and the tables from before it (if read).
+Outcome = tuple[ActionResult, SchemaInfo | None]
+
+_VERB = {"upgrade": "Upgraded", "downgrade": "Downgraded", "stamp": "Stamped",
+         "merge": "Merged", "revision": "Wrote revision"}
+
+
+def failed(action: str, target: str, exc: BaseException | None = None) -> ActionResult:
+    """The result of an action that raised (or never got to return)."""
+    if exc is None:
+        return ActionResult(action, target, False, (), (), (), 0.0,
+                            error=f"{action.capitalize()} did not finish")
+    err = from_exception(exc, f"{action.capitalize()} failed")
+    return ActionResult(action, target, False, (), (), (), 0.0,
+                        error=err.message, error_details=err.details)
+
+
+def apply_plan(project: Project, plan: Plan, expected: tuple[str, ...], read_before: bool,
+               on_line: LineSink) -> Outcome:
+    """Run a confirmed plan, unless the database moved away from ``expected`` meanwhile.
+
+    ``read_before``: also read the tables first, for the change marks of a tables
+    screen that does not exist yet.
+    """
+    status = project.status()
+    if status.reachable and set(status.current_heads) != set(expected):
+        now = ", ".join(h[:12] for h in status.current_heads) or "base"
+        return ActionResult(
+            plan.action, plan.target, False, (), expected, status.current_heads, 0.0,
+            error=f"The database moved to {now} since this was planned: nothing ran; "
+                  "the graph is re-read, plan again",
+        ), None
+    run = {"upgrade": project.upgrade, "downgrade": project.downgrade,
+           "stamp": project.stamp}[plan.action]
+    before = read_schema_quietly(project) if read_before else None
+    return run(plan.target, on_line=on_line), before
+
+
+def read_schema_quietly(project: Project) -> SchemaInfo | None:
+    """The tables now, or None if they cannot be read (no marks beat no action)."""
+    inspector = DatabaseInspector(project)
+    try:
+        return inspector.read_schema()
+    except Exception:
+        return None
+    finally:
+        inspector.close()
+
+
+def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[], str]:
+    """Offline SQL of the plan, as `alembic upgrade/downgrade START:END --sql`."""
+    heads = snapshot.database.current_heads
+
+    def unavailable(why: str) -> Callable[[], str]:
+        def fail() -> str:
+            raise MigtuiError(why)
+        return fail
+
+    if len(heads) > 1:
+        return unavailable("SQL preview needs the database on a single revision")
+    start = heads[0] if heads else "base"
+    if plan.action == "upgrade":
+        return lambda: project.sql("upgrade", start, plan.target)
+    if plan.target == "base" or plan.target in snapshot.graph:
+        end = plan.target
+    else:  # one step down ("-1"): to the parent of the revision it undoes
+        last = snapshot.graph.get(plan.steps[-1].revision)
+        parents = last.down_revisions if last else ()
+        if len(parents) > 1:
+            return unavailable("no single SQL range for stepping down from a merge point")
+        end = parents[0] if parents else "base"
+    return lambda: project.sql("downgrade", start, end)
+
+
+def done_text(result: ActionResult) -> str:
+    """The notification after an action that went well."""
+    after = ", ".join(h[:12] for h in result.heads_after) or "base"
+    what = result.new_revision[:12] if result.new_revision else after
+    ran = sum(1 for line in result.log if RUNNING_STEP.search(line))
+    count = (f" {ran} revision{'s' if ran != 1 else ''}"
+             if result.action in ("upgrade", "downgrade") else "")
+    return (f"{_VERB.get(result.action, result.action)}{count}: now at {what} "
+            f"({result.seconds:.2f} s)")
