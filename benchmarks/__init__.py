@@ -1,1 +1,2 @@
-"""Benchmark helpers: synthetic Alembic projects and large tables for migtui."""
+"""Benchmarks of migtui (against the alembic CLI, and on large tables); the synthetic
+projects they run on are written by projectkit.genproject."""

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -45,21 +44,9 @@ from migtui.core.actions.config import ProjectOptions  # noqa: E402
 from migtui.core.actions.project import Project  # noqa: E402
 from migtui.core.schema.inspector import DatabaseInspector  # noqa: E402
 from migtui.core.schema.model import RowRequest, TableInfo, TableRef  # noqa: E402
+from projectkit.sample import copy_sample  # noqa: E402
 
 TABLE = "bench_rows"
-
-
-def copy_sample(dest: Path, url: str) -> Path:
-    """The bundled sample project in ``dest``, pointed at ``url``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    text = (REPO / "alembic.ini").read_text().replace(
-        "sqlalchemy.url = sqlite:///%(here)s/sample.db", "sqlalchemy.url = " + url.replace(
-            "%", "%%"))
-    (dest / "alembic.ini").write_text(text)
-    for folder in ("migrations", "sampleapp"):
-        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns(
-            "__pycache__"))
-    return dest
 
 
 @contextmanager

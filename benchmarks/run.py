@@ -1,6 +1,6 @@
 """Speed of migtui against the alembic command line on generated projects (issue 7).
 
-For each size N it generates a project (benchmarks/genproject.py: a branch and merge
+For each size N it generates a project (projectkit/genproject.py: a branch and merge
 every 50 revisions, real DDL, an SQLite database) and measures, interleaving migtui and
 alembic runs so that machine noise hits both alike:
 
@@ -34,8 +34,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.genproject import generate_project
 from benchmarks.synthetic import time_model_and_layout
+from projectkit.genproject import generate_project
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = {

@@ -12,7 +12,7 @@ from migtui.core.revisions.layout import layout
 
 def synthetic_records(count: int, branch_every: int = 50) -> list[FileRecord]:
     """``count`` revision headers: a line with a fork of two short branches and a merge
-    every ``branch_every`` revisions (as benchmarks/genproject.py lays them out)."""
+    every ``branch_every`` revisions (as projectkit/genproject.py lays them out)."""
     records: list[FileRecord] = []
     head: str | None = None
     i = 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: a virtualenv with migtui and its test
-# dependencies, a throwaway PostgreSQL 15 server, then ruff, mypy and pytest.
+# dependencies, a throwaway PostgreSQL 15 server, then ruff, mypy, import-linter and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,7 @@ if [ -z "${MIGTUI_TEST_PG_URL:-}" ]; then
 fi
 export MIGTUI_TEST_PG_URL
 
-.venv/bin/ruff check src tests benchmarks sampleapp migrations
+.venv/bin/ruff check src tests benchmarks projectkit sampleapp migrations
 .venv/bin/mypy
+.venv/bin/lint-imports
 .venv/bin/python -m pytest "$@"

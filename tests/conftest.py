@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -11,6 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from projects import sqlite_url
+
+from projectkit.sample import copy_sample
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
@@ -48,22 +50,31 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def copy_sample(dest: Path, url: str | None = None) -> Path:
-    """Copy the bundled sample project into dest, optionally pointing it at another URL."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "alembic.ini", dest / "alembic.ini")
-    shutil.copytree(REPO / "migrations", dest / "migrations",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(REPO / "sampleapp", dest / "sampleapp",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    if url is not None:
-        ini = dest / "alembic.ini"
-        text = ini.read_text().replace(
-            "sqlalchemy.url = sqlite:///%(here)s/sample.db",
-            "sqlalchemy.url = " + url.replace("%", "%%"),
-        )
-        ini.write_text(text)
-    return dest
+def stable_sqlite_url(name: str) -> str:
+    """A SQLite file in the working folder, named the same in every run (for snapshots).
+
+    Snapshots show the database URL, and the app shows a missing SQLite file by its
+    absolute path. /proc/self/cwd is the working folder (a project under tmp_path) under
+    one name in every run and every process. Linux only: elsewhere the test is skipped.
+    """
+    if not os.path.isdir("/proc/self/cwd"):
+        pytest.skip("the snapshots name their database through /proc/self/cwd (Linux)")
+    return f"sqlite:////proc/self/cwd/{name}"
+
+
+def snapshot_sample(dest: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample in dest, the working folder, on stable_sqlite_url (for snapshots)."""
+    project = copy_sample(dest, stable_sqlite_url("sample.db"))
+    monkeypatch.chdir(project)
+    return project
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file that does not exist yet, or a new PostgreSQL db."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "db.sqlite")
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

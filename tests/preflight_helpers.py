@@ -1,8 +1,8 @@
 """Small Alembic projects with hand-written revisions, for the pre-flight tests.
 
-``write_project(folder, url, revisions)`` writes alembic.ini, env.py (the stock
-online/offline env.py, batch mode on SQLite) and one file per ``Rev``. Tests then
-fill the database with SQLAlchemy and ask the core what a plan would do.
+``write_project(folder, url, revisions)`` writes alembic.ini, env.py (ENV_PREFLIGHT of
+projectkit.templates: online/offline, batch mode on SQLite) and one file per ``Rev``.
+Tests then fill the database with SQLAlchemy and ask the core what a plan would do.
 """
 
 from __future__ import annotations
@@ -20,48 +20,7 @@ from migtui.core.actions.plan import Plan, plan_downgrade, plan_upgrade
 from migtui.core.actions.project import Project
 from migtui.core.checks.preflight import Preflight, check_plan
 from migtui.core.checks.risks import IRREVERSIBLE, Risk
-
-_INI = """\
-[alembic]
-script_location = %(here)s/migrations
-prepend_sys_path = .
-path_separator = os
-sqlalchemy.url = {url}
-"""
-
-ENV = '''\
-from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-config = context.config
-URL = {url_expr}
-
-
-def run_migrations_offline():
-    context.configure(url=URL, literal_binds=True, dialect_opts={{"paramstyle": "named"}})
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online():
-    section = config.get_section(config.config_ini_section, {{}})
-    section["sqlalchemy.url"] = URL
-    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            render_as_batch=connection.dialect.name == "sqlite",
-            transaction_per_migration={per_migration},
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-'''
+from projectkit.templates import ENV_PREFLIGHT, alembic_ini, ini_escape
 
 
 @dataclass(frozen=True)
@@ -107,11 +66,11 @@ def write_project(dest: Path, url: str, revisions: Iterable[Rev], *,
     url_expr = (f"__import__('os').environ[{url_from_env!r}]" if url_from_env
                 else 'config.get_main_option("sqlalchemy.url")')
     (dest / "migrations" / "env.py").write_text(
-        ENV.format(url_expr=url_expr, per_migration=per_migration))
+        ENV_PREFLIGHT.format(url_expr=url_expr, per_migration=per_migration))
     for rev in revisions:
         (versions / f"{rev.revision}.py").write_text(rev.source())
-    ini_url = "" if url_from_env else url.replace("%", "%%")
-    (dest / "alembic.ini").write_text(_INI.format(url=ini_url))
+    ini_url = "" if url_from_env else ini_escape(url)
+    (dest / "alembic.ini").write_text(alembic_ini(ini_url, logging=False))
     return dest
 
 

@@ -1,8 +1,9 @@
 """Small Alembic projects written into a temp folder, for the core and CLI tests.
 
 Each builder writes a complete project (config, env.py, script template, revision
-files) and returns its folder. Revisions are tiny: they create or drop one table each,
-so a test can check what the database holds after every step.
+files) and returns its folder; the texts of alembic.ini, env.py (ENV_STOCK, ENV_ASYNC,
+...) and script.py.mako are in projectkit.templates. Revisions are tiny: they create or
+drop one table each, so a test can check what the database holds after every step.
 """
 
 from __future__ import annotations
@@ -18,198 +19,7 @@ from typing import Any
 
 import pytest
 
-# The environment variable the env-var project reads its URL from.
-URL_VARIABLE = "MIGTUI_TEST_ENV_DB_URL"
-
-_INI = """\
-[{section}]
-script_location = %(here)s/migrations
-prepend_sys_path = .
-path_separator = os
-sqlalchemy.url = {url}
-
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)-5.5s [%(name)s] %(message)s
-"""
-
-_MAKO = '''\
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-
-"""
-from alembic import op
-import sqlalchemy as sa
-${imports if imports else ""}
-
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
-
-
-def upgrade() -> None:
-    ${upgrades if upgrades else "pass"}
-
-
-def downgrade() -> None:
-    ${downgrades if downgrades else "pass"}
-'''
-
-# The body every env.py shares once it knows `url` (or None for the ini's URL).
-_RUN = '''
-def run_migrations_offline() -> None:
-    context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online() -> None:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        context.configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-'''
-
-# The stock env.py, minus the metadata: fileConfig, URL from the ini.
-ENV_STOCK = '''\
-from logging.config import fileConfig
-
-from alembic import context
-from sqlalchemy import create_engine, pool
-
-config = context.config
-if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
-url = config.get_main_option("sqlalchemy.url")
-''' + _RUN
-
-# A URL computed in env.py from an environment variable; sqlalchemy.url is empty.
-ENV_FROM_VARIABLE = f'''\
-import os
-from logging.config import fileConfig
-
-from alembic import context
-from sqlalchemy import create_engine, pool
-
-config = context.config
-if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
-url = os.environ["{URL_VARIABLE}"]
-''' + _RUN
-
-# The URL and a tag come from -x; the env.py is noisy on purpose (print, stderr, logging).
-ENV_FROM_X = '''\
-import logging
-import sys
-from logging.config import fileConfig
-
-from alembic import context
-from sqlalchemy import create_engine, pool
-
-config = context.config
-if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
-x = context.get_x_argument(as_dictionary=True)
-url = x["db"]
-print("env.py sees tag=" + x.get("tag", "none"))
-sys.stderr.write("env.py writes to stderr\\n")
-logging.getLogger("alembic.env").warning("env.py logs a warning")
-''' + _RUN
-
-# The async template: async_engine_from_config + run_sync (aiosqlite).
-ENV_ASYNC = '''\
-import asyncio
-from logging.config import fileConfig
-
-from alembic import context
-from sqlalchemy import pool
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import async_engine_from_config
-
-config = context.config
-if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
-
-
-def run_migrations_offline() -> None:
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        literal_binds=True,
-        dialect_opts={"paramstyle": "named"},
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def do_run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def run_async_migrations() -> None:
-    connectable = async_engine_from_config(
-        config.get_section(config.config_ini_section, {}),
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
-    async with connectable.connect() as connection:
-        await connection.run_sync(do_run_migrations)
-    await connectable.dispose()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    asyncio.run(run_async_migrations())
-'''
-
-# Fails the way a project with missing settings does: on import.
-ENV_RAISES = '''\
-from alembic import context
-
-raise RuntimeError("settings not configured: DATABASE_URL is missing")
-'''
+from projectkit.templates import ENV_STOCK, SCRIPT_MAKO, alembic_ini, ini_escape
 
 
 @dataclass(frozen=True)
@@ -312,13 +122,12 @@ def write_project(
     versions = dest / "migrations" / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     (dest / "migrations" / "env.py").write_text(env_py)
-    (dest / "migrations" / "script.py.mako").write_text(_MAKO)
+    (dest / "migrations" / "script.py.mako").write_text(SCRIPT_MAKO)
     for rev in revisions:
         (versions / f"{rev.revision}_{rev.message.replace(' ', '_')}.py").write_text(
             rev.source())
     if ini:
-        (dest / "alembic.ini").write_text(
-            _INI.format(section=section, url=url.replace("%", "%%")))
+        (dest / "alembic.ini").write_text(alembic_ini(ini_escape(url), section=section))
     if pyproject:
         (dest / "pyproject.toml").write_text(textwrap.dedent("""\
             [project]

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.core.schema.inspector import DatabaseInspector
+from projectkit.templates import ASYNC_ONLINE, ini_escape
 
 WEIRD = 'weird "name"; drop table user --'
 WEIRD_COLUMNS = ("id", "select", 'a "quoted" col', "semi;colon", "with space")
@@ -75,38 +76,6 @@ def execute(url: str, *statements: str) -> None:
     engine.dispose()
 
 
-ASYNC_ONLINE = '''
-def do_run_migrations(connection):
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def run_async_migrations():
-    import asyncio
-    from sqlalchemy.ext.asyncio import async_engine_from_config
-
-    connectable = async_engine_from_config(
-        config.get_section(config.config_ini_section, {}),
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
-    async with connectable.connect() as connection:
-        await connection.run_sync(do_run_migrations)
-    await connectable.dispose()
-
-
-def run_migrations_online() -> None:
-    import asyncio
-
-    asyncio.run(run_async_migrations())
-
-
-if context.is_offline_mode():
-'''
-
-
 def make_async(project: Path, async_url: str) -> None:
     """Turn a copied sample into the async env.py template on ``async_url``."""
     env = project / "migrations" / "env.py"
@@ -117,7 +86,7 @@ def make_async(project: Path, async_url: str) -> None:
         "if context.is_offline_mode():\n"):])
     ini = project / "alembic.ini"
     lines = [
-        "sqlalchemy.url = " + async_url.replace("%", "%%") if line.startswith("sqlalchemy.url")
+        "sqlalchemy.url = " + ini_escape(async_url) if line.startswith("sqlalchemy.url")
         else line for line in ini.read_text().splitlines()
     ]
     ini.write_text("\n".join(lines) + "\n")

@@ -223,7 +223,9 @@ def include_object(obj, name, type_, reflected, compare_to):
 def test_async_env_py_with_include_object(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The async env.py template works, and env.py's include_object applies."""
-    from projects import ENV_ASYNC, async_sqlite_url, write_project
+    from projects import async_sqlite_url, write_project
+
+    from projectkit.templates import ENV_ASYNC
 
     env_py = ENV_ASYNC.replace("config = context.config\n",
                                "config = context.config\n" + FILTERS).replace(

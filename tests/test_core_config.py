@@ -8,22 +8,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import database_url
-from projects import (
-    ENV_FROM_VARIABLE,
-    ENV_RAISES,
-    LINEAR,
-    RICH,
-    URL_VARIABLE,
-    closed_port,
-    sqlite_url,
-    untouched,
-    write_project,
-)
+from projects import LINEAR, RICH, closed_port, sqlite_url, untouched, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState
+from projectkit.templates import ENV_FROM_VARIABLE, ENV_RAISES, URL_VARIABLE
 
 # Distinctive passwords: if one of them shows up anywhere, a secret leaked.
 SECRET = "Zebra-Secret-7731"

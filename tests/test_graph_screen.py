@@ -155,7 +155,7 @@ async def test_details_show_source_and_sql(sample_sqlite: Path) -> None:
 
 
 async def test_two_heads_ask_which_and_merge(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from benchmarks.genproject import generate_project
+    from projectkit.genproject import generate_project
 
     generate_project(tmp_path, 12, branch_every=4, heads=2)
     monkeypatch.chdir(tmp_path)
@@ -189,7 +189,7 @@ async def test_two_heads_ask_which_and_merge(tmp_path: Path, monkeypatch) -> Non
 
 
 async def test_branched_project_draws_lanes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from benchmarks.genproject import generate_project
+    from projectkit.genproject import generate_project
 
     generate_project(tmp_path, 30, branch_every=10)
     monkeypatch.chdir(tmp_path)
@@ -219,9 +219,9 @@ async def test_mouse_selects_and_notifies_what_ran(sample_sqlite: Path) -> None:
 
 
 async def test_branch_point_and_several_heads_ask_which(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from benchmarks.genproject import generate_project
     from migtui.core.actions.config import ProjectOptions
     from migtui.core.actions.project import Project
+    from projectkit.genproject import generate_project
 
     generate_project(tmp_path, 12, branch_every=4, heads=2)
     monkeypatch.chdir(tmp_path)

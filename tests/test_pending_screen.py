@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from autogen_helpers import (
     upgrade,
     upgrade_source,
 )
-from conftest import copy_sample, database_url, table_names
+from conftest import database_url, snapshot_sample, table_names
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 from ui_helpers import make_app, settle, widget_text
@@ -246,20 +244,14 @@ async def test_null_count_on_change_to_not_null(sample_project: Path) -> None:
 
 # -- snapshot -------------------------------------------------------------------
 
-SNAP_FOLDER = Path("/tmp/migtui-snapshots/pending")
-
-
 @pytest.fixture
-def pending_fixed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The sample in a fixed folder (stable paths on screen), at head, models changed."""
-    shutil.rmtree(SNAP_FOLDER, ignore_errors=True)
-    project = copy_sample(SNAP_FOLDER)
+def pending_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample (a URL that reads the same in every run) at head, models changed."""
+    project = snapshot_sample(tmp_path / "pending", monkeypatch)
     match_sample_timestamps(project)
-    monkeypatch.chdir(project)
     upgrade(project)
     change_models(project)
-    yield project
-    shutil.rmtree(project, ignore_errors=True)
+    return project
 
 
 def test_snapshot_with_changes(snap_compare, pending_fixed: Path) -> None:  # type: ignore[no-untyped-def]

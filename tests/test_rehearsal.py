@@ -180,7 +180,7 @@ def test_the_failing_alter_statement_on_postgresql(tmp_path: Path, pg_url: str) 
 
 
 def test_async_env_py(tmp_path: Path) -> None:
-    from projects import ENV_ASYNC
+    from projectkit.templates import ENV_ASYNC
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     revs = chain(TABLE, GOOD, FAILS)

@@ -14,11 +14,11 @@ from conftest import SCRIPTS, copy_sample, database_url, table_names
 from textual.widgets import Static
 from ui_helpers import graph_lines, make_app, row_of, settle, status_text
 
-from benchmarks.genproject import generate_project
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import QuestionScreen, TextScreen
+from projectkit.genproject import generate_project
 
 USER, EVOLVE, POST = "3f1a2c9d0b11", "8c2e47d1a5f0", "c5d9e0f3b7a2"
 SECRET = "Zq9-very-secret-pw"

@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import copy_sample
+from conftest import snapshot_sample, stable_sqlite_url
 from textual.pilot import Pilot
 from ui_helpers import make_app, settle
 
-# Fixed folders so the paths on screen are the same in every run.
-SNAP_ROOT = Path("/tmp/migtui-snapshots")
-
-
-def _fixed_project(name: str) -> Path:
-    folder = SNAP_ROOT / name
-    shutil.rmtree(folder, ignore_errors=True)
-    return folder
+# The projects are under tmp_path, their databases named through /proc/self/cwd: the URL
+# on screen reads the same in every run (see conftest.stable_sqlite_url).
 
 
 @pytest.fixture
-def sample_fixed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    project = copy_sample(_fixed_project("sample"))
-    monkeypatch.chdir(project)
-    yield project
-    shutil.rmtree(project, ignore_errors=True)
+def sample_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return snapshot_sample(tmp_path / "sample", monkeypatch)
 
 
 @pytest.fixture
-def branched_fixed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from benchmarks.genproject import generate_project
+def branched_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from projectkit.genproject import generate_project
 
-    project = _fixed_project("branched")
-    generate_project(project, 24, branch_every=8, heads=2)
+    project = tmp_path / "branched"
+    generate_project(project, 24, branch_every=8, heads=2, url=stable_sqlite_url("bench.db"))
     monkeypatch.chdir(project)
-    yield project
-    shutil.rmtree(project, ignore_errors=True)
+    return project
 
 
 async def _settle(pilot: Pilot[None]) -> None:

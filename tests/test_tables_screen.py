@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import copy_sample, database_url, table_names
+from conftest import database_url, snapshot_sample, table_names
 from rich.text import Text
 from tables_helpers import WEIRD, execute, make_big_table, make_weird_table, open_project
 from textual.pilot import Pilot
@@ -287,15 +285,10 @@ async def test_blob_column_renders(sample_project: Path) -> None:
 
 # -- snapshot ------------------------------------------------------------------
 
-SNAP_FOLDER = Path("/tmp/migtui-snapshots/tables-sample")
-
-
 @pytest.fixture
-def sample_with_rows(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The sample at head in a fixed folder (stable paths on screen), with a few rows."""
-    shutil.rmtree(SNAP_FOLDER, ignore_errors=True)
-    project = copy_sample(SNAP_FOLDER)
-    monkeypatch.chdir(project)
+def sample_with_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample at head (a URL that reads the same in every run), with a few rows."""
+    project = snapshot_sample(tmp_path / "tables-sample", monkeypatch)
     assert open_project(project).upgrade("heads").ok
     url = database_url(project)
     names = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov"]
@@ -304,8 +297,7 @@ def sample_with_rows(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         f"'{n.split()[0].lower()}@example.com', {'NULL' if i % 2 else repr('123-45-6789')}, "
         f"'2026-11-0{i} 09:30:00')" for i, n in enumerate(names, start=1)
     ], "INSERT INTO post (id, title, body, user_id) VALUES (1, 'Notes', 'On the engine', 1)")
-    yield project
-    shutil.rmtree(project, ignore_errors=True)
+    return project
 
 
 def test_snapshot_tables_with_rows(snap_compare, sample_with_rows: Path) -> None:  # type: ignore[no-untyped-def]

@@ -28,8 +28,8 @@ from migtui.core.actions.project import Project
 from migtui.core.env.capture import ENV_LOCK
 from migtui.core.env.looking import SqliteFileMissing, looking_only
 from migtui.core.env.runner import run_env
-from migtui.core.env.urls import mask_url
-from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.env.urls import mask_url, scrub_secrets
+from migtui.core.errors import MigtuiError, from_exception, one_line
 from migtui.core.schema.model import (
     Cell,
     ColumnInfo,
@@ -41,6 +41,7 @@ from migtui.core.schema.model import (
     SchemaInfo,
     TableInfo,
     TableRef,
+    decode_text,
 )
 from migtui.core.schema.rows import count_rows, read_rows, read_value
 
@@ -201,9 +202,11 @@ def _run_read_only(engine: Engine, work: Callable[[Connection], T]) -> T:
 def _read_only(conn: Connection, work: Callable[[Connection], T]) -> T:
     """Run work in a read-only transaction that is rolled back, whatever happens."""
     name = conn.dialect.name
+    dbapi: Any = None
     try:
         if name == "sqlite":
             conn.exec_driver_sql("PRAGMA query_only = ON")
+            dbapi = _sqlite_text_as_data(conn)
         elif name in ("postgresql", "mysql", "mariadb"):
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
         return work(conn)
@@ -212,6 +215,20 @@ def _read_only(conn: Connection, work: Callable[[Connection], T]) -> T:
         if name == "sqlite":  # a pooled connection must not stay read-only for migrations
             conn.exec_driver_sql("PRAGMA query_only = OFF")
             conn.rollback()
+            if dbapi is not None:
+                dbapi.text_factory = str
+
+
+def _sqlite_text_as_data(conn: Connection) -> Any:
+    """Let invalid UTF-8 in TEXT values through (pysqlite would fail the whole page)."""
+    try:
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is not None and getattr(dbapi, "text_factory", None) is str:
+            dbapi.text_factory = decode_text
+            return dbapi
+    except Exception:
+        pass
+    return None
 
 
 def _safe(call: Callable[[], dict[Any, T]]) -> dict[Any, T]:
@@ -258,7 +275,14 @@ def _read_schema(
     if not readable:
         readable = [""]  # filter_names=[] would mean "all"
     multi: dict[str, Any] = {"schema": schema, "kind": kind, "filter_names": readable}
-    columns = insp.get_multi_columns(**multi)
+    broken: dict[str, str] = {}
+    try:
+        columns = _guarded_or_raise(conn, lambda: insp.get_multi_columns(**multi))
+    except Exception:
+        # One odd object (a view over a dropped table, a function that is gone) must not
+        # blank the others: read them one by one and mark the ones that fail.
+        columns, broken = _columns_one_by_one(conn, insp, schema, readable, names)
+        multi["filter_names"] = [n for n in readable if n not in broken] or [""]
     pks = _safe(lambda: insp.get_multi_pk_constraint(**multi))
     indexes = _safe(lambda: insp.get_multi_indexes(**multi))
     uniques = _safe(lambda: insp.get_multi_unique_constraints(**multi))
@@ -291,7 +315,7 @@ def _read_schema(
             comment=(comments.get(key) or {"text": None}).get("text"),
         )
         rows = None
-        problem = locked.get((schema or default, name), "")
+        problem = locked.get((schema or default, name), "") or broken.get(name, "")
         if names[name] != "view" and not problem:
             rows = _guarded(conn, partial(count_rows, conn, schema, name,
                                           stats.get((schema or default, name))))
@@ -299,6 +323,32 @@ def _read_schema(
         if ref == version:
             revisions = _guarded(conn, partial(_revisions, conn, ref)) or ()
         yield replace(table, rows=rows, revisions=revisions, problem=problem)
+
+
+def _columns_one_by_one(
+    conn: Connection, insp: sa.Inspector, schema: str | None, readable: list[str],
+    names: dict[str, str],
+) -> tuple[dict[Any, Any], dict[str, str]]:
+    columns: dict[Any, Any] = {}
+    broken: dict[str, str] = {}
+    for name in readable:
+        try:
+            columns.update(_guarded_or_raise(conn, partial(
+                insp.get_multi_columns, schema=schema, kind=ObjectKind.ANY,
+                filter_names=[name])))
+        except Exception as exc:
+            reason = scrub_secrets(one_line(str(getattr(exc, "orig", None) or exc)))
+            broken[name] = f"{names.get(name, 'table')} {name}: {reason}"
+        insp.clear_cache()
+    return columns, broken
+
+
+def _guarded_or_raise(conn: Connection, call: Callable[[], T]) -> T:
+    """Run one read in a savepoint on PostgreSQL (so that a failure spoils nothing else)."""
+    savepoint: AbstractContextManager[Any] = (
+        conn.begin_nested() if conn.dialect.name == "postgresql" else nullcontext())
+    with savepoint:
+        return call()
 
 
 def _guarded(conn: Connection, call: Callable[[], T]) -> T | None:

@@ -212,6 +212,27 @@ class Cell(NamedTuple):
     kind: CellKind = CellKind.TEXT
     size: int = 0  # characters, or bytes for binary
     truncated: bool = False  # text holds only the start of the value
+    raw: str = ""  # hex of the bytes of a text value that is not valid UTF-8
+
+
+class UndecodedText(str):
+    """A TEXT value whose bytes are not valid UTF-8: shown with replacement characters,
+    its bytes kept for whoever wants to see them."""
+
+    raw: bytes
+
+    def __new__(cls, raw: bytes) -> UndecodedText:
+        made = super().__new__(cls, raw.decode("utf-8", "replace"))
+        made.raw = raw
+        return made
+
+
+def decode_text(raw: bytes) -> str:
+    """SQLite's text factory while migtui reads: invalid UTF-8 never fails a page."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return UndecodedText(raw)
 
 
 NULL_CELL = Cell("NULL", CellKind.NULL)
@@ -245,6 +266,9 @@ def _to_cell(value: object) -> Cell:
         view = memoryview(value).cast("B")
         return Cell(view[:HOLD_BYTES].hex(), CellKind.BINARY, view.nbytes,
                     view.nbytes > HOLD_BYTES)
+    if isinstance(value, UndecodedText):
+        return Cell(value[:HOLD_CHARS], CellKind.TEXT, len(value), len(value) > HOLD_CHARS,
+                    value.raw[:HOLD_BYTES].hex())
     if isinstance(value, str):
         text = value
     elif isinstance(value, dt.datetime):
