@@ -49,3 +49,25 @@ def test_a_failed_login_never_shows_a_password_from_the_query_string(tmp_path: P
     shown = " ".join([status.url, status.error, status.error_details])
     assert "QueryPass77" not in shown
     assert status.error  # one line saying why
+
+
+def test_env_py_failures_are_told_apart_from_an_unreachable_database(tmp_path: Path) -> None:
+    """A broken logging config (fileConfig's KeyError: 'formatters') is env.py failing,
+    with its line; a closed port is the database not answering."""
+    from projectkit.templates import ENV_STOCK
+
+    folder = write_project(tmp_path / "broken", env_py=ENV_STOCK,
+                           url=f"postgresql://app:pw12345@127.0.0.1:{closed_port()}/db")
+    ini = folder / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[formatters]", "[not_formatters]"))
+    status = Project.open(ProjectOptions(cwd=str(folder))).status()
+    assert status.cause == "env.py"
+    assert status.error.startswith("env.py failed (env.py, line ")
+    assert "KeyError" in status.error and "formatters" in status.error
+
+    folder = write_project(tmp_path / "closed", env_py=ENV_STOCK,
+                           url=f"postgresql://app:pw12345@127.0.0.1:{closed_port()}/db")
+    status = Project.open(ProjectOptions(cwd=str(folder))).status()
+    assert status.cause == "connection"
+    assert status.error.startswith("The database cannot be reached")
+    assert "pw12345" not in status.error + status.error_details + status.url

@@ -111,6 +111,9 @@ class DatabaseStatus:
     error: str = ""
     error_details: str = ""
     unknown_heads: tuple[str, ...] = ()  # applied revisions that no file defines
+    # Why it was not read: "connection" (the database did not answer), "env.py" (env.py
+    # or the config it reads failed before connecting), "" when it was read.
+    cause: str = ""
 
     @property
     def reachable(self) -> bool:

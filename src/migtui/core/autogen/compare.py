@@ -74,7 +74,7 @@ def compare(project: Project) -> AutogenDiff:
         )
     except SqliteFileMissing as exc:
         return _replace(base, state=DiffState.NO_DATABASE, behind=len(graph), dialect="sqlite",
-                        url=f"sqlite:///{exc.path}", error=f"{exc.path} does not exist yet")
+                        url=exc.url, error=f"{exc.path} does not exist yet")
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # env.py and the models may raise anything

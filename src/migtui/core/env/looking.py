@@ -40,9 +40,14 @@ _looking = _Looking()
 class SqliteFileMissing(Exception):
     """Raised instead of letting SQLite create a database file while we only look."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, drivername: str = "sqlite") -> None:
         super().__init__(f"SQLite database file does not exist: {path}")
         self.path = path
+        self.drivername = drivername  # as env.py's URL names it: sqlite, sqlite+aiosqlite
+
+    @property
+    def url(self) -> str:
+        return f"{self.drivername}:///{self.path}"
 
 
 class SqliteFolderMissing(Exception):
@@ -73,7 +78,8 @@ def _while_looking(
         folder = os.path.dirname(os.path.abspath(database))
         if not os.path.isdir(folder):
             raise SqliteFolderMissing(folder)
-        raise SqliteFileMissing(os.path.abspath(database))
+        driver = "" if dialect.driver == "pysqlite" else f"+{dialect.driver}"
+        raise SqliteFileMissing(os.path.abspath(database), f"sqlite{driver}")
 
 
 def _add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:

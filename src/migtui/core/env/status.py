@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import traceback
 from typing import Any
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import exc as sa_exc
 
 from migtui.core.env.capture import LineSink
 from migtui.core.env.looking import SqliteFileMissing, SqliteFolderMissing
@@ -37,7 +40,7 @@ def read_status(
     except SqliteFileMissing as exc:
         return DatabaseStatus(
             state=DatabaseState.OK,
-            url=f"sqlite:///{exc.path}",
+            url=exc.url,
             dialect="sqlite",
             current_heads=(),
             error=f"{os.path.basename(exc.path)} does not exist yet: the first upgrade creates it",
@@ -45,18 +48,20 @@ def read_status(
     except SqliteFolderMissing as exc:
         return DatabaseStatus(
             state=DatabaseState.UNREACHABLE, dialect="sqlite", error=str(exc),
-            url=found.get("url") or mask_url(_configured_url(config)),
+            url=found.get("url") or mask_url(_configured_url(config)), cause="connection",
         )
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # env.py may raise anything, even SystemExit
-        err = from_exception(exc, "Cannot read the database")
+        cause, context = failure_cause(exc, script)
+        err = from_exception(exc, context)
         return DatabaseStatus(
             state=DatabaseState.UNREACHABLE,
             url=found.get("url") or mask_url(_configured_url(config)),
             dialect=found.get("dialect", ""),
             error=err.message,
             error_details=err.details,
+            cause=cause,
         )
     if "heads" not in found:
         return DatabaseStatus(
@@ -70,6 +75,31 @@ def read_status(
         dialect=found.get("dialect", ""),
         current_heads=found["heads"],
     )
+
+
+def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str]:
+    """("connection" | "env.py", the words that start the error) for a failed env.py run.
+
+    A DBAPI or socket error is the database not answering (its host and port are in the
+    message, the password masked). Anything else raised before a connection is env.py
+    (or the logging config, the settings module, the event loop it needs) failing: the
+    error names env.py's line where it happened.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, (sa_exc.DBAPIError, sa_exc.InterfaceError, ConnectionError,
+                          TimeoutError, socket.gaierror)) for e in chain):
+        return "connection", "The database cannot be reached"
+    env_py = os.path.realpath(script.env_py_location)
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if os.path.realpath(frame.f_code.co_filename) == env_py:
+            line = lineno
+    where = f"env.py, line {line}" if line else "env.py"
+    return "env.py", f"env.py failed ({where})"
 
 
 def _configured_url(config: Config) -> str | None:

@@ -133,7 +133,7 @@ class DatabaseInspector:
         target = self._engine()
         if isinstance(target, SqliteFileMissing):
             return SchemaInfo(
-                url=f"sqlite:///{target.path}", dialect="sqlite",
+                url=target.url, dialect="sqlite",
                 missing=f"{os.path.basename(target.path)} does not exist yet: "
                         "the first upgrade creates it",
             )
