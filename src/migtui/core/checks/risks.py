@@ -41,6 +41,12 @@ _VOLATILE = re.compile(
 )
 
 
+def is_null(column: sa.ColumnElement[Any] | None) -> bool:
+    """Whether State.column() stands for a column the plan adds as NULL everywhere (no
+    query may group or join by it: PostgreSQL refuses GROUP BY NULL)."""
+    return isinstance(column, sa.sql.elements.Null)
+
+
 @dataclass(frozen=True)
 class Risk:
     """One thing a step may do to this database: what, why, and the safer way."""
@@ -276,6 +282,8 @@ def duplicates(c: Context, table: Table, columns: list[Any], kw: dict[str, Any])
         cols = [c.state.column(live, table, n) for n in names]
         if any(col is None for col in cols):
             return None
+        if any(is_null(col) for col in cols):
+            return 0  # a column the plan adds, NULL in every row: no two rows collide
         return live.duplicates(table, [col for col in cols if col is not None])
 
     return [c.probe(
@@ -298,6 +306,8 @@ def orphans(c: Context, op: alembic_ops.CreateForeignKeyOp) -> list[Found]:
         cols = [c.state.column(live, source, n) for n in local]
         if any(col is None for col in cols):
             return None
+        if any(is_null(col) for col in cols):
+            return 0  # NULL in every row (added by the plan): nothing can be orphaned
         present = [col for col in cols if col is not None]
         if any(isinstance(col, Null) for col in present):
             return 0  # a column the plan adds without a default: all NULL, no orphans
