@@ -23,12 +23,17 @@ def make_app(project: Path, *, read_only: bool = False, url: str | None = None) 
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until every worker is done and the screen has caught up."""
+    """Wait until every worker is done and the screen has caught up.
+
+    Done means two rounds in a row with no worker left to finish: a message handled in
+    the first round (a screen asking the app for a dialog, say) may start new workers."""
     app = pilot.app
-    for _ in range(5):
+    quiet = 0
+    for _ in range(8):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        quiet = 0 if any(not w.is_finished for w in app.workers) else quiet + 1
+        if quiet == 2:
             break
 
 
