@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 
-from migtui.core.env.urls import scrub_secrets
+from migtui.core.secrets import scrub_secrets
 
 
 class MigtuiError(Exception):

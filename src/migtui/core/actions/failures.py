@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from migtui.core.env.urls import scrub_secrets
 from migtui.core.errors import MigtuiError, from_exception, one_line
+from migtui.core.secrets import scrub_secrets
 
 # "Running upgrade a -> b, message" as Alembic logs each step ("a, b -> c" for a merge).
 RUNNING_STEP = re.compile(r"Running (upgrade|downgrade)\s+(.*?)\s*->\s*(\S*?),?(?:\s|$)")

@@ -46,8 +46,8 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from migtui.core.env.urls import scrub_secrets
 from migtui.core.errors import MigtuiError, from_exception, one_line
+from migtui.core.secrets import scrub_secrets
 
 Payload = dict[str, Any]
 

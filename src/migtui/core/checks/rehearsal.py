@@ -37,9 +37,9 @@ from migtui.core.checks.probes import read_live
 from migtui.core.checks.recorder import RecordedFunction, sql_of
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
-from migtui.core.env.urls import scrub_secrets
 from migtui.core.errors import from_exception, one_line
 from migtui.core.revisions.source import read_function
+from migtui.core.secrets import scrub_secrets
 
 if TYPE_CHECKING:
     from migtui.core.actions.project import Project

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from migtui.core.env.urls import scrub_secrets
+from migtui.core.secrets import scrub_secrets
 
 LineSink = Callable[[str], None]
 

@@ -25,11 +25,11 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.base import _only_source_rev_file, _sourceless_rev_file
 
 from migtui.core.env.capture import quiet
-from migtui.core.env.urls import scrub_secrets
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.diskcache import DiskCache
 from migtui.core.revisions.headers import Header, NotPlain, read_header
 from migtui.core.revisions.reader import FileKey, load_module, read_source
+from migtui.core.secrets import scrub_secrets
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,52 @@
+"""Secrets in free text: which keys carry them, the ones seen so far, and scrubbing.
+
+Secrets hide in several places: the password of a URL, query-string parameters of a URL
+(``?password=…``, ``sslpassword``, ``token`` …), ``-x key=value`` arguments for env.py,
+and any of those repeated inside an error message or a traceback. Every secret seen
+once is remembered (``remember``), so the same string is removed from any later text.
+This module is a leaf (no SQLAlchemy): errors, logs and the URL helpers all use it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote
+
+# Keys whose values are secrets, wherever they appear as key=value.
+_SECRET_KEY = (
+    r"(?:[\w.-]*(?:password|passwd|secret|token|credential)s?|pwd|pass|sslkey"
+    r"|api[_-]?key|access[_-]?key|private[_-]?key|auth)"
+)
+# user:password@ inside any URL-looking text (tracebacks, driver messages).
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
+# key=value and key: value (quoted or bare, up to a separator).
+_SECRET_KV = re.compile(
+    rf"(?i)(?<![\w-])(?P<key>{_SECRET_KEY})(?P<sep>\s*[=:]\s*)"
+    r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s&;,)'\"]+)"
+)
+MASK = "***"
+
+_known_secrets: set[str] = set()
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a parameter or argument named ``key`` carries a secret."""
+    return re.fullmatch(_SECRET_KEY, key.strip(), re.IGNORECASE) is not None
+
+
+def remember(value: str | None) -> None:
+    if value and len(value) >= 3 and value != MASK:
+        _known_secrets.add(value)
+        decoded = unquote(value)
+        if decoded != value and len(decoded) >= 3:
+            _known_secrets.add(decoded)
+        _known_secrets.add(quote(value, safe=""))
+
+
+def scrub_secrets(text: str) -> str:
+    """Remove secrets from free text: URL credentials, key=value secrets, known secrets."""
+    text = _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    text = _SECRET_KV.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", text)
+    for secret in sorted(_known_secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
