@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import uuid
@@ -50,6 +51,62 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def mariadb_server_url() -> Iterator[str]:
+    """A MariaDB server: MIGTUI_TEST_MARIADB_URL, or a throwaway one started here."""
+    url = os.environ.get("MIGTUI_TEST_MARIADB_URL")
+    if url:
+        yield url
+        return
+    out = subprocess.run(["bash", str(SCRIPTS / "mariadb-start.sh")], check=True,
+                         capture_output=True, text=True).stdout
+    env = dict(line.split("=", 1) for line in out.split())
+    try:
+        yield env["MIGTUI_TEST_MARIADB_URL"]
+    finally:
+        subprocess.run(["bash", str(SCRIPTS / "mariadb-stop.sh"), env["MIGTUI_MARIADB_DIR"]],
+                       check=False)
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server_url: str) -> Iterator[str]:
+    """A new, empty MariaDB database for one test; dropped afterwards.
+
+    Sessions still connected to it (a test that left one open) are killed first, so that
+    DROP DATABASE never waits on their metadata locks.
+    """
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(mariadb_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    url = sa.make_url(mariadb_server_url).set(database=name).render_as_string(
+        hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            ids = conn.execute(sa.text(
+                "SELECT id FROM information_schema.processlist WHERE db = :db"),
+                {"db": name}).scalars().all()
+            for pid in ids:
+                with contextlib.suppress(sa.exc.DBAPIError):  # it may have ended by now
+                    conn.execute(sa.text(f"KILL {int(pid)}"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+def server_url(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> str:
+    """An empty database of one of the three kinds: sqlite, postgresql or mariadb."""
+    if dialect == "sqlite":
+        return sqlite_url(tmp_path / "db.sqlite")
+    fixture = {"postgresql": "pg_url", "mariadb": "mariadb_url"}[dialect]
+    return str(request.getfixturevalue(fixture))
+
+
+#: The databases every test that touches one runs on.
+DATABASES = ["sqlite", "postgresql"]
+
+
 def stable_sqlite_url(name: str) -> str:
     """A SQLite file in the working folder, named the same in every run (for snapshots).
 
@@ -69,12 +126,11 @@ def snapshot_sample(dest: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return project
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file that does not exist yet, or a new PostgreSQL db."""
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path / "db.sqlite")
-    return str(request.getfixturevalue("pg_url"))
+    """An empty database: a SQLite file that does not exist yet, a new PostgreSQL or
+    MariaDB database."""
+    return server_url(request, request.param, tmp_path)
 
 
 @pytest.fixture
@@ -93,10 +149,19 @@ def sample_pg(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> P
     return project
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
+def sample_mariadb(tmp_path: Path, mariadb_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample project in a temp folder (the working folder), on a fresh MariaDB db."""
+    project = copy_sample(tmp_path / "sample", mariadb_url)
+    monkeypatch.chdir(project)
+    return project
+
+
+@pytest.fixture(params=DATABASES)
 def sample_project(request: pytest.FixtureRequest) -> Path:
-    """The sample project on SQLite and on PostgreSQL."""
-    fixture = "sample_sqlite" if request.param == "sqlite" else "sample_pg"
+    """The sample project on SQLite, on PostgreSQL and on MariaDB."""
+    fixture = {"sqlite": "sample_sqlite", "postgresql": "sample_pg",
+               "mariadb": "sample_mariadb"}[request.param]
     return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
 
 
