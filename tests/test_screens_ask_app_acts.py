@@ -111,10 +111,10 @@ async def test_the_state_is_handed_down_to_every_screen(sample_sqlite: Path) -> 
 
 async def test_an_upgrade_that_raises_leaves_the_app_ready(
         sample_sqlite: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(self: Project, target: str = "+1", on_line: object = None) -> None:
+    def explode(self: Project, *args: object, **kwargs: object) -> None:
         raise RuntimeError("the core fell over")
 
-    monkeypatch.setattr(Project, "upgrade", explode)
+    monkeypatch.setattr(Project, "run_plan", explode)
     app = make_app(sample_sqlite)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)

@@ -17,16 +17,17 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from migtui.core.actions.failures import RUNNING_STEP
-from migtui.core.actions.plan import Plan
+from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import write_revision
 from migtui.core.checks.preflight import check_plan
 from migtui.core.checks.rehearsal import rehearse
+from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
@@ -36,11 +37,20 @@ from migtui.screens.graph import GraphScreen
 from migtui.screens.pending import PendingScreen
 from migtui.screens.state import AppState, SessionScreen
 from migtui.screens.tables import TablesScreen
+from migtui.tui import exit_watchdog
 from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
 from migtui.tui.help import help_text
-from migtui.tui.messages import ActionFinished, LoadFailed, LogLine, SnapshotLoaded
+from migtui.tui.messages import (
+    ActionFinished,
+    ActionProgress,
+    LoadFailed,
+    LogLine,
+    SnapshotLoaded,
+    StepStarted,
+)
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
 from migtui.tui.writes import Outcome, apply_plan, done_text, failed, sql_loader
+from migtui.widgets.safe_text import clean
 
 MAIN_SCREENS: dict[str, type[SessionScreen]] = {
     "graph": GraphScreen, "pending": PendingScreen, "tables": TablesScreen}
@@ -57,8 +67,12 @@ class MigtuiApp(App[None]):
         Binding("t", "switch_mode('tables')", "Tables", id="app.tables"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("c", "cancel_action", "Cancel migration", id="app.cancel"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.ctrl_c"),
     ]
+    # The log panel keeps the newest lines; older ones are counted, not kept.
+    LOG_LINES_KEPT = 5000
 
     # The session as the screens see it; each new one is handed down to every screen.
     state: reactive[AppState] = reactive(AppState, always_update=True, init=False)
@@ -72,11 +86,24 @@ class MigtuiApp(App[None]):
             self.add_mode(mode, partial(self._make_screen, mode, screen_class))
         self._problems_error: tuple[str, str] | None = None  # broken revision files
         self._select_next: str | None = None  # for the snapshot after an action
-        self._steps_total = 0
-        self._steps_done = 0
         self._action_label = ""
+        self._watch: Watch | None = None  # of the running plan: its waits, its cancel
+        self._running_plan: Plan | None = None
+        self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
+        self._quitting = False
+        self._log_dropped = 0
+        # Seconds a quit may take before the process is ended anyway (set by the CLI;
+        # None under tests, where ending the process would end the test run).
+        self.exit_watchdog: float | None = None
 
     COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification (the screens' too) shows its words literally: they carry
+        revision ids, table names and error text, which are data, never markup."""
+        super().notify(clean(message), title=clean(title, one_line=True), severity=severity,
+                       timeout=timeout, markup=False)
 
     def _make_screen(self, mode: str, screen_class: type[SessionScreen]) -> SessionScreen:
         screen = screen_class(self.project, self.state)
@@ -156,6 +183,18 @@ class MigtuiApp(App[None]):
         select, self._select_next = self._select_next, None
         self.state = replace(self.state, snapshot=snapshot, load_error="",
                              last_error=last_error, select_next=select)
+        if self._replan is not None and db.state is not DatabaseState.NOT_CHECKED:
+            old, why = self._replan
+            self._replan = None
+            new = replan(old, snapshot) if db.reachable else None
+            if new is None:
+                self.notify(f"{why}. Plan again on the graph.", severity="warning")
+            elif not new.steps and new.action != "stamp":
+                self.notify(f"{why}. The database is already where you asked: nothing to do.",
+                            severity="warning")
+            else:
+                self._confirm_and_run(new, snapshot, notice=f"{why}. This is the plan for "
+                                      "the database and the files as they are now.")
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.state = replace(
@@ -199,15 +238,16 @@ class MigtuiApp(App[None]):
             self.notify(text, severity=severity)
         return refusal is not None
 
-    def _confirm_and_run(self, plan: Plan, snapshot: Snapshot) -> None:
+    def _confirm_and_run(self, plan: Plan, snapshot: Snapshot, notice: str = "") -> None:
         """Ask with a ConfirmScreen; run the plan in a worker when the user says yes.
 
-        ``snapshot`` is the one the plan was made from: the worker refuses to run if the
-        database has moved away from it meanwhile.
+        The plan is frozen: it runs only if the database's heads and every revision file
+        are still what the dialog showed (checked inside the env.py run); otherwise
+        nothing runs and the dialog is offered again with the new plan.
         """
         if self._refused():
             return
-        expected = snapshot.database.current_heads
+        expected = plan.heads
         sql = checks = rehearsal = None
         if plan.action != "stamp" and plan.steps:
             sql = sql_loader(self.project, plan, snapshot)
@@ -222,16 +262,19 @@ class MigtuiApp(App[None]):
                 self.notify("An action is already running", severity="warning")
                 return
             read_before = "tables" not in self._screens  # else that screen holds them
+            watch = Watch(report=self._report_progress, on_step=self._report_step)
+            self._watch, self._running_plan = watch, plan
+            self.refresh_bindings()
             self._act(plan.description, len(plan.steps), plan.action, plan.target,
-                      partial(apply_plan, self.project, plan, expected, read_before,
-                              self._post_line))
+                      partial(apply_plan, self.project, plan, read_before, self._post_line,
+                              watch))
 
-        self.push_screen(ConfirmScreen(plan, sql, checks, rehearsal), answered)
+        self.push_screen(ConfirmScreen(plan, sql, checks, rehearsal, notice=notice), answered)
 
     def _act(self, label: str, steps: int, action: str, target: str,
              job: Callable[[], Outcome]) -> None:
         """Start a write action: busy until its ActionFinished arrives."""
-        self._steps_total, self._steps_done, self._action_label = steps, 0, label
+        self._action_label = label
         self.state = replace(self.state, busy=True, progress=f"{label}…")
         self._run_action(action, target, job)
 
@@ -252,19 +295,56 @@ class MigtuiApp(App[None]):
         self.post_message(LogLine(line))
 
     def on_log_line(self, message: LogLine) -> None:
-        progress = self.state.progress
-        match = RUNNING_STEP.search(message.line)
-        if match and self.state.busy:
-            self._steps_done += 1
-            total = max(self._steps_total, self._steps_done)
-            progress = (f"{self._action_label}: step {self._steps_done} of {total} "
-                        f"({match.group(1)} {match.group(2) or 'base'} → "
-                        f"{match.group(3) or 'base'})")
-        self.state = replace(self.state, log_lines=(*self.state.log_lines, message.line),
-                             progress=progress)
+        lines = (*self.state.log_lines, message.line)
+        if len(lines) > self.LOG_LINES_KEPT:
+            cut = len(lines) - self.LOG_LINES_KEPT
+            self._log_dropped += cut
+            lines = (f"… {self._log_dropped:,} older lines dropped …",
+                     *lines[cut + 1:])
+        self.state = replace(self.state, log_lines=lines)
+
+    def _report_progress(self, text: str) -> None:  # from the action's watch thread
+        self.post_message(ActionProgress(text))
+
+    def _report_step(self, number: int, total: int, text: str) -> None:
+        self.post_message(StepStarted(number, total, text))
+
+    def on_step_started(self, message: StepStarted) -> None:
+        if self.state.busy:
+            self.state = replace(self.state, progress=(
+                f"{self._action_label}: step {message.number} of {message.total} "
+                f"({message.text.replace(' -> ', ' → ')})  c cancels"))
+
+    def on_action_progress(self, message: ActionProgress) -> None:
+        if self.state.busy:
+            self.state = replace(self.state, progress=f"{message.text}  (c cancels)")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_action":
+            return self._watch is not None  # shown (and working) only while one runs
+        return True
+
+    def action_cancel_action(self) -> None:
+        """Cancel the running migration: its statement is cancelled, it rolls back."""
+        if self._watch is None:
+            self.notify("No migration is running")
+            return
+        self.state = replace(self.state, progress="Cancelling: rolling back…")
+        self._cancel(self._watch)
+
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def _cancel(self, watch: Watch) -> None:
+        watch.cancel()  # a second connection asks the server to cancel the statement
 
     def on_action_finished(self, message: ActionFinished) -> None:
         result = message.result
+        plan, self._watch, self._running_plan = self._running_plan, None, None
+        self.refresh_bindings()
+        if self._quitting:
+            self._exit_now()
+            return
+        if result.plan_changed and plan is not None:
+            self._replan = (plan, result.error)
         self.state = replace(
             self.state, busy=False, progress="", last_result=result,
             schema_before=(self.state.schema_before if message.schema_before is None
@@ -286,17 +366,31 @@ class MigtuiApp(App[None]):
         self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
 
     async def action_quit(self) -> None:
-        """Quit; while a migration runs, ask first."""
+        """Quit; while a migration runs, ask, then cancel it before quitting."""
         if not self.state.busy:
-            self.exit()
+            self._exit_now()
+            return
+        if self._quitting:  # asked twice: do not wait any longer
+            self._exit_now()
             return
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self.exit()
+            if not yes:
+                return
+            self._quitting = True
+            if self._watch is not None:
+                self.state = replace(self.state, progress="Cancelling, then quitting…")
+                self._cancel(self._watch)
+            # If Alembic does not return (env.py stuck in its own code), quit anyway.
+            self.set_timer(5, self._exit_now)
 
         self.push_screen(QuestionScreen(
-            "A migration is running. Quit anyway?",
-            "Alembic is still working. migtui closes when the running migration returns, "
-            "and the database stays wherever Alembic left it (on PostgreSQL a failed step "
-            "is rolled back). Press n to keep watching."), answered)
+            "A migration is running. Cancel it and quit?",
+            "migtui cancels the running step (its transaction rolls back; on SQLite and "
+            "MySQL the DDL that already ran stays), waits for Alembic to return, then "
+            "quits. Press n to keep watching."), answered)
+
+    def _exit_now(self) -> None:
+        if self.exit_watchdog is not None:
+            exit_watchdog.arm(self.exit_watchdog)
+        self.exit()

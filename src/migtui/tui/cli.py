@@ -56,11 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigtuiError as exc:
         print(f"migtui: error: {exc.message}", file=sys.stderr)
         return 2
+    from migtui.tui import exit_watchdog
     from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
 
-    MigtuiApp(project).run()
+    exit_watchdog.remember_terminal()
+    app = MigtuiApp(project)
+    app.exit_watchdog = 3.0  # a quit ends the process within seconds, whatever hangs
+    app.run()
     return 0
-
 
 
 def run() -> None:

@@ -45,3 +45,21 @@ class ActionFinished(Message):
         self.result = result
         # The tables before the action, read when no tables screen was there to hold it.
         self.schema_before = schema_before
+
+
+class ActionProgress(Message):
+    """What the running action does or waits for now (from its Watch)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class StepStarted(Message):
+    """Step ``number`` of ``total`` of the running action has started."""
+
+    def __init__(self, number: int, total: int, text: str) -> None:
+        super().__init__()
+        self.number = number
+        self.total = total
+        self.text = text

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migtui.core.actions.failures import RUNNING_STEP
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
+from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import ActionResult, Snapshot
 from migtui.core.schema.inspector import DatabaseInspector
@@ -34,25 +34,17 @@ def failed(action: str, target: str, exc: BaseException | None = None) -> Action
                         error=err.message, error_details=err.details)
 
 
-def apply_plan(project: Project, plan: Plan, expected: tuple[str, ...], read_before: bool,
-               on_line: LineSink) -> Outcome:
-    """Run a confirmed plan, unless the database moved away from ``expected`` meanwhile.
+def apply_plan(project: Project, plan: Plan, read_before: bool, on_line: LineSink,
+               watch: Watch) -> Outcome:
+    """Run a confirmed plan exactly as confirmed, or not at all (``Project.run_plan``
+    checks the heads, the steps and every file's hash inside the env.py run).
 
     ``read_before``: also read the tables first, for the change marks of a tables
-    screen that does not exist yet.
+    screen that does not exist yet (bounded by the lock timeout, and never a reason
+    not to run: no marks beat no action).
     """
-    status = project.status()
-    if status.reachable and set(status.current_heads) != set(expected):
-        now = ", ".join(h[:12] for h in status.current_heads) or "base"
-        return ActionResult(
-            plan.action, plan.target, False, (), expected, status.current_heads, 0.0,
-            error=f"The database moved to {now} since this was planned: nothing ran; "
-                  "the graph is re-read, plan again",
-        ), None
-    run = {"upgrade": project.upgrade, "downgrade": project.downgrade,
-           "stamp": project.stamp}[plan.action]
     before = read_schema_quietly(project) if read_before else None
-    return run(plan.target, on_line=on_line), before
+    return project.run_plan(plan, on_line, watch), before
 
 
 def read_schema_quietly(project: Project) -> SchemaInfo | None:
@@ -95,7 +87,7 @@ def done_text(result: ActionResult) -> str:
     """The notification after an action that went well."""
     after = ", ".join(h[:12] for h in result.heads_after) or "base"
     what = result.new_revision[:12] if result.new_revision else after
-    ran = sum(1 for line in result.log if RUNNING_STEP.search(line))
+    ran = len(result.steps)
     count = (f" {ran} revision{'s' if ran != 1 else ''}"
              if result.action in ("upgrade", "downgrade") else "")
     return (f"{_VERB.get(result.action, result.action)}{count}: now at {what} "

@@ -35,6 +35,9 @@ class Plan:
     steps: tuple[PlanStep, ...]
     description: str
     heads: tuple[str, ...] = ()
+    # How it was asked for, to make it again from a newer snapshot: "upgrade_to",
+    # "downgrade_to", "step_down" (from ``steps[0]``'s revision) or "stamp".
+    kind: str = ""
 
     @property
     def destructive(self) -> bool:
@@ -112,7 +115,8 @@ def plan_upgrade(snapshot: Snapshot, target: str) -> Plan:
     graph, applied = snapshot.graph, snapshot.applied
     needed = graph.ancestors((target,)) - applied
     steps = tuple(_step(r, "upgrade") for r in reversed(graph.revisions) if r.revision in needed)
-    return Plan("upgrade", target, steps, f"Upgrade to {target[:12]}", _heads(snapshot))
+    return Plan("upgrade", target, steps, f"Upgrade to {target[:12]}", _heads(snapshot),
+                "upgrade_to")
 
 
 def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
@@ -121,7 +125,8 @@ def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
     undo = set(applied) if target == "base" else set(descendants(snapshot, target) & applied)
     steps = tuple(_step(r, "downgrade") for r in graph.revisions if r.revision in undo)
     label = "base" if target == "base" else target[:12]
-    return Plan("downgrade", target, steps, f"Downgrade to {label}", _heads(snapshot))
+    return Plan("downgrade", target, steps, f"Downgrade to {label}", _heads(snapshot),
+                "downgrade_to")
 
 
 def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
@@ -136,13 +141,30 @@ def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
     target = f"{head}@-1" if several or len(parents) > 1 else single
     steps = (_step(rev, "downgrade"),) if rev is not None else ()
     return Plan("downgrade", target, steps, f"Downgrade one step from {head[:12]}",
-                _heads(snapshot))
+                _heads(snapshot), "step_down")
 
 
 def plan_stamp(snapshot: Snapshot, target: str) -> Plan:
     """Stamp ``target``: alembic_version changes, no migration runs."""
     return Plan("stamp", target, (), f"Stamp {target[:12]} (no migration runs)",
-                _heads(snapshot))
+                _heads(snapshot), "stamp")
+
+
+def replan(plan: Plan, snapshot: Snapshot) -> Plan | None:
+    """The same request made again from a newer snapshot (after a refused plan), or None
+    when it no longer means anything (its revision is gone, or several heads make one
+    step down ambiguous)."""
+    graph = snapshot.graph
+    if plan.kind == "upgrade_to" and plan.target in graph:
+        return plan_upgrade(snapshot, plan.target)
+    if plan.kind == "downgrade_to" and (plan.target == "base" or plan.target in graph):
+        return plan_downgrade(snapshot, plan.target)
+    if plan.kind == "stamp" and plan.target in graph:
+        return plan_stamp(snapshot, plan.target)
+    heads = snapshot.database.current_heads
+    if plan.kind == "step_down" and len(heads) == 1 and heads[0] in graph:
+        return plan_step_down(snapshot, heads[0])
+    return None
 
 
 def _heads(snapshot: Snapshot) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from alembic import command
 from alembic.config import Config
@@ -26,7 +27,13 @@ from migtui.core.models import (
     Snapshot,
 )
 from migtui.core.revisions.loader import RevisionLoader, quick_gil_handover
-from migtui.core.revisions.scriptdir import Pinned, run_downgrade, run_stamp, run_upgrade
+from migtui.core.revisions.scriptdir import (
+    Pinned,
+    heads_text,
+    run_downgrade,
+    run_stamp,
+    run_upgrade,
+)
 
 
 class Project:
@@ -223,6 +230,15 @@ class Project:
             graph = self.graph()
             heads = self.status().current_heads
             purge = any(h not in graph for h in heads)
+            nonlocal pinned
+            if purge and pinned is not None:
+                # Alembic purges the version table before the migration function sees
+                # the heads: compare them here, just before.
+                if pinned.heads is not None and frozenset(heads) != pinned.heads:
+                    raise PlanChanged(
+                        f"The database moved from {heads_text(pinned.heads)} to "
+                        f"{heads_text(frozenset(heads))} since you confirmed: nothing ran")
+                pinned = replace(pinned, heads=None)
             run_stamp(self.config, self._script_for_action(), target, purge=purge,
                       pinned=pinned, watch=watch, on_line=sink)
 
@@ -241,16 +257,19 @@ class Project:
         )
 
     def new_revision(
-        self, message: str, autogenerate: bool = False, on_line: LineSink | None = None
+        self, message: str, autogenerate: bool = False, on_line: LineSink | None = None,
+        process_revision_directives: Callable[..., None] | None = None,
     ) -> ActionResult:
-        """``alembic revision [--autogenerate] -m MESSAGE``."""
+        """``alembic revision [--autogenerate] -m MESSAGE``; ``process_revision_directives``
+        edits the directives after env.py's own hook, as the command's argument does."""
         if not message.strip():
             raise MigtuiError("A revision needs a message")
 
         def call(sink: LineSink, _watch: Watch) -> object:
             with captured(sink):
-                made = command.revision(self.config, message=message,
-                                        autogenerate=autogenerate)
+                made = command.revision(
+                    self.config, message=message, autogenerate=autogenerate,
+                    process_revision_directives=process_revision_directives)
             return made[0] if isinstance(made, list) else made
 
         return self._run("revision", message, call, on_line, writes_files=True)

@@ -82,7 +82,7 @@ class Pinned:
     """What a confirmed plan expects when it runs: the database heads it was made from,
     and the revisions it runs with the hash of each file (``""``: not pinned)."""
 
-    heads: frozenset[str]
+    heads: frozenset[str] | None  # None: checked by the caller (a stamp with --purge)
     revisions: Mapping[str, str]  # revision id -> SHA-256 of its file
 
     def check(self, heads: Iterable[str], steps: Sequence[Any]) -> None:
@@ -92,9 +92,9 @@ class Pinned:
         after Alembic read the heads and before the first step runs.
         """
         now = frozenset(heads)
-        if now != self.heads:
+        if self.heads is not None and now != self.heads:
             raise PlanChanged(
-                f"The database moved from {_heads_text(self.heads)} to {_heads_text(now)} "
+                f"The database moved from {heads_text(self.heads)} to {heads_text(now)} "
                 "since you confirmed: nothing ran")
         ids = [step.revision.revision for step in steps]
         if set(ids) != set(self.revisions):
@@ -125,7 +125,8 @@ def _attached(watch: Watch | None, context: Any, heads: Any) -> Any:
     return heads
 
 
-def _heads_text(heads: frozenset[str]) -> str:
+def heads_text(heads: frozenset[str]) -> str:
+    """Revisions for a sentence: "a1b2c3, d4e5f6" or "base"."""
     return ", ".join(sorted(h[:12] for h in heads)) or "base"
 
 
