@@ -32,8 +32,10 @@ def create_date(script: Script) -> str | None:
 def build_graph(
     scripts: Iterable[Script], heads: Iterable[str], bases: Iterable[str],
     problems: Sequence[ScriptProblem] = (),
+    order: Sequence[str] | None = None,
 ) -> RevisionGraph:
-    """Turn Alembic Script objects into our frozen RevisionGraph, newest first."""
+    """Turn Alembic Script objects into our frozen RevisionGraph, newest first (in
+    ``order`` when given: the order of ``alembic history``)."""
     by_id: dict[str, Script] = {}
     for sc in scripts:
         by_id[sc.revision] = sc
@@ -50,7 +52,9 @@ def build_graph(
     head_set, base_set = set(heads), set(bases)
     revisions = []
     # depends_on orders too: a revision comes before (is newer than) what it depends on.
-    for rev in newest_first({r: parents[r] + deps[r] for r in by_id}):
+    if order is None:
+        order = newest_first({r: parents[r] + deps[r] for r in by_id})
+    for rev in order:
         sc = by_id[rev]
         revisions.append(
             Revision(
@@ -83,4 +87,6 @@ def read_graph(script: ScriptDirectory) -> RevisionGraph:
     ]
     # Each revision is registered under its id and its branch labels: keep it once.
     unique = list({id(sc): sc for sc in all_scripts}.values())
-    return build_graph(unique, revmap.heads, revmap.bases)
+    # The order `alembic history` lists them in (RevisionMap._topological_sort).
+    order = [sc.revision for sc in script.walk_revisions()]
+    return build_graph(unique, revmap.heads, revmap.bases, order=order)

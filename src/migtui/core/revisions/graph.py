@@ -24,6 +24,7 @@ from typing import Protocol
 
 from migtui.core.models import Revision, RevisionGraph, ScriptProblem
 from migtui.core.revisions.headers import Header
+from migtui.core.revisions.order import history_order
 
 _CREATE_DATE = re.compile(r"^Create Date:\s*(.+?)\s*$", re.MULTILINE)
 _ILLEGAL = ("@", "-", "+", ":")  # alembic.script.revision._revision_illegal_chars
@@ -196,7 +197,12 @@ def _build(sources: Iterable[HeaderSource]) -> RevisionGraph:
     _resolve(nodes, labels, problems)
     spread = _spread_labels(nodes)
     # depends_on orders too: a revision comes before (is newer than) what it depends on.
-    order = newest_first({rev: n.down + n.deps for rev, n in nodes.items()})
+    # Each branch kept together, as `alembic history` lists them (a plain topological
+    # order where the history has a cycle).
+    order = history_order(
+        list(nodes), {rev: n.down for rev, n in nodes.items()},
+        {rev: n.deps for rev, n in nodes.items() if n.deps},
+    ) or newest_first({rev: n.down + n.deps for rev, n in nodes.items()})
     if not _is_topological(order, nodes):
         _find_cycles(nodes, problems)
 
@@ -294,8 +300,8 @@ def _resolve(nodes: dict[str, _Node], labels: dict[str, str],
         for down in n.down:
             if down not in nodes:
                 problems.append(ScriptProblem(
-                    f"Revision {rev} ({_name(n.path)}) revises {down}, which no readable file "
-                    "defines", path=n.path, details=n.path, kind="graph"))
+                    f"{rev} names a parent {down} that no readable file defines (file "
+                    f"{_name(n.path)})", path=n.path, details=n.path, kind="graph"))
         if len(n.down) == 1 and not n.deps:  # the common case, made cheap
             parent_node = nodes.get(n.down[0])
             if parent_node is not None:
