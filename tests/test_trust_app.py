@@ -1,0 +1,141 @@
+"""The trust rules as a user meets them in the app (DESIGN.md, Trust).
+
+A file edited between the dialog and `y` is not run: the dialog comes back with the new
+plan and says why. A migration waiting on a lock says on what and who holds it; `c`
+cancels it and nothing is applied, also after the lock is released.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import column_names, table_names
+from projects import Rev, sqlite_url, write_project
+from textual.pilot import Pilot
+from ui_helpers import make_app, settle, widget_text
+
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.screens.confirm import ConfirmScreen
+from migtui.tui.app import MigtuiApp
+
+R1, R2 = "r00000000001", "r00000000002"
+ADD_EXTRA = f'''"""add t1.extra
+
+Revision ID: {R2}
+Revises: {R1}
+Create Date: 2026-01-02 10:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{R2}"
+down_revision = "{R1}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("t1", sa.Column("extra", sa.Integer()))
+
+
+def downgrade() -> None:
+    op.drop_column("t1", "extra")
+'''
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "trust.db")
+    value: str = request.getfixturevalue("pg_url")
+    return value
+
+
+def project_at_r1(tmp_path: Path, url: str) -> Path:
+    folder = write_project(tmp_path / "proj", url=url,
+                           revisions=(Rev(R1, None, "create t1", "t1"),))
+    (folder / "migrations/versions" / f"{R2}_add_extra.py").write_text(ADD_EXTRA)
+    assert Project.open(ProjectOptions(cwd=str(folder))).upgrade(R1).ok
+    return folder
+
+
+def versions(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
+    finally:
+        engine.dispose()
+
+
+def dialog_text(app: MigtuiApp) -> str:
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen)
+    return "\n".join(widget_text(w) for w in screen.query("Static"))
+
+
+async def wait_for(pilot: Pilot[None], check: object, seconds: float = 30) -> None:
+    """Let the app run until ``check()`` holds (a guard against hangs, not a speed test)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {check}")
+
+
+async def test_a_file_edited_after_the_dialog_brings_the_dialog_back(
+    tmp_path: Path, url: str
+) -> None:
+    folder = project_at_r1(tmp_path, url)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert "add_column('t1', 'extra'" in dialog_text(app)
+        path = folder / "migrations/versions" / f"{R2}_add_extra.py"
+        path.write_text(ADD_EXTRA.replace('op.add_column("t1", sa.Column("extra", '
+                                          'sa.Integer()))', 'op.drop_table("t1")'))
+        await pilot.press("y")
+        await settle(pilot)
+        text = dialog_text(app)  # the dialog again, with the plan as the file is now
+        assert f"{R2}'s file changed since you confirmed: nothing ran" in text
+        assert "drop_table('t1')" in text
+        await pilot.press("n")
+        await settle(pilot)
+    assert versions(url) == {R1}
+    assert "t1" in table_names(url) and "extra" not in column_names(url, "t1")
+
+
+async def test_a_lock_wait_is_named_and_c_cancels_it(tmp_path: Path, pg_url: str) -> None:
+    folder = project_at_r1(tmp_path, pg_url)
+    holder = sa.create_engine(pg_url)
+    app = make_app(folder)
+    with holder.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        conn.execute(sa.text("LOCK TABLE t1 IN ACCESS EXCLUSIVE MODE"))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("u")
+            await settle(pilot)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "waiting for a lock" in app.state.progress)
+            progress = app.state.progress
+            assert f"waiting for a lock on t1 held by pid {pid}" in progress
+            assert "c cancels" in progress
+            await pilot.press("c")
+            await wait_for(pilot, lambda: not app.state.busy)
+            await settle(pilot)
+            assert app.state.last_error is not None
+            assert app.state.last_error[0].startswith("Cancelled as you asked")
+            assert versions(pg_url) == {R1}
+        conn.rollback()  # the lock is released: nothing may commit now
+    holder.dispose()
+    time.sleep(1)
+    assert versions(pg_url) == {R1}
+    assert "extra" not in column_names(pg_url, "t1")
