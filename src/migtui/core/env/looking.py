@@ -27,6 +27,7 @@ from sqlalchemy.pool import Pool
 
 LOCK_TIMEOUT_S = 3  # waiting this long for a lock while only looking is an error
 STATEMENT_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 5  # a host that does not answer at all, while only looking
 _MARK = "migtui_looking"
 
 
@@ -89,10 +90,14 @@ def _add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:
             settings = dict(cparams.get("server_settings") or {})
             settings.update(lock_timeout=str(lock_ms), statement_timeout=str(statement_ms))
             cparams["server_settings"] = settings
+            cparams.setdefault("timeout", CONNECT_TIMEOUT_S)
         elif dialect.driver in ("psycopg", "psycopg2", "psycopg_async"):
             options = f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}"
             cparams["options"] = f"{cparams.get('options', '')} {options}".strip()
+            cparams.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     elif dialect.name in ("mysql", "mariadb"):
+        if dialect.driver in ("pymysql", "mysqldb", "mariadbconnector"):
+            cparams.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
         command = (f"SET SESSION innodb_lock_wait_timeout = {LOCK_TIMEOUT_S}, "
                    f"lock_wait_timeout = {LOCK_TIMEOUT_S}")
         before = cparams.get("init_command")

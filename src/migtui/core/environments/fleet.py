@@ -1,0 +1,226 @@
+"""Several databases of one project side by side: read each, tell drift.
+
+A :class:`Fleet` holds one :class:`Project` per environment, all sharing the base
+project's revision files (one reader, one cache, one script directory); only the
+Alembic config differs (the URL and ``-x`` arguments of the environment). Reading an
+environment is ``project.status()``, env.py run as ``alembic current`` does: those runs
+take the process-wide ENV_LOCK one after another (env.py mutates process state), each
+with the looking-only connect, lock and statement timeouts, so an unreachable database
+costs at most its connect timeout and never blocks the others for longer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from migtui.core.actions.config import open_config
+from migtui.core.actions.project import Project
+from migtui.core.autogen.diff import DiffState, compute_diff
+from migtui.core.environments.config import (
+    Environment,
+    EnvironmentsConfig,
+    config_folder,
+    load_environments,
+)
+from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
+from migtui.core.schema.inspector import DatabaseInspector
+from migtui.core.schema.model import SchemaInfo
+
+# The name of the single environment of a project that configures none.
+PROJECT_DATABASE = "(project)"
+
+# A schema's shape: table name -> (column name, type) pairs; what drift compares.
+Shape = dict[str, frozenset[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class EnvironmentRead:
+    """What one environment's database holds, as last read."""
+
+    environment: Environment
+    snapshot: Snapshot
+    read_at: float  # time.time() when it was read
+    seconds: float  # how long reading it took
+
+    @property
+    def status(self) -> DatabaseStatus:
+        return self.snapshot.database
+
+    @property
+    def pending(self) -> int:
+        return len(self.snapshot.pending) if self.status.reachable else 0
+
+    @property
+    def at_head(self) -> bool:
+        db = self.status
+        return db.reachable and set(db.current_heads) == set(self.snapshot.graph.heads)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Whether the live schema matches what its revision implies."""
+
+    state: str  # "matches", "differs", "unknown" (nothing to compare with) or "error"
+    text: str
+
+
+class Fleet:
+    """Every environment of a project; every method but ``environments`` blocks."""
+
+    def __init__(self, project: Project, config: EnvironmentsConfig | None = None) -> None:
+        self.project = project
+        if config is None:
+            folder = config_folder(project.info.config_file, project.options.cwd)
+            config = load_environments(folder)
+        self.config = config
+        self._projects: dict[str, Project] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def environments(self) -> tuple[Environment, ...]:
+        """The configured environments, or the project's own database alone."""
+        if self.config.environments:
+            return self.config.environments
+        return (Environment(PROJECT_DATABASE, "", protected=False),)
+
+    def project_for(self, env: Environment) -> Project:
+        """The project opened on this environment (made once; revision files shared)."""
+        if env.problem:
+            raise MigtuiError(env.problem)
+        if env.name == PROJECT_DATABASE:
+            return self.project
+        with self._lock:
+            made = self._projects.get(env.name)
+            if made is None:
+                options = env.options(self.project.options)
+                made = Project(open_config(options), options)
+                made.revisions = self.project.revisions  # one reader and cache of the files
+                self._projects[env.name] = made
+            return made
+
+    def read(self, env: Environment) -> EnvironmentRead:
+        """Read one environment's current revision(s); never raises."""
+        started = time.perf_counter()
+        graph = self.project.graph()
+        try:
+            project = self.project_for(env)
+            status = project.status()
+        except Exception as exc:
+            err = from_exception(exc, "Cannot open this environment")
+            status = DatabaseStatus(DatabaseState.UNREACHABLE, url=env.display_url,
+                                    error=err.message, error_details=err.details,
+                                    cause="config")
+        if status.reachable and not status.url and env.display_url:
+            status = DatabaseStatus(status.state, env.display_url, status.dialect,
+                                    status.current_heads, status.error)
+        return EnvironmentRead(env, Snapshot(self.project.info, graph, status), time.time(),
+                               time.perf_counter() - started)
+
+    def read_all(self) -> tuple[EnvironmentRead, ...]:
+        """Every environment, one after another (the benchmark's fleet read)."""
+        return tuple(self.read(env) for env in self.environments)
+
+    # -- drift -------------------------------------------------------------
+
+    def drift(self, read: EnvironmentRead, others: Sequence[EnvironmentRead]) -> Drift:
+        """At head: autogenerate of the models against it. Elsewhere: its schema compared
+        with the other (ungrouped) environments on the same revision."""
+        if not read.status.reachable:
+            return Drift("unknown", "not read")
+        if read.status.error:  # e.g. a SQLite file that does not exist yet
+            return Drift("unknown", "no database yet")
+        project = self.project_for(read.environment)
+        if read.at_head:
+            diff = compute_diff(project)
+            if diff.state is DiffState.MATCHES:
+                return Drift("matches", "matches the models")
+            if diff.state is DiffState.DIFFERS:
+                ops = ", ".join(f"{op.kind} {op.table}.{op.name}".rstrip(".")
+                                for op in diff.operations[:3])
+                more = f" (+{len(diff.operations) - 3})" if len(diff.operations) > 3 else ""
+                return Drift("differs", f"differs from the models: {ops}{more}")
+            if diff.state is DiffState.NO_METADATA:
+                return Drift("unknown", "env.py sets no target_metadata")
+            return Drift("error", diff.error or "the comparison failed")
+        peers = [o for o in others if o.environment.name != read.environment.name
+                 and not o.environment.group and o.status.reachable and not o.status.error
+                 and set(o.status.current_heads) == set(read.status.current_heads)]
+        if not peers:
+            return Drift("unknown", "not at head; no other environment on this revision")
+        try:
+            mine = _shape(_read_schema(project), None)
+            theirs = _shape(_read_schema(self.project_for(peers[0].environment)), None)
+        except MigtuiError as exc:
+            return Drift("error", exc.message)
+        return _compare(mine, theirs, peers[0].environment.name)
+
+    def group_drift(self, reads: Sequence[EnvironmentRead]) -> dict[str, Drift]:
+        """Drift of the tenants of one group (one database): each tenant's schema compared
+        with the most common shape among the tenants on the same revision."""
+        usable = [r for r in reads if r.status.reachable and not r.status.error]
+        out = {r.environment.name: Drift("unknown", "not read") for r in reads}
+        if not usable:
+            return out
+        try:
+            schema = _read_schema(self.project_for(usable[0].environment))
+        except MigtuiError as exc:
+            return {name: Drift("error", exc.message) for name in out}
+        by_heads: dict[frozenset[str], list[EnvironmentRead]] = {}
+        for r in usable:
+            by_heads.setdefault(frozenset(r.status.current_heads), []).append(r)
+        for peers in by_heads.values():
+            shapes = {r.environment.name: _shape(schema, r.environment.schema) for r in peers}
+            if len(peers) < 2:
+                name = peers[0].environment.name
+                out[name] = Drift("unknown", "no other tenant on this revision")
+                continue
+            counts = Counter(_frozen(s) for s in shapes.values())
+            common_key, _ = counts.most_common(1)[0]
+            common = next(s for s in shapes.values() if _frozen(s) == common_key)
+            for name, shape in shapes.items():
+                out[name] = _compare(shape, common, "the other tenants")
+        return out
+
+
+def _read_schema(project: Project) -> SchemaInfo:
+    inspector = DatabaseInspector(project)
+    try:
+        return inspector.read_schema()
+    finally:
+        inspector.close()
+
+
+def _shape(schema: SchemaInfo, name: str | None) -> Shape:
+    """The tables of one schema (None: the default one), without Alembic's version table."""
+    version = schema.version_table.name
+    return {t.ref.name: frozenset((c.name, c.type) for c in t.columns)
+            for t in schema.tables
+            if t.ref.schema == name and t.kind == "table" and t.ref.name != version}
+
+
+def _frozen(shape: Shape) -> frozenset[tuple[str, frozenset[tuple[str, str]]]]:
+    return frozenset(shape.items())
+
+
+def _compare(mine: Shape, theirs: Shape, other: str) -> Drift:
+    differences: list[str] = []
+    for table in sorted(set(mine) | set(theirs)):
+        if table not in theirs:
+            differences.append(f"extra table {table}")
+        elif table not in mine:
+            differences.append(f"missing table {table}")
+        else:
+            extra = sorted(n for n, _ in mine[table] - theirs[table])
+            missing = sorted(n for n, _ in theirs[table] - mine[table])
+            differences += [f"column {table}.{n} differs" if n in missing else
+                            f"extra column {table}.{n}" for n in extra]
+            differences += [f"missing column {table}.{n}" for n in missing if n not in extra]
+    if not differences:
+        return Drift("matches", f"same schema as {other}")
+    more = f" (+{len(differences) - 3})" if len(differences) > 3 else ""
+    return Drift("differs", f"differs from {other}: {', '.join(differences[:3])}{more}")

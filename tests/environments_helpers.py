@@ -1,0 +1,171 @@
+"""A project with several environments: dev on SQLite, staging and prod on PostgreSQL,
+and tenant schemas in a third PostgreSQL database (env.py picks the schema by -x)."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from projects import Rev, write_project
+
+# Three revisions in a line: widget, gadget, gizmo.
+THREE = (
+    Rev("a1a1a1a1a1a1", None, "create widget", "widget", date="2026-01-01 10:00:00.000000"),
+    Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "create gadget", "gadget",
+        date="2026-01-02 10:00:00.000000"),
+    Rev("c3c3c3c3c3c3", "b2b2b2b2b2b2", "create gizmo", "gizmo",
+        date="2026-01-03 10:00:00.000000"),
+)
+R1, R2, R3 = (r.revision for r in THREE)
+
+# env.py of a schema-per-tenant project: `-x tenant=NAME` sets the search_path and puts
+# alembic_version into that schema. target_metadata is what the three revisions make.
+ENV_TENANTS = '''\
+from alembic import context
+import sqlalchemy as sa
+from sqlalchemy import create_engine, pool, text
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+tenant = context.get_x_argument(as_dictionary=True).get("tenant")
+
+target_metadata = sa.MetaData()
+for name in ("widget", "gadget", "gizmo"):
+    sa.Table(name, target_metadata, sa.Column("id", sa.Integer(), primary_key=True),
+             sa.Column("name", sa.String(50)))
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, literal_binds=True, target_metadata=target_metadata,
+                      version_table_schema=tenant)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        if tenant:
+            connection.execute(text('SET search_path TO "%s"' % tenant))
+            connection.commit()
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          version_table_schema=tenant)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+
+def write_fleet_project(dest: Path, dev_url: str, config: str) -> Path:
+    """The three-revision project with ``config`` (TOML) as its pyproject.toml."""
+    write_project(dest, ENV_TENANTS, dev_url, THREE)
+    (dest / "pyproject.toml").write_text(textwrap.dedent(config))
+    return dest
+
+
+def fleet_config(staging: str, prod: str, tenants: str, schemas: Sequence[str]) -> str:
+    names = ", ".join(f'"{s}"' for s in schemas)
+    return f'''\
+        [tool.migtui.environments.dev]
+
+        [tool.migtui.environments.staging]
+        url = "{staging}"
+
+        [tool.migtui.environments.prod]
+        url_env = "MIGTUI_TEST_PROD_URL"
+        protected = true
+
+        [tool.migtui.environments.tenants]
+        url = "{tenants}"
+        schemas = [{names}]
+        x_each = "tenant={{schema}}"
+        '''
+
+
+@contextmanager
+def pg_databases(server_url: str, count: int, password: str = "") -> Iterator[list[str]]:
+    """``count`` new, empty PostgreSQL databases; dropped afterwards. ``password`` goes
+    into their URLs (the test server trusts loopback: it is there to be masked)."""
+    names = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    base = sa.make_url(server_url)
+    if password:
+        base = base.set(password=password)
+    try:
+        yield [base.set(database=n).render_as_string(hide_password=False) for n in names]
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def create_schemas(url: str, schemas: Sequence[str]) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for schema in schemas:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+def alembic(project: Path, *args: str) -> None:
+    """Run the real alembic command line in the project (as a user would)."""
+    import sys
+
+    subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, check=True,
+                   capture_output=True, text=True)
+
+
+def psql_version(url: str, schema: str | None = None) -> set[str]:
+    """alembic_version as psql prints it (the database's own answer)."""
+    plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    table = f'"{schema}".alembic_version' if schema else "alembic_version"
+    out = subprocess.run(["psql", plain, "-At", "-c", f"SELECT version_num FROM {table}"],
+                         check=True, capture_output=True, text=True).stdout
+    return {line for line in out.split() if line}
+
+
+def sqlite_version(path: Path) -> set[str]:
+    out = subprocess.run(["sqlite3", str(path), "SELECT version_num FROM alembic_version"],
+                         check=True, capture_output=True, text=True).stdout
+    return {line for line in out.split() if line}
+
+
+SCHEMAS = tuple(f"t{n:02d}" for n in range(1, 21))
+
+
+def build_fleet(dest: Path, urls: Sequence[str], schemas: Sequence[str] = SCHEMAS) -> Path:
+    """dev (SQLite) at R3 (head), staging at R2, prod at R1; tenants t01-t10 at R2, the
+    others at R1. ``urls``: staging, prod, tenants. MIGTUI_TEST_PROD_URL must hold prod's."""
+    from migtui.core.actions.config import ProjectOptions
+    from migtui.core.actions.project import Project
+
+    staging, prod, tenants = urls
+    project = write_fleet_project(dest, f"sqlite:///{dest / 'dev.db'}",
+                                  fleet_config(staging, prod, tenants, schemas))
+    create_schemas(tenants, schemas)
+
+    def upgrade(target: str, url: str | None = None, x: tuple[str, ...] = ()) -> None:
+        opened = Project.open(ProjectOptions(cwd=str(project), url=url, x_args=x))
+        result = opened.upgrade(target)
+        assert result.ok, result.error
+
+    upgrade(R3)
+    upgrade(R2, staging)
+    upgrade(R1, prod)
+    for index, schema in enumerate(schemas):
+        upgrade(R2 if index < len(schemas) // 2 else R1, tenants, (f"tenant={schema}",))
+    return project
