@@ -7,8 +7,10 @@ imported fresh every time); the functions here only ever run in that child.
 from __future__ import annotations
 
 import io
+import os
+import sys
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import util as alembic_util
@@ -23,7 +25,19 @@ from mako.pygen import PythonPrinter  # type: ignore[import-untyped]
 from mako.template import Template  # type: ignore[import-untyped]
 
 from migtui.core.actions.project import Project
+from migtui.core.autogen.choices import Choices, RenameCandidate
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, rename_hints
+from migtui.core.autogen.edit import (
+    Entry,
+    Pair,
+    apply_choices,
+    make_key,
+    postgresql_cast,
+    rename_column_op,
+    rename_pairs,
+    type_narrowing,
+)
+from migtui.core.checks.typefit import type_fit
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
 from migtui.core.env.urls import mask_url, remember_secret
@@ -36,12 +50,13 @@ _COMMAND_ARGS: dict[str, Any] = dict(
 PREVIEW_MESSAGE = "(the message you give when writing it)"
 
 
-def compare(project: Project) -> AutogenDiff:
+def compare(project: Project, choices: Choices | None = None) -> AutogenDiff:
     """Run autogenerate's comparison through env.py and describe every operation.
 
     Works like ``alembic check``: nothing is written and the database is only read
     (``dont_mutate``: no alembic_version table is created). When the database is behind
-    head the comparison still runs, against what the database has applied.
+    head the comparison still runs, against what the database has applied. The revision
+    file is rendered with ``choices`` applied (those that still apply are kept).
     """
     graph = project.graph()
     script = project.script()
@@ -62,7 +77,7 @@ def compare(project: Project) -> AutogenDiff:
         # Passing the script heads skips Alembic's "Target database is not up to date"
         # refusal: the comparison is against what the database has applied.
         revision_context.run_autogenerate(tuple(script.get_heads()), context)
-        found["operations"], found["file"] = _describe(revision_context, context, script)
+        found.update(_describe(revision_context, context, script, choices or Choices()))
         return []
 
     base = AutogenDiff(state=DiffState.ERROR, heads=graph.heads, env_file=env_file)
@@ -91,13 +106,17 @@ def compare(project: Project) -> AutogenDiff:
                     current_heads=current, behind=behind, log=log)
     if found.get("no_metadata"):
         return _replace(base, state=DiffState.NO_METADATA)
-    operations: tuple[PendingOperation, ...] = found["operations"]
+    operations: tuple[PendingOperation, ...] = found.get("operations", ())
+    renames: tuple[RenameCandidate, ...] = found.get("renames", ())
     return _replace(
         base,
         state=DiffState.DIFFERS if operations else DiffState.MATCHES,
         operations=operations,
-        revision_file=found["file"],
-        rename_hints=rename_hints(operations),
+        revision_file=found.get("file", ""),
+        rename_hints=() if renames else rename_hints(operations),
+        renames=renames,
+        choices=found.get("choices", Choices()),
+        model_files=_model_files(script.dir),
     )
 
 
@@ -107,26 +126,117 @@ def _replace(diff: AutogenDiff, **changes: Any) -> AutogenDiff:
     return replace(diff, **changes)
 
 
-def _describe(
-    revision_context: RevisionContext, context: MigrationContext, script: ScriptDirectory
-) -> tuple[tuple[PendingOperation, ...], str]:
-    """Every upgrade operation as data, and the revision file that would be written."""
+def _describe(revision_context: RevisionContext, context: MigrationContext,
+              script: ScriptDirectory, choices: Choices) -> dict[str, Any]:
+    """Every upgrade operation as data, the renames offered, and the revision file that
+    would be written with the choices that still apply."""
     scripts = revision_context.generated_revisions
     if not scripts:  # env.py's process_revision_directives dropped the revision
-        return (), ""
+        return {}
     migration_script = scripts[-1]
     autogen_context: AutogenContext = revision_context._last_autogen_context
-    revision_file = _render_file(revision_context, migration_script, autogen_context, script)
     batch = bool(autogen_context.opts.get("render_as_batch"))
-    described: list[PendingOperation] = []
+    entries = entries_of(migration_script, context)
+    described = tuple(_operation(e, autogen_context, context, batch) for e in entries)
+    pairs = rename_pairs(entries, context.dialect)
+    renames = tuple(_candidate(p, autogen_context, context) for p in pairs)
+    casts = {op.key: op.cast for op in described if op.cast}
+    choices = choices.still_applying({e.key for e in entries}, {p.key for p in pairs},
+                                     set(casts))
+    apply_choices(migration_script, entries, pairs, choices, casts, context.dialect)
+    revision_file = _render_file(revision_context, migration_script, autogen_context, script)
+    return {"operations": described, "renames": renames, "choices": choices,
+            "file": revision_file}
+
+
+def entries_of(migration_script: ops.MigrationScript, context: MigrationContext) -> list[Entry]:
+    """The upgrade's operations in order, each with the key the screen's choices use."""
+    seen: dict[str, int] = {}
+    entries: list[Entry] = []
     for upgrade_ops in migration_script.upgrade_ops_list:
         for op in upgrade_ops.ops:
-            if isinstance(op, ops.ModifyTableOps):
-                for child in op.ops:
-                    described.append(_operation(child, op, autogen_context, context, batch))
-            else:
-                described.append(_operation(op, None, autogen_context, context, batch))
-    return tuple(described), revision_file
+            children = op.ops if isinstance(op, ops.ModifyTableOps) else [op]
+            parent = op if isinstance(op, ops.ModifyTableOps) else None
+            for child in children:
+                kind, table, schema, name = _identify(child, parent, context)[:4]
+                entries.append(Entry(make_key(kind, schema, table, name, seen), child, parent))
+    return entries
+
+
+def write_with_choices(project: Project, message: str, choices: Choices) -> Any:
+    """``alembic revision --autogenerate`` with the user's choices applied to the
+    directives (after env.py's own process_revision_directives)."""
+    def edit(context: MigrationContext, _revision: Any, directives: list[Any]) -> None:
+        if not directives:
+            return
+        migration_script = directives[-1]
+        entries = entries_of(migration_script, context)
+        pairs = rename_pairs(entries, context.dialect)
+        casts = {e.key: cast for e in entries
+                 if isinstance(e.op, ops.AlterColumnOp)
+                 and (cast := postgresql_cast(e.op, context.dialect))}
+        apply_choices(migration_script, entries, pairs, choices, casts, context.dialect)
+
+    return project.new_revision(message, autogenerate=True, process_revision_directives=edit)
+
+
+def _candidate(pair: Pair, autogen_context: AutogenContext,
+               context: MigrationContext) -> RenameCandidate:
+    """A rename offered, with its evidence read from the live database."""
+    if pair.what == "table":
+        rows = _count(context, pair.old, pair.schema)
+        python = _python(ops.RenameTableOp(pair.old, pair.new, schema=pair.schema), None,
+                         autogen_context)
+        return RenameCandidate(pair.key, "table", pair.old, pair.schema, pair.old, pair.new,
+                               pair.drop.key, pair.add.key, rows=rows, values=rows,
+                               python=python)
+    old, new = pair.drop.op.to_column(), pair.add.op.column
+    rename = rename_column_op(pair, context.dialect)
+    return RenameCandidate(
+        pair.key, "column", pair.table, pair.schema, pair.old, pair.new,
+        pair.drop.key, pair.add.key,
+        old_type=_type_name(old.type, context), new_type=_type_name(new.type, context),
+        old_nullable=bool(old.nullable), new_nullable=bool(new.nullable),
+        old_position=_position(context, pair.table, pair.schema, pair.old),
+        new_position=_new_position(new),
+        rows=_count(context, pair.table, pair.schema),
+        values=_count(context, pair.table, pair.schema, pair.old, not_null=True),
+        python=_python(rename, pair.drop.parent, autogen_context),
+        warning=type_narrowing(old.type, new.type))
+
+
+def _position(context: MigrationContext, table: str, schema: str | None,
+              column: str) -> int | None:
+    conn = context.connection
+    try:
+        names = [c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema)]
+        return names.index(column) + 1
+    except Exception:
+        return None
+
+
+def _new_position(column: sa.Column[Any]) -> int | None:
+    table = getattr(column, "table", None)
+    if not isinstance(table, sa.Table):
+        return None
+    names = [c.name for c in table.columns]
+    return names.index(column.name) + 1 if column.name in names else None
+
+
+def _model_files(script_dir: str) -> tuple[str, ...]:
+    """The source files of the user's modules env.py imported (the models), outside
+    Python's own folders and this package; revision files excluded."""
+    skip = [str(Path(s).resolve()) for s in (sys.prefix, sys.base_prefix, sys.exec_prefix)]
+    skip += [str(Path(__file__).parents[2].resolve()), str(Path(script_dir).resolve())]
+    files: set[str] = set()
+    for name, module in list(sys.modules.items()):
+        path = None if name == "__main__" else getattr(module, "__file__", None)
+        if not path or not str(path).endswith(".py"):
+            continue
+        resolved = str(Path(path).resolve())
+        if not any(resolved.startswith(s + os.sep) for s in skip):
+            files.add(resolved)
+    return tuple(sorted(files))
 
 
 def _render_file(
@@ -204,8 +314,9 @@ def _reflect(context: MigrationContext, table: str, schema: str | None) -> sa.Ta
 
 
 def _count(context: MigrationContext, table: str, schema: str | None,
-           null_column: str | None = None) -> int | None:
-    """Rows of a table (with NULL in one column, if given), read with a quoted SELECT."""
+           null_column: str | None = None, not_null: bool = False) -> int | None:
+    """Rows of a table (with NULL in one column, if given; or not NULL), read with a
+    quoted SELECT."""
     conn = context.connection
     if conn is None:
         return None
@@ -213,7 +324,8 @@ def _count(context: MigrationContext, table: str, schema: str | None,
     target = sa.table(table, *columns, schema=schema)
     query = sa.select(sa.func.count()).select_from(target)
     if null_column:
-        query = query.where(target.c[null_column].is_(None))
+        column = target.c[null_column]
+        query = query.where(column.is_not(None) if not_null else column.is_(None))
     try:
         return int(conn.execute(query).scalar_one())
     except Exception:
@@ -229,9 +341,26 @@ def _type_name(type_: Any, context: MigrationContext) -> str:
         return repr(type_)
 
 
-def _operation(op: Any, parent: ops.ModifyTableOps | None, autogen_context: AutogenContext,
-               context: MigrationContext, batch: bool) -> PendingOperation:
+def _operation(entry: Entry, autogen_context: AutogenContext, context: MigrationContext,
+               batch: bool) -> PendingOperation:
     """One operation as data: kind, name, details, Python, SQL and warnings."""
+    op, parent = entry.op, entry.parent
+    kind, table, schema, name, detail, warning, null_count = _identify(op, parent, context)
+    sql, sql_error = _sql(op, parent, context, batch)
+    cast, fit = "", ""
+    if isinstance(op, ops.AlterColumnOp) and op.modify_type is not None:
+        cast = postgresql_cast(op, context.dialect)
+        fit = "; ".join(type_fit(op, context.connection, batch))
+    return PendingOperation(
+        kind=kind, table=table, schema=schema, name=name, detail=detail,
+        python=_python(op, parent, autogen_context), sql=sql, sql_error=sql_error,
+        warning=warning, null_count=null_count, key=entry.key, cast=cast, fit=fit,
+    )
+
+
+def _identify(op: Any, parent: ops.ModifyTableOps | None, context: MigrationContext
+              ) -> tuple[str, str, str | None, str, str, str, int | None]:
+    """kind, table, schema, name, detail, warning and NULL count of one operation."""
     table = str(getattr(op, "table_name", None) or getattr(parent, "table_name", "") or "")
     schema = getattr(op, "schema", None) or getattr(parent, "schema", None)
     kind, name, detail, warning = type(op).__name__, "", "", ""
@@ -281,12 +410,7 @@ def _operation(op: Any, parent: ops.ModifyTableOps | None, autogen_context: Auto
         kind, name = "table comment", table
     elif isinstance(op, ops.ExecuteSQLOp):
         kind = "execute SQL"
-    sql, sql_error = _sql(op, parent, context, batch)
-    return PendingOperation(
-        kind=kind, table=table, schema=schema, name=name, detail=detail,
-        python=_python(op, parent, autogen_context), sql=sql, sql_error=sql_error,
-        warning=warning, null_count=null_count,
-    )
+    return kind, table, schema, name, detail, warning, null_count
 
 
 def _rows(count: int | None) -> str:
@@ -332,46 +456,3 @@ def _default_text(default: Any) -> str:
         return "none"
     arg = getattr(default, "arg", default)
     return str(getattr(arg, "text", arg))
-
-
-_INT_RANK = {"SmallInteger": 0, "Integer": 1, "BigInteger": 2}
-
-
-def type_narrowing(old: Any, new: Any) -> str:
-    """Why changing a column from ``old`` to ``new`` may lose data ('' when it widens)."""
-    if old is None or new is None:
-        return ""
-    if isinstance(old, sa.String) and isinstance(new, sa.String):
-        old_len, new_len = old.length, new.length
-        if new_len is not None and (old_len is None or new_len < old_len):
-            return "narrows the type: longer values are cut or the upgrade fails"
-        return ""
-    if isinstance(old, sa.Integer) and isinstance(new, sa.Integer):
-        def rank(t: Any) -> int:
-            for cls in type(t).__mro__:
-                if cls.__name__ in _INT_RANK:
-                    return _INT_RANK[cls.__name__]
-            return 1
-        return "narrows the type: large values do not fit" if rank(new) < rank(old) else ""
-    if isinstance(old, sa.Integer) and isinstance(new, (sa.Numeric, sa.String)):
-        return ""
-    if isinstance(old, sa.Numeric) and isinstance(new, sa.Numeric):
-        narrower = any(
-            getattr(new, attr, None) is not None
-            and (getattr(old, attr, None) is None or getattr(new, attr) < getattr(old, attr))
-            for attr in ("precision", "scale")
-        )
-        return "narrows the type: digits are lost" if narrower else ""
-    if isinstance(old, sa.DateTime) and isinstance(new, sa.Date):
-        return "narrows the type: the time of day is lost"
-    if type(old) is type(new) or _affinity(old) is _affinity(new):
-        return ""
-    return "changes the kind of type: values that do not convert are lost or fail"
-
-
-def _affinity(type_: Any) -> type:
-    """The generic SQLAlchemy type a dialect type belongs to (TIMESTAMP -> DateTime)."""
-    try:
-        return cast(type, type_._type_affinity)
-    except Exception:
-        return type(type_)

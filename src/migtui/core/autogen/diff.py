@@ -11,12 +11,13 @@ changed model class fails with "Table already defined"): edits would never show.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
+from migtui.core.autogen.choices import Choices, RenameCandidate
 from migtui.core.autogen.fresh_process import run_fresh
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult
@@ -46,6 +47,9 @@ class PendingOperation:
     warning: str = ""  # why it may lose data or fail; "" if it is safe
     null_count: int | None = None  # rows with NULL, for a change to NOT NULL
     schema: str | None = None
+    key: str = ""  # names the operation across comparisons (Choices use it)
+    cast: str = ""  # the postgresql_using a type change needs on PostgreSQL ('' if none)
+    fit: str = ""  # a type change: values of the live data that do not fit the new type
 
     @property
     def loses_data(self) -> bool:
@@ -79,6 +83,9 @@ class AutogenDiff:
     heads: tuple[str, ...] = ()
     behind: int = 0  # revisions between the database and head
     rename_hints: tuple[str, ...] = ()
+    renames: tuple[RenameCandidate, ...] = ()  # drops + adds that may be renames
+    choices: Choices = field(default_factory=Choices)  # those applied to revision_file
+    model_files: tuple[str, ...] = ()  # source files of the user's modules env.py imported
     env_file: str = ""
     error: str = ""
     error_details: str = ""
@@ -129,14 +136,18 @@ def rename_hints(operations: tuple[PendingOperation, ...]) -> tuple[str, ...]:
 # -- the parent side ----------------------------------------------------------
 
 
-def compute_diff(project: Project, cancelled: Callable[[], bool] | None = None) -> AutogenDiff:
+def compute_diff(project: Project, cancelled: Callable[[], bool] | None = None,
+                 choices: Choices | None = None) -> AutogenDiff:
     """Compare the models on disk with the database through env.py; never raises.
+
+    The revision file is rendered with ``choices`` (those that still apply) applied.
 
     Blocks for as long as env.py and the comparison take (run it in a worker), or until
     ``cancelled()`` turns true (the comparison's process is killed: an ERROR diff).
     """
     try:
-        payload = _run_child(project.options, {"task": "diff"}, cancelled)
+        payload = _run_child(project.options, {"task": "diff", "choices": _choices(choices)},
+                             cancelled)
     except MigtuiError as exc:
         return AutogenDiff(DiffState.ERROR, error=exc.message, error_details=exc.details)
     if "error" in payload:
@@ -146,8 +157,10 @@ def compute_diff(project: Project, cancelled: Callable[[], bool] | None = None) 
 
 
 def write_revision(project: Project, message: str,
-                   cancelled: Callable[[], bool] | None = None) -> ActionResult:
-    """``alembic revision --autogenerate -m MESSAGE`` on the models as they are on disk.
+                   cancelled: Callable[[], bool] | None = None,
+                   choices: Choices | None = None) -> ActionResult:
+    """``alembic revision --autogenerate -m MESSAGE`` on the models as they are on disk,
+    with the user's ``choices`` (rejected operations, renames, casts) applied.
 
     ``cancelled()`` turning true kills the process that writes it (a failed result).
     """
@@ -156,7 +169,8 @@ def write_revision(project: Project, message: str,
     if not message.strip():
         raise MigtuiError("A revision needs a message")
     try:
-        payload = _run_child(project.options, {"task": "write", "message": message}, cancelled)
+        payload = _run_child(project.options, {"task": "write", "message": message,
+                                               "choices": _choices(choices)}, cancelled)
     except MigtuiError as exc:
         payload = {"error": exc.message, "details": exc.details}
     project.reload()
@@ -171,6 +185,8 @@ def diff_from_dict(data: dict[str, Any]) -> AutogenDiff:
     values = _tuples(data, AutogenDiff)
     values["state"] = DiffState(data["state"])
     values["operations"] = tuple(PendingOperation(**op) for op in data["operations"])
+    values["renames"] = tuple(RenameCandidate(**r) for r in data.get("renames", ()))
+    values["choices"] = Choices.from_dict(data.get("choices"))
     return AutogenDiff(**values)
 
 
@@ -183,6 +199,10 @@ def _tuples(data: dict[str, Any], cls: type) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
 
 
+def _choices(choices: Choices | None) -> dict[str, Any]:
+    return (choices or Choices()).to_dict()
+
+
 def _run_child(options: ProjectOptions, request: dict[str, Any],
                cancelled: Callable[[], bool] | None) -> dict[str, Any]:
     """Run one task of this module in a fresh process in the project's folder."""
@@ -192,11 +212,13 @@ def _run_child(options: ProjectOptions, request: dict[str, Any],
 
 def run_task(request: dict[str, Any]) -> dict[str, Any]:
     """In the fresh process: compare (``diff``) or write a revision (``write``)."""
+    from migtui.core.autogen.compare import compare, write_with_choices
+
     options = ProjectOptions(**_tuples(request["options"], ProjectOptions))
     project = Project.open(options)
+    choices = Choices.from_dict(request.get("choices"))
     if request["task"] == "write":
-        result = project.new_revision(request["message"], autogenerate=True)
+        result = write_with_choices(project, request["message"], choices)
         return {"result": asdict(result)}
-    from migtui.core.autogen.compare import compare
-
-    return {"diff": asdict(compare(project))}
+    diff = compare(project, choices)
+    return {"diff": {**asdict(diff), "choices": diff.choices.to_dict()}}

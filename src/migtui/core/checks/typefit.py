@@ -16,6 +16,7 @@ from alembic.operations import ops as alembic_ops
 from sqlalchemy.types import to_instance
 
 from migtui.core.checks.risks import (
+    LOCKS,
     LOSES_DATA,
     WILL_FAIL,
     Context,
@@ -179,3 +180,25 @@ def _values_that_do_not_fit(c: Context, op: alembic_ops.AlterColumnOp, table: Ta
                   + (f"; {lost}" if lost else ""),
         "fix or clear those values first, in a step before this one",
     )]
+
+
+def type_fit(op: alembic_ops.AlterColumnOp, conn: Any, batch: bool) -> list[str]:
+    """What the type-fit checks find about one type change on the live database, as the
+    confirmation before running it would say (values that do not fit, a cast PostgreSQL
+    refuses without USING); [] when nothing, or without a connection."""
+    from migtui.core.checks.probes import Live
+    from migtui.core.checks.recorder import Recorded
+    from migtui.core.checks.risks import PlanState, Probe
+
+    if conn is None:
+        return []
+    dialect = conn.dialect.name
+    context = Context("", f"alter_column {op.column_name}", Recorded(op), PlanState(),
+                      dialect, True if batch and dialect == "sqlite" else None)
+    live = Live(conn)
+    reasons: list[str] = []
+    for found in alter_column_risks(context, op):
+        risk = live.evaluate(found) if isinstance(found, Probe) else found
+        if risk is not None and risk.kind != LOCKS:
+            reasons.append(risk.reason)
+    return reasons
