@@ -144,6 +144,20 @@ class Snapshot:
         return self.graph.ancestors(self.database.current_heads)
 
     @property
+    def current(self) -> tuple[str, ...]:
+        """Every revision `alembic current` lists, newest first: the database's heads
+        and the heads they reach through depends_on (Alembic's "effective heads": the
+        applied revisions no applied revision revises), then heads no file defines."""
+        applied = self.applied
+        index = self.graph._index
+        shown = tuple(
+            r.revision for r in self.graph
+            if r.revision in applied and not any(c in applied for c in r.children))
+        if not all(h in index for h in self.database.current_heads):
+            shown += tuple(h for h in self.database.current_heads if h not in index)
+        return shown
+
+    @property
     def pending(self) -> tuple[str, ...]:
         """Revisions not yet applied, newest first."""
         applied = self.applied

@@ -64,7 +64,7 @@ def build_rows(snapshot: Snapshot) -> list[GraphRow]:
     graph = snapshot.graph
     lanes = layout([(r.revision, r.down_revisions) for r in graph])
     applied = snapshot.applied
-    current = set(snapshot.database.current_heads)
+    current = set(snapshot.current)  # every revision `alembic current` lists
     other_node = PENDING_NODE if snapshot.database.reachable else UNKNOWN_NODE
     rows = []
     for rev, lane in zip(graph, lanes, strict=True):

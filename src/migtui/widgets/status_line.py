@@ -32,7 +32,7 @@ def describe(snapshot: Snapshot) -> Text:
         if db.dialect:
             text.append(f" ({db.dialect})", style="dim")
         text.append("  current: ")
-        heads = db.current_heads
+        heads = snapshot.current  # as `alembic current`: effective heads too
         text.append(", ".join(h[:12] for h in heads) if heads else "base", style="bold")
         pending = len(snapshot.pending)
         text.append(f"  {pending} pending" if pending else "  up to date",

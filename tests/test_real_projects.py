@@ -1,0 +1,80 @@
+"""Generated projects of the shapes issue #20 found in real ones, on screen.
+
+Case 3: two current heads where one branch depends on the other (expand/contract):
+Alembic's version table holds only the contract head, `alembic current` lists both, and
+so must the graph and the status line. A Flask-Migrate style env.py computes the URL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from ui_helpers import graph_lines, make_app, settle, status_text
+
+from migtui.core.env.capture import captured
+from tests.real_projects import (
+    ENV_FLASK_STYLE,
+    FLASK_URL_VARIABLE,
+    expand_contract,
+    write_expand_contract,
+)
+
+EXPAND_HEAD = expand_contract(4)[4].revision  # e...3
+CONTRACT_HEAD = expand_contract(4)[8].revision  # c...3
+
+
+def row_of(app: object, revision: str) -> str:
+    """The drawn row whose id column is this revision (not one that depends on it)."""
+    for line in graph_lines(app):  # type: ignore[arg-type]
+        if line.lstrip("●○·│─╮╯╭╰┤├┼┴┬ ").startswith(revision[:12]):
+            return line
+    raise AssertionError(f"{revision} not shown")
+
+
+def _alembic_upgrade(folder: Path, target: str) -> None:
+    """What `alembic upgrade TARGET` does in that folder."""
+    with captured():
+        command.upgrade(Config(str(folder / "alembic.ini")), target)
+
+
+def _alembic_current(folder: Path) -> str:
+    cfg = Config(str(folder / "alembic.ini"))
+    with captured():
+        cfg.print_stdout = lambda text, *args: lines.append(text % args if args else text)
+        lines: list[str] = []
+        command.current(cfg)
+    return "\n".join(lines)
+
+
+async def test_expand_and_contract_heads_both_current(tmp_path: Path, db_url: str) -> None:
+    folder = write_expand_contract(tmp_path / "p", db_url, releases=4)
+    _alembic_upgrade(folder, "heads")
+    current = _alembic_current(folder)
+    assert EXPAND_HEAD in current and CONTRACT_HEAD in current  # Alembic lists both
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        assert "(current)" in row_of(app, CONTRACT_HEAD)
+        assert "(current)" in row_of(app, EXPAND_HEAD)
+        status = " ".join(status_text(app).split())
+        assert f"current: {CONTRACT_HEAD[:12]}, {EXPAND_HEAD[:12]}" in status
+        assert "up to date" in status
+
+
+async def test_flask_style_env_py_finds_its_database(
+        tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FLASK_URL_VARIABLE, db_url)
+    folder = write_expand_contract(tmp_path / "p", "", releases=4, env_py=ENV_FLASK_STYLE)
+    _alembic_upgrade(folder, "expand@head")
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        status = " ".join(status_text(app).split())
+        assert "unreachable" not in status and "failed" not in status
+        assert f"current: {EXPAND_HEAD[:12]}" in status
+        assert "4 pending" in status
+        assert "(current)" in row_of(app, EXPAND_HEAD)
+        assert "(current)" not in row_of(app, CONTRACT_HEAD)
