@@ -7,6 +7,7 @@ cancels it and nothing is applied, also after the lock is released.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -135,6 +136,34 @@ async def test_a_lock_wait_is_named_and_c_cancels_it(tmp_path: Path, pg_url: str
             assert app.state.last_error[0].startswith("Cancelled as you asked")
             assert versions(pg_url) == {R1}
         conn.rollback()  # the lock is released: nothing may commit now
+    holder.dispose()
+    time.sleep(1)
+    assert versions(pg_url) == {R1}
+    assert "extra" not in column_names(pg_url, "t1")
+
+
+async def test_quitting_during_a_lock_wait_cancels_the_migration(
+    tmp_path: Path, pg_url: str
+) -> None:
+    folder = project_at_r1(tmp_path, pg_url)
+    holder = sa.create_engine(pg_url)
+    app = make_app(folder)
+    with holder.connect() as conn:
+        conn.execute(sa.text("LOCK TABLE t1 IN ACCESS EXCLUSIVE MODE"))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("u")
+            await settle(pilot)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "waiting for a lock" in app.state.progress)
+            await pilot.press("q")
+            await pilot.pause()
+            await pilot.press("y")  # "A migration is running. Cancel it and quit?"
+            deadline = time.monotonic() + 30  # a guard against a hang
+            while app.is_running and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert not app.is_running, "the app did not quit"
+        conn.rollback()  # released after the quit: the migration must not commit now
     holder.dispose()
     time.sleep(1)
     assert versions(pg_url) == {R1}

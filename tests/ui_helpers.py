@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerCancelled
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -30,7 +32,9 @@ async def settle(pilot: Pilot[None]) -> None:
     app = pilot.app
     quiet = 0
     for _ in range(8):
-        await app.workers.wait_for_complete()
+        # A worker replaced by a newer one (exclusive groups) ends cancelled: not an error.
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         quiet = 0 if any(not w.is_finished for w in app.workers) else quiet + 1
         if quiet == 2:
