@@ -97,8 +97,8 @@ def _rid(kind: str, index: int) -> str:
 def expand_contract(releases: int, *, every_depends: int = 1) -> list[Rev]:
     """A base, then ``releases`` expand and contract revisions on two labelled branches.
 
-    Contract revision ``i`` depends on expand revision ``i`` when ``i`` is a multiple of
-    ``every_depends`` (expand before contract, as in online/offline splits). The
+    Contract revision ``i`` depends on expand revision ``i`` when ``i + 1`` is a multiple
+    of ``every_depends`` (expand before contract, as in online/offline splits). The
     messages of most revisions are empty; each revision creates one table.
     """
     base = Rev(_rid("a", 0), None, "initial", "t_initial")
@@ -107,7 +107,7 @@ def expand_contract(releases: int, *, every_depends: int = 1) -> list[Rev]:
         down = base.revision
         for i in range(releases):
             rev = _rid(kind, i)
-            depends = (_rid("e", i),) if kind == "c" and i % every_depends == 0 else ()
+            depends = (_rid("e", i),) if kind == "c" and (i + 1) % every_depends == 0 else ()
             revs.append(Rev(
                 rev, down, f"{label} {i}" if i % 4 == 0 else "", f"t_{kind}{i}",
                 branch_labels=(label,) if i == 0 else (), depends_on=depends,
@@ -117,11 +117,12 @@ def expand_contract(releases: int, *, every_depends: int = 1) -> list[Rev]:
 
 
 def write_expand_contract(dest: Path, url: str, releases: int = 12,
-                          env_py: str | None = None) -> Path:
+                          env_py: str | None = None, every_depends: int = 1) -> Path:
     """An expand/contract project (see :func:`expand_contract`) at ``dest``."""
+    revs = expand_contract(releases, every_depends=every_depends)
     if env_py is None:
-        return write_project(dest, url=url, revisions=expand_contract(releases))
-    return write_project(dest, env_py, url=url, revisions=expand_contract(releases))
+        return write_project(dest, url=url, revisions=revs)
+    return write_project(dest, env_py, url=url, revisions=revs)
 
 
 def main(argv: list[str]) -> int:

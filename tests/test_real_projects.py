@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from textual.widgets import OptionList
 from ui_helpers import graph_lines, make_app, settle, status_text
 
 from migtui.core.env.capture import captured
+from migtui.screens.dialogs import ChooseScreen
 from tests.real_projects import (
     ENV_FLASK_STYLE,
     FLASK_URL_VARIABLE,
@@ -78,3 +80,20 @@ async def test_flask_style_env_py_finds_its_database(
         assert "4 pending" in status
         assert "(current)" in row_of(app, EXPAND_HEAD)
         assert "(current)" not in row_of(app, CONTRACT_HEAD)
+
+
+async def test_which_branch_names_labels_heads_and_counts(tmp_path: Path, db_url: str) -> None:
+    folder = write_expand_contract(tmp_path / "p", db_url, releases=4, every_depends=2)
+    _alembic_upgrade(folder, expand_contract(4)[0].revision)  # the base: both branches next
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ChooseScreen)
+        options = app.screen.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(f"[expand]  expand 0  → head {EXPAND_HEAD[:12]} (4 revisions to run)" in s
+                   for s in shown), shown
+        assert any(f"[contract]  contract 0  → head {CONTRACT_HEAD[:12]} (4 revisions to run)"
+                   in s for s in shown), shown

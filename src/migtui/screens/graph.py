@@ -19,6 +19,7 @@ from migtui.core.actions.plan import (
 from migtui.core.checks.preflight import revision_operations
 from migtui.core.errors import MigtuiError
 from migtui.core.models import Revision, Snapshot
+from migtui.core.revisions.branches import branch_choice
 from migtui.screens.details import RevisionDetailsScreen
 from migtui.screens.dialogs import ChooseScreen, PromptScreen
 from migtui.screens.state import AppState, SessionScreen
@@ -220,7 +221,7 @@ class GraphScreen(SessionScreen):
 
         self.app.push_screen(ChooseScreen(
             "Several revisions can run next: which branch?",
-            [(r.revision, f"{r.short}  {r.message}") for r in candidates],
+            [(r.revision, branch_choice(snapshot, r.revision).label) for r in candidates],
         ), chosen)
 
     def action_downgrade_step(self) -> None:
