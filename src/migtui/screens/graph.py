@@ -22,12 +22,13 @@ from migtui.core.models import Revision, Snapshot
 from migtui.core.revisions.branches import branch_choice
 from migtui.screens.details import RevisionDetailsScreen
 from migtui.screens.dialogs import ChooseScreen, PromptScreen
-from migtui.screens.state import AppState, SessionScreen
+from migtui.screens.history import GraphHistory
+from migtui.screens.state import AppState
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
 from migtui.widgets.status_line import StatusLine
 
 
-class GraphScreen(SessionScreen):
+class GraphScreen(GraphHistory):
     """Every revision newest first, with what the database has applied."""
 
     class PlanRequested(Message):
@@ -63,6 +64,8 @@ class GraphScreen(SessionScreen):
         Binding("slash", "filter", "Filter", id="graph.filter"),
         Binding("l", "toggle_log", "Log", id="graph.log"),
         Binding("e", "error_details", "Error details", show=False, id="graph.error"),
+        Binding("R", "rescue", "Rescue unknown revision", id="graph.rescue"),
+        Binding("v", "edit_diff", "Diff since applied", show=False, id="graph.edit_diff"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -87,6 +90,8 @@ class GraphScreen(SessionScreen):
     def show_state(self, old: AppState | None, new: AppState) -> None:
         if self.snapshot_changed(old, new):
             self._show_snapshot(select=new.select_next)
+            if new.snapshot is not None:
+                self.read_edits(new.snapshot)  # the ✎ marks come a moment later
         if old is None or new.progress != old.progress:
             widget = self.query_one("#progress", Static)
             widget.update(Text(new.progress, style="bold"))
@@ -102,7 +107,7 @@ class GraphScreen(SessionScreen):
             return
         view = self.graph_view
         keep = select or (view.selected.revision if view.selected else None)
-        view.set_rows(self._filtered(build_rows(snapshot)), keep=keep)
+        view.set_rows(self._filtered(build_rows(snapshot, self.edit_notes())), keep=keep)
 
     def _filtered(self, rows: list) -> list:  # type: ignore[type-arg]
         needle = self.query_one("#filter", Input).value.strip().lower()

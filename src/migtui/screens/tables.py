@@ -25,6 +25,7 @@ from migtui.core.schema.model import (
     full_text,
 )
 from migtui.screens.dialogs import TextScreen
+from migtui.screens.history import TablesHistory
 from migtui.screens.inspector_screen import InspectorScreen
 from migtui.screens.state import AppState
 from migtui.widgets.row_grid import RowGrid
@@ -43,7 +44,7 @@ PAGE_ROWS = 200
 TABS = ("columns", "indexes", "constraints", "foreign-keys", "rows")
 
 
-class TablesScreen(InspectorScreen):
+class TablesScreen(TablesHistory, InspectorScreen):
     """Every table and view of the database: structure, rows, what the last action changed."""
 
     WAITING = "Reading the database…"
@@ -65,6 +66,7 @@ class TablesScreen(InspectorScreen):
         Binding("4", "tab('foreign-keys')", "Foreign keys", show=False, id="tables.fks"),
         Binding("5", "tab('rows')", "Rows", id="tables.rows"),
         Binding("e", "error_details", "Error details", show=False, id="tables.error"),
+        Binding("H", "table_history", "Table history", id="tables.history"),
     ]
 
     def __init__(self, project: Project, state: AppState) -> None:

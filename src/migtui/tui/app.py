@@ -34,12 +34,14 @@ from migtui.core.revisions.problems import problems_summary, problems_text
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import QuestionScreen, TextScreen
 from migtui.screens.graph import GraphScreen
+from migtui.screens.history import GraphHistory, TablesHistory
 from migtui.screens.pending import PendingScreen
 from migtui.screens.state import AppState, SessionScreen
 from migtui.screens.tables import TablesScreen
 from migtui.tui import exit_watchdog
 from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
 from migtui.tui.help import help_text
+from migtui.tui.history import confirm_rescue
 from migtui.tui.messages import (
     ActionFinished,
     ActionProgress,
@@ -220,6 +222,13 @@ class MigtuiApp(App[None]):
             text, heads = message.message, message.heads
             self._act("Merging heads", 0, "merge", " ".join(heads),
                       lambda: (self.project.merge(text, heads, self._post_line), None))
+
+    def on_graph_history_rescue_requested(self, message: GraphHistory.RescueRequested) -> None:
+        confirm_rescue(self, message)
+
+    async def on_tables_history_revision_wanted(
+            self, message: TablesHistory.RevisionWanted) -> None:
+        await self.revision_command("goto", message.revision)
 
     def on_pending_screen_new_revision_requested(
             self, message: PendingScreen.NewRevisionRequested) -> None:

@@ -12,6 +12,7 @@ from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.history.applied import record_applied
 from migtui.core.models import ActionResult, Snapshot
 from migtui.core.schema.inspector import DatabaseInspector
 from migtui.core.schema.model import SchemaInfo
@@ -44,7 +45,9 @@ def apply_plan(project: Project, plan: Plan, read_before: bool, on_line: LineSin
     not to run: no marks beat no action).
     """
     before = read_schema_quietly(project) if read_before else None
-    return project.run_plan(plan, on_line, watch), before
+    result = project.run_plan(plan, on_line, watch)
+    record_applied(project, result, plan)  # what ran and its file's hash: the ✎ marks
+    return result, before
 
 
 def read_schema_quietly(project: Project) -> SchemaInfo | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -31,6 +32,7 @@ class GraphRow:
     glyphs: str
     applied: bool
     current: bool
+    note: str = ""  # e.g. "✎ edited since applied to this database on 2026-11-30"
 
     @cached_property
     def risks(self) -> tuple[str, ...]:
@@ -52,10 +54,12 @@ class GraphRow:
             marks.append("depends on " + ", ".join(d[:12] for d in rev.dependencies))
         if self.risks:
             marks.append("⚠ " + ", ".join(self.risks))
+        if self.note:
+            marks.append(self.note)
         return " ".join(marks)
 
 
-def build_rows(snapshot: Snapshot) -> list[GraphRow]:
+def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None) -> list[GraphRow]:
     """Graph rows for a snapshot, newest first, pending nodes drawn hollow.
 
     While the database is not read (or cannot be), nothing is known to be applied or
@@ -70,7 +74,8 @@ def build_rows(snapshot: Snapshot) -> list[GraphRow]:
     for rev, lane in zip(graph, lanes, strict=True):
         is_applied = rev.revision in applied
         glyphs = lane.glyphs if is_applied else lane.glyphs.replace(APPLIED_NODE, other_node)
-        rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current))
+        rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current,
+                             (notes or {}).get(rev.revision, "")))
     return rows
 
 

@@ -131,7 +131,16 @@ def record_applied(project: Project, result: ActionResult, plan: Plan,
 
     Upgrades record each revision that ran with its file's hash; downgrades forget
     the revisions they undid. ``status`` is the database's (read again when None).
+    Never raises: a ledger that cannot be written means no marks, not a failed write.
     """
+    try:
+        _record(project, result, plan, status, today)
+    except Exception:  # the ledger is a help: it never turns a write into a failure
+        return
+
+
+def _record(project: Project, result: ActionResult, plan: Plan,
+            status: DatabaseStatus | None, today: dt.date | None) -> None:
     if plan.action not in ("upgrade", "downgrade"):
         return
     ran = _ran(result, plan)
