@@ -33,13 +33,16 @@ from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import QuestionScreen, TextScreen
+from migtui.screens.environments import EnvironmentsScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.history import GraphHistory, TablesHistory
 from migtui.screens.pending import PendingScreen
+from migtui.screens.protected_confirm import ProtectedConfirmScreen
 from migtui.screens.state import AppState, SessionScreen
 from migtui.screens.tables import TablesScreen
 from migtui.tui import exit_watchdog
 from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
+from migtui.tui.environments import confirm_bring
 from migtui.tui.help import help_text
 from migtui.tui.history import confirm_rescue
 from migtui.tui.messages import (
@@ -55,18 +58,21 @@ from migtui.tui.writes import Outcome, apply_plan, done_text, failed, sql_loader
 from migtui.widgets.safe_text import clean
 
 MAIN_SCREENS: dict[str, type[SessionScreen]] = {
-    "graph": GraphScreen, "pending": PendingScreen, "tables": TablesScreen}
+    "graph": GraphScreen, "pending": PendingScreen, "tables": TablesScreen,
+    "environments": EnvironmentsScreen}
 
 
 class MigtuiApp(App[None]):
     """Browse and apply the Alembic migrations of one project."""
 
     TITLE = "migtui"
+    protected = ""  # the name of the protected environment opened (--env): typed to write
     CSS_PATH = Path(__file__).with_name("app.tcss")
     BINDINGS = [
         Binding("g", "switch_mode('graph')", "Graph", id="app.graph"),
         Binding("a", "switch_mode('pending')", "Pending", id="app.pending"),
         Binding("t", "switch_mode('tables')", "Tables", id="app.tables"),
+        Binding("w", "switch_mode('environments')", "Environments", id="app.environments"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("c", "cancel_action", "Cancel migration", id="app.cancel"),
@@ -223,6 +229,12 @@ class MigtuiApp(App[None]):
             self._act("Merging heads", 0, "merge", " ".join(heads),
                       lambda: (self.project.merge(text, heads, self._post_line), None))
 
+    def on_environments_screen_bring_requested(
+            self, message: EnvironmentsScreen.BringRequested) -> None:
+        screen = self._screens.get("environments")
+        if isinstance(screen, EnvironmentsScreen):
+            confirm_bring(self, screen, message)
+
     def on_graph_history_rescue_requested(self, message: GraphHistory.RescueRequested) -> None:
         confirm_rescue(self, message)
 
@@ -278,6 +290,10 @@ class MigtuiApp(App[None]):
                       partial(apply_plan, self.project, plan, read_before, self._post_line,
                               watch))
 
+        if self.protected:  # --env NAME of a protected environment
+            self.push_screen(ProtectedConfirmScreen(self.protected, plan, sql, checks,
+                                                    rehearsal, notice=notice), answered)
+            return
         self.push_screen(ConfirmScreen(plan, sql, checks, rehearsal, notice=notice), answered)
 
     def _act(self, label: str, steps: int, action: str, target: str,

@@ -10,6 +10,7 @@ from typing import NoReturn
 from migtui import __version__
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
+from migtui.core.environments.fleet import open_environment
 from migtui.core.errors import MigtuiError
 
 
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-x", action="append", default=[], metavar="KEY=VALUE",
                         help="an argument for env.py (context.get_x_argument); repeatable")
     parser.add_argument("--url", metavar="URL", help="use this sqlalchemy.url for this run")
+    parser.add_argument("--env", metavar="NAME",
+                        help="open one environment of [tool.migtui.environments]")
     parser.add_argument("--read-only", action="store_true",
                         help="browse only: every write action is disabled")
     parser.add_argument("--version", action="version", version=f"migtui {__version__}")
@@ -53,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = parse_options(argv)
         project = Project.open(options)
+        env_name = build_parser().parse_args(argv).env
+        protected = ""
+        if env_name:
+            project, env = open_environment(project, env_name)
+            protected = env.name if env.protected else ""
     except MigtuiError as exc:
         print(f"migtui: error: {exc.message}", file=sys.stderr)
         return 2
@@ -61,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     exit_watchdog.remember_terminal()
     app = MigtuiApp(project)
+    app.protected = protected  # a protected environment: writes need its name typed
     app.exit_watchdog = 3.0  # a quit ends the process within seconds, whatever hangs
     app.run()
     return 0

@@ -151,7 +151,7 @@ class Fleet:
                  and not o.environment.group and o.status.reachable and not o.status.error
                  and set(o.status.current_heads) == set(read.status.current_heads)]
         if not peers:
-            return Drift("unknown", "not at head; no other environment on this revision")
+            return Drift("unknown", "not at head, no peer to compare")
         try:
             mine = _shape(_read_schema(project), None)
             theirs = _shape(_read_schema(self.project_for(peers[0].environment)), None)
@@ -177,13 +177,13 @@ class Fleet:
             shapes = {r.environment.name: _shape(schema, r.environment.schema) for r in peers}
             if len(peers) < 2:
                 name = peers[0].environment.name
-                out[name] = Drift("unknown", "no other tenant on this revision")
+                out[name] = Drift("unknown", "no peer on this revision")
                 continue
             counts = Counter(_frozen(s) for s in shapes.values())
             common_key, _ = counts.most_common(1)[0]
             common = next(s for s in shapes.values() if _frozen(s) == common_key)
             for name, shape in shapes.items():
-                out[name] = _compare(shape, common, "the other tenants")
+                out[name] = _compare(shape, common, "the others")
         return out
 
 
@@ -221,6 +221,18 @@ def _compare(mine: Shape, theirs: Shape, other: str) -> Drift:
                             f"extra column {table}.{n}" for n in extra]
             differences += [f"missing column {table}.{n}" for n in missing if n not in extra]
     if not differences:
-        return Drift("matches", f"same schema as {other}")
+        return Drift("matches", f"same as {other}")
     more = f" (+{len(differences) - 3})" if len(differences) > 3 else ""
     return Drift("differs", f"differs from {other}: {', '.join(differences[:3])}{more}")
+
+
+def open_environment(project: Project, name: str) -> tuple[Project, Environment]:
+    """The project opened on environment ``name`` (``migtui --env NAME``); MigtuiError
+    saying which file and key when it is not configured or cannot be used."""
+    config = load_environments(config_folder(project.info.config_file, project.options.cwd))
+    try:
+        env = config.select(name)
+    except ValueError as exc:
+        raise MigtuiError(str(exc)) from exc
+    options = env.options(project.options)
+    return Project(open_config(options), options), env

@@ -1,0 +1,124 @@
+"""The environments screen (`w`), driven as a user would, on real databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from environments_helpers import R1, R2, R3, build_fleet, pg_databases, psql_version
+from textual.widgets import DataTable, Input, OptionList, Static
+from ui_helpers import make_app, settle, widget_text
+
+from migtui.screens.environments import EnvironmentsScreen
+from migtui.screens.protected_confirm import ProtectedConfirmScreen
+from migtui.tui.app import MigtuiApp
+from migtui.tui.cli import main
+
+SECRET = "Screen-s3cret-pw"
+FEW = ("t01", "t02", "t03", "t04")
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, pg_server_url: str,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, list[str]]]:
+    with pg_databases(pg_server_url, 3, password=SECRET) as urls:
+        monkeypatch.setenv("MIGTUI_TEST_PROD_URL", urls[1])
+        project = build_fleet(tmp_path / "fleet", urls, FEW)
+        monkeypatch.chdir(project)
+        yield project, urls
+
+
+def rows(app: MigtuiApp) -> dict[str, list[str]]:
+    """The table's cells as text, by environment (a tenant by its schema, a group by its
+    name)."""
+    table = app.screen.query_one("#environments", DataTable)
+    return {str(key.value).split(":")[-1]: [str(getattr(c, "plain", c))
+                                            for c in table.get_row(key)]
+            for key in table.rows}
+
+
+async def test_the_screen_shows_every_environment_as_its_database_holds_it(
+        fleet: tuple[Path, list[str]]) -> None:
+    project, _ = fleet
+    app = make_app(project)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, EnvironmentsScreen)
+        shown = rows(app)
+        assert shown["dev"][2] == R3 and shown["dev"][3] == "up to date"
+        assert shown["staging"][2] == R2 and shown["staging"][3] == "1 pending"
+        assert shown["prod"][2] == R1 and "(protected)" in shown["prod"][0]
+        assert shown["t01"][2] == R2 and shown["t04"][2] == R1
+        assert "4 tenants" in shown["tenants"][0]
+        assert shown["dev"][5] == "✓ matches the models"
+        assert all(row[4].startswith("✓") for row in shown.values())
+        assert SECRET not in app.export_screenshot()
+        assert "postgresql://postgres:***@" in shown["staging"][7]
+
+
+async def test_bring_staging_to_dev_from_the_screen(fleet: tuple[Path, list[str]]) -> None:
+    project, (staging, prod, tenants) = fleet
+    app = make_app(project)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("down", "b")  # staging
+        await settle(pilot)
+        choices = app.screen.query_one(OptionList)
+        assert "dev  at c3c3c3c3c3c3" in str(choices.get_option_at_index(1).prompt)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        title = widget_text(app.screen.query_one("#confirm-title", Static))
+        assert "Bring staging to dev's revision c3c3c3c3c3c3 (upgrade, 1 step)?" in title
+        await pilot.press("y")
+        await settle(pilot)
+        assert rows(app)["staging"][2] == R3
+        assert "staging ✓ done" in rows(app)["staging"][0]
+    assert psql_version(staging) == {R3}
+    assert psql_version(prod) == {R1}
+    assert psql_version(tenants, "t01") == {R2}
+
+
+async def test_protected_refuses_without_the_typed_name(
+        fleet: tuple[Path, list[str]]) -> None:
+    project, (_staging, prod, _tenants) = fleet
+    app = make_app(project)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("down", "down", "b", "down", "enter")  # prod to dev
+        await settle(pilot)
+        assert isinstance(app.screen, ProtectedConfirmScreen)
+        prompt = widget_text(app.screen.query_one("#protected-prompt", Static))
+        assert "prod is protected: type its name and press enter" in prompt
+        await pilot.press("y", "enter")  # "y" is typed into the name field
+        await settle(pilot)
+        assert isinstance(app.screen, ProtectedConfirmScreen)
+        assert "Type prod to apply: nothing ran" in [n.message for n in app._notifications]
+        assert psql_version(prod) == {R1}
+        await pilot.press("escape")
+        await settle(pilot)
+        assert psql_version(prod) == {R1}
+        await pilot.press("b", "down", "enter")
+        await settle(pilot)
+        app.screen.query_one("#protected-name", Input).value = ""
+        await pilot.press(*"prod", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, EnvironmentsScreen)
+    assert psql_version(prod) == {R3}
+
+
+def test_env_flag_opens_one_environment_or_says_why_not(
+        fleet: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--env", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "No environment 'nope' in pyproject.toml (known: dev, staging, prod, tenants:…)" \
+        in err
+    assert main(["--env", "tenants"]) == 2
+    assert "tenants stands for 4 tenants: name one, e.g. --env tenants:t01" in \
+        capsys.readouterr().err
