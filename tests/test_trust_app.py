@@ -125,9 +125,9 @@ async def test_a_lock_wait_is_named_and_c_cancels_it(tmp_path: Path, pg_url: str
             await pilot.press("u")
             await settle(pilot)
             await pilot.press("y")
-            await wait_for(pilot, lambda: "waiting for a lock" in app.state.progress)
+            await wait_for(pilot, lambda: "for a lock on t1" in app.state.progress)
             progress = app.state.progress
-            assert f"waiting for a lock on t1 held by pid {pid}" in progress
+            assert f"for a lock on t1 held by pid {pid}" in progress and "waiting" in progress
             assert "c cancels" in progress
             await pilot.press("c")
             await wait_for(pilot, lambda: not app.state.busy)
@@ -155,7 +155,7 @@ async def test_quitting_during_a_lock_wait_cancels_the_migration(
             await pilot.press("u")
             await settle(pilot)
             await pilot.press("y")
-            await wait_for(pilot, lambda: "waiting for a lock" in app.state.progress)
+            await wait_for(pilot, lambda: "for a lock on t1" in app.state.progress)
             await pilot.press("q")
             await pilot.pause()
             await pilot.press("y")  # "A migration is running. Cancel it and quit?"

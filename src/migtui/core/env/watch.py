@@ -208,7 +208,7 @@ class Watch:
             except Exception:
                 found = ""
             if found:
-                return f"{found} ({waited} s): {running}"
+                return f"waiting {waited} s {found}; running: {running}"
         return f"running for {waited} s: {running}"
 
 
@@ -236,7 +236,8 @@ _PG_HOLDER = sa.text(
 
 
 def _pg_wait(conn: Connection, pid: int) -> str:
-    """'waiting for a lock on t0 held by pid 4242 (for 12 s: LOCK TABLE …)' or ''."""
+    """'for a lock on t0 held by pid 4242 (in a transaction for 12 s: LOCK TABLE …)'
+    or '' when the backend is not waiting for a lock."""
     row = conn.execute(_PG_WAIT, {"pid": pid}).first()
     if row is None or row[0] != "Lock" or not row[1]:
         return ""
@@ -246,9 +247,9 @@ def _pg_wait(conn: Connection, pid: int) -> str:
     query = " ".join(str(holder[1] or "").split()) if holder else ""
     since = holder[2] if holder else None
     seconds = getattr(since, "total_seconds", None)
-    held = f", in a transaction for {int(seconds())} s" if seconds is not None else ""
-    what = f": {_short(query, 60)}" if query else ""
-    return f"waiting for a lock{on} held by pid {blocker}{held}{what}"
+    held = f"in a transaction for {int(seconds())} s" if seconds is not None else ""
+    what = ": ".join(filter(None, (held, _short(query, 60))))
+    return f"for a lock{on} held by pid {blocker}" + (f" ({what})" if what else "")
 
 
 def _second_engine(connection: Connection) -> Engine | None:
