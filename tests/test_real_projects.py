@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from projects import closed_port, sqlite_url, write_project
 from textual.widgets import OptionList
 from ui_helpers import graph_lines, make_app, settle, status_text
 
 from migtui.core.env.capture import captured
 from migtui.screens.dialogs import ChooseScreen
+from projectkit.templates import alembic_ini
 from tests.real_projects import (
     ENV_FLASK_STYLE,
     FLASK_URL_VARIABLE,
@@ -97,3 +99,48 @@ async def test_which_branch_names_labels_heads_and_counts(tmp_path: Path, db_url
                    for s in shown), shown
         assert any(f"[contract]  contract 0  → head {CONTRACT_HEAD[:12]} (4 revisions to run)"
                    in s for s in shown), shown
+
+
+async def test_env_py_failure_is_not_called_unreachable(tmp_path: Path) -> None:
+    # An alembic.ini without logging sections: the stock env.py's fileConfig raises
+    # KeyError: 'formatters' before any connection is tried.
+    folder = write_expand_contract(tmp_path / "p", sqlite_url(tmp_path / "db.sqlite"), 2)
+    (folder / "alembic.ini").write_text(alembic_ini(sqlite_url(tmp_path / "db.sqlite"),
+                                                    logging=False))
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        status = " ".join(status_text(app).split())
+        assert "✗ env.py failed (env.py, line " in status
+        assert "formatters" in status
+        assert "unreachable" not in status
+        await pilot.press("u")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("env.py failed (env.py, line ") for m in messages), messages
+        assert not any("cannot be reached" in m for m in messages)
+
+
+async def test_a_database_that_does_not_answer_is_unreachable(tmp_path: Path) -> None:
+    url = f"postgresql://u:pw@127.0.0.1:{closed_port()}/db"
+    folder = write_expand_contract(tmp_path / "p", url, 2)
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        status = " ".join(status_text(app).split())
+        assert "✗ database unreachable: " in status and "env.py failed" not in status
+        assert "cannot be reached" not in status, "said once"
+        await pilot.press("u")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("The database cannot be reached: ") for m in messages)
+
+
+async def test_no_revision_files_says_where_it_looked(tmp_path: Path) -> None:
+    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"), revisions=())
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        status = " ".join(status_text(app).split())
+        assert "no revisions found (searched " in status
+        assert str(folder / "migrations") in status

@@ -19,7 +19,7 @@ from migtui.core.actions.project import Project
 from migtui.core.models import ActionResult, DatabaseState, Snapshot
 from migtui.core.schema.model import SchemaInfo
 from migtui.screens.dialogs import TextScreen
-from migtui.widgets.status_line import StatusLine
+from migtui.widgets.status_line import StatusLine, not_read
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,10 @@ class AppState:
         if snapshot.database.state is DatabaseState.NOT_CHECKED:
             return "Still reading the database: a moment", "warning"
         if not snapshot.database.reachable:
-            return (f"The database cannot be reached: {snapshot.database.error} (r retries)",
-                    "error")
+            if snapshot.database.cause == "env.py":  # (the error names env.py and its line)
+                return f"{snapshot.database.error} (r retries)", "error"
+            reason = not_read(snapshot.database)[1]
+            return f"The database cannot be reached: {reason} (r retries)", "error"
         return None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from migtui.core.models import DatabaseState, Snapshot
+from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary
 
 
@@ -17,6 +17,18 @@ def _short_path(path: str) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return path
+
+
+_CONNECTION = "The database cannot be reached: "
+
+
+def not_read(db: DatabaseStatus) -> tuple[str, str]:
+    """(the headline, the rest) of why the database was not read: env.py (or the config
+    it reads) failed, with its file and line, or the database did not answer."""
+    if db.cause == "env.py":
+        head, _, rest = db.error.partition(": ")
+        return (head, rest) if rest else ("env.py failed", db.error)
+    return "database unreachable", db.error.removeprefix(_CONNECTION)
 
 
 def describe(snapshot: Snapshot) -> Text:
@@ -39,8 +51,9 @@ def describe(snapshot: Snapshot) -> Text:
                     style="bold" if pending else "")
     else:
         text.append(db.url or "database", style="")
-        text.append("  ✗ database unreachable: ", style="bold")
-        text.append(db.error)
+        headline, rest = not_read(db)
+        text.append(f"  ✗ {headline}: ", style="bold")
+        text.append(rest)
     unknown = [h for h in db.current_heads if h not in snapshot.graph]
     if unknown:
         text.append(
@@ -49,6 +62,10 @@ def describe(snapshot: Snapshot) -> Text:
     if snapshot.graph.problems:
         text.append(f"  ⚠ {problems_summary(snapshot.graph.problems)} (e: details)",
                     style="bold")
+    if not snapshot.graph.revisions and not snapshot.graph.problems:
+        # (A fresh `alembic init` has none: said plainly, not as a warning.)
+        text.append(f"  no revisions found (searched {snapshot.project.script_location}"
+                    " and its version locations)", style="dim")
     if len(snapshot.graph.heads) > 1:
         text.append(f"  ⚠ {len(snapshot.graph.heads)} heads: merge them with m", style="bold")
     if db.reachable and db.error:
