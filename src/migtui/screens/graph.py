@@ -209,7 +209,7 @@ class GraphScreen(GraphHistory):
         return rev
 
     def action_upgrade_step(self) -> None:
-        snapshot = self.ready_for_write()
+        snapshot = self.ready_for_write("upgrade_step")
         if snapshot is None:
             return
         candidates = next_revisions(snapshot)
@@ -230,7 +230,7 @@ class GraphScreen(GraphHistory):
         ), chosen)
 
     def action_downgrade_step(self) -> None:
-        snapshot = self.ready_for_write()
+        snapshot = self.ready_for_write("downgrade_step")
         if snapshot is None:
             return
         heads = snapshot.database.current_heads

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -104,14 +105,32 @@ class SessionScreen(Screen[None]):
         else:
             status.show(self.state.snapshot)
 
-    def ready_for_write(self) -> Snapshot | None:
-        """The current snapshot if a write action may start now; else say why not."""
+    class WriteDeferred(Message):
+        """A write key pressed while the database is still being read: the app runs the
+        screen's ``action`` again once it has been read (the key is not lost)."""
+
+        def __init__(self, screen: SessionScreen, action: str) -> None:
+            super().__init__()
+            self.screen, self.action = screen, action
+
+    def ready_for_write(self, again: str = "") -> Snapshot | None:
+        """The current snapshot if a write action may start now; else say why not.
+
+        ``again`` names the action asking: pressed while the database is still being
+        read, it runs again as soon as it has been (see ``WriteDeferred``)."""
         refusal = self.state.write_refusal()
+        snapshot = self.state.snapshot
+        if (refusal is not None and again and snapshot is not None
+                and snapshot.database.state is DatabaseState.NOT_CHECKED
+                and not self.state.busy and not self.state.read_only):
+            self.notify("Still reading the database: this opens as soon as it has been read")
+            self.post_message(self.WriteDeferred(self, again))
+            return None
         if refusal is not None:
             message, severity = refusal
             self.notify(message, severity=severity)
             return None
-        return self.state.snapshot
+        return snapshot
 
     def show_last_error(self) -> None:
         """Open the details (traceback) of the last error, if there is one."""
