@@ -9,6 +9,8 @@ until a text is on the rendered screen.
 * ``alembic history``: until the process has written everything and exited;
 * a Textual "hello world" (benchmarks/hello.py): until "Hello, world" is on screen;
 * ``lazyalembic``, when installed: until the head revision's id is on screen;
+* ``alembic current``, and ``migtui`` with ``u`` typed as soon as the head is on screen:
+  until the upgrade's confirmation is on screen (issue 15: a key typed early is not lost);
 * ``migtui`` headless (``run_test``, benchmarks/session.py): until the head row shows.
 
 The programs run one after the other within each round, rounds repeated (interleaved),
@@ -173,6 +175,12 @@ def bench_size(n: int, runs: int, work: Path, *, lazyalembic: bool = True) -> li
             [sys.executable, "-m", "benchmarks.session", "cold"], project, env,
             until="HEAD")[0],
     }
+    confirm = f"Upgrade to {ids[0]}?"  # the database is at base: u upgrades to the first
+    programs["alembic current"] = lambda _i: in_terminal(
+        [*_alembic(), "current"], project, env)[0]
+    programs["migtui u at paint: dialog"] = lambda _i: in_terminal(
+        _script("migtui"), project, env, until=shows(confirm), keys=b"u",
+        keys_when=shows(head))[0]
     if lazyalembic and _script("lazyalembic"):
         programs["lazyalembic"] = lambda _i: in_terminal(
             _script("lazyalembic"), project, env, until=shows(head))[0]
@@ -193,6 +201,9 @@ def bench_size(n: int, runs: int, work: Path, *, lazyalembic: bool = True) -> li
         lines.append(f"  {name:<28} {_stats(values):>24}   {_ratios(values, base)}")
     hello = statistics.median(times["Textual hello world"])
     warm = statistics.median(times["migtui (cache warm)"])
+    dialog, current = times["migtui u at paint: dialog"], times["alembic current"]
+    lines.append(f"  u pressed at first paint until its confirmation is open, vs alembic current: "
+                 f"{_ratios(dialog, current)}")
     lines.append(f"  migtui (cache warm) - Textual hello world: {warm - hello:+.3f} s (medians)")
     return lines
 
