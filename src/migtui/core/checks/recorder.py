@@ -59,12 +59,19 @@ class RecordedFunction:
     error: str = ""  # the function raised while recording
     static: bool = False  # could not run offline: operations read from the source
     static_operations: tuple[str, ...] = ()
+    static_calls: tuple[str, ...] = ()  # the other calls the source makes (helpers...)
     dialect: Dialect | None = None
     path: str | None = None  # the revision file
 
     @property
     def descriptions(self) -> tuple[str, ...]:
         """One line per operation, in the order they run."""
+        if self.static and not self.static_operations:
+            # Nothing of op.* in the source: the operations live in code it calls.
+            known = (f"operations not known: {self.name}() calls code that needs a live "
+                     f"connection ({self.error})",)
+            return known + (("calls " + ", ".join(self.static_calls),)
+                            if self.static_calls else ())
         if self.static:
             return self.static_operations
         return tuple(describe(r, self.dialect) for r in self.ops)
@@ -176,6 +183,7 @@ def _static(found: RecordedFunction, module_path: str | None, error: str) -> Rec
     found.static = True
     found.error = error
     found.static_operations = info.operations if info is not None else ()
+    found.static_calls = info.calls if info is not None else ()
     return found
 
 

@@ -22,6 +22,8 @@ class FunctionInfo:
     raises: bool
     # What may go wrong whatever the database holds, or depending on it: for marks.
     risks: tuple[str, ...] = ()
+    # The other calls it makes (helper modules, the bind...), in source order.
+    calls: tuple[str, ...] = ()
 
 
 def _literal(node: ast.expr) -> str | None:
@@ -38,7 +40,22 @@ def _describe_call(call: ast.Call) -> str:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?")
     args = [text for text in map(_literal, call.args[:3]) if text is not None]
+    if not args and call.args:
+        # A name computed in the source (a variable, a call): say so, never "create_table()".
+        first = call.args[0]
+        shown = ast.unparse(first) if isinstance(first, (ast.Name, ast.Attribute)) else "…"
+        args = [f"{shown} (name not known until it runs)"]
     return f"{name}({', '.join(args[:2])})"
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``helpers.add_users`` for a call's function, when it is a plain dotted name."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        owner = _dotted(node.value)
+        return f"{owner}.{node.attr}" if owner else None
+    return None
 
 
 def _batch_table(node: ast.With) -> str | None:
@@ -138,11 +155,20 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
             if table:
                 for inner in ast.walk(node):
                     tables[id(inner)] = table
+    calls: list[tuple[int, int, str]] = []  # (line, column, call): source order
     for node in ast.walk(fn):
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        if not isinstance(node, ast.Call):
+            continue
+        if not isinstance(node.func, ast.Attribute):
+            dotted = _dotted(node.func)
+            if dotted:
+                calls.append((node.lineno, node.col_offset, f"{dotted}()"))
             continue
         owner = node.func.value
         if not (isinstance(owner, ast.Name) and owner.id in ("op", "batch_op")):
+            dotted = _dotted(node.func)
+            if dotted:
+                calls.append((node.lineno, node.col_offset, f"{dotted}()"))
             continue
         name = node.func.attr
         if name in ("batch_alter_table", "f", "get_bind", "get_context"):
@@ -162,6 +188,8 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
         empty=empty,
         raises=raises,
         risks=tuple(_static_risks(fn, tables)),
+        calls=tuple(dict.fromkeys(
+            c for _, _, c in sorted(calls) if not c.startswith(("sa.", "sqlalchemy.")))),
     )
 
 
