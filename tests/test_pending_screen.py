@@ -86,12 +86,14 @@ async def test_model_changes_write_and_apply(sample_project: Path) -> None:
         for kind, _table, name in EXPECTED:
             assert any(kind in row and name in row for row in shown), (kind, name, shown)
         assert {"user", "post", "tag"} <= set(shown), "grouped under table headings"
-        assert len(shown) == len(EXPECTED) + 3
+        assert len(shown) == len(EXPECTED) + 3 + 1, "and the rename offered"
         [dropped] = [row for row in shown if "drop column" in row]
-        assert dropped.startswith("⚠")
-        assert not any(row.startswith("⚠") for row in shown if "add column" in row)
+        assert dropped.startswith("[x]") and "⚠" in dropped
+        assert not any("⚠" in row for row in shown if "add column" in row)
         assert "Models and database differ: 5 operations" in state_text(app)
-        assert "possibly a rename" in hint_text(app) and "ssn" in hint_text(app)
+        [offer] = [row for row in shown if "rename column" in row]
+        assert "ssn → nickname" in offer and offer.startswith("[ ]")
+        assert hint_text(app) == "", "offered as a rename instead of a hint"
 
         await select_row(pilot, "drop column")
         details = details_text(app)
@@ -237,7 +239,7 @@ async def test_null_count_on_change_to_not_null(sample_project: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await open_pending(pilot)
         [row] = [row for row in rows(app) if "nullable change" in row]
-        assert row.startswith("⚠") and "created_at" in row
+        assert row.startswith("[x]") and "⚠" in row and "created_at" in row
         assert "2 rows have NULL in created_at" in details_text(app)
         assert "1 ⚠ may lose data or fail" in state_text(app)
 

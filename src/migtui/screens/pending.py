@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
@@ -16,9 +18,18 @@ from textual.widgets.option_list import Option
 
 from migtui.core.actions.plan import Plan, plan_upgrade
 from migtui.core.actions.project import Project
+from migtui.core.autogen.choices import Choices, covered_by_renames
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, compute_diff
 from migtui.core.models import Snapshot
+from migtui.core.revisions.watch import FolderWatcher
 from migtui.screens.dialogs import PromptScreen, TextScreen
+from migtui.screens.pending_review import (
+    count_line,
+    mark,
+    rename_details,
+    rename_label,
+    type_notes,
+)
 from migtui.screens.state import AppState, SessionScreen
 from migtui.widgets.status_line import StatusLine
 
@@ -120,11 +131,20 @@ class PendingScreen(SessionScreen):
             self.snapshot = snapshot  # the one the plan was made from
 
     class NewRevisionRequested(Message):
-        """Write the diff as a new revision file with this message."""
+        """Write the diff as a new revision file with this message (and these choices:
+        the app passes them to ``write_revision(..., choices=)``)."""
 
-        def __init__(self, message: str) -> None:
+        def __init__(self, message: str, choices: Choices | None = None) -> None:
             super().__init__()
             self.message = message
+            self.choices = choices or Choices()
+
+    class ModelsChanged(Message, bubble=False):
+        """A file in a folder the models come from was saved (posted by the watcher)."""
+
+        def __init__(self, paths: frozenset[str]) -> None:
+            super().__init__()
+            self.paths = paths
 
     class DiffComputed(Message, bubble=False):
         """The comparison of the models with the database finished (posted by a worker)."""
@@ -147,6 +167,8 @@ class PendingScreen(SessionScreen):
         Binding("f", "toggle_file", "Operation/File", id="pending.toggle_file"),
         Binding("U", "upgrade_head", "Upgrade to head", id="pending.upgrade_head"),
         Binding("e", "error_details", "Error details", show=False, id="pending.error"),
+        Binding("space", "toggle_choice", "Accept/reject", id="pending.toggle_choice"),
+        Binding("c", "toggle_cast", "USING cast", show=False, id="pending.toggle_cast"),
     ]
 
     def __init__(self, project: Project, state: AppState) -> None:
@@ -155,10 +177,13 @@ class PendingScreen(SessionScreen):
         self._generation = 0
         self._under_modal = False
         self._just_started = False
+        self.choices = Choices()  # the user's edits of the diff, kept across comparisons
+        self._watcher: FolderWatcher | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine("Reading revisions…", id="status")
         yield Static(summary(None), id="pending-state")
+        yield Static("", id="pending-choices")
         yield Static("", id="rename-hint")
         with Horizontal(id="pending-body"):
             yield OptionList(id="pending-ops")
@@ -179,11 +204,33 @@ class PendingScreen(SessionScreen):
     def on_screen_suspend(self) -> None:
         screen = self.app.screen
         self._under_modal = screen is not self and isinstance(screen, ModalScreen)
+        if not self._under_modal:  # away from the screen: no live re-diff
+            self._watch_models(())
 
     def on_screen_resume(self) -> None:
         if not self._under_modal:  # a dialog closing is no reason to compare again
             self.compare()
         self._under_modal = False
+
+    def on_unmount(self) -> None:
+        self._watch_models(())
+
+    def _watch_models(self, files: tuple[str, ...]) -> None:
+        """Watch the folders of these files (none: stop); saving one compares again."""
+        folders = tuple(sorted({str(Path(f).parent) for f in files}))
+        if self._watcher is not None and self._watcher.folders == folders \
+                and self._watcher.running:
+            return
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if folders:
+            self._watcher = FolderWatcher(
+                folders, lambda paths: self.post_message(self.ModelsChanged(paths))).start()
+
+    def on_pending_screen_models_changed(self, message: PendingScreen.ModelsChanged) -> None:
+        if self.is_current:
+            self.compare()
 
     def show_state(self, old: AppState | None, new: AppState) -> None:
         if not self.snapshot_changed(old, new):
@@ -192,23 +239,31 @@ class PendingScreen(SessionScreen):
         if self.is_current and self.diff is not None:  # `r`, or the database moved
             self.compare()
 
-    def compare(self) -> None:
-        """Run the comparison again (in a worker); older answers are ignored."""
+    def compare(self, quiet: bool = False) -> None:
+        """Run the comparison again (in a worker); older answers are ignored.
+
+        ``quiet``: only the revision file is being re-rendered for new choices; the
+        list stays as it is meanwhile."""
         if self._just_started:  # several requests in one batch of messages run once
             return
         self._just_started = True
         self.call_later(self._end_batch)
         self._generation += 1
-        self.query_one("#pending-body").loading = True
-        self.query_one("#pending-state", Static).update(summary(None))
-        self._compare(self._generation)
+        if quiet:
+            self.query_one("#revision-file", Static).update(
+                Text("Rendering the file with your choices…", style="dim"))
+        else:
+            self.query_one("#pending-body").loading = True
+            self.query_one("#pending-state", Static).update(summary(None))
+        self._compare(self._generation, self.choices)
 
     def _end_batch(self) -> None:
         self._just_started = False
 
     @work(thread=True, group="autogen", exit_on_error=False)
-    def _compare(self, generation: int) -> None:
-        self.post_message(self.DiffComputed(compute_diff(self.project), generation))
+    def _compare(self, generation: int, choices: Choices) -> None:
+        self.post_message(self.DiffComputed(compute_diff(self.project, choices=choices),
+                                            generation))
 
     def on_pending_screen_diff_computed(self, message: PendingScreen.DiffComputed) -> None:
         if message.generation != self._generation:
@@ -218,19 +273,40 @@ class PendingScreen(SessionScreen):
     def show_diff(self, diff: AutogenDiff) -> None:
         """Display a comparison: the state line, the hint, the list and the file."""
         self.diff = diff
+        if diff.state is DiffState.DIFFERS:  # the choices that still apply
+            self.choices = diff.choices
+        self._watch_models(diff.model_files)
         self.query_one("#pending-body").loading = False
         self.query_one("#pending-state", Static).update(summary(diff))
         hint = self.query_one("#rename-hint", Static)
-        hint.display = bool(diff.rename_hints)
+        hint.display = bool(diff.rename_hints) and not diff.renames
         hint.update(Text("\n".join(f"{HINT_MARK} {h}" for h in diff.rename_hints)))
+        self._fill_list(diff)
+        self.query_one("#revision-file", Static).update(
+            Syntax(diff.revision_file, "python", theme="ansi_dark", word_wrap=True)
+            if diff.revision_file else Text("No revision file to show.", style="dim"))
+        self.refresh_bindings()
+
+    def _fill_list(self, diff: AutogenDiff) -> None:
+        """The operations under their tables, marked as chosen, with the renames offered."""
+        self.query_one("#pending-choices", Static).update(count_line(diff, self.choices))
         options = self.query_one(OptionList)
         keep = options.highlighted
         options.clear_options()
+        covered = covered_by_renames(diff.renames, self.choices)
         for group in diff.tables:
             options.add_option(Option(Text(group.label, style="bold"), disabled=True))
             for op in group.operations:
-                options.add_option(Option(operation_label(op),
-                                          id=f"op-{diff.operations.index(op)}"))
+                label = Text(mark(op, self.choices, covered), no_wrap=True, overflow="ellipsis")
+                label.append_text(operation_label(op))
+                if op.key in self.choices.rejected and op.key not in covered:
+                    label.stylize("dim strike", 3)
+                options.add_option(Option(label, id=f"op-{diff.operations.index(op)}"))
+            for index, rename in enumerate(diff.renames):
+                if (rename.table if rename.what == "column" else rename.new) == group.table:
+                    options.add_option(Option(
+                        rename_label(rename, rename.key in self.choices.renames),
+                        id=f"rn-{index}"))
         if diff.operations:
             first = 1 if keep is None else min(max(keep, 1), options.option_count - 1)
             if options.get_option_at_index(first).disabled:
@@ -238,10 +314,6 @@ class PendingScreen(SessionScreen):
             options.highlighted = first
         else:
             self._show_empty(diff)
-        self.query_one("#revision-file", Static).update(
-            Syntax(diff.revision_file, "python", theme="ansi_dark", word_wrap=True)
-            if diff.revision_file else Text("No revision file to show.", style="dim"))
-        self.refresh_bindings()
 
     def _show_empty(self, diff: AutogenDiff) -> None:
         words = {
@@ -252,12 +324,19 @@ class PendingScreen(SessionScreen):
             Text(words.get(diff.state, "No operations to show."), style="dim"))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        option_id = event.option.id
-        if self.diff is None or not option_id or not option_id.startswith("op-"):
+        self._show_details(event.option.id)
+
+    def _show_details(self, option_id: str | None) -> None:
+        if self.diff is None or not option_id:
             return
-        op = self.diff.operations[int(option_id[3:])]
-        self.query_one("#operation-details", Static).update(
-            operation_details(op, self.diff.dialect))
+        details = self.query_one("#operation-details", Static)
+        if option_id.startswith("rn-"):
+            rename = self.diff.renames[int(option_id[3:])]
+            details.update(rename_details(rename, rename.key in self.choices.renames))
+        elif option_id.startswith("op-"):
+            op = self.diff.operations[int(option_id[3:])]
+            shown = operation_details(op, self.diff.dialect)
+            details.update(Group(*type_notes(op, self.choices), shown))
 
     @property
     def selected(self) -> PendingOperation | None:
@@ -275,6 +354,47 @@ class PendingScreen(SessionScreen):
             return self.diff is not None and (
                 not self.diff.at_head or self.diff.state is DiffState.NO_DATABASE)
         return True
+
+    def _highlighted_id(self) -> str:
+        options = self.query_one(OptionList)
+        if options.highlighted is None or options.option_count == 0:
+            return ""
+        return options.get_option_at_index(options.highlighted).id or ""
+
+    def _rechoose(self, choices: Choices) -> None:
+        """New choices: the list and count at once, the file from a new comparison."""
+        if self.diff is None:
+            return
+        self.choices = choices
+        self._fill_list(self.diff)
+        self._show_details(self._highlighted_id())
+        self.compare(quiet=True)
+
+    def action_toggle_choice(self) -> None:
+        """space: accept or reject the highlighted operation, or accept a rename."""
+        option_id, diff = self._highlighted_id(), self.diff
+        if diff is None or not option_id:
+            return
+        if option_id.startswith("rn-"):
+            self._rechoose(self.choices.toggled("renames", diff.renames[int(option_id[3:])].key))
+            return
+        op = diff.operations[int(option_id[3:])]
+        for rename in diff.renames:  # a part of an accepted rename: undo the rename
+            if rename.key in self.choices.renames and op.key in rename.replaces:
+                self._rechoose(self.choices.toggled("renames", rename.key))
+                return
+        self._rechoose(self.choices.toggled("rejected", op.key))
+
+    def action_toggle_cast(self) -> None:
+        """c: add or remove PostgreSQL's USING cast on the highlighted type change."""
+        option_id, diff = self._highlighted_id(), self.diff
+        op = (diff.operations[int(option_id[3:])]
+              if diff is not None and option_id.startswith("op-") else None)
+        if op is None or not op.cast:
+            self.notify("c adds a USING cast to a type change PostgreSQL cannot make without "
+                        "one", severity="warning")
+            return
+        self._rechoose(self.choices.toggled("casts", op.key))
 
     def action_toggle_file(self) -> None:
         tabs = self.query_one(TabbedContent)
@@ -326,7 +446,7 @@ class PendingScreen(SessionScreen):
 
         def named(message: str | None) -> None:
             if message:  # the app writes it, then shows it on the graph
-                self.post_message(self.NewRevisionRequested(message))
+                self.post_message(self.NewRevisionRequested(message, self.choices))
 
         self.app.push_screen(PromptScreen(
             "Message for the new revision (autogenerate writes the operations listed):",

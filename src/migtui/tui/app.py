@@ -255,9 +255,9 @@ class MigtuiApp(App[None]):
     def on_pending_screen_new_revision_requested(
             self, message: PendingScreen.NewRevisionRequested) -> None:
         if not self._refused():
-            text = message.message
+            text, choices = message.message, message.choices
             self._act("Writing the new revision", 0, "revision", "",
-                      lambda: (write_revision(self.project, text), None))
+                      lambda: (write_revision(self.project, text, choices=choices), None))
 
     # -- writing -------------------------------------------------------------
 

@@ -1,0 +1,119 @@
+"""What the pending screen shows about the user's choices: marks, renames, the count.
+
+Names and types come from the user's models and database: always plain ``Text``.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+
+from migtui.core.autogen.choices import Choices, RenameCandidate, covered_by_renames
+from migtui.core.autogen.diff import AutogenDiff, PendingOperation
+
+ACCEPTED, REJECTED, IN_RENAME = "[x]", "[ ]", "[↔]"
+RENAME_MARK = "↔"
+
+
+def mark(op: PendingOperation, choices: Choices, covered: set[str]) -> str:
+    if op.key in covered:
+        return IN_RENAME
+    return REJECTED if op.key in choices.rejected else ACCEPTED
+
+
+def written_count(diff: AutogenDiff, choices: Choices) -> int:
+    """Operations that the revision will hold (a drop and an add renamed count as two)."""
+    return sum(1 for op in diff.operations if op.key not in choices.rejected
+               or op.key in covered_by_renames(diff.renames, choices))
+
+
+def count_line(diff: AutogenDiff, choices: Choices) -> Text:
+    """'12 of 14 operations will be written', with the renames and casts chosen."""
+    total = len(diff.operations)
+    text = Text()
+    if not total:
+        return text
+    written = written_count(diff, choices)
+    text.append(f"{written} of {total} operation{'' if total == 1 else 's'} will be written",
+                style="bold")
+    renames = [r for r in diff.renames if r.key in choices.renames]
+    if renames:
+        text.append(" — renamed: " + ", ".join(f"{r.table}.{r.label}" if r.what == "column"
+                                               else f"table {r.label}" for r in renames))
+    offered = [r for r in diff.renames if r.key not in choices.renames]
+    if offered:
+        text.append(f"  ({RENAME_MARK} {len(offered)} possible rename"
+                    f"{'' if len(offered) == 1 else 's'} offered: space accepts)", style="dim")
+    text.append("\nspace: accept/reject the highlighted row · c: add/remove a USING cast "
+                "· f: the file as it will be written", style="dim")
+    return text
+
+
+def rename_label(rename: RenameCandidate, accepted: bool) -> Text:
+    text = Text("  ", no_wrap=True, overflow="ellipsis")
+    text.append(f"{ACCEPTED if accepted else REJECTED} ", style="bold" if accepted else "dim")
+    text.append(f"{RENAME_MARK} rename {rename.what:<9} ", style="bold cyan")
+    text.append(rename.label)
+    values = rename.values
+    if values is not None:
+        text.append(f"  keeps {values:,} value{'' if values == 1 else 's'}", style="dim")
+    return text
+
+
+def _nullable(value: bool | None) -> str:
+    return "?" if value is None else ("NULL" if value else "NOT NULL")
+
+
+def rename_details(rename: RenameCandidate, accepted: bool) -> Group:
+    """The evidence for a rename, and what accepting it writes."""
+    parts: list[RenderableType] = []
+    title = Text(f"{RENAME_MARK} rename {rename.what} ", style="bold")
+    title.append(rename.label)
+    if rename.what == "column":
+        title.append(f" on {rename.table}")
+    parts.append(title)
+    parts.append(Text("Accepted: one rename replaces the drop and the add, and the data "
+                      "stays." if accepted else
+                      "Not accepted: the drop and the add are written, and the values in "
+                      f"{rename.old} are lost. space accepts the rename.",
+                      style="green" if accepted else "yellow"))
+    evidence = Text("\nEvidence\n", style="bold underline")
+    if rename.what == "column":
+        evidence.append(f"  type      {rename.old_type} → {rename.new_type}\n")
+        evidence.append(f"  nullable  {_nullable(rename.old_nullable)} → "
+                        f"{_nullable(rename.new_nullable)}\n")
+        evidence.append(f"  position  {rename.old_position or '?'} → "
+                        f"{rename.new_position or '?'}\n")
+        rows = "?" if rename.rows is None else f"{rename.rows:,}"
+        values = "?" if rename.values is None else f"{rename.values:,}"
+        evidence.append(f"  values    {values} non-NULL in {rename.old} (of {rows} rows)\n")
+    else:
+        rows = "?" if rename.rows is None else f"{rename.rows:,}"
+        evidence.append(f"  same columns in both tables; {rows} rows in {rename.old}\n")
+    parts.append(evidence)
+    if rename.warning:
+        parts.append(Text(f"⚠ {rename.warning} ({rename.old_type} → {rename.new_type})",
+                          style="bold red"))
+    parts.append(Text("\nAlembic (written in upgrade; the reverse in downgrade)",
+                      style="bold underline"))
+    parts.append(Syntax(rename.python or "# (nothing rendered)", "python", theme="ansi_dark",
+                        word_wrap=True))
+    return Group(*parts)
+
+
+def type_notes(op: PendingOperation, choices: Choices) -> list[Text]:
+    """The type-fit result of a type change, and the USING cast offered on PostgreSQL."""
+    notes: list[Text] = []
+    if op.fit:
+        notes.append(Text(f"⚠ {op.fit}", style="bold red"))
+    elif op.kind in ("type change", "alter column") and "type " in op.detail:
+        notes.append(Text("The live data fits the new type.", style="dim"))
+    if op.cast:
+        if op.key in choices.casts:
+            notes.append(Text(f"✓ postgresql_using='{op.cast}' will be written (c removes it)",
+                              style="green"))
+        else:
+            notes.append(Text("PostgreSQL refuses this change without a USING cast: c adds "
+                              f"postgresql_using='{op.cast}'", style="yellow"))
+    return notes
