@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from loading_helpers import CHAIN, make_project, open_project, rev_file, write_revision
-from textual.widgets import Static
+from textual.widgets import Button, Static
 from ui_helpers import graph_lines, make_app, row_of, settle, status_text, widget_text
 
 from migtui.screens.confirm import ConfirmScreen
@@ -62,6 +62,7 @@ async def test_a_file_raising_on_import_is_found_after_showing(tmp_path: Path) -
 
 
 async def test_an_upgrade_says_which_file_is_broken(tmp_path: Path) -> None:
+    """Alembic would refuse the plan: the confirmation says why and offers only Cancel."""
     folder = make_project(tmp_path / "p", CHAIN)
     broken = rev_file(folder, CHAIN[2])
     broken.write_text(broken.read_text().replace("def downgrade() -> None:",
@@ -71,13 +72,16 @@ async def test_an_upgrade_says_which_file_is_broken(tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("u")
         await settle(pilot)
-        if isinstance(app.screen, ConfirmScreen):
-            await pilot.press("y")
-            await settle(pilot)
-        result = app.state.last_result
-        assert result is not None and not result.ok, app.screen
-        assert broken.name in result.error and "\n" not in result.error
-        assert app.state.last_error is not None and app.state.last_error[0] == result.error
+        assert isinstance(app.screen, ConfirmScreen)
+        refusal = widget_text(app.screen.query_one("#confirm-refusal", Static))
+        assert "Alembic refuses to run anything" in refusal and broken.name in refusal
+        assert [b.id for b in app.screen.query(Button)] == ["no"]
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # y does nothing here
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.state.last_result is None
         assert open_project(folder).status().current_heads == ()  # nothing ran
 
 

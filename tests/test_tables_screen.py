@@ -15,7 +15,7 @@ from textual.widgets import DataTable, OptionList, Static, TabbedContent
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
-from migtui.screens.dialogs import TextScreen
+from migtui.screens.value import ValueScreen
 from migtui.screens.tables import TablesScreen
 from migtui.tui.app import MigtuiApp
 from migtui.widgets.row_grid import MAX_HELD, RowGrid
@@ -178,7 +178,7 @@ async def test_inserted_rows_appear_and_refresh(sample_project: Path) -> None:
         screen(app).query_one(RowGrid).focus()
         await pilot.press("down", "right", "enter")
         await settle(pilot)
-        assert isinstance(app.screen, TextScreen)
+        assert isinstance(app.screen, ValueScreen)
         assert _plain(app.screen.query_one("#text-content", Static).content) == "Bob"
 
 
@@ -275,7 +275,7 @@ async def test_blob_column_renders(sample_project: Path) -> None:
         screen(app).query_one(RowGrid).focus()
         await pilot.press("right", "right", "enter")
         await settle(pilot)
-        assert isinstance(app.screen, TextScreen)
+        assert isinstance(app.screen, ValueScreen)
         dump = _plain(app.screen.query_one("#text-content", Static).content)
         assert dump.splitlines()[:2] == [
             "108 bytes",

@@ -31,6 +31,7 @@ from migtui.screens.preflight_text import (
     describe_rehearsal,
     risk_summary,
 )
+from migtui.widgets.safe_text import clean, safe
 
 ChecksLoader = Callable[[], Preflight]
 RehearsalRunner = Callable[[], Rehearsal]
@@ -41,7 +42,8 @@ def describe_plan(plan: Plan) -> Text:
     text = Text()
     if plan.action == "stamp":
         text.append(
-            f"Stamping writes {plan.target[:12]} into the alembic_version table. "
+            f"Stamping writes {clean(plan.target[:12], one_line=True)} into the "
+            "alembic_version table. "
             "No migration runs and no table changes: use it when the schema already "
             "matches that revision.\n"
         )
@@ -50,12 +52,13 @@ def describe_plan(plan: Plan) -> Text:
         text.append("Nothing to run: the database is already there.\n")
     for number, step in enumerate(plan.steps, 1):
         text.append(f"{number}. {step.direction} ", style="bold")
-        text.append(step.revision[:12], style="bold")
-        text.append(f"  {step.message.splitlines()[0] if step.message else ''}\n")
+        text.append(clean(step.revision[:12], one_line=True), style="bold")
+        first = step.message.splitlines()[0] if step.message else ""
+        text.append(f"  {clean(first, one_line=True)}\n")
         for op in step.operations:
-            text.append(f"     {op}\n", style="dim")
+            text.append(f"     {clean(op, one_line=True)}\n", style="dim")
         for warning in step.warnings:
-            text.append(f"     ⚠ {warning}\n", style="bold")
+            text.append(f"     ⚠ {clean(warning, one_line=True)}\n", style="bold")
     return text
 
 
@@ -102,9 +105,14 @@ class ConfirmScreen(ModalScreen[bool]):
         sql_loader: Callable[[], str] | None = None,
         checks: ChecksLoader | None = None,
         rehearse: RehearsalRunner | None = None,
+        notice: str = "",
+        refusal: str = "",
     ) -> None:
         super().__init__()
         self.plan = plan
+        self.notice = notice  # why this dialog is shown again (the plan changed)
+        # Why Alembic would refuse this plan (a broken history): then only Cancel is offered.
+        self.refusal = refusal
         self._sql_loader = sql_loader
         self._checks = checks
         self._rehearse = rehearse
@@ -115,11 +123,16 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         plan = self.plan
         with Vertical(id="dialog", classes="confirm"):
-            yield Static(Text(f"{plan.description}?", style="bold"), id="confirm-title")
+            yield Static(safe(f"{plan.description}?", "bold"), id="confirm-title")
+            notice = Static(safe(f"⚠ {self.notice}", "bold"), id="confirm-notice")
+            notice.display = bool(self.notice)
+            yield notice
+            if self.refusal:
+                yield Static(safe(f"✗ {self.refusal}", "bold red"), id="confirm-refusal")
             warning = Static("", id="confirm-warning")
             if plan.destructive:
-                warning.update(Text("⚠ This can lose data: " + "; ".join(plan.warnings),
-                                    style="bold"))
+                warning.update(safe("⚠ This can lose data: " + "; ".join(plan.warnings),
+                                    "bold"))
             warning.display = plan.destructive
             yield warning
             checking = "Checking the plan against the database…" if self._checks else ""
@@ -130,15 +143,17 @@ class ConfirmScreen(ModalScreen[bool]):
                 if self._sql_loader is not None:
                     yield Static("Rendering the SQL…", id="confirm-sql")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Apply (y)", id="yes", variant="error" if plan.destructive
-                             else "primary")
-                if self._rehearse is not None:
+                if not self.refusal:
+                    yield Button("Apply (y)", id="yes", variant="error" if plan.destructive
+                                 else "primary")
+                if self._rehearse is not None and not self.refusal:
                     yield Button("Rehearse (h)", id="rehearse", disabled=True)
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
         # A destructive step must be a deliberate choice: start on Cancel.
-        self.query_one("#no" if self.plan.destructive else "#yes", Button).focus()
+        cautious = self.plan.destructive or self.refusal
+        self.query_one("#no" if cautious else "#yes", Button).focus()
         self.query_one("#confirm-rehearsal", Static).display = False
         self.query_one("#confirm-checks", Static).display = self._checks is not None
         if self._sql_loader is not None:
@@ -177,9 +192,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_confirm_screen_sql_rendered(self, message: ConfirmScreen.SqlRendered) -> None:
         sql = self.query_one("#confirm-sql", Static)
         if message.error:
-            sql.update(Text(f"SQL preview unavailable: {message.error}", style="dim"))
+            sql.update(safe(f"SQL preview unavailable: {message.error}", "dim"))
         else:
-            sql.update(Syntax(message.sql.strip() or "-- no SQL", "sql", word_wrap=True,
+            sql.update(Syntax(clean(message.sql.strip()) or "-- no SQL", "sql", word_wrap=True,
                               theme="ansi_dark"))
 
     def on_confirm_screen_plan_checked(self, message: ConfirmScreen.PlanChecked) -> None:
@@ -187,7 +202,7 @@ class ConfirmScreen(ModalScreen[bool]):
         preflight = message.preflight
         if preflight is None:
             error = message.error.message if message.error else "unknown error"
-            checks.update(Text(f"The plan could not be checked: {error}", style="dim"))
+            checks.update(safe(f"The plan could not be checked: {error}", "dim"))
             return
         self.preflight = preflight
         self.query_one("#confirm-steps", Static).update(describe_preflight(preflight))
@@ -210,14 +225,14 @@ class ConfirmScreen(ModalScreen[bool]):
         if preflight.checked_live:
             text.append("Checked on the live data (read-only). ")
             if preflight.note:
-                text.append(f"{preflight.note}. ")
+                text.append(f"{clean(preflight.note)}. ")
         elif preflight.note:
-            text.append(f"Not checked against the data: {preflight.note}. ")
+            text.append(f"Not checked against the data: {clean(preflight.note)}. ")
         if self._rehearse is not None:
             if preflight.can_rehearse:
                 text.append("h rehearses: runs the steps in a transaction, then rolls back.")
             else:
-                text.append(f"No rehearsal: {preflight.rehearsal}.")
+                text.append(f"No rehearsal: {clean(preflight.rehearsal)}.")
         return text
 
     def on_confirm_screen_rehearsal_finished(
@@ -227,7 +242,7 @@ class ConfirmScreen(ModalScreen[bool]):
         report.display = True
         if message.rehearsal is None:
             error = message.error.message if message.error else "unknown error"
-            report.update(Text(f"✗ The rehearsal could not run: {error}", style="bold red"))
+            report.update(safe(f"✗ The rehearsal could not run: {error}", "bold red"))
         else:
             self.rehearsal = message.rehearsal
             report.update(Group(describe_rehearsal(message.rehearsal), Text("")))
@@ -264,7 +279,15 @@ class ConfirmScreen(ModalScreen[bool]):
                            "rolled back…", style="bold"))
         self._run_rehearsal()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A refused plan offers only Cancel: y and h are not even listed.
+        refused = action == "rehearse" or (action == "answer" and parameters == (True,))
+        return not (self.refusal and refused)
+
     def action_answer(self, yes: bool) -> None:
+        if yes and self.refusal:
+            self.notify(self.refusal, severity="error")
+            return
         if yes and self.rehearsing:
             self.notify("Wait for the rehearsal to finish", severity="warning")
             return

@@ -20,6 +20,7 @@ from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import Revision
 from migtui.core.revisions.source import read_function
 from migtui.screens.preflight_text import describe_functions
+from migtui.widgets.safe_text import clean, safe
 
 SqlLoader = Callable[[], str]
 OperationsLoader = Callable[[], tuple[FunctionOperations, ...]]
@@ -28,7 +29,7 @@ OperationsLoader = Callable[[], tuple[FunctionOperations, ...]]
 def header(rev: Revision) -> Text:
     """The revision's message, id, parents, children, labels, file and date."""
     text = Text()
-    text.append(f"{rev.message or '(no message)'}\n\n", style="bold")
+    text.append(f"{clean(rev.message or '(no message)')}\n\n", style="bold")
     rows = [
         ("Revision", rev.revision),
         ("Parents", ", ".join(rev.down_revisions) or "base"),
@@ -41,7 +42,7 @@ def header(rev: Revision) -> Text:
     for label, value in rows:
         if value:
             text.append(f"{label:>14}  ", style="dim")
-            text.append(f"{value}\n")
+            text.append(f"{clean(value, one_line=True)}\n")
     return text
 
 
@@ -52,9 +53,9 @@ def _source(rev: Revision) -> Group:
         if info is None:
             parts.append(Text(f"{name}(): not found in the file", style="dim"))
             continue
-        parts.append(Syntax(info.source, "python", theme="ansi_dark", word_wrap=True))
+        parts.append(Syntax(clean(info.source), "python", theme="ansi_dark", word_wrap=True))
         for warning in info.warnings:
-            parts.append(Text(f"⚠ {warning}", style="bold"))
+            parts.append(safe(f"⚠ {warning}", "bold"))
         parts.append(Text(""))
     return Group(*parts)
 
@@ -66,7 +67,7 @@ def _static_operations(rev: Revision) -> Text:
         info = read_function(rev.path, name)
         text.append(f"{name}()\n", style="bold")
         for op in (info.operations if info else ()) or ("(no operations)",):
-            text.append(f"   {op}\n", style="dim")
+            text.append(f"   {clean(op, one_line=True)}\n", style="dim")
         text.append("\n")
     return text
 
@@ -138,7 +139,7 @@ class RevisionDetailsScreen(ModalScreen[None]):
         target = self.query_one("#details-ops", Static)
         if message.error or not message.functions:
             target.update(Group(_static_operations(self.revision),
-                                Text(f"(not recorded: {message.error})", style="dim")))
+                                safe(f"(not recorded: {message.error})", "dim")))
         else:
             target.update(describe_functions(message.functions))
 
@@ -153,9 +154,10 @@ class RevisionDetailsScreen(ModalScreen[None]):
             self, message: RevisionDetailsScreen.SqlRendered) -> None:
         target = self.query_one(f"#sql-{message.key}", Static)
         if message.error:
-            target.update(Text(f"SQL preview unavailable: {message.error}", style="dim"))
+            target.update(safe(f"SQL preview unavailable: {message.error}", "dim"))
         else:
-            target.update(Syntax(message.sql.strip() or "-- no SQL", "sql", theme="ansi_dark",
+            target.update(Syntax(clean(message.sql.strip()) or "-- no SQL", "sql",
+                                 theme="ansi_dark",
                                  word_wrap=True))
 
     def action_close(self) -> None:

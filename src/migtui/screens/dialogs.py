@@ -10,6 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from migtui.widgets.safe_text import safe, safe_line, scrub
+
 
 class PromptScreen(ModalScreen[str | None]):
     """Asks for one line of text; dismissed with it, or None on escape."""
@@ -22,7 +24,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(self._title, style="bold"))
+            yield Static(safe(self._title, "bold"))
             yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
             yield Static("", id="prompt-error")
 
@@ -38,7 +40,9 @@ class PromptScreen(ModalScreen[str | None]):
 
 
 class ChooseScreen(ModalScreen[str | None]):
-    """Asks which of several options (e.g. which head); dismissed with the option id."""
+    """Asks which of several options (e.g. which head); dismissed with the option id.
+
+    Labels are data (revision messages): shown literally, on one line each."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose.cancel")]
 
@@ -49,8 +53,8 @@ class ChooseScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(self._title, style="bold"))
-            yield OptionList(*[Option(label, id=key) for key, label in self._options],
+            yield Static(safe(self._title, "bold"))
+            yield OptionList(*[Option(safe_line(label), id=key) for key, label in self._options],
                              id="choose-list")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -68,11 +72,12 @@ class TextScreen(ModalScreen[None]):
     def __init__(self, title: str, body: Text | str, *, classes: str = "") -> None:
         super().__init__(classes=classes)
         self._title = title
-        self._body = body
+        # A str body is data (an error, a traceback): shown as it is, never as markup.
+        self._body = safe(body) if isinstance(body, str) else scrub(body)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
-            yield Static(Text(self._title, style="bold"), id="text-title")
+            yield Static(safe(self._title, "bold"), id="text-title")
             with VerticalScroll(id="text-body"):
                 yield Static(self._body, id="text-content")
             yield Static(Text("escape closes", style="dim"))
@@ -95,8 +100,8 @@ class QuestionScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(self._title, style="bold"))
-            yield Static(self._body)
+            yield Static(safe(self._title, "bold"))
+            yield Static(safe(self._body))
             yield Static(Text("y: yes   n / escape: no", style="dim"))
 
     def action_answer(self, yes: bool) -> None:

@@ -25,6 +25,7 @@ from migtui.screens.dialogs import ChooseScreen, PromptScreen
 from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
+from migtui.widgets.safe_text import safe
 from migtui.widgets.status_line import StatusLine
 
 
@@ -68,6 +69,9 @@ class GraphScreen(GraphHistory):
         Binding("v", "edit_diff", "Diff since applied", show=False, id="graph.edit_diff"),
     ]
 
+    WRITE_ACTIONS = frozenset({"upgrade_step", "downgrade_step", "upgrade_to", "downgrade_to",
+                               "stamp", "merge"})
+
     def compose(self) -> ComposeResult:
         yield StatusLine("Reading revisions…", id="status")
         yield Static("", id="progress")
@@ -94,7 +98,7 @@ class GraphScreen(GraphHistory):
                 self.read_edits(new.snapshot)  # the ✎ marks come a moment later
         if old is None or new.progress != old.progress:
             widget = self.query_one("#progress", Static)
-            widget.update(Text(new.progress, style="bold"))
+            widget.update(safe(new.progress, "bold"))
             widget.display = bool(new.progress)
         if old is None or new.log_lines is not old.log_lines:
             self._sync_log()
@@ -167,7 +171,7 @@ class GraphScreen(GraphHistory):
         lines = self.state.log_lines
         log = self.query_one("#log", RichLog)
         for line in lines[self._log_shown:]:
-            log.write(Text(line))
+            log.write(safe(line))
         self._log_shown = len(lines)
 
     def action_error_details(self) -> None:
@@ -199,8 +203,10 @@ class GraphScreen(GraphHistory):
     # -- write actions -------------------------------------------------------
 
     def _run(self, plan: Plan, snapshot: Snapshot) -> None:
-        """Ask the app to confirm and run a plan made from this snapshot."""
-        self.post_message(self.PlanRequested(plan, snapshot))
+        """Ask the app to confirm and run a plan made from this snapshot (a broken history
+        shows the plan with only Cancel)."""
+        if not self.history_refused(snapshot, plan):
+            self.post_message(self.PlanRequested(plan, snapshot))
 
     def _selected(self) -> Revision | None:
         rev = self.graph_view.selected
@@ -213,6 +219,8 @@ class GraphScreen(GraphHistory):
         if snapshot is None:
             return
         candidates = next_revisions(snapshot)
+        if not candidates and self.history_refused(snapshot):
+            return  # (a cycle has no "next": say why, not "at head")
         if not candidates:
             self.notify("The database is at head: nothing to upgrade")
             return
@@ -234,6 +242,8 @@ class GraphScreen(GraphHistory):
         if snapshot is None:
             return
         heads = snapshot.database.current_heads
+        if not heads and self.history_refused(snapshot):
+            return
         if not heads:
             self.notify("The database is at base: nothing to downgrade")
             return
@@ -282,6 +292,8 @@ class GraphScreen(GraphHistory):
     def action_merge(self) -> None:
         snapshot = self.ready_for_write()
         if snapshot is None:
+            return
+        if self.history_refused(snapshot):
             return
         heads = snapshot.graph.heads
         if len(heads) < 2:

@@ -349,7 +349,11 @@ class PendingScreen(SessionScreen):
 
     # -- actions -------------------------------------------------------------
 
+    WRITE_ACTIONS = frozenset({"new_revision", "upgrade_head"})
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not super().check_action(action, parameters):
+            return False
         if action == "upgrade_head":
             return self.diff is not None and (
                 not self.diff.at_head or self.diff.state is DiffState.NO_DATABASE)
@@ -411,6 +415,8 @@ class PendingScreen(SessionScreen):
     def action_upgrade_head(self) -> None:
         snapshot = self.ready_for_write()
         if snapshot is None:
+            return
+        if self.history_refused(snapshot):
             return
         heads = snapshot.graph.heads
         if len(heads) != 1:

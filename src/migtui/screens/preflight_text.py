@@ -11,6 +11,7 @@ from rich.text import Text
 from migtui.core.checks.preflight import ORDER, FunctionOperations, Preflight
 from migtui.core.checks.rehearsal import Rehearsal
 from migtui.core.checks.risks import Risk, counted
+from migtui.widgets.safe_text import clean
 
 KIND_STYLE = {
     "will fail": "bold red",
@@ -29,8 +30,10 @@ class Lines:
         self.lines: list[RenderableType] = []
 
     def add(self, indent: int, *parts: str | tuple[str, str]) -> None:
-        """One line made of plain or (text, style) parts."""
-        text = Text.assemble(*parts)
+        """One line made of plain or (text, style) parts (data: control characters shown)."""
+        text = Text.assemble(*[
+            clean(part) if isinstance(part, str) else (clean(part[0]), part[1])
+            for part in parts])
         self.lines.append(Padding(text, (0, 0, 0, indent)) if indent else text)
 
     def group(self) -> Group:

@@ -11,14 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
 from migtui.core.models import ActionResult, DatabaseState, Snapshot
+from migtui.core.revisions.problems import history_refusal
 from migtui.core.schema.model import SchemaInfo
+from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
 from migtui.widgets.status_line import StatusLine, not_read
 
@@ -78,6 +82,9 @@ class SessionScreen(Screen[None]):
 
     state: reactive[AppState] = reactive(AppState, always_update=True, init=False)
 
+    # The actions that write: hidden from the footer, help and palette when read-only.
+    WRITE_ACTIONS: frozenset[str] = frozenset()
+
     def __init__(self, project: Project, state: AppState) -> None:
         super().__init__()
         self.project = project
@@ -91,6 +98,22 @@ class SessionScreen(Screen[None]):
 
     def show_state(self, old: AppState | None, new: AppState) -> None:
         """Redraw what changed between two states."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A read-only session does not advertise what it will not do.
+        return not (self.state.read_only and action in self.WRITE_ACTIONS)
+
+    def on_key(self, event: events.Key) -> None:
+        """A hidden write key pressed in a read-only session still says why nothing runs."""
+        if not self.state.read_only:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.action in self.WRITE_ACTIONS:
+                event.stop()
+                refusal = self.state.write_refusal()
+                if refusal is not None:
+                    self.notify(refusal[0], severity=refusal[1])
+                return
 
     @staticmethod
     def snapshot_changed(old: AppState | None, new: AppState) -> bool:
@@ -131,6 +154,20 @@ class SessionScreen(Screen[None]):
             self.notify(message, severity=severity)
             return None
         return snapshot
+
+    def history_refused(self, snapshot: Snapshot, plan: Plan | None = None) -> bool:
+        """Whether the revision history is too broken for Alembic to run anything.
+
+        If so, the user sees why: the plan's confirmation with only Cancel, or (with no
+        plan to show) a notification."""
+        refusal = history_refusal(snapshot.graph.problems)
+        if not refusal:
+            return False
+        if plan is None:
+            self.notify(refusal + " (e: details)", severity="error", timeout=10)
+        else:
+            self.app.push_screen(ConfirmScreen(plan, refusal=refusal))
+        return True
 
     def show_last_error(self) -> None:
         """Open the details (traceback) of the last error, if there is one."""

@@ -22,13 +22,14 @@ from migtui.core.schema.model import (
     TableInfo,
     TableRef,
     compare,
-    full_text,
 )
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.history import TablesHistory
 from migtui.screens.inspector_screen import InspectorScreen
 from migtui.screens.state import AppState
+from migtui.screens.value import ValueScreen
 from migtui.widgets.row_grid import RowGrid
+from migtui.widgets.safe_text import clean, safe
 from migtui.widgets.status_line import StatusLine
 from migtui.widgets.table_structure import (
     fill_columns,
@@ -139,7 +140,7 @@ class TablesScreen(TablesHistory, InspectorScreen):
         title = self.query_one("#table-title", Static)
         if message.schema is None:
             self._error = message.error
-            title.update(Text(f"✗ {message.error}  (e: details, r: retry)", style="bold red"))
+            title.update(safe(f"✗ {message.error}  (e: details, r: retry)", "bold red"))
             return
         self._error = None
         self.schema = message.schema
@@ -147,7 +148,7 @@ class TablesScreen(TablesHistory, InspectorScreen):
             self.changes = compare(self._baseline, message.schema)
         self._fill_list(keep=self.selected)
         if message.schema.missing:
-            title.update(Text(message.schema.missing, style="dim"))
+            title.update(safe(message.schema.missing, "dim"))
         self._rows_for = None
         self._show_selected()
 
@@ -284,7 +285,7 @@ class TablesScreen(TablesHistory, InspectorScreen):
         if message.page is None:
             self.grid.fetch_failed(not message.request.backwards)
             self.query_one("#rows-info", Static).update(
-                Text(f"✗ {message.error}", style="bold red"))
+                safe(f"✗ {message.error}", "bold red"))
             return
         self.grid.add_page(message.page)
         self._show_rows_line()
@@ -313,7 +314,8 @@ class TablesScreen(TablesHistory, InspectorScreen):
 
     def on_row_grid_value_wanted(self, event: RowGrid.ValueWanted) -> None:
         table = self.table(self._rows_for)
-        title = f"{table.ref.label if table else ''}.{event.column}, row {event.row + 1:,}"
+        name = clean(f"{table.ref.label if table else ''}.{event.column}", one_line=True)
+        title = f"{name}, row {event.row + 1:,}"
         if event.cell.truncated and table is not None and table.key_columns and event.key:
             self.read_value(title, table, event.column, event.key)
             return
@@ -326,9 +328,7 @@ class TablesScreen(TablesHistory, InspectorScreen):
         self._show_value(message.title, message.cell)
 
     def _show_value(self, title: str, cell: Cell) -> None:
-        note = f"  ({cell.size:,} characters, only the start is held)" if (
-            cell.truncated and cell.kind.value != "binary") else ""
-        self.app.push_screen(TextScreen(title + note, Text(full_text(cell))))
+        self.app.push_screen(ValueScreen(title, cell))
 
     # -- keys --------------------------------------------------------------------
 

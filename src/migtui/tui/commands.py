@@ -7,10 +7,12 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.app import SystemCommand
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
 from textual.screen import Screen
 
 from migtui.tui.help import key_label
+from migtui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
     from migtui.tui.app import MigtuiApp
@@ -41,6 +43,18 @@ def binding_commands(app: MigtuiApp, screen: Screen[object]) -> Iterable[SystemC
         )
 
 
+def highlight(matcher: Matcher, text: str) -> Content:
+    """``matcher.highlight`` for data: the text is never read as markup (a message
+    ``[WIP] fix`` keeps its brackets, ``revert [/] hotfix`` does not crash the palette)."""
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
 class RevisionCommands(Provider):
     """Go to, upgrade to, downgrade to or stamp any revision by id or message."""
 
@@ -67,13 +81,14 @@ class RevisionCommands(Provider):
         for rev in snapshot.graph:
             haystack = f"{rev.revision} {rev.message}".lower()
             for label, verb in _REVISION_VERBS:
-                text = f"{label} {rev.short} {rev.message.splitlines()[0] if rev.message else ''}"
+                first = rev.message.splitlines()[0] if rev.message else ""
+                text = clean(f"{label} {rev.short} {first}", one_line=True)
                 if not any(w in haystack or w in label.lower() for w in words.split()):
                     continue
                 score = matcher.match(text)
                 if score > 0:
                     found += 1
-                    yield Hit(score, matcher.highlight(text),
+                    yield Hit(score, highlight(matcher, text),
                               partial(self.migtui.revision_command, verb, rev.revision),
                               text=text)
             if found >= _MAX_REVISION_HITS:
@@ -91,7 +106,7 @@ class TableCommands(Provider):
             return
         matcher = self.matcher(query)
         for table in schema.tables:
-            text = f"Open table {table.ref.label}"
+            text = clean(f"Open table {table.ref.label}", one_line=True)
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(jump, table.ref), text=text)
+                yield Hit(score, highlight(matcher, text), partial(jump, table.ref), text=text)

@@ -19,6 +19,7 @@ from textual.strip import Strip
 from migtui.core.actions.plan import upgrade_marks
 from migtui.core.models import Revision, Snapshot
 from migtui.core.revisions.layout import layout
+from migtui.widgets.safe_text import clean
 
 APPLIED_NODE, PENDING_NODE, UNKNOWN_NODE = "●", "○", "·"
 LEGEND = "● applied  ○ pending  · not known  (current) the database  (head) newest"
@@ -56,7 +57,7 @@ class GraphRow:
             marks.append("⚠ " + ", ".join(self.risks))
         if self.note:
             marks.append(self.note)
-        return " ".join(marks)
+        return clean(" ".join(marks), one_line=True)
 
 
 def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None) -> list[GraphRow]:
@@ -77,6 +78,17 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None) -> li
         rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current,
                              (notes or {}).get(rev.revision, "")))
     return rows
+
+
+def lanes_cut(glyphs: str, glyph_width: int, width: int) -> tuple[int, str]:
+    """The lanes of one row within a third of the width: with many heads the lanes past
+    that are summed up as "+N" so that the message stays readable."""
+    cap = max(width // 3, 6)
+    if glyph_width <= cap:
+        return glyph_width, glyphs
+    keep = glyphs[: cap - 6]
+    hidden = sum(1 for ch in glyphs[len(keep):] if not ch.isspace())
+    return cap, f"{keep}+{hidden}" if hidden else keep
 
 
 class RevisionGraphView(ScrollView, can_focus=True):
@@ -205,9 +217,10 @@ class RevisionGraphView(ScrollView, can_focus=True):
         if row.current:
             text_style += style("graph--current")
         rev = row.revision
-        date = (rev.date or "")[:16]
-        room = max(width - self._glyph_width - 13 - 18, 10)
-        message = rev.message.splitlines()[0] if rev.message else ""
+        glyph_width, glyphs = lanes_cut(row.glyphs, self._glyph_width, width)
+        date = clean((rev.date or "")[:16], one_line=True)
+        room = max(width - glyph_width - 13 - 18, 10)
+        message = clean(rev.message.splitlines()[0], one_line=True) if rev.message else ""
         markers = row.markers
         if markers:
             # Markers matter more than the end of a long message.
@@ -219,8 +232,8 @@ class RevisionGraphView(ScrollView, can_focus=True):
             text = text[: room - 1] + "…"
         cut = min(len(message), len(text))
         segments = [
-            Segment(row.glyphs.ljust(self._glyph_width), base + style("graph--lanes")),
-            Segment(f"{rev.short:<12} ", text_style + style("graph--id")),
+            Segment(glyphs.ljust(glyph_width), base + style("graph--lanes")),
+            Segment(f"{clean(rev.short, one_line=True):<12} ", text_style + style("graph--id")),
             Segment(text[:cut], text_style),
             Segment(text[cut:].ljust(room - cut) + " ", text_style + style("graph--marker")),
             Segment(f"{date:>16} ", text_style + Style(dim=True)),

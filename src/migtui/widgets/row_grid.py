@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from migtui.core.schema.model import Cell, CellKind, RowPage, grid_text
+from migtui.widgets.safe_text import clean
 
 MAX_HELD = 1_000
 PREFETCH = 60
@@ -95,6 +96,7 @@ class RowGrid(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns: tuple[str, ...] = ()
+        self._headers: list[str] = []
         self._widths: list[int] = []
         self._rows: list[tuple[Cell, ...]] = []
         self._keys: list[tuple[Any, ...]] = []
@@ -138,7 +140,9 @@ class RowGrid(ScrollView, can_focus=True):
     def reset(self, columns: tuple[str, ...]) -> None:
         """Forget every row; show these columns (the first page comes with add_page)."""
         self.columns = columns
-        self._widths = [min(max(cell_len(c), 4), MAX_WIDTH) for c in columns]  # then wider
+        # Column names are data: a newline or ESC in one is shown escaped in the header.
+        self._headers = [clean(c, one_line=True) for c in columns]
+        self._widths = [min(max(cell_len(c), 4), MAX_WIDTH) for c in self._headers]
         self._rows, self._keys, self._base = [], [], 0
         self.more_after = self.more_before = False
         self._asked.clear()
@@ -350,7 +354,7 @@ class RowGrid(ScrollView, can_focus=True):
         segments: list[Segment] = []
         if y == 0:
             head = base + style("rows--header")
-            for i, (name, w) in enumerate(zip(self.columns, self._widths, strict=True)):
+            for i, (name, w) in enumerate(zip(self._headers, self._widths, strict=True)):
                 if i:
                     segments.append(Segment(_SEP, sep_style))
                 segments.append(Segment(set_cell_size(name, w), head))

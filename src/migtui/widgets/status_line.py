@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary
+from migtui.widgets.safe_text import clean, scrub
 
 
 def _short_path(path: str) -> str:
@@ -66,7 +67,8 @@ def describe(snapshot: Snapshot) -> Text:
         # (A fresh `alembic init` has none: said plainly, not as a warning.)
         text.append(f"  no revisions found (searched {snapshot.project.script_location}"
                     " and its version locations)", style="dim")
-    if len(snapshot.graph.heads) > 1:
+    if len(snapshot.graph.heads) > 1 and not snapshot.graph.problems:
+        # (With a broken history "heads" are an artefact: a missing parent makes a head.)
         text.append(f"  ⚠ {len(snapshot.graph.heads)} heads: merge them with m", style="bold")
     if db.reachable and db.error:
         text.append(f"  ({db.error})", style="dim")
@@ -84,4 +86,5 @@ class StatusLine(Static):
 
     def show(self, snapshot: Snapshot | None, message: str = "") -> None:
         """Display a snapshot, or a plain message when there is none."""
-        self.update(describe(snapshot) if snapshot is not None else Text(message))
+        self.update(scrub(describe(snapshot)) if snapshot is not None
+                    else Text(clean(message, one_line=True)))

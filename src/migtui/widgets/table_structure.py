@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from migtui.core.schema.model import SchemaChanges, TableInfo, TableRef
+from migtui.widgets.safe_text import clean, safe_line
 
 MARK_STYLES = {"new": "bold green", "changed": "bold yellow", "dropped": "bold red"}
 COUNT_WIDTH = 9
@@ -23,7 +24,7 @@ def mark_text(mark: str) -> Text:
 def list_entry(table: TableInfo, mark: str, width: int) -> Text:
     """One line of the table list, ``width`` cells: name, row count (or kind), change mark."""
     name_width = max(width - COUNT_WIDTH - MARK_WIDTH - 1, 8)
-    name = table.ref.label
+    name = ("⚠ " if table.problem else "") + clean(table.ref.label, one_line=True)
     if cell_len(name) > name_width:
         name = set_cell_size(name, name_width - 1) + "…"
     text = Text(set_cell_size(name, name_width),
@@ -44,8 +45,10 @@ def list_entry(table: TableInfo, mark: str, width: int) -> Text:
 
 def title_line(table: TableInfo, mark: str) -> Text:
     """The heading of the selected table."""
-    text = Text(table.ref.label, style="bold")
+    text = safe_line(table.ref.label, "bold")
     text.append(f"  {table.kind}", style="dim")
+    if table.engine:  # MySQL/MariaDB
+        text.append(f" ({clean(table.engine, one_line=True)})", style="dim")
     if table.rows is not None:
         count = table.rows
         text.append(f"  {count} row{'' if count.value == 1 and not count.estimate else 's'}")
@@ -53,14 +56,17 @@ def title_line(table: TableInfo, mark: str) -> Text:
             text.append(" (estimate)", style="dim")
     if table.revisions is not None:
         text.append("  current: ")
-        text.append(", ".join(table.revisions) or "none (base)", style="bold")
+        text.append(clean(", ".join(table.revisions), one_line=True) or "none (base)",
+                    style="bold")
     if mark:
         text.append("  ")
         text.append_text(mark_text(mark))
         if mark == "dropped":
             text.append(" by the last action (shown as it was)", style="dim")
     if table.comment:
-        text.append(f"  — {table.comment}", style="italic")
+        text.append(f"  — {clean(table.comment, one_line=True)}", style="italic")
+    if table.problem:
+        text.append(f"\n⚠ {clean(table.problem, one_line=True)}", style="bold yellow")
     return text
 
 
@@ -73,6 +79,12 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else ""
 
 
+def _cell(value: object, style: str = "") -> Text:
+    """A structure cell from the database: literal text on one line (DataTable would read
+    a plain str as markup)."""
+    return safe_line("" if value is None else value, style)
+
+
 def fill_columns(grid: DataTable[Text | str], table: TableInfo, changes: SchemaChanges) -> None:
     """Columns tab: name, type, nullable, default, primary key, comment, change mark."""
     _reset(grid, "", "name", "type", "nullable", "default", "primary key", "comment")
@@ -82,9 +94,9 @@ def fill_columns(grid: DataTable[Text | str], table: TableInfo, changes: SchemaC
         mark = changes.column_mark(ref, column.name)
         style = "strike dim" if mark == "dropped" else ""
         grid.add_row(
-            mark_text(mark), Text(column.name, style=style or "bold"),
-            Text(column.type, style=style), _yes(column.nullable), column.default or "",
-            _yes(column.primary_key), column.comment or "",
+            mark_text(mark), _cell(column.name, style or "bold"),
+            _cell(column.type, style), _yes(column.nullable), _cell(column.default),
+            _yes(column.primary_key), _cell(column.comment),
         )
 
 
@@ -92,7 +104,8 @@ def fill_indexes(grid: DataTable[Text | str], table: TableInfo) -> None:
     """Indexes tab."""
     _reset(grid, "name", "columns", "unique")
     for index in table.indexes:
-        grid.add_row(index.name or "(unnamed)", ", ".join(index.columns), _yes(index.unique))
+        grid.add_row(_cell(index.name or "(unnamed)"), _cell(", ".join(index.columns)),
+                     _yes(index.unique))
     _empty(grid, table.indexes, "no indexes")
 
 
@@ -101,7 +114,7 @@ def fill_constraints(grid: DataTable[Text | str], table: TableInfo) -> None:
     _reset(grid, "kind", "name", "columns / condition")
     for constraint in table.constraints:
         what = ", ".join(constraint.columns) if constraint.columns else constraint.definition
-        grid.add_row(constraint.kind, constraint.name or "(unnamed)", what)
+        grid.add_row(constraint.kind, _cell(constraint.name or "(unnamed)"), _cell(what))
     _empty(grid, table.constraints, "no constraints")
 
 
@@ -110,10 +123,10 @@ def fill_foreign_keys(grid: DataTable[Text | str], table: TableInfo) -> list[Tab
     _reset(grid, "name", "columns", "references", "on delete", "on update")
     targets = []
     for fk in table.foreign_keys:
-        target = Text(f"{fk.target.label}", style="bold underline")
-        target.append(f"({', '.join(fk.target_columns)})", style="")
-        grid.add_row(fk.name or "(unnamed)", ", ".join(fk.columns), target, fk.on_delete,
-                     fk.on_update)
+        target = _cell(fk.target.label, "bold underline")
+        target.append(clean(f"({', '.join(fk.target_columns)})", one_line=True), style="")
+        grid.add_row(_cell(fk.name or "(unnamed)"), _cell(", ".join(fk.columns)), target,
+                     _cell(fk.on_delete), _cell(fk.on_update))
         targets.append(fk.target)
     _empty(grid, table.foreign_keys, "no foreign keys")
     return targets

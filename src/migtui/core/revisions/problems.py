@@ -29,3 +29,16 @@ def problems_text(problems: Sequence[ScriptProblem]) -> str:
     parts = ["\n".join(f"• {p.message}" for p in problems)]
     parts.extend(p.details for p in problems if p.details and p.details != p.path)
     return "\n\n".join(parts)
+
+
+def history_refusal(problems: Sequence[ScriptProblem]) -> str:
+    """Why Alembic would refuse every write while these problems stand ("" when none).
+
+    Alembic builds the whole revision map before any upgrade, downgrade, stamp or merge,
+    and that fails on a broken file, a missing parent, a cycle or a duplicate id."""
+    if not problems:
+        return ""
+    more = len(problems) - 1
+    rest = f" (and {_plural(more, 'more problem', 'more problems')})" if more else ""
+    return (f"Alembic refuses to run anything while the revision history is broken: "
+            f"{problems[0].message}{rest}. Fix the revision files, then r re-reads them")

@@ -102,7 +102,7 @@ def read_value(
     cell = to_cell(value)
     if cell.truncated and value is not None:
         text = value if isinstance(value, str) else str(value)
-        return Cell(text, cell.kind, len(text), False)
+        return Cell(text, cell.kind, len(text), False, cell.raw)
     return cell
 
 
