@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from projects import data_engine
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -83,7 +84,7 @@ def upgrade(project: Path, target: str = "heads") -> None:
 
 
 def run_sql(url: str, *statements: str) -> None:
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     try:
         with engine.begin() as conn:
             for statement in statements:
@@ -93,7 +94,7 @@ def run_sql(url: str, *statements: str) -> None:
 
 
 def current_heads(url: str) -> set[str]:
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     try:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table("alembic_version"):

@@ -95,16 +95,17 @@ def mariadb_url(mariadb_server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def server_url(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> str:
+def server_url(request: pytest.FixtureRequest, dialect: str, tmp_path: Path,
+               sqlite_name: str = "db.sqlite") -> str:
     """An empty database of one of the three kinds: sqlite, postgresql or mariadb."""
     if dialect == "sqlite":
-        return sqlite_url(tmp_path / "db.sqlite")
+        return sqlite_url(tmp_path / sqlite_name)
     fixture = {"postgresql": "pg_url", "mariadb": "mariadb_url"}[dialect]
     return str(request.getfixturevalue(fixture))
 
 
 #: The databases every test that touches one runs on.
-DATABASES = ["sqlite", "postgresql"]
+DATABASES = ["sqlite", "postgresql", "mariadb"]
 
 
 def stable_sqlite_url(name: str) -> str:

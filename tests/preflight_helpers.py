@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from projects import data_engine
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import Plan, plan_downgrade, plan_upgrade
@@ -92,7 +93,7 @@ def downgrade_plan(project: Project, target: str) -> Plan:
 
 def run_sql(url: str, *statements: str, params: Sequence[dict[str, Any]] = ()) -> None:
     """Execute statements and commit (test data)."""
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     try:
         with engine.begin() as conn:
             for statement in statements:
@@ -103,7 +104,7 @@ def run_sql(url: str, *statements: str, params: Sequence[dict[str, Any]] = ()) -
 
 def query(url: str, statement: str) -> list[tuple[Any, ...]]:
     """Rows of a query."""
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     try:
         with engine.connect() as conn:
             return [tuple(r) for r in conn.execute(sa.text(statement))]
@@ -113,7 +114,7 @@ def query(url: str, statement: str) -> list[tuple[Any, ...]]:
 
 def schema_of(url: str) -> dict[str, Any]:
     """Tables with their columns and indexes, and alembic_version: for before/after checks."""
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     try:
         inspector = sa.inspect(engine)
         found: dict[str, Any] = {}
@@ -137,7 +138,9 @@ def schema_of(url: str) -> dict[str, Any]:
 
 def dialect(url: str) -> str:
     """The dialect name of a test URL."""
-    return "sqlite" if url.startswith("sqlite") else "postgresql"
+    if url.startswith("sqlite"):
+        return "sqlite"
+    return "mysql" if url.startswith("mysql") else "postgresql"
 
 
 def check(folder: Path, url: str, bodies: list[str | tuple[str, str]], seed: tuple[str, ...],

@@ -18,8 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from projectkit.templates import ENV_STOCK, SCRIPT_MAKO, alembic_ini, ini_escape
+
+
+def data_engine(url: str) -> sa.Engine:
+    """An engine for a test's own reads and test data (never migtui's).
+
+    On MySQL/MariaDB its sessions quote identifiers with double quotes (ANSI_QUOTES), so
+    that one statement of test data fits the three databases, and recursive CTEs may
+    count past 1000 rows.
+    """
+    if sa.make_url(url).get_backend_name() in ("mysql", "mariadb"):
+        return sa.create_engine(url, connect_args={"init_command": (
+            "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'),"
+            " max_recursive_iterations = 10000000")})
+    return sa.create_engine(url)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from projects import data_engine
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -36,7 +37,7 @@ def make_weird_table(url: str, rows: int = 450) -> None:
         sa.Column("semi;colon", sa.LargeBinary),
         sa.Column("with space", sa.String(20)),
     )
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.begin() as conn:
         meta.create_all(conn)
         conn.execute(table.insert(), [
@@ -49,7 +50,7 @@ def make_weird_table(url: str, rows: int = 450) -> None:
 
 def make_big_table(url: str, name: str, rows: int, *, primary_key: bool = True) -> None:
     """A table of ``rows`` rows (id, label), filled on the server side."""
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     meta = sa.MetaData()
     id_column = sa.Column("id", sa.Integer, primary_key=primary_key, autoincrement=False)
     table = sa.Table(name, meta, id_column, sa.Column("label", sa.String(40)))
@@ -69,7 +70,7 @@ def make_big_table(url: str, name: str, rows: int, *, primary_key: bool = True) 
 
 def execute(url: str, *statements: str) -> None:
     """Run a few statements in one transaction."""
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.begin() as conn:
         for statement in statements:
             conn.execute(sa.text(statement))

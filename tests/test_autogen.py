@@ -18,6 +18,7 @@ from autogen_helpers import (
     upgrade_source,
 )
 from conftest import column_names, database_url, table_names
+from projects import data_engine
 
 from migtui.core.autogen.compare import type_narrowing
 from migtui.core.autogen.diff import DiffState, compute_diff, write_revision
@@ -49,6 +50,9 @@ def test_model_changes_are_exactly_the_operations(sample_project: Path) -> None:
     if diff.dialect == "postgresql":
         assert 'ALTER TABLE "user" DROP COLUMN ssn' in by_name["ssn"].sql
         assert "ALTER COLUMN body TYPE TEXT" in by_name["body"].sql
+    elif diff.dialect == "mysql":  # MariaDB: backquotes only where a name needs them
+        assert "ALTER TABLE user DROP COLUMN ssn" in by_name["ssn"].sql
+        assert "ALTER TABLE post MODIFY `body` TEXT NOT NULL" in by_name["body"].sql
     else:  # SQLite: batch mode, so the table is copied
         assert "batch_op.drop_column('ssn')" in by_name["ssn"].python
         assert "CREATE TABLE _alembic_tmp_user" in by_name["ssn"].sql
@@ -100,7 +104,7 @@ def test_empty_postgresql_database_is_only_read(sample_pg: Path) -> None:
     assert diff.behind == 3
     assert ("add table", "user", "user") in kinds(diff)
     assert table_names(url) == set()
-    assert "alembic_version" not in sa.inspect(sa.create_engine(url)).get_table_names()
+    assert "alembic_version" not in sa.inspect(data_engine(url)).get_table_names()
 
 
 def test_missing_sqlite_file_is_not_created(sample_sqlite: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import column_names, copy_sample, database_url, table_names
+from projects import data_engine
 from tables_helpers import (
     WEIRD,
     WEIRD_COLUMNS,
@@ -200,7 +201,7 @@ def test_binary_values_render(sample_project: Path) -> None:
     url = database_url(sample_project)
     execute(url, "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data {})".format(
         "BYTEA" if url.startswith("postgresql") else "BLOB"))
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     blobs = sa.table("blobs", sa.column("id"), sa.column("data", sa.LargeBinary))
     big = bytes(range(256)) * 40  # 10,240 bytes: more than a cell holds
     with engine.begin() as conn:
@@ -224,7 +225,7 @@ def test_binary_values_render(sample_project: Path) -> None:
 def test_long_text_is_cut_in_cells_and_read_whole(sample_sqlite: Path) -> None:
     url = database_url(sample_sqlite)
     long = "line one\nline two\t" + "x" * (HOLD_CHARS + 500)
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
         conn.execute(sa.text("INSERT INTO notes VALUES (1, :b)"), {"b": long})
@@ -259,7 +260,7 @@ def test_reads_are_read_only(sample_project: Path) -> None:
     with pytest.raises(MigtuiError, match=r"(?i)read.?only"):
         insp._run(lambda conn: conn.execute(users.insert().values(name="x", email="y")))
     # Nothing was written, and the connection is usable for migrations afterwards.
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.connect() as conn:
         assert conn.execute(sa.text('SELECT count(*) FROM "user"')).scalar() == 0
     engine.dispose()
@@ -277,11 +278,40 @@ def test_counts_exact_or_estimated(sample_project: Path) -> None:
     if url.startswith("sqlite"):  # from the rowid range
         assert big.estimate and big.value == COUNT_LIMIT + 20_000
         assert str(big) == "~120,000"
+    elif url.startswith("mysql"):  # InnoDB's estimate from information_schema.tables
+        execute(url, "ANALYZE TABLE big")
+        big = _table(inspector(sample_project).read_schema(), "big").rows
+        assert big is not None and big.estimate and str(big).startswith("~")
+        assert COUNT_LIMIT < big.value < 2 * (COUNT_LIMIT + 20_000), "an estimate, not a bound"
     else:  # never analyzed: no statistics to trust, so "at least" what was counted
         assert big.at_least and str(big) == "≥100,000"
         execute(url, "ANALYZE big")
         big = _table(inspector(sample_project).read_schema(), "big").rows
         assert big is not None and big.estimate and big.value == COUNT_LIMIT + 20_000
+
+
+def test_mariadb_engines_and_only_its_own_database(
+        sample_mariadb: Path, mariadb_url: str, mariadb_server_url: str) -> None:
+    """Other databases of the server are not this project's schemas; engines are shown."""
+    other = f"other_{sa.make_url(mariadb_url).database}"
+    admin = data_engine(mariadb_server_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {other}"))
+        conn.execute(sa.text(f"CREATE TABLE {other}.elsewhere (id int PRIMARY KEY)"))
+    try:
+        project = open_project(sample_mariadb)
+        assert project.upgrade("heads").ok
+        execute(mariadb_url, "CREATE TABLE notes (id int PRIMARY KEY) ENGINE=Aria")
+        schema = DatabaseInspector(project).read_schema()
+        assert schema.dialect == "mariadb"
+        assert [t.ref.label for t in schema.tables] == [
+            "alembic_version", "notes", "post", "user"]
+        assert _table(schema, "user").engine == "InnoDB"
+        assert _table(schema, "notes").engine == "Aria"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE {other}"))
+        admin.dispose()
 
 
 def test_views_and_other_schemas_on_postgresql(sample_pg: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import DATABASES, server_url
 from preflight_helpers import (
     chain,
     check,
@@ -38,12 +39,10 @@ TABLE = ('op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), '
 ROWS = "INSERT INTO t (id, name, code) VALUES (1, 'ann', '12'), (2, 'bob', '7')"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db.sqlite'}"
-    return str(request.getfixturevalue("pg_url"))
+    """A database URL: a SQLite file, a fresh PostgreSQL or MariaDB database."""
+    return server_url(request, request.param, tmp_path)
 
 
 @pytest.fixture

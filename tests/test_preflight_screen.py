@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import DATABASES, server_url
 from preflight_helpers import chain, open_project, run_sql, write_project
 from test_preflight import NOT_NULL_COLUMN, ROWS, TABLE
 from test_rehearsal import FAILS, GOOD, prepared, state
@@ -17,12 +18,10 @@ from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.details import RevisionDetailsScreen
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db.sqlite'}"
-    return str(request.getfixturevalue("pg_url"))
+    """A database URL: a SQLite file, a fresh PostgreSQL or MariaDB database."""
+    return server_url(request, request.param, tmp_path)
 
 
 # -- on screen ------------------------------------------------------------------------
@@ -46,11 +45,18 @@ async def test_risks_on_screen(tmp_path: Path, url: str) -> None:
         assert isinstance(screen, ConfirmScreen)
         steps = widget_text(screen.query_one("#confirm-steps", Static))
         assert "add_column('t', 'age' INTEGER NOT NULL)" in steps
-        assert "⚠ will fail: age is NOT NULL without a server default and t has 2 rows" in steps
-        assert "safer: add it nullable" in steps
         warning = widget_text(screen.query_one("#confirm-warning", Static))
-        assert "On this database: will fail (1)" in warning
-        assert screen.focused is screen.query_one("#no", Button), "start on Cancel"
+        if url.startswith("mysql"):  # no error there: every row gets 0 (checks/mysql.py)
+            assert ("⚠ keeps bad data: implicit default: age is NOT NULL without a server "
+                    "default: MySQL fills it in 2 rows of t") in " ".join(steps.split())
+            assert "On this database: keeps bad data (1)" in warning
+        else:
+            assert "⚠ will fail: age is NOT NULL without a server default and t has 2 rows" \
+                in steps
+            assert "On this database: will fail (1)" in warning
+        assert "safer: " in steps and "add it nullable" in steps
+        if not url.startswith("mysql"):  # (bad data is not blocking)
+            assert screen.focused is screen.query_one("#no", Button), "start on Cancel"
         await pilot.press("n")
         await settle(pilot)
 
@@ -68,6 +74,9 @@ async def test_risks_on_screen(tmp_path: Path, url: str) -> None:
 
 
 async def test_rehearse_key_in_the_dialog(tmp_path: Path, url: str) -> None:
+    if url.startswith("mysql"):
+        pytest.skip("MariaDB commits DDL as it runs: no rehearsal is offered there "
+                    "(test_mariadb_dialog_says_no_rollback_and_no_rehearsal)")
     _, plan = prepared(tmp_path, url, GOOD, FAILS)
     before = state(url)
     app = make_app(tmp_path)
@@ -90,6 +99,30 @@ async def test_rehearse_key_in_the_dialog(tmp_path: Path, url: str) -> None:
         await pilot.press("n")
         await settle(pilot)
     assert state(url) == before
+
+
+async def test_mariadb_dialog_says_no_rollback_and_no_rehearsal(
+        tmp_path: Path, mariadb_url: str) -> None:
+    prepared(tmp_path, mariadb_url, GOOD)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        checks = " ".join(widget_text(screen.query_one("#confirm-checks", Static)).split())
+        assert ("Cannot be rolled back on this database: MariaDB commits each DDL statement "
+                "as it runs: if a step fails halfway, what it ran stays applied and "
+                "alembic_version still names the revision before it.") in checks
+        assert ("No rehearsal: MariaDB commits DDL as it runs: a rehearsal could not be "
+                "rolled back") in checks
+        assert screen.query_one("#rehearse", Button).disabled
+        await pilot.press("h")
+        await settle(pilot)
+        assert not screen.query_one("#confirm-rehearsal", Static).display
+        await pilot.press("n")
+        await settle(pilot)
 
 
 async def test_no_rehearsal_offered_says_why(tmp_path: Path, pg_url: str) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from projects import Rev, sqlite_url, write_project
+from conftest import DATABASES, server_url
+from projects import Rev, data_engine, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_upgrade
@@ -38,12 +39,10 @@ def downgrade() -> None:
 '''
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path / "probe.db")
-    value: str = request.getfixturevalue("pg_url")
-    return value
+    """A database URL: a SQLite file, a fresh PostgreSQL or MariaDB database."""
+    return server_url(request, request.param, tmp_path, "probe.db")
 
 
 def test_unique_and_foreign_key_on_a_column_added_earlier_in_the_plan(
@@ -62,7 +61,7 @@ def test_unique_and_foreign_key_on_a_column_added_earlier_in_the_plan(
         (versions / f"{rev}_step.py").write_text(STEP.format(rev=rev, down=down, n=n, body=body))
     project = Project.open(ProjectOptions(cwd=str(folder)))
     assert project.upgrade("r1").ok
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO t1 (id, name) VALUES (1, 'a'), (2, 'a'), (3, 'b')"))
     engine.dispose()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DATABASES, server_url
 from preflight_helpers import (
     chain,
     downgrade_plan,
@@ -37,16 +38,32 @@ LATER = ('op.create_table("v", sa.Column("id", sa.Integer, primary_key=True))',
          'op.drop_table("v")')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+NO_REHEARSAL_ON_MARIADB = pytest.mark.skip(
+    reason="MariaDB commits DDL as it runs: no rehearsal is offered there "
+           "(test_no_rehearsal_on_mariadb_says_why)")
+
+
+@pytest.fixture(params=[d if d != "mariadb" else pytest.param(d, marks=NO_REHEARSAL_ON_MARIADB)
+                        for d in DATABASES])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db.sqlite'}"
-    return str(request.getfixturevalue("pg_url"))
+    """A database URL: a SQLite file or a fresh PostgreSQL database (MariaDB: skipped)."""
+    return server_url(request, request.param, tmp_path)
+
+
+def test_no_rehearsal_on_mariadb_says_why(tmp_path: Path, mariadb_url: str) -> None:
+    project, plan = prepared(tmp_path, mariadb_url, GOOD, LATER)
+    assert project.status().dialect == "mariadb", "the server, not the mysql:// URL"
+    preflight = check_plan(project, plan, project.status().dialect)
+    assert not preflight.can_rehearse
+    assert preflight.rehearsal.startswith("MariaDB commits DDL as it runs")
+    assert preflight.no_rollback.startswith("MariaDB commits each DDL statement as it runs")
+    assert "could not be rolled back" in preflight.rehearsal
 
 
 def dialect(url: str) -> str:
-    return "sqlite" if url.startswith("sqlite") else "postgresql"
+    if url.startswith("sqlite"):
+        return "sqlite"
+    return "mysql" if url.startswith("mysql") else "postgresql"
 
 
 def state(url: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:

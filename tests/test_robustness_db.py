@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import SCRIPTS, copy_sample, database_url, table_names
+from projects import data_engine
 from textual.widgets import Static
 from ui_helpers import graph_lines, make_app, row_of, settle, status_text
 
@@ -116,7 +117,7 @@ async def test_missing_sqlite_folder_then_refresh(tmp_path: Path, monkeypatch) -
 async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) -> None:
     url = database_url(sample_sqlite)
     Project.open(ProjectOptions(cwd=str(sample_sqlite))).upgrade("heads")
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
     engine.dispose()
@@ -131,11 +132,12 @@ async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) ->
         assert "deadbeef0000" not in status_text(app)
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
 async def test_migration_failing_halfway(
     dialect: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    url = request.getfixturevalue("pg_url") if dialect == "postgresql" else None
+    fixture = {"postgresql": "pg_url", "mariadb": "mariadb_url"}.get(dialect)
+    url = request.getfixturevalue(fixture) if fixture else None
     project, second = failing_project(tmp_path / "p", url)
     monkeypatch.chdir(project)
     db_url = url or f"sqlite:///{project / 'bench.db'}"
@@ -150,9 +152,11 @@ async def test_migration_failing_halfway(
         assert "fa11fa11fa11" in message and "no_such_table" in message
         assert "INSERT INTO no_such_table" in details
         assert "(current)" in row_of(app, second), "the screen shows what is really applied"
-        if dialect == "sqlite":
-            assert "SQLite could not roll back" in message
+        if dialect in ("sqlite", "mariadb"):  # DDL commits as it runs (test_mariadb_partial)
+            assert {"sqlite": "SQLite", "mariadb": "MariaDB"}[dialect] + " could not roll back" \
+                in message
             assert "half_done" in table_names(db_url)
+            assert f"partially applied {'fa11fa11fa11'}" in status_text(app)
         else:
             assert "half_done" not in table_names(db_url)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import database_url, snapshot_sample, table_names
+from projects import data_engine
 from rich.text import Text
 from tables_helpers import WEIRD, execute, make_big_table, make_weird_table, open_project
 from textual.pilot import Pilot
@@ -15,8 +16,8 @@ from textual.widgets import DataTable, OptionList, Static, TabbedContent
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
-from migtui.screens.value import ValueScreen
 from migtui.screens.tables import TablesScreen
+from migtui.screens.value import ValueScreen
 from migtui.tui.app import MigtuiApp
 from migtui.widgets.row_grid import MAX_HELD, RowGrid
 
@@ -128,7 +129,8 @@ async def test_step_by_step_shows_tables_and_marks(sample_project: Path) -> None
         assert "current: 3f1a2c9d0b11" in title(app)
         await select(pilot, "user")
         assert columns_shown(app) == {"id": "new", "name": "new", "email": "new"}
-        assert "user  table  0 rows  new" in title(app)
+        engine = " (InnoDB)" if "mysql" in database_url(sample_project) else ""
+        assert f"user  table{engine}  0 rows  new" in title(app)
 
         await run_action(pilot, "u")
         assert listed(app) == {"alembic_version": "1", "user": "0 changed"}
@@ -259,7 +261,7 @@ async def test_blob_column_renders(sample_project: Path) -> None:
     url = database_url(sample_project)
     binary = "BYTEA" if url.startswith("postgresql") else "BLOB"
     execute(url, f"CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, data {binary})")
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     files = sa.table("files", sa.column("id"), sa.column("name"),
                      sa.column("data", sa.LargeBinary))
     with engine.begin() as conn:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import table_names
-from projects import Rev, sqlite_url, write_project
+from conftest import DATABASES, server_url, table_names
+from projects import Rev, data_engine, sqlite_url, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
@@ -29,12 +29,10 @@ CHAIN = (
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path / "trust.db")
-    value: str = request.getfixturevalue("pg_url")
-    return value
+    """A database URL: a SQLite file, a fresh PostgreSQL or MariaDB database."""
+    return server_url(request, request.param, tmp_path, "trust.db")
 
 
 def open_at(tmp_path: Path, url: str, revision: str) -> Project:
@@ -45,7 +43,7 @@ def open_at(tmp_path: Path, url: str, revision: str) -> Project:
 
 
 def version(url: str) -> set[str]:
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     try:
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
@@ -79,7 +77,7 @@ def test_a_database_moved_by_another_process_refuses_the_step_down(
 
 def test_a_revision_file_edited_after_the_dialog_is_refused(tmp_path: Path, url: str) -> None:
     project = open_at(tmp_path, url, R1)
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO t1 (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"))
     engine.dispose()
@@ -93,7 +91,7 @@ def test_a_revision_file_edited_after_the_dialog_is_refused(tmp_path: Path, url:
     assert f"{R2}'s file changed since you confirmed" in result.error
     assert version(url) == {R1}
     assert "t1" in table_names(url) and "t2" not in table_names(url)
-    engine = sa.create_engine(url)
+    engine = data_engine(url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM t1")).scalar() == 3
     engine.dispose()

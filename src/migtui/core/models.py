@@ -131,12 +131,26 @@ class ProjectInfo:
 
 
 @dataclass(frozen=True)
+class PartialStep:
+    """A step that failed halfway and was not rolled back (MySQL/MariaDB, SQLite commit
+    DDL as it runs): part of it is in the database, and alembic_version does not say so."""
+
+    step: str  # "upgrade r1 -> r2", as Alembic ran it
+    revision: str  # the revision of that step (short id): "partially applied r2"
+    heads: tuple[str, ...]  # what alembic_version still says
+    statements: tuple[str, ...]  # the statements of the step that ran and stayed
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The graph and the database status read together: what the screens show."""
 
     project: ProjectInfo
     graph: RevisionGraph
     database: DatabaseStatus
+    # The last action of this session left a step half done, and the database's heads
+    # are still those it left: the database is "partially applied" that revision.
+    partial: PartialStep | None = None
 
     @property
     def applied(self) -> frozenset[str]:
@@ -183,3 +197,4 @@ class ActionResult:
     # differs from what the confirmation showed: plan again.
     plan_changed: bool = False
     steps: tuple[str, ...] = ()  # the steps that ran to the end: "upgrade a, b -> c"
+    partial: PartialStep | None = None  # the failing step, when what it ran stayed

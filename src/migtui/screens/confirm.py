@@ -228,6 +228,9 @@ class ConfirmScreen(ModalScreen[bool]):
                 text.append(f"{clean(preflight.note)}. ")
         elif preflight.note:
             text.append(f"Not checked against the data: {clean(preflight.note)}. ")
+        if preflight.no_rollback:
+            text.append(f"Cannot be rolled back on this database: {clean(preflight.no_rollback)}. ",
+                        style="bold yellow")
         if self._rehearse is not None:
             if preflight.can_rehearse:
                 text.append("h rehearses: runs the steps in a transaction, then rolls back.")

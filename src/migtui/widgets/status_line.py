@@ -50,6 +50,12 @@ def describe(snapshot: Snapshot) -> Text:
         pending = len(snapshot.pending)
         text.append(f"  {pending} pending" if pending else "  up to date",
                     style="bold" if pending else "")
+        if snapshot.partial is not None:  # a failed step left part of itself behind
+            stayed = len(snapshot.partial.statements)
+            text.append(f"  ⚠ partially applied {snapshot.partial.revision[:12]}",
+                        style="bold red")
+            text.append(f" ({stayed} statement{'s' * (stayed != 1)} of its step stayed;"
+                        " e: which)", style="dim")
     else:
         text.append(db.url or "database", style="")
         headline, rest = not_read(db)

@@ -31,14 +31,40 @@ def _ran_before_failure(statements: Sequence[str] | None, failing: object) -> li
     return [s for s in ran if not s.lstrip().upper().startswith(("SELECT", "PRAGMA"))]
 
 
+def not_rolled_back(dialect: str) -> bool:
+    """DDL commits as it runs here (Alembic's transactional_ddl is off for these)."""
+    return dialect in _NAMES
+
+
+_NAMES = {"sqlite": "SQLite", "mysql": "MySQL", "mariadb": "MariaDB"}
+
+
+def left_behind(exc: BaseException, action: str, dialect: str, step: str | None,
+                statements: Sequence[str] | None) -> tuple[str, ...]:
+    """The statements of the failing step that ran and stayed in the database."""
+    if not (not_rolled_back(dialect) and step and action in ("upgrade", "downgrade")):
+        return ()
+    return tuple(_ran_before_failure(statements, getattr(exc, "statement", None)))
+
+
+def step_revision(step: str) -> str:
+    """The revision a step is about: the target of an upgrade, the one a downgrade undoes
+    ("upgrade r1 -> r2" -> "r2", "downgrade r2 -> r1" -> "r2")."""
+    direction, _, rest = step.partition(" ")
+    sources, _, targets = rest.partition(" -> ")
+    return (targets if direction == "upgrade" else sources).strip()
+
+
 def explain_failure(
     exc: BaseException, action: str, log: Sequence[str], dialect: str,
     step: str | None = None, statements: Sequence[str] | None = None,
+    heads: Sequence[str] | None = None,
 ) -> MigtuiError:
     """A one-line error naming the failing step and statement; details keep everything.
 
     ``step`` is the step that was running (else it is read from the log) and
-    ``statements`` what that step had sent to the database, the failing one last.
+    ``statements`` what that step had sent to the database, the failing one last;
+    ``heads`` what alembic_version says after the failure, when it was read.
     """
     err = from_exception(exc, f"{action.capitalize()} failed")
     parts = [err.message]
@@ -55,14 +81,37 @@ def explain_failure(
     if ran:
         notes.append("Statements of this step that ran before the failure:\n"
                      + "\n".join(scrub_secrets(s) for s in ran))
-    if dialect in ("sqlite", "mysql", "mariadb") and step and action in ("upgrade", "downgrade"):
+    tail: list[str] = []  # what the database now holds: kept whole, the error is cut
+    if not_rolled_back(dialect) and step and action in ("upgrade", "downgrade"):
         if statements is not None and not ran:
-            parts.append("— nothing of this step had run before the failure")
+            tail.append("— nothing of this step had run before the failure")
         else:
             count = f"{len(ran)} statement{'s' * (len(ran) != 1)} of this step" if ran else \
                 "the DDL that ran before the failure"
-            name = {"sqlite": "SQLite", "mysql": "MySQL", "mariadb": "MariaDB"}[dialect]
-            parts.append(f"— {name} could not roll back {count};"
-                         " the graph shows what Alembic left (e: which)")
+            first = f" ({_short(scrub_secrets(ran[0]))}" + (
+                f" and {len(ran) - 1} more)" if len(ran) > 1 else ")") if ran else ""
+            tail.append(f"— {_NAMES[dialect]} could not roll back {count}{first};")
+            if heads is not None and ran:
+                version = ", ".join(h[:12] for h in heads) or "nothing (base)"
+                tail.append(f"alembic_version still says {version}: the database is "
+                            f"partially applied {step_revision(step)} (e: which)")
+            else:
+                tail.append("the graph shows what Alembic left (e: which)")
     details = "\n\n".join([*notes, err.details])
-    return MigtuiError(" ".join(parts), details)
+    end = " ".join(tail)
+    message = " ".join(parts)
+    if not end:
+        return MigtuiError(message, details)
+    # What the database now holds is kept whole: the error before it is cut to fit.
+    failure = MigtuiError(one_line(message, max(_LONGEST - len(end) - 1, 160)), details)
+    failure.message = one_line(f"{failure.message} {end}", _LONGEST)
+    return failure
+
+
+_LONGEST = 420  # a failure that left part of its step behind says a little more
+
+
+def _short(statement: str, limit: int = 40) -> str:
+    """A statement on one line, cut: "CREATE TABLE half_done ( id INTEGER …"."""
+    text = " ".join(statement.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

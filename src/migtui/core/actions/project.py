@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from migtui.core.actions.config import ProjectOptions, open_config
-from migtui.core.actions.failures import explain_failure
+from migtui.core.actions.failures import explain_failure, left_behind, step_revision
 from migtui.core.actions.plan import Plan
 from migtui.core.env.capture import LineSink, captured
 from migtui.core.env.status import read_status
@@ -22,6 +22,7 @@ from migtui.core.errors import MigtuiError, PlanChanged, from_exception
 from migtui.core.models import (
     ActionResult,
     DatabaseStatus,
+    PartialStep,
     ProjectInfo,
     RevisionGraph,
     Snapshot,
@@ -52,6 +53,8 @@ class Project:
             script_location=location,
             read_only=options.read_only,
         )
+        # A step the last action left half done, while the heads are still as it left them.
+        self._partial: PartialStep | None = None
 
     @classmethod
     def open(cls, options: ProjectOptions) -> Project:
@@ -112,7 +115,11 @@ class Project:
         """The graph and the database status together."""
         with quick_gil_handover():  # many short system calls while the UI thread is busy
             graph = self.graph()
-            return Snapshot(self.info, graph, self.status(on_line))
+            status = self.status(on_line)
+            partial = self._partial
+            if partial is not None and status.current_heads != partial.heads:
+                partial = None  # moved on since (by this session or another)
+            return Snapshot(self.info, graph, status, partial)
 
     # -- actions -------------------------------------------------------------
 
@@ -137,6 +144,7 @@ class Project:
         new_revision: str | None = None
         lines: list[str] = []
         plan_changed = False
+        failed: BaseException | None = None
 
         def sink(line: str) -> None:
             lines.append(line)
@@ -152,18 +160,27 @@ class Project:
         except PlanChanged as exc:
             error, details, plan_changed = exc.message, exc.details, True
         except BaseException as exc:  # a revision may even call sys.exit()
-            err = explain_failure(exc, action, lines, status.dialect,
-                                  step=watch.steps[-1] if watch.steps else None,
-                                  statements=watch.step_statements if watch.steps else None)
-            error, details = err.message, err.details
-            if watch.cancelled:
-                error = f"Cancelled as you asked; {error}"
+            failed = exc
         finally:
             watch.finish()
         seconds = time.perf_counter() - started
         if writes_files:
             self.reload()
         after = self._heads()
+        partial: PartialStep | None = None
+        if failed is not None:
+            step = watch.steps[-1] if watch.steps else None
+            statements = watch.step_statements if watch.steps else None
+            err = explain_failure(failed, action, lines, status.dialect, step=step,
+                                  statements=statements, heads=after)
+            error, details = err.message, err.details
+            if watch.cancelled:
+                error = f"Cancelled as you asked; {error}"
+            stayed = left_behind(failed, action, status.dialect, step, statements)
+            if step and stayed:
+                partial = PartialStep(step, step_revision(step), after, stayed)
+        if partial is not None:
+            self._partial = partial  # until the heads move (snapshot() checks)
         return ActionResult(
             action=action,
             target=target,
@@ -177,6 +194,7 @@ class Project:
             new_revision=new_revision,
             plan_changed=plan_changed,
             steps=tuple(watch.steps[:-1] if error and watch.steps else watch.steps),
+            partial=partial,
         )
 
     def run_plan(self, plan: Plan, on_line: LineSink | None = None,

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from alembic.operations import ops as alembic_ops
 
 from migtui.core.actions.plan import Plan, PlanStep
+from migtui.core.checks.mysql import mysql_rules
 from migtui.core.checks.probes import measure
 from migtui.core.checks.recorder import Recorded, RecordedFunction, describe, record_functions
 from migtui.core.checks.rehearsal import rehearsal_blocker
 from migtui.core.checks.risks import (
     BAD_DATA,
     BIG_TABLE_ROWS,
+    BREAKS_CODE,
     IRREVERSIBLE,
     LOCKS,
     LOSES_DATA,
@@ -41,13 +43,14 @@ from migtui.core.checks.risks import (
     table_of,
 )
 from migtui.core.checks.typefit import alter_column_risks
+from migtui.core.env.mysql import no_rollback
 from migtui.core.revisions.source import read_function
 
 if TYPE_CHECKING:
     from migtui.core.actions.project import Project
 
 # The order risks are listed in: what stops the step first.
-ORDER = (WILL_FAIL, LOSES_DATA, BAD_DATA, LOCKS, IRREVERSIBLE, RAW_SQL)
+ORDER = (WILL_FAIL, LOSES_DATA, BAD_DATA, LOCKS, BREAKS_CODE, IRREVERSIBLE, RAW_SQL)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Preflight:
     note: str = ""  # why (some) checks did not run
     rehearsal: str = ""  # empty when the plan can be rehearsed; else why it cannot
     missing: bool = False  # the SQLite file does not exist yet
+    # Empty when a step that fails is rolled back on this database; else what happens
+    # instead (MySQL/MariaDB: DDL commits as it runs).
+    no_rollback: str = ""
 
     @property
     def risks(self) -> tuple[Risk, ...]:
@@ -113,6 +119,10 @@ def _batches(fn: RecordedFunction) -> dict[int, bool]:
 
 
 def _rules(c: Context) -> list[Found]:
+    return [*_generic_rules(c), *mysql_rules(c)]
+
+
+def _generic_rules(c: Context) -> list[Found]:
     op = c.rec.op
     if isinstance(op, alembic_ops.ExecuteSQLOp):
         return [c.risk(RAW_SQL, "runs raw SQL: review what it does to the data")]
@@ -217,7 +227,7 @@ def check_plan(project: Project, plan: Plan, dialect: str,
         rehearsal = ("there is no database to rehearse on yet" if live.missing
                      else "the database could not be reached")
     return Preflight(steps, checked_live=live.checked, note=live.note, rehearsal=rehearsal,
-                     missing=live.missing)
+                     missing=live.missing, no_rollback=no_rollback(dialect))
 
 
 def revision_operations(project: Project, revision: str, dialect: str) -> tuple[

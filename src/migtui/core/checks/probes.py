@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from migtui.core.checks.risks import BIG_TABLE_ROWS, Probe, Risk, Table
 from migtui.core.env.looking import SqliteFileMissing
+from migtui.core.env.mysql import CatalogTable, catalog_tables
 from migtui.core.env.runner import run_env
 from migtui.core.errors import from_exception
 
@@ -35,6 +36,16 @@ _ESTIMATE = sa.text(
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"
 )
+
+
+_TABLE_CHARSET = sa.text(
+    "SELECT c.character_set_name FROM information_schema.tables t"
+    " JOIN information_schema.collation_character_set_applicability c"
+    " ON c.collation_name = t.table_collation"
+    " WHERE t.table_schema = COALESCE(:schema, DATABASE()) AND t.table_name = :name")
+_DATABASE_CHARSET = sa.text(
+    "SELECT default_character_set_name FROM information_schema.schemata"
+    " WHERE schema_name = DATABASE()")
 
 
 class _Finished(BaseException):
@@ -52,6 +63,7 @@ class Live:
         self._inspector = sa.inspect(conn)
         self._tables: dict[Table, bool] = {}
         self._columns: dict[Table, dict[str, Any]] = {}
+        self._catalog: dict[str | None, dict[str, CatalogTable]] = {}
 
     def has_table(self, table: Table) -> bool:
         """Whether the table exists now."""
@@ -116,6 +128,26 @@ class Live:
                 return int(value)
         return self._bounded(sa.select(sa.literal_column("1")).select_from(self._from(table)),
                              cap=self.big_table + 1)
+
+    def count_up_to(self, table: Table, cap: int) -> int:
+        """Rows of ``table``, counting stops at ``cap``."""
+        return self._bounded(sa.select(sa.literal_column("1")).select_from(self._from(table)),
+                             cap=cap)
+
+    def catalog(self, table: Table) -> CatalogTable | None:
+        """MySQL/MariaDB: the table's engine, row format, estimated rows and size."""
+        if table[0] not in self._catalog:
+            self._catalog[table[0]] = catalog_tables(self.conn, table[0])
+        return self._catalog[table[0]].get(table[1])
+
+    def table_charset(self, table: Table) -> str:
+        """MySQL/MariaDB: the table's default character set ("utf8mb4", "utf8mb3", …)."""
+        return str(self.conn.execute(_TABLE_CHARSET, {"schema": table[0], "name": table[1]})
+                   .scalar() or "")
+
+    def database_charset(self) -> str:
+        """MySQL/MariaDB: the connected database's default character set."""
+        return str(self.conn.execute(_DATABASE_CHARSET).scalar() or "")
 
     def sqlite_foreign_keys(self) -> bool:
         """Whether SQLite enforces foreign keys on this connection."""

@@ -36,6 +36,7 @@ from migtui.core.actions.plan import Plan
 from migtui.core.checks.probes import read_live
 from migtui.core.checks.recorder import RecordedFunction, sql_of
 from migtui.core.env.looking import SqliteFileMissing
+from migtui.core.env.mysql import display_name
 from migtui.core.env.runner import run_env
 from migtui.core.errors import from_exception, one_line
 from migtui.core.revisions.source import read_function
@@ -89,8 +90,9 @@ def rehearsal_blocker(plan: Plan, recorded: list[RecordedFunction], dialect: str
     if plan.action not in ("upgrade", "downgrade") or not plan.steps:
         return "only upgrades and downgrades that run something can be rehearsed"
     if dialect not in _NOT_IN_TRANSACTION:
-        return (f"{dialect or 'this database'} commits DDL as it runs: a rehearsal could "
-                "not be rolled back (rehearsals run on PostgreSQL and SQLite)")
+        name = display_name(dialect) if dialect else "this database"
+        return (f"{name} commits DDL as it runs: a rehearsal could not be rolled back "
+                "(rehearsals run on PostgreSQL and SQLite)")
     for fn in recorded:
         short = fn.revision[:12]
         source = read_function(fn.path, fn.name) if fn.static else None

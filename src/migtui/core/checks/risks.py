@@ -31,6 +31,7 @@ BAD_DATA = "keeps bad data"
 IRREVERSIBLE = "cannot be undone"
 LOCKS = "locks table"
 RAW_SQL = "raw SQL"
+BREAKS_CODE = "breaks running code"
 
 # A table this big (estimated rows) is worth a warning when a step locks it.
 BIG_TABLE_ROWS = 100_000
@@ -240,6 +241,8 @@ def add_column(c: Context, op: alembic_ops.AddColumnOp) -> list[Found]:
         found.append(c.risk(
             WILL_FAIL, "SQLite cannot add a NOT NULL column without a default, "
             "even to an empty table", "give it a server_default, or add it nullable"))
+        return found
+    if c.dialect in ("mysql", "mariadb"):  # no error there: checks/mysql.implicit_default
         return found
     found.append(c.probe(
         WILL_FAIL, table, lambda live: live.count(table),

@@ -14,6 +14,7 @@ from sqlalchemy import exc as sa_exc
 
 from migtui.core.env.capture import LineSink
 from migtui.core.env.looking import SqliteFileMissing, SqliteFolderMissing
+from migtui.core.env.mysql import dialect_name
 from migtui.core.env.runner import run_env
 from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
@@ -31,7 +32,7 @@ def read_status(
         if conn is not None:
             remember_secret(conn.engine.url)
             found["url"] = mask_url(conn.engine.url)
-        found["dialect"] = context.dialect.name
+        found["dialect"] = dialect_name(context.dialect)
         found["heads"] = tuple(context.get_current_heads())
         return []
 

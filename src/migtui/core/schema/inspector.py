@@ -4,8 +4,10 @@ The engine comes from env.py itself: one run with a callback (as ``alembic curre
 does) hands over ``context.connection.engine``, with whatever URL, connect arguments
 and events env.py gave it. Later reads connect through that engine (through an
 ``AsyncEngine`` around it when env.py is async) in a transaction that is read-only
-(PostgreSQL ``SET TRANSACTION READ ONLY``, SQLite ``PRAGMA query_only``) and always
-rolled back.
+(PostgreSQL ``SET TRANSACTION READ ONLY``, MySQL/MariaDB ``START TRANSACTION READ
+ONLY``, SQLite ``PRAGMA query_only``) and always rolled back. On MySQL/MariaDB a schema
+is a database: only the one env.py connects to is listed (with the version table's, if
+that is another), with each table's engine and InnoDB's row estimates.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.engine.reflection import ObjectKind
 from migtui.core.actions.project import Project
 from migtui.core.env.capture import ENV_LOCK
 from migtui.core.env.looking import SqliteFileMissing, looking_only
+from migtui.core.env.mysql import CatalogTable, catalog_tables, dialect_name, is_mysql
 from migtui.core.env.runner import run_env
 from migtui.core.env.urls import mask_url, scrub_secrets
 from migtui.core.errors import MigtuiError, from_exception, one_line
@@ -36,6 +39,7 @@ from migtui.core.schema.model import (
     ConstraintInfo,
     ForeignKeyInfo,
     IndexInfo,
+    RowCount,
     RowPage,
     RowRequest,
     SchemaInfo,
@@ -43,7 +47,8 @@ from migtui.core.schema.model import (
     TableRef,
     decode_text,
 )
-from migtui.core.schema.rows import count_rows, read_rows, read_value
+from migtui.core.schema.postgres import pg_locked, pg_stats
+from migtui.core.schema.rows import COUNT_LIMIT, count_rows, read_rows, read_value
 
 T = TypeVar("T")
 
@@ -140,7 +145,7 @@ class DatabaseInspector:
         version = target.version_table
 
         def work(conn: Connection) -> SchemaInfo:
-            return SchemaInfo(target.url, conn.dialect.name, _read_tables(conn, version),
+            return SchemaInfo(target.url, dialect_name(conn.dialect), _read_tables(conn, version),
                               version)
 
         return self._run(work)
@@ -207,8 +212,10 @@ def _read_only(conn: Connection, work: Callable[[Connection], T]) -> T:
         if name == "sqlite":
             conn.exec_driver_sql("PRAGMA query_only = ON")
             dbapi = _sqlite_text_as_data(conn)
-        elif name in ("postgresql", "mysql", "mariadb"):
+        elif name == "postgresql":
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        elif is_mysql(name):  # MySQL has no BEGIN of its own: this one starts it read-only
+            conn.exec_driver_sql("START TRANSACTION READ ONLY")
         return work(conn)
     finally:
         conn.rollback()
@@ -241,12 +248,18 @@ def _safe(call: Callable[[], dict[Any, T]]) -> dict[Any, T]:
 def _read_tables(conn: Connection, version: TableRef) -> tuple[TableInfo, ...]:
     insp = sa.inspect(conn)
     default = insp.default_schema_name
-    schemas = [s for s in insp.get_schema_names()
-               if s not in _SYSTEM_SCHEMAS and not s.startswith(("pg_", "temp"))
-               and s != default]
+    mysql = is_mysql(conn.dialect.name)
+    if mysql:  # the other databases of the server belong to other projects
+        schemas = [version.schema] if version.schema and version.schema != default else []
+    else:
+        schemas = [s for s in insp.get_schema_names()
+                   if s not in _SYSTEM_SCHEMAS and not s.startswith(("pg_", "temp"))
+                   and s != default]
     postgres = conn.dialect.name == "postgresql"
-    locked = (_guarded(conn, partial(_pg_locked, conn)) or {}) if postgres else {}
-    stats = (_guarded(conn, partial(_pg_stats, conn)) or {}) if postgres else {}
+    locked = (_guarded(conn, partial(pg_locked, conn)) or {}) if postgres else {}
+    stats = (_guarded(conn, partial(pg_stats, conn)) or {}) if postgres else {}
+    catalog = (_guarded(conn, partial(catalog_tables, conn)) or {}) if mysql else {}
+    stats.update({(default, t.name): float(t.rows) for t in catalog.values()})
     if version.schema == default:
         version = TableRef(version.name)
     tables: list[TableInfo] = []
@@ -260,7 +273,20 @@ def _read_tables(conn: Connection, version: TableRef) -> tuple[TableInfo, ...]:
             continue
         tables.extend(_read_schema(conn, insp, schema, default, names, stats, version,
                                    locked))
+    if catalog:
+        tables = [_with_catalog(t, catalog) if t.ref.schema is None else t for t in tables]
     return tuple(tables)
+
+
+def _with_catalog(table: TableInfo, catalog: Mapping[str, CatalogTable]) -> TableInfo:
+    """The engine, and InnoDB's estimate where counting stopped at the limit."""
+    entry = catalog.get(table.ref.name)
+    if entry is None:
+        return table
+    rows = table.rows
+    if rows is not None and rows.at_least and entry.rows > COUNT_LIMIT:
+        rows = RowCount(entry.rows, estimate=True)
+    return replace(table, engine=entry.engine, rows=rows)
 
 
 def _read_schema(
@@ -402,51 +428,3 @@ def _foreign_key(fk: Mapping[str, Any], schema: str | None, default: str | None
 def _revisions(conn: Connection, ref: TableRef) -> tuple[str, ...]:
     t = sa.table(ref.name, sa.column("version_num"), schema=ref.schema)
     return tuple(str(v) for v in conn.execute(sa.select(t.c.version_num)).scalars())
-
-
-# Relations another session holds in ACCESS EXCLUSIVE mode: reading their size or rows
-# would wait for that session (up to the lock timeout, for each of them).
-_PG_LOCKED = (
-    "SELECT n.nspname, c.relname, l.pid, a.query, now() - a.xact_start"
-    " FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-    " JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
-    " WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()"
-    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
-
-
-def _pg_locked(conn: Connection) -> dict[tuple[str | None, str], str]:
-    """Tables locked by another session, each with who holds the lock."""
-    found: dict[tuple[str | None, str], str] = {}
-    for schema, name, pid, query, held in conn.execute(sa.text(_PG_LOCKED)):
-        found[(schema, name)] = lock_holder_text(pid, query, held)
-    return found
-
-
-def lock_holder_text(pid: int, query: str | None, held: Any = None) -> str:
-    """"locked by pid 4242 for 12 s: LOCK TABLE t5 …" (the holder's last statement)."""
-    seconds = getattr(held, "total_seconds", None)
-    since = f" for {int(seconds())} s" if seconds is not None else ""
-    statement = " ".join((query or "").split())
-    statement = statement if len(statement) <= 80 else statement[:79] + "…"
-    return f"locked by pid {pid}{since}" + (f": {statement}" if statement else "")
-
-
-def _pg_stats(conn: Connection) -> dict[tuple[str | None, str], float]:
-    """PostgreSQL's row estimates, scaled to each table's current size as the planner does
-    (pg_relation_size waits for an ACCESS EXCLUSIVE lock: not for tables locked so)."""
-    rows = conn.execute(sa.text(
-        "SELECT n.nspname, c.relname, c.reltuples, c.relpages,"
-        " CASE WHEN EXISTS (SELECT 1 FROM pg_locks l WHERE l.relation = c.oid"
-        "  AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid())"
-        " THEN c.relpages"
-        " ELSE pg_relation_size(c.oid) / current_setting('block_size')::int END"
-        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE c.relkind IN ('r', 'm', 'p')"))
-    stats: dict[tuple[str | None, str], float] = {}
-    for schema, name, tuples, pages, now_pages in rows:
-        if tuples is None or tuples < 0 or not pages:
-            continue
-        stats[(schema, name)] = float(tuples) / pages * max(int(now_pages), 1)
-    return stats

@@ -81,6 +81,7 @@ class TableInfo:
     rows: RowCount | None = None
     revisions: tuple[str, ...] | None = None  # set on the Alembic version table
     problem: str = ""  # why part of it could not be read ("locked by pid 42: LOCK …")
+    engine: str = ""  # MySQL/MariaDB: the storage engine ("InnoDB", "Aria", …)
 
     @property
     def key_columns(self) -> tuple[str, ...]:

@@ -1,0 +1,115 @@
+"""MariaDB commits DDL as it runs: a two-statement step that fails on its second
+statement keeps its first. The database holds it, alembic_version does not move, and the
+app says both: in the error, on the status line ("partially applied"), in the error
+details (which statement ran) and on the tables screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import table_names
+from projects import data_engine
+from test_robustness_db import failing_project
+from test_tables_screen import listed
+from textual.widgets import Static
+from ui_helpers import make_app, settle, status_text, widget_text
+
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.screens.dialogs import TextScreen
+
+FAILING = "fa11fa11fa11"
+
+
+def versions(url: str) -> list[str]:
+    engine = data_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+                        .scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def half_done(tmp_path: Path, mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+              ) -> tuple[Path, str]:
+    """A project on MariaDB at its second revision; the third fails on its 2nd statement."""
+    project, second = failing_project(tmp_path / "p", mariadb_url)
+    monkeypatch.chdir(project)
+    assert Project.open(ProjectOptions(cwd=str(project))).upgrade(second).ok
+    return project, second
+
+
+def test_the_result_says_what_stayed(half_done: tuple[Path, str], mariadb_url: str) -> None:
+    folder, second = half_done
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    result = project.upgrade("heads")
+    assert not result.ok
+    assert result.heads_after == (second,) and versions(mariadb_url) == [second]
+    assert "half_done" in table_names(mariadb_url), "the CREATE TABLE committed"
+    assert result.partial is not None
+    assert result.partial.step == f"upgrade {second[:12]} -> {FAILING}"
+    assert result.partial.revision == FAILING and result.partial.heads == (second,)
+    [stayed] = result.partial.statements
+    assert stayed.lstrip().startswith("CREATE TABLE half_done")
+    assert "MariaDB could not roll back 1 statement of this step (CREATE TABLE half_done" \
+        in result.error
+    assert (f"alembic_version still says {second[:12]}: the database is partially applied "
+            f"{FAILING}") in result.error
+    # The snapshot keeps saying so while the heads are as the failure left them.
+    assert project.snapshot().partial == result.partial
+    assert project.downgrade("base").ok
+    assert project.snapshot().partial is None
+
+
+async def test_the_app_shows_the_half_applied_step(
+        half_done: tuple[Path, str], mariadb_url: str) -> None:
+    folder, second = half_done
+    app = make_app(folder)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("U", "y")  # the top row: the failing revision
+        await settle(pilot)
+        assert app.state.last_error is not None
+        message, _ = app.state.last_error
+        assert "MariaDB could not roll back 1 statement of this step" in message
+        assert f"alembic_version still says {second[:12]}" in message
+        status = " ".join(status_text(app).split())
+        assert f"current: {second[:12]}" in status
+        assert f"⚠ partially applied {FAILING} (1 statement of its step stayed; e: which)" \
+            in status
+
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, TextScreen)
+        details = widget_text(app.screen.query_one("#text-content", Static))
+        assert "Statements of this step that ran before the failure:\n\nCREATE TABLE half_done" \
+            in details
+        assert "INSERT INTO no_such_table" in details
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("t")
+        await settle(pilot)
+        assert "half_done" in listed(app), "the tables screen shows what stayed"
+        assert versions(mariadb_url) == [second] and "half_done" in table_names(mariadb_url)
+
+        # Undo by hand what stayed, fix the revision, upgrade: no longer partial.
+        engine = data_engine(mariadb_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE half_done"))
+        engine.dispose()
+        path = folder / "migrations" / "versions" / "fa11fa11fa11_fail.py"
+        path.write_text(path.read_text().replace(
+            '    op.execute("INSERT INTO no_such_table VALUES (1)")\n', ""))
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("home", "U", "y")
+        await settle(pilot)
+        assert versions(mariadb_url) == [FAILING]
+        assert "partially applied" not in status_text(app)
