@@ -135,7 +135,7 @@ async def test_an_upgrade_that_raises_leaves_the_app_ready(
 
 async def test_a_new_revision_that_raises_leaves_the_app_ready(
         sample_sqlite: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(project: Project, message: str) -> None:
+    def refuse(project: Project, message: str, **_choices: object) -> None:
         raise MigtuiError("cannot write the revision file: disk full")
 
     monkeypatch.setattr("migtui.tui.app.write_revision", refuse)

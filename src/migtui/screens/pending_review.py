@@ -1,4 +1,5 @@
-"""What the pending screen shows about the user's choices: marks, renames, the count.
+"""What the pending screen shows: the state line, an operation's details, and the user's
+choices (marks, renames, the count).
 
 Names and types come from the user's models and database: always plain ``Text``.
 """
@@ -10,8 +11,10 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from migtui.core.autogen.choices import Choices, RenameCandidate, covered_by_renames
-from migtui.core.autogen.diff import AutogenDiff, PendingOperation
+from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation
 
+WARNING_MARK = "⚠"
+HINT_MARK = "\N{INFORMATION SOURCE}"
 ACCEPTED, REJECTED, IN_RENAME = "[x]", "[ ]", "[↔]"
 RENAME_MARK = "↔"
 
@@ -117,3 +120,73 @@ def type_notes(op: PendingOperation, choices: Choices) -> list[Text]:
             notes.append(Text("PostgreSQL refuses this change without a USING cast: c adds "
                               f"postgresql_using='{op.cast}'", style="yellow"))
     return notes
+
+
+def _revisions(count: int) -> str:
+    return f"{count} revision" if count == 1 else f"{count} revisions"
+
+
+def summary(diff: AutogenDiff | None) -> Text:
+    """The state line above the list: what the comparison found, in plain words."""
+    text = Text()
+    if diff is None:
+        text.append("Comparing the models with the database through env.py…")
+        return text
+    state = diff.state
+    if state is DiffState.ERROR:
+        text.append(f"✗ {diff.error}", style="bold red")
+        text.append("  (e: details, r: retry)", style="dim")
+        return text
+    if state is DiffState.NO_METADATA:
+        text.append("Autogenerate needs target_metadata, and env.py sets none. ", style="bold")
+        text.append(f"In {diff.env_file or 'env.py'}, set target_metadata to your models' "
+                    "MetaData (e.g. target_metadata = Base.metadata, or SQLModel.metadata) "
+                    "and pass it to context.configure(target_metadata=target_metadata).")
+        return text
+    if state is DiffState.NO_DATABASE:
+        text.append("The database does not exist yet", style="bold")
+        text.append(f" ({diff.error}): autogenerate compares against what is applied. "
+                    "U upgrades it to head first.")
+        return text
+    if state is DiffState.MATCHES:
+        text.append("✓ Models and database match", style="bold green")
+        text.append(": autogenerate detects no changes (what alembic check reports).")
+    else:
+        count = len(diff.operations)
+        warned = sum(1 for op in diff.operations if op.loses_data)
+        text.append(f"Models and database differ: {count} operation"
+                    f"{'' if count == 1 else 's'}", style="bold")
+        if warned:
+            text.append(f", {warned} {WARNING_MARK} may lose data or fail", style="bold red")
+        if diff.at_head:
+            text.append(". n writes them as a new revision.")
+    if not diff.at_head:
+        text.append(f"\n{WARNING_MARK} The database is {_revisions(diff.behind)} behind head; "
+                    "autogenerate compares against what is applied. U upgrades to head first "
+                    "(Alembic writes no new revision until then).", style="bold yellow")
+    return text
+
+def operation_details(op: PendingOperation, dialect: str) -> Group:
+    """The selected operation: what it does, its op.* Python and its SQL."""
+    parts: list[RenderableType] = []
+    title = Text(f"{op.kind} {op.name}".strip(), style="bold")
+    if op.table and op.name != op.table:
+        title.append(f" on {op.table}", style="")
+    parts.append(title)
+    if op.detail:
+        parts.append(Text(op.detail))
+    if op.warning:
+        parts.append(Text(f"{WARNING_MARK} {op.warning}", style="bold red"))
+    if op.null_count is not None and not op.warning:
+        parts.append(Text(f"No rows have NULL in {op.name}.", style="dim"))
+    parts.append(Text("\nAlembic (as autogenerate writes it)", style="bold underline"))
+    parts.append(Syntax(op.python or "# (nothing rendered)", "python", theme="ansi_dark",
+                        word_wrap=True))
+    parts.append(Text(f"\nSQL ({dialect or 'database'} dialect, rendered offline)",
+                      style="bold underline"))
+    if op.sql:
+        parts.append(Syntax(op.sql, "sql", theme="ansi_dark", word_wrap=True))
+    else:
+        parts.append(Text(f"SQL preview unavailable: {op.sql_error or 'nothing emitted'}",
+                          style="dim"))
+    return Group(*parts)
