@@ -180,6 +180,17 @@ def quiet() -> Iterator[None]:
         yield
 
 
+_kept_paths: list[str] = []  # prepend_sys_path entries: they stay for the whole session
+
+
+def keep_on_sys_path(paths: list[str]) -> None:
+    """Entries Alembic put first on sys.path for the project (``prepend_sys_path``):
+    restoring sys.path after env.py must not take them away."""
+    for entry in paths:
+        if entry not in _kept_paths:
+            _kept_paths.append(entry)
+
+
 _WATCHED_SIGNALS = tuple(
     s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGCHLD"))
     if s is not None
@@ -203,7 +214,8 @@ def _process_state_kept() -> Iterator[None]:
             if os.getcwd() != cwd:
                 os.chdir(cwd)
         if sys.path != path:
-            sys.path[:] = path
+            # What Alembic's prepend_sys_path added stays, as it does for a CLI run.
+            sys.path[:] = [p for p in _kept_paths if p not in path] + path
         if os.environ != environ:
             for name in set(os.environ) - set(environ):
                 del os.environ[name]

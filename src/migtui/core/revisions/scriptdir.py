@@ -22,7 +22,7 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import Revision, RevisionMap
 
-from migtui.core.env.capture import CapturedOutput
+from migtui.core.env.capture import CapturedOutput, keep_on_sys_path
 from migtui.core.env.runner import run_env
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged
@@ -135,7 +135,9 @@ def loaded_script_directory(
 ) -> ScriptDirectory:
     """``ScriptDirectory.from_config(config)`` whose revision map is built from ``scripts()``
     (called once, when Alembic first needs the map) instead of importing every file."""
+    before = list(sys.path)
     script = ScriptDirectory.from_config(config)  # prepends prepend_sys_path, every time
+    keep_on_sys_path([p for p in sys.path if p not in before])
     if len(set(sys.path)) != len(sys.path):
         sys.path[:] = list(dict.fromkeys(sys.path))
     script.revision_map = RevisionMap(scripts)
