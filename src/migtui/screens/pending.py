@@ -35,6 +35,7 @@ from migtui.screens.pending_review import (
     type_notes,
 )
 from migtui.screens.state import AppState, SessionScreen
+from migtui.widgets.safe_text import clean, safe, safe_line
 from migtui.widgets.status_line import StatusLine
 
 
@@ -47,9 +48,9 @@ def operation_label(op: PendingOperation) -> Text:
     text = Text("  ", no_wrap=True, overflow="ellipsis")
     text.append(f"{WARNING_MARK} " if op.loses_data else "  ", style="bold red")
     text.append(f"{op.kind:<16} ", style="bold" if op.loses_data else "")
-    text.append(op.name or "")
+    text.append(clean(op.name or "", one_line=True))
     if op.detail:
-        text.append(f"  {op.detail}", style="dim")
+        text.append(f"  {clean(op.detail, one_line=True)}", style="dim")
     return text
 
 
@@ -214,10 +215,10 @@ class PendingScreen(SessionScreen):
         self.query_one("#pending-state", Static).update(summary(diff))
         hint = self.query_one("#rename-hint", Static)
         hint.display = bool(diff.rename_hints) and not diff.renames
-        hint.update(Text("\n".join(f"{HINT_MARK} {h}" for h in diff.rename_hints)))
+        hint.update(safe("\n".join(f"{HINT_MARK} {h}" for h in diff.rename_hints)))
         self._fill_list(diff)
         self.query_one("#revision-file", Static).update(
-            Syntax(diff.revision_file, "python", theme="ansi_dark", word_wrap=True)
+            Syntax(clean(diff.revision_file), "python", theme="ansi_dark", word_wrap=True)
             if diff.revision_file else Text("No revision file to show.", style="dim"))
         self.refresh_bindings()
 
@@ -229,7 +230,7 @@ class PendingScreen(SessionScreen):
         options.clear_options()
         covered = covered_by_renames(diff.renames, self.choices)
         for group in diff.tables:
-            options.add_option(Option(Text(group.label, style="bold"), disabled=True))
+            options.add_option(Option(safe_line(group.label, "bold"), disabled=True))
             for op in group.operations:
                 label = Text(mark(op, self.choices, covered), no_wrap=True, overflow="ellipsis")
                 label.append_text(operation_label(op))
