@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -89,12 +88,25 @@ class SessionScreen(Screen[None]):
         super().__init__()
         self.project = project
         self.set_reactive(SessionScreen.state, state)
+        self._deferred = ""  # a write action asked for before the database was read
 
     def watch_state(self, old: AppState, new: AppState) -> None:
         # Until mounted, on_mount draws whatever state is newest; once the app is
         # exiting, nothing needs drawing.
         if self.is_mounted and self.is_attached:
             self.show_state(old, new)
+            self._replay(new)
+
+    def _replay(self, new: AppState) -> None:
+        """A write key pressed while the database was being read runs once it has been
+        (if nothing was opened over this screen meanwhile): the key is not lost."""
+        snapshot, action = new.snapshot, self._deferred
+        if not action or (snapshot is not None
+                          and snapshot.database.state is DatabaseState.NOT_CHECKED):
+            return
+        self._deferred = ""
+        if snapshot is not None and self.app.screen is self:
+            self.call_later(self.run_action, action)
 
     def show_state(self, old: AppState | None, new: AppState) -> None:
         """Redraw what changed between two states."""
@@ -128,26 +140,18 @@ class SessionScreen(Screen[None]):
         else:
             status.show(self.state.snapshot)
 
-    class WriteDeferred(Message):
-        """A write key pressed while the database is still being read: the app runs the
-        screen's ``action`` again once it has been read (the key is not lost)."""
-
-        def __init__(self, screen: SessionScreen, action: str) -> None:
-            super().__init__()
-            self.screen, self.action = screen, action
-
     def ready_for_write(self, again: str = "") -> Snapshot | None:
         """The current snapshot if a write action may start now; else say why not.
 
         ``again`` names the action asking: pressed while the database is still being
-        read, it runs again as soon as it has been (see ``WriteDeferred``)."""
+        read, it runs again as soon as it has been (see ``_replay``)."""
         refusal = self.state.write_refusal()
         snapshot = self.state.snapshot
         if (refusal is not None and again and snapshot is not None
                 and snapshot.database.state is DatabaseState.NOT_CHECKED
                 and not self.state.busy and not self.state.read_only):
             self.notify("Still reading the database: this opens as soon as it has been read")
-            self.post_message(self.WriteDeferred(self, again))
+            self._deferred = again  # the newest key counts
             return None
         if refusal is not None:
             message, severity = refusal

@@ -98,8 +98,6 @@ class MigtuiApp(App[None]):
         self._watch: Watch | None = None  # of the running plan: its waits, its cancel
         self._running_plan: Plan | None = None
         self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
-        # A write key pressed before the database was read: replayed once it has been.
-        self._deferred: tuple[SessionScreen, str] | None = None
         self._quitting = False
         self._log_dropped = 0
         # Seconds a quit may take before the process is ended anyway (set by the CLI;
@@ -193,10 +191,6 @@ class MigtuiApp(App[None]):
         select, self._select_next = self._select_next, None
         self.state = replace(self.state, snapshot=snapshot, load_error="",
                              last_error=last_error, select_next=select)
-        if self._deferred is not None and db.state is not DatabaseState.NOT_CHECKED:
-            (screen, action), self._deferred = self._deferred, None
-            if screen is self.screen:  # still where the key was pressed, nothing over it
-                self.call_later(self.run_action, action, screen)
         if self._replan is not None and db.state is not DatabaseState.NOT_CHECKED:
             old, why = self._replan
             self._replan = None
@@ -210,11 +204,7 @@ class MigtuiApp(App[None]):
                 self._confirm_and_run(new, snapshot, notice=f"{why}. This is the plan for "
                                       "the database and the files as they are now.")
 
-    def on_session_screen_write_deferred(self, message: SessionScreen.WriteDeferred) -> None:
-        self._deferred = (message.screen, message.action)  # the newest key counts
-
     def on_load_failed(self, message: LoadFailed) -> None:
-        self._deferred = None
         self.state = replace(
             self.state, snapshot=None, select_next=None,
             load_error=f"✗ {message.error.message}  (e: details, r: retry)",
