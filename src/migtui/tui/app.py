@@ -18,7 +18,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -32,7 +31,7 @@ from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
 from migtui.screens.confirm import ConfirmScreen
-from migtui.screens.dialogs import QuestionScreen, TextScreen
+from migtui.screens.dialogs import TextScreen
 from migtui.screens.environments import EnvironmentsScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.history import GraphHistory, TablesHistory
@@ -40,19 +39,16 @@ from migtui.screens.pending import PendingScreen
 from migtui.screens.protected_confirm import ProtectedConfirmScreen
 from migtui.screens.state import AppState, SessionScreen
 from migtui.screens.tables import TablesScreen
-from migtui.tui import exit_watchdog
 from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
 from migtui.tui.environments import confirm_bring
 from migtui.tui.help import help_text
 from migtui.tui.history import confirm_rescue
 from migtui.tui.messages import (
     ActionFinished,
-    ActionProgress,
     LoadFailed,
-    LogLine,
     SnapshotLoaded,
-    StepStarted,
 )
+from migtui.tui.running import RunningActions
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
 from migtui.tui.writes import Outcome, apply_plan, done_text, failed, sql_loader
 from migtui.widgets.safe_text import clean
@@ -62,7 +58,7 @@ MAIN_SCREENS: dict[str, type[SessionScreen]] = {
     "environments": EnvironmentsScreen}
 
 
-class MigtuiApp(App[None]):
+class MigtuiApp(RunningActions):
     """Browse and apply the Alembic migrations of one project."""
 
     TITLE = "migtui"
@@ -79,11 +75,8 @@ class MigtuiApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.ctrl_c"),
     ]
-    # The log panel keeps the newest lines; older ones are counted, not kept.
-    LOG_LINES_KEPT = 5000
 
-    # The session as the screens see it; each new one is handed down to every screen.
-    state: reactive[AppState] = reactive(AppState, always_update=True, init=False)
+
 
     def __init__(self, project: Project) -> None:
         super().__init__()
@@ -94,15 +87,8 @@ class MigtuiApp(App[None]):
             self.add_mode(mode, partial(self._make_screen, mode, screen_class))
         self._problems_error: tuple[str, str] | None = None  # broken revision files
         self._select_next: str | None = None  # for the snapshot after an action
-        self._action_label = ""
-        self._watch: Watch | None = None  # of the running plan: its waits, its cancel
         self._running_plan: Plan | None = None
         self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
-        self._quitting = False
-        self._log_dropped = 0
-        # Seconds a quit may take before the process is ended anyway (set by the CLI;
-        # None under tests, where ending the process would end the test run).
-        self.exit_watchdog: float | None = None
 
     COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
 
@@ -316,51 +302,6 @@ class MigtuiApp(App[None]):
         finally:
             self.post_message(ActionFinished(result, before))
 
-    def _post_line(self, line: str) -> None:
-        self.post_message(LogLine(line))
-
-    def on_log_line(self, message: LogLine) -> None:
-        lines = (*self.state.log_lines, message.line)
-        if len(lines) > self.LOG_LINES_KEPT:
-            cut = len(lines) - self.LOG_LINES_KEPT
-            self._log_dropped += cut
-            lines = (f"… {self._log_dropped:,} older lines dropped …",
-                     *lines[cut + 1:])
-        self.state = replace(self.state, log_lines=lines)
-
-    def _report_progress(self, text: str) -> None:  # from the action's watch thread
-        self.post_message(ActionProgress(text))
-
-    def _report_step(self, number: int, total: int, text: str) -> None:
-        self.post_message(StepStarted(number, total, text))
-
-    def on_step_started(self, message: StepStarted) -> None:
-        if self.state.busy:
-            self.state = replace(self.state, progress=(
-                f"{self._action_label}: step {message.number} of {message.total} "
-                f"({message.text.replace(' -> ', ' → ')})  c cancels"))
-
-    def on_action_progress(self, message: ActionProgress) -> None:
-        if self.state.busy:
-            self.state = replace(self.state, progress=f"{message.text}  (c cancels)")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_action":
-            return self._watch is not None  # shown (and working) only while one runs
-        return True
-
-    def action_cancel_action(self) -> None:
-        """Cancel the running migration: its statement is cancelled, it rolls back."""
-        if self._watch is None:
-            self.notify("No migration is running")
-            return
-        self.state = replace(self.state, progress="Cancelling: rolling back…")
-        self._cancel(self._watch)
-
-    @work(thread=True, group="cancel", exit_on_error=False)
-    def _cancel(self, watch: Watch) -> None:
-        watch.cancel()  # a second connection asks the server to cancel the statement
-
     def on_action_finished(self, message: ActionFinished) -> None:
         result = message.result
         plan, self._watch, self._running_plan = self._running_plan, None, None
@@ -389,33 +330,3 @@ class MigtuiApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
-
-    async def action_quit(self) -> None:
-        """Quit; while a migration runs, ask, then cancel it before quitting."""
-        if not self.state.busy:
-            self._exit_now()
-            return
-        if self._quitting:  # asked twice: do not wait any longer
-            self._exit_now()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            self._quitting = True
-            if self._watch is not None:
-                self.state = replace(self.state, progress="Cancelling, then quitting…")
-                self._cancel(self._watch)
-            # If Alembic does not return (env.py stuck in its own code), quit anyway.
-            self.set_timer(5, self._exit_now)
-
-        self.push_screen(QuestionScreen(
-            "A migration is running. Cancel it and quit?",
-            "migtui cancels the running step (its transaction rolls back; on SQLite and "
-            "MySQL the DDL that already ran stays), waits for Alembic to return, then "
-            "quits. Press n to keep watching."), answered)
-
-    def _exit_now(self) -> None:
-        if self.exit_watchdog is not None:
-            exit_watchdog.arm(self.exit_watchdog)
-        self.exit()

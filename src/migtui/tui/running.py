@@ -1,0 +1,116 @@
+"""The app's side of a running write action: progress, cancel, and quitting.
+
+The base class of MigtuiApp (app.py keeps the wiring): what the running action's Watch
+reports becomes the progress line, `c` cancels the action (a second connection cancels
+its statement; its transaction rolls back), and quitting while one runs cancels it first
+and always ends the process, even when env.py hangs (exit_watchdog).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import work
+from textual.app import App
+from textual.reactive import reactive
+
+from migtui.core.env.watch import Watch
+from migtui.screens.dialogs import QuestionScreen
+from migtui.screens.state import AppState
+from migtui.tui import exit_watchdog
+from migtui.tui.messages import ActionProgress, LogLine, StepStarted
+
+
+class RunningActions(App[None]):
+    """Progress, cancel and quit of the one write action that may run at a time."""
+
+    # The log panel keeps the newest lines; older ones are counted, not kept.
+    LOG_LINES_KEPT = 5000
+
+    # The session as the screens see it; each new one is handed down to every screen.
+    state: reactive[AppState] = reactive(AppState, always_update=True, init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._action_label = ""
+        self._watch: Watch | None = None  # of the running plan: its waits, its cancel
+        self._quitting = False
+        self._log_dropped = 0
+        # Seconds a quit may take before the process is ended anyway (set by the CLI;
+        # None under tests, where ending the process would end the test run).
+        self.exit_watchdog: float | None = None
+
+    def _post_line(self, line: str) -> None:
+        self.post_message(LogLine(line))
+
+    def on_log_line(self, message: LogLine) -> None:
+        lines = (*self.state.log_lines, message.line)
+        if len(lines) > self.LOG_LINES_KEPT:
+            cut = len(lines) - self.LOG_LINES_KEPT
+            self._log_dropped += cut
+            lines = (f"… {self._log_dropped:,} older lines dropped …",
+                     *lines[cut + 1:])
+        self.state = replace(self.state, log_lines=lines)
+
+    def _report_progress(self, text: str) -> None:  # from the action's watch thread
+        self.post_message(ActionProgress(text))
+
+    def _report_step(self, number: int, total: int, text: str) -> None:
+        self.post_message(StepStarted(number, total, text))
+
+    def on_step_started(self, message: StepStarted) -> None:
+        if self.state.busy:
+            self.state = replace(self.state, progress=(
+                f"{self._action_label}: step {message.number} of {message.total} "
+                f"({message.text.replace(' -> ', ' → ')})"))
+
+    def on_action_progress(self, message: ActionProgress) -> None:
+        if self.state.busy:
+            self.state = replace(self.state, progress=f"c cancels · {message.text}")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_action":
+            return self._watch is not None  # shown (and working) only while one runs
+        return True
+
+    def action_cancel_action(self) -> None:
+        """Cancel the running migration: its statement is cancelled, it rolls back."""
+        if self._watch is None:
+            self.notify("No migration is running")
+            return
+        self.state = replace(self.state, progress="Cancelling: rolling back…")
+        self._cancel(self._watch)
+
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def _cancel(self, watch: Watch) -> None:
+        watch.cancel()  # a second connection asks the server to cancel the statement
+
+    async def action_quit(self) -> None:
+        """Quit; while a migration runs, ask, then cancel it before quitting."""
+        if not self.state.busy:
+            self._exit_now()
+            return
+        if self._quitting:  # asked twice: do not wait any longer
+            self._exit_now()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            self._quitting = True
+            if self._watch is not None:
+                self.state = replace(self.state, progress="Cancelling, then quitting…")
+                self._cancel(self._watch)
+            # If Alembic does not return (env.py stuck in its own code), quit anyway.
+            self.set_timer(5, self._exit_now)
+
+        self.push_screen(QuestionScreen(
+            "A migration is running. Cancel it and quit?",
+            "migtui cancels the running step (its transaction rolls back; on SQLite and "
+            "MySQL the DDL that already ran stays), waits for Alembic to return, then "
+            "quits. Press n to keep watching."), answered)
+
+    def _exit_now(self) -> None:
+        if self.exit_watchdog is not None:
+            exit_watchdog.arm(self.exit_watchdog)
+        self.exit()
