@@ -6,23 +6,17 @@ imported fresh every time); the functions here only ever run in that child.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import util as alembic_util
 from alembic.autogenerate import RevisionContext
 from alembic.autogenerate.api import AutogenContext
-from alembic.autogenerate.render import _render_python_into_templatevars, render_op
-from alembic.operations import Operations, ops
+from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.script.revision import tuple_rev_as_scalar
-from mako.pygen import PythonPrinter  # type: ignore[import-untyped]
-from mako.template import Template  # type: ignore[import-untyped]
 
 from migtui.core.actions.project import Project
 from migtui.core.autogen.choices import Choices, RenameCandidate
@@ -37,7 +31,8 @@ from migtui.core.autogen.edit import (
     rename_pairs,
     type_narrowing,
 )
-from migtui.core.checks.typefit import type_fit
+from migtui.core.autogen.render import count, identify, operation, render_file, type_name
+from migtui.core.autogen.render import python as render_python
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
 from migtui.core.env.urls import mask_url, remember_secret
@@ -47,7 +42,6 @@ _COMMAND_ARGS: dict[str, Any] = dict(
     message=None, autogenerate=True, sql=False, head="head", splice=False,
     branch_label=None, version_path=None, rev_id=None, depends_on=None,
 )
-PREVIEW_MESSAGE = "(the message you give when writing it)"
 
 
 def compare(project: Project, choices: Choices | None = None) -> AutogenDiff:
@@ -137,14 +131,14 @@ def _describe(revision_context: RevisionContext, context: MigrationContext,
     autogen_context: AutogenContext = revision_context._last_autogen_context
     batch = bool(autogen_context.opts.get("render_as_batch"))
     entries = entries_of(migration_script, context)
-    described = tuple(_operation(e, autogen_context, context, batch) for e in entries)
+    described = tuple(operation(e, autogen_context, context, batch) for e in entries)
     pairs = rename_pairs(entries, context.dialect)
     renames = tuple(_candidate(p, autogen_context, context) for p in pairs)
     casts = {op.key: op.cast for op in described if op.cast}
     choices = choices.still_applying({e.key for e in entries}, {p.key for p in pairs},
                                      set(casts))
     apply_choices(migration_script, entries, pairs, choices, casts, context.dialect)
-    revision_file = _render_file(revision_context, migration_script, autogen_context, script)
+    revision_file = render_file(revision_context, migration_script, autogen_context, script)
     return {"operations": described, "renames": renames, "choices": choices,
             "file": revision_file}
 
@@ -158,7 +152,7 @@ def entries_of(migration_script: ops.MigrationScript, context: MigrationContext)
             children = op.ops if isinstance(op, ops.ModifyTableOps) else [op]
             parent = op if isinstance(op, ops.ModifyTableOps) else None
             for child in children:
-                kind, table, schema, name = _identify(child, parent, context)[:4]
+                kind, table, schema, name = identify(child, parent, context)[:4]
                 entries.append(Entry(make_key(kind, schema, table, name, seen), child, parent))
     return entries
 
@@ -184,9 +178,9 @@ def _candidate(pair: Pair, autogen_context: AutogenContext,
                context: MigrationContext) -> RenameCandidate:
     """A rename offered, with its evidence read from the live database."""
     if pair.what == "table":
-        rows = _count(context, pair.old, pair.schema)
-        python = _python(ops.RenameTableOp(pair.old, pair.new, schema=pair.schema), None,
-                         autogen_context)
+        rows = count(context, pair.old, pair.schema)
+        python = render_python(ops.RenameTableOp(pair.old, pair.new, schema=pair.schema),
+                               None, autogen_context)
         return RenameCandidate(pair.key, "table", pair.old, pair.schema, pair.old, pair.new,
                                pair.drop.key, pair.add.key, rows=rows, values=rows,
                                python=python)
@@ -195,13 +189,13 @@ def _candidate(pair: Pair, autogen_context: AutogenContext,
     return RenameCandidate(
         pair.key, "column", pair.table, pair.schema, pair.old, pair.new,
         pair.drop.key, pair.add.key,
-        old_type=_type_name(old.type, context), new_type=_type_name(new.type, context),
+        old_type=type_name(old.type, context), new_type=type_name(new.type, context),
         old_nullable=bool(old.nullable), new_nullable=bool(new.nullable),
         old_position=_position(context, pair.table, pair.schema, pair.old),
         new_position=_new_position(new),
-        rows=_count(context, pair.table, pair.schema),
-        values=_count(context, pair.table, pair.schema, pair.old, not_null=True),
-        python=_python(rename, pair.drop.parent, autogen_context),
+        rows=count(context, pair.table, pair.schema),
+        values=count(context, pair.table, pair.schema, pair.old, not_null=True),
+        python=render_python(rename, pair.drop.parent, autogen_context),
         warning=type_narrowing(old.type, new.type))
 
 
@@ -237,222 +231,3 @@ def _model_files(script_dir: str) -> tuple[str, ...]:
         if not any(resolved.startswith(s + os.sep) for s in skip):
             files.add(resolved)
     return tuple(sorted(files))
-
-
-def _render_file(
-    revision_context: RevisionContext, migration_script: ops.MigrationScript,
-    autogen_context: AutogenContext, script: ScriptDirectory,
-) -> str:
-    """The revision file's text, rendered from script.py.mako as Alembic would write it."""
-    try:
-        template_args: dict[str, Any] = dict(revision_context.template_args)
-        autogen_context.imports = set(migration_script.imports or ())
-        _render_python_into_templatevars(autogen_context, migration_script, template_args)
-        heads = script.revision_map.get_revisions(migration_script.head)
-        template = Template(filename=str(Path(script.dir, "script.py.mako")))
-        return str(template.render_unicode(
-            up_revision=str(migration_script.rev_id),
-            down_revision=tuple_rev_as_scalar(
-                tuple(h.revision for h in heads if h and not isinstance(h, str))),
-            branch_labels=alembic_util.to_tuple(migration_script.branch_label),
-            depends_on=None,
-            create_date=script._generate_create_date(),
-            comma=alembic_util.format_as_comma,
-            message=migration_script.message or PREVIEW_MESSAGE,
-            **template_args,
-        ))
-    except Exception as exc:
-        return f"# The revision file cannot be previewed: {from_exception(exc).message}\n"
-
-
-def _python(op: Any, parent: ops.ModifyTableOps | None, autogen_context: AutogenContext) -> str:
-    try:
-        if parent is not None:
-            op = ops.ModifyTableOps(parent.table_name, [op], schema=parent.schema)
-        buffer = io.StringIO()
-        printer = PythonPrinter(buffer)
-        for line in render_op(autogen_context, op):
-            printer.writeline(line)
-        printer.close()
-        return buffer.getvalue().rstrip()
-    except Exception as exc:
-        return f"# cannot render: {from_exception(exc).message}"
-
-
-def _sql(op: Any, parent: ops.ModifyTableOps | None, context: MigrationContext,
-         batch: bool) -> tuple[str, str]:
-    """The op's SQL for the database's dialect, rendered offline: (sql, error)."""
-    buffer = io.StringIO()
-    offline = MigrationContext.configure(
-        dialect=context.dialect,
-        opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True},
-    )
-    operations = Operations(offline)
-    if isinstance(op, ops.AddColumnOp):  # the file renders the column without index=True
-        column = op.column._copy()
-        column.index = column.unique = None
-        op = ops.AddColumnOp(op.table_name, column, schema=op.schema)
-    try:
-        if parent is not None and batch:
-            copy_from = _reflect(context, parent.table_name, parent.schema)
-            with operations.batch_alter_table(
-                parent.table_name, schema=parent.schema, copy_from=copy_from
-            ) as batch_op:
-                batch_op.invoke(op)
-        else:
-            operations.invoke(op)
-    except Exception as exc:
-        return "", from_exception(exc).message
-    return buffer.getvalue().strip(), ""
-
-
-def _reflect(context: MigrationContext, table: str, schema: str | None) -> sa.Table | None:
-    conn = context.connection
-    if conn is None or not sa.inspect(conn).has_table(table, schema=schema):
-        return None
-    return sa.Table(table, sa.MetaData(), schema=schema, autoload_with=conn)
-
-
-def _count(context: MigrationContext, table: str, schema: str | None,
-           null_column: str | None = None, not_null: bool = False) -> int | None:
-    """Rows of a table (with NULL in one column, if given; or not NULL), read with a
-    quoted SELECT."""
-    conn = context.connection
-    if conn is None:
-        return None
-    columns: list[sa.ColumnClause[Any]] = [sa.column(null_column)] if null_column else []
-    target = sa.table(table, *columns, schema=schema)
-    query = sa.select(sa.func.count()).select_from(target)
-    if null_column:
-        column = target.c[null_column]
-        query = query.where(column.is_not(None) if not_null else column.is_(None))
-    try:
-        return int(conn.execute(query).scalar_one())
-    except Exception:
-        return None
-
-
-def _type_name(type_: Any, context: MigrationContext) -> str:
-    if type_ is None:
-        return "?"
-    try:
-        return str(type_.compile(dialect=context.dialect))
-    except Exception:
-        return repr(type_)
-
-
-def _operation(entry: Entry, autogen_context: AutogenContext, context: MigrationContext,
-               batch: bool) -> PendingOperation:
-    """One operation as data: kind, name, details, Python, SQL and warnings."""
-    op, parent = entry.op, entry.parent
-    kind, table, schema, name, detail, warning, null_count = _identify(op, parent, context)
-    sql, sql_error = _sql(op, parent, context, batch)
-    cast, fit = "", ""
-    if isinstance(op, ops.AlterColumnOp) and op.modify_type is not None:
-        cast = postgresql_cast(op, context.dialect)
-        fit = "; ".join(type_fit(op, context.connection, batch))
-    return PendingOperation(
-        kind=kind, table=table, schema=schema, name=name, detail=detail,
-        python=_python(op, parent, autogen_context), sql=sql, sql_error=sql_error,
-        warning=warning, null_count=null_count, key=entry.key, cast=cast, fit=fit,
-    )
-
-
-def _identify(op: Any, parent: ops.ModifyTableOps | None, context: MigrationContext
-              ) -> tuple[str, str, str | None, str, str, str, int | None]:
-    """kind, table, schema, name, detail, warning and NULL count of one operation."""
-    table = str(getattr(op, "table_name", None) or getattr(parent, "table_name", "") or "")
-    schema = getattr(op, "schema", None) or getattr(parent, "schema", None)
-    kind, name, detail, warning = type(op).__name__, "", "", ""
-    null_count: int | None = None
-    if isinstance(op, ops.CreateTableOp):
-        kind, name = "add table", op.table_name
-        detail = ", ".join(c.name for c in op.columns if isinstance(c, sa.Column))
-    elif isinstance(op, ops.DropTableOp):
-        kind, name = "drop table", op.table_name
-        rows = _count(context, op.table_name, schema)
-        warning = f"drops the table and its {_rows(rows)}"
-    elif isinstance(op, ops.AddColumnOp):
-        column = op.column
-        kind, name = "add column", column.name
-        nullable = "NULL" if column.nullable else "NOT NULL"
-        detail = f"{_type_name(column.type, context)} {nullable}"
-        if not column.nullable and column.server_default is None:
-            rows = _count(context, table, schema)
-            if rows:
-                warning = (f"NOT NULL without a server default on a table with {_rows(rows)}:"
-                           " the upgrade fails unless you give a default")
-    elif isinstance(op, ops.DropColumnOp):
-        kind, name = "drop column", op.column_name
-        warning = "drops the column and every value in it"
-    elif isinstance(op, ops.AlterColumnOp):
-        kind, name, detail, warning, null_count = _alter(op, context, table, schema)
-    elif isinstance(op, ops.CreateIndexOp):
-        kind = "add unique index" if op.unique else "add index"
-        name = str(op.index_name or "")
-        detail = ", ".join(str(getattr(c, "name", c)) for c in op.columns)
-    elif isinstance(op, ops.DropIndexOp):
-        kind, name = "drop index", str(op.index_name or "")
-    elif isinstance(op, ops.CreateUniqueConstraintOp):
-        kind, name = "add unique constraint", str(op.constraint_name or "")
-        detail = ", ".join(str(c) for c in op.columns)
-    elif isinstance(op, ops.CreateForeignKeyOp):
-        kind, name = "add foreign key", str(op.constraint_name or "")
-        detail = f"({', '.join(op.local_cols)}) → {op.referent_table}({', '.join(op.remote_cols)})"
-    elif isinstance(op, ops.DropConstraintOp):
-        what = {"foreignkey": "foreign key", "unique": "unique constraint",
-                "check": "check constraint", "primary": "primary key"}
-        kind = f"drop {what.get(str(op.constraint_type), 'constraint')}"
-        name = str(op.constraint_name or "")
-    elif isinstance(op, ops.AddConstraintOp):
-        kind, name = "add constraint", str(getattr(op, "constraint_name", "") or "")
-    elif isinstance(op, (ops.CreateTableCommentOp, ops.DropTableCommentOp)):
-        kind, name = "table comment", table
-    elif isinstance(op, ops.ExecuteSQLOp):
-        kind = "execute SQL"
-    return kind, table, schema, name, detail, warning, null_count
-
-
-def _rows(count: int | None) -> str:
-    if count is None:
-        return "rows"
-    return f"{count} row" if count == 1 else f"{count} rows"
-
-
-def _alter(op: ops.AlterColumnOp, context: MigrationContext, table: str,
-           schema: str | None) -> tuple[str, str, str, str, int | None]:
-    changes: list[tuple[str, str]] = []
-    warnings: list[str] = []
-    null_count: int | None = None
-    if op.modify_type is not None:
-        old, new = _type_name(op.existing_type, context), _type_name(op.modify_type, context)
-        changes.append(("type change", f"type {old} → {new}"))
-        narrowing = type_narrowing(op.existing_type, op.modify_type)
-        if narrowing:
-            warnings.append(f"{narrowing} ({old} → {new})")
-    if op.modify_nullable is not None:
-        becomes = "NULL" if op.modify_nullable else "NOT NULL"
-        changes.append(("nullable change", f"→ {becomes}"))
-        if op.modify_nullable is False:
-            null_count = _count(context, table, schema, op.column_name)
-            if null_count:
-                warnings.append(f"{_rows(null_count)} have NULL in {op.column_name}: "
-                                "the upgrade fails unless they are filled first")
-    if op.modify_server_default is not False:
-        old_default = _default_text(op.existing_server_default)
-        new_default = _default_text(op.modify_server_default)
-        changes.append(("default change", f"default {old_default} → {new_default}"))
-    if op.modify_comment is not False:
-        changes.append(("comment change", "comment"))
-    if op.modify_name is not None:
-        changes.append(("rename column", f"→ {op.modify_name}"))
-    kind = changes[0][0] if len(changes) == 1 else "alter column"
-    detail = "; ".join(text for _, text in changes)
-    return kind, op.column_name, detail, "; ".join(warnings), null_count
-
-
-def _default_text(default: Any) -> str:
-    if default is None or default is False:
-        return "none"
-    arg = getattr(default, "arg", default)
-    return str(getattr(arg, "text", arg))
