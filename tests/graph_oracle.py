@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from alembic.script import Script, ScriptDirectory
 
 from migtui.core.models import Revision, RevisionGraph, ScriptProblem
-from migtui.core.revisions.graph import date_from_doc, newest_first
+from migtui.core.revisions.graph import date_from_doc
+from migtui.core.revisions.order import newest_first
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:

@@ -16,8 +16,7 @@ from loading_helpers import open_project
 from projects import Rev, sqlite_url, write_project
 
 from migtui.core.env.capture import captured
-from migtui.core.revisions.graph import newest_first
-from migtui.core.revisions.order import history_order
+from migtui.core.revisions.order import history_order, newest_first
 from projectkit.genproject import generate_project
 from tests.real_projects import expand_contract
 

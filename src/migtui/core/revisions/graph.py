@@ -18,13 +18,13 @@ import dataclasses
 import gc
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Protocol
 
 from migtui.core.models import Revision, RevisionGraph, ScriptProblem
 from migtui.core.revisions.headers import Header
-from migtui.core.revisions.order import history_order
+from migtui.core.revisions.order import history_order, newest_first
 
 _CREATE_DATE = re.compile(r"^Create Date:\s*(.+?)\s*$", re.MULTILINE)
 _ILLEGAL = ("@", "-", "+", ":")  # alembic.script.revision._revision_illegal_chars
@@ -66,39 +66,6 @@ def _to_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
-
-
-def newest_first(parents: Mapping[str, Sequence[str]]) -> list[str]:
-    """A topological order, children before parents, in time linear in the graph.
-
-    Heads come first; each line of history is kept together where possible (a
-    depth-first Kahn walk). Revisions caught in a cycle are appended at the end so
-    that every revision appears exactly once.
-    """
-    children_left: dict[str, int] = dict.fromkeys(parents, 0)
-    for rev, ps in parents.items():
-        for p in ps if len(ps) < 2 else set(ps):  # (no set() for the usual single parent)
-            if p in children_left and p != rev:
-                children_left[p] += 1
-    stack = sorted((r for r, n in children_left.items() if n == 0), reverse=True)
-    order: list[str] = []
-    seen: set[str] = set()
-    while stack:
-        rev = stack.pop()
-        if rev in seen:
-            continue
-        seen.add(rev)
-        order.append(rev)
-        ps = parents[rev]
-        for p in ps if len(ps) < 2 else reversed(list(dict.fromkeys(ps))):
-            if p in children_left and p != rev:
-                children_left[p] -= 1
-                if children_left[p] == 0:
-                    stack.append(p)
-    if len(order) < len(parents):
-        order.extend(r for r in parents if r not in seen)
-    return order
-
 
 
 def _name(path: str) -> str:

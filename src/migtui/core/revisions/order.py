@@ -167,3 +167,35 @@ def _first_line_needing(
             budget[0] -= j
             return j
     return None
+
+
+def newest_first(parents: Mapping[str, Sequence[str]]) -> list[str]:
+    """A topological order, children before parents, in time linear in the graph.
+
+    Heads come first; each line of history is kept together where possible (a
+    depth-first Kahn walk). Revisions caught in a cycle are appended at the end so
+    that every revision appears exactly once.
+    """
+    children_left: dict[str, int] = dict.fromkeys(parents, 0)
+    for rev, ps in parents.items():
+        for p in ps if len(ps) < 2 else set(ps):  # (no set() for the usual single parent)
+            if p in children_left and p != rev:
+                children_left[p] += 1
+    stack = sorted((r for r, n in children_left.items() if n == 0), reverse=True)
+    order: list[str] = []
+    seen: set[str] = set()
+    while stack:
+        rev = stack.pop()
+        if rev in seen:
+            continue
+        seen.add(rev)
+        order.append(rev)
+        ps = parents[rev]
+        for p in ps if len(ps) < 2 else reversed(list(dict.fromkeys(ps))):
+            if p in children_left and p != rev:
+                children_left[p] -= 1
+                if children_left[p] == 0:
+                    stack.append(p)
+    if len(order) < len(parents):
+        order.extend(r for r in parents if r not in seen)
+    return order
