@@ -30,6 +30,7 @@ from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
+from migtui.core.revisions.watch import FolderWatcher
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.environments import EnvironmentsScreen
@@ -47,6 +48,7 @@ from migtui.tui.messages import (
     ActionFinished,
     LoadFailed,
     SnapshotLoaded,
+    VersionsChanged,
 )
 from migtui.tui.running import RunningActions
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
@@ -87,6 +89,7 @@ class MigtuiApp(RunningActions):
             self.add_mode(mode, partial(self._make_screen, mode, screen_class))
         self._problems_error: tuple[str, str] | None = None  # broken revision files
         self._select_next: str | None = None  # for the snapshot after an action
+        self._versions_watcher: FolderWatcher | None = None
         self._running_plan: Plan | None = None
         self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
 
@@ -112,6 +115,23 @@ class MigtuiApp(RunningActions):
         self._apply_settings()
         self.switch_mode("graph")
         self.load(first=True)
+
+    def on_unmount(self) -> None:
+        if self._versions_watcher is not None:
+            self._versions_watcher.stop()
+
+    def _watch_versions(self) -> None:
+        """Refresh the graph by itself when a revision file is added, changed or deleted
+        (a git pull, an editor): no r needed."""
+        if self._versions_watcher is None:
+            folders = self.project.version_folders()
+            self._versions_watcher = FolderWatcher(
+                folders, lambda _paths: self.post_message(VersionsChanged()),
+                recursive=True).start()
+
+    def on_versions_changed(self, message: VersionsChanged) -> None:
+        if not self.state.busy:  # an action re-reads everything when it ends
+            self.load(reload_files=True)
 
     def _apply_settings(self) -> None:
         """Remapped keys and the remembered theme; bad config is reported, defaults apply."""
@@ -163,6 +183,7 @@ class MigtuiApp(RunningActions):
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = message.snapshot
+        self._watch_versions()
         db = snapshot.database
         last_error = self.state.last_error
         if db.state is DatabaseState.UNREACHABLE:

@@ -47,6 +47,10 @@ class ActionFinished(Message):
         self.schema_before = schema_before
 
 
+class VersionsChanged(Message):
+    """A revision file was added, changed or deleted under a versions folder."""
+
+
 class ActionProgress(Message):
     """What the running action does or waits for now (from its Watch)."""
 

@@ -82,6 +82,13 @@ class Project:
         except Exception as exc:
             raise from_exception(exc, "Cannot read the revision files") from exc
 
+    def version_folders(self) -> tuple[str, ...]:
+        """The folders Alembic loads revision files from (watched for changes)."""
+        try:
+            return tuple(str(p) for p in self.script()._version_locations)
+        except Exception:
+            return ()
+
     def reload(self) -> None:
         """Forget the graph so the next read sees changes on disk (changed files only)."""
         self.revisions.reload()
