@@ -32,6 +32,7 @@ from migtui.core.models import Revision, Snapshot
 from migtui.core.schema.model import TableRef
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.state import SessionScreen
+from migtui.widgets.safe_text import safe, safe_line, scrub
 
 
 def rescue_text(rescue: Rescue) -> Text:
@@ -108,10 +109,10 @@ class RescueScreen(ModalScreen[tuple[Rescue, str] | None]):
         body = self.query_one("#rescue-body", Static)
         if message.rescue is None:
             error = message.error.message if message.error else "the search failed"
-            body.update(Text(f"✗ {error}"))
+            body.update(safe(f"✗ {error}"))
             return
         self.rescue = message.rescue
-        body.update(rescue_text(message.rescue))
+        body.update(scrub(rescue_text(message.rescue)))
 
     def action_choose(self, choice: str) -> None:
         rescue = self.rescue
@@ -279,7 +280,7 @@ class TableHistoryScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
-            yield Static(Text(f"History of {self.table}", style="bold"), id="history-title")
+            yield Static(safe_line(f"History of {self.table}", "bold"), id="history-title")
             yield Static(Text("Recording every revision's operations…", style="dim"),
                          id="history-note")
             yield OptionList(id="history-list")
@@ -300,7 +301,7 @@ class TableHistoryScreen(ModalScreen[str | None]):
         note = self.query_one("#history-note", Static)
         history = message.history
         if history is None:
-            note.update(Text(f"✗ {message.error}"))
+            note.update(safe(f"✗ {message.error}"))
             return
         options = self.query_one("#history-list", OptionList)
         for event in history.events:

@@ -35,7 +35,7 @@ from migtui.screens.pending_review import (
     type_notes,
 )
 from migtui.screens.state import AppState, SessionScreen
-from migtui.widgets.safe_text import clean, safe, safe_line
+from migtui.widgets.safe_text import clean, safe, safe_line, scrub
 from migtui.widgets.status_line import StatusLine
 
 
@@ -212,7 +212,7 @@ class PendingScreen(SessionScreen):
             self.choices = diff.choices
         self._watch_models(diff.model_files)
         self.query_one("#pending-body").loading = False
-        self.query_one("#pending-state", Static).update(summary(diff))
+        self.query_one("#pending-state", Static).update(scrub(summary(diff)))
         hint = self.query_one("#rename-hint", Static)
         hint.display = bool(diff.rename_hints) and not diff.renames
         hint.update(safe("\n".join(f"{HINT_MARK} {h}" for h in diff.rename_hints)))
@@ -267,11 +267,11 @@ class PendingScreen(SessionScreen):
         details = self.query_one("#operation-details", Static)
         if option_id.startswith("rn-"):
             rename = self.diff.renames[int(option_id[3:])]
-            details.update(rename_details(rename, rename.key in self.choices.renames))
+            details.update(_scrubbed(rename_details(rename, rename.key in self.choices.renames)))
         elif option_id.startswith("op-"):
             op = self.diff.operations[int(option_id[3:])]
             shown = operation_details(op, self.diff.dialect)
-            details.update(Group(*type_notes(op, self.choices), shown))
+            details.update(_scrubbed(Group(*type_notes(op, self.choices), *shown.renderables)))
 
     @property
     def selected(self) -> PendingOperation | None:
@@ -392,3 +392,9 @@ class PendingScreen(SessionScreen):
         self.app.push_screen(PromptScreen(
             "Message for the new revision (autogenerate writes the operations listed):",
             placeholder="e.g. add tags"), named)
+
+
+def _scrubbed(group: Group) -> Group:
+    """Names from the models and the database, with control characters made visible."""
+    return Group(*(scrub(part) if isinstance(part, Text) else part
+                   for part in group.renderables))
