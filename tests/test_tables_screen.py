@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rich.text import Text
 from tables_helpers import WEIRD, execute, make_big_table, make_weird_table, open_project
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static, TabbedContent
+from textual.worker import WorkerCancelled
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -33,7 +35,8 @@ def make_app(project: Path) -> MigtuiApp:
 async def settle(pilot: Pilot[None]) -> None:
     """Wait until no worker runs, no page is awaited, and the screen has caught up."""
     for _ in range(50):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):  # replaced by a newer one
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         grids = pilot.app.screen.query(RowGrid)
         if not any(w.is_running for w in pilot.app.workers) and not any(

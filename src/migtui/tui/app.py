@@ -66,19 +66,18 @@ class MigtuiApp(RunningActions):
     TITLE = "migtui"
     protected = ""  # the name of the protected environment opened (--env): typed to write
     CSS_PATH = Path(__file__).with_name("app.tcss")
+    # Quit, help and cancel first: a narrow footer cuts from the end.
     BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("c", "cancel_action", "Cancel migration", id="app.cancel"),
         Binding("g", "switch_mode('graph')", "Graph", id="app.graph"),
         Binding("a", "switch_mode('pending')", "Pending", id="app.pending"),
         Binding("t", "switch_mode('tables')", "Tables", id="app.tables"),
         Binding("w", "switch_mode('environments')", "Environments", id="app.environments"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("c", "cancel_action", "Cancel migration", id="app.cancel"),
-        Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.ctrl_c"),
     ]
-
-
 
     def __init__(self, project: Project) -> None:
         super().__init__()
