@@ -188,3 +188,41 @@ def test_table_rename(sample_project: Path) -> None:
     assert "article" in schema_of(url) and "post" not in schema_of(url)
     downgrade_one(sample_project)
     assert schema_of(url) == before
+
+
+SSN_INT = "    ssn: int | None = Field(default=None)\n"
+
+
+def test_a_type_change_says_what_does_not_fit_and_offers_the_using_cast(
+    sample_pg: Path,
+) -> None:
+    """VARCHAR -> INTEGER on PostgreSQL: the values that do not fit are counted, the
+    USING cast is offered, and with it the written revision upgrades the live data."""
+    url = database_url(sample_pg)
+    upgrade(sample_pg)
+    run_sql(url, "insert into \"user\" (name, email, ssn) values ('a', 'a@x', '12'), "
+                 "('b', 'b@x', 'no number')")
+    edit_models(sample_pg, SSN, SSN_INT)
+    diff = compute_diff(open_project(sample_pg))
+    assert diff.operations, (diff.state, diff.error)
+    kinds = [(op.kind, op.name, op.cast, op.fit) for op in diff.operations]
+    found = [op for op in diff.operations if op.cast or "type" in op.kind]
+    assert len(found) == 1, kinds
+    [change] = found
+    assert change.cast and "ssn" in change.cast
+    assert "1 value of user.ssn cannot become INTEGER: not a whole number" in change.fit
+
+    run_sql(url, "update \"user\" set ssn = '7' where name = 'b'")
+    diff = compute_diff(open_project(sample_pg))
+    [change] = [op for op in diff.operations if op.cast]
+    assert "cannot become" not in change.fit, change.fit  # every value fits now
+    assert "without a USING expression" in change.fit
+    choices = Choices(casts=frozenset({change.key}))
+    result = write_revision(open_project(sample_pg), "ssn as a number", choices=choices)
+    assert result.ok, result.error_details
+    assert result.new_revision is not None
+    assert "postgresql_using=" in upgrade_source(sample_pg, result.new_revision)
+    upgrade(sample_pg)
+    assert sorted(column_values(url, "ssn")) == [7, 12]  # type: ignore[comparison-overlap]
+    types = {c[0]: c[1] for c in schema_of(url)["user"]}
+    assert types["ssn"].upper().startswith("INTEGER"), types

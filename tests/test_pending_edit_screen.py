@@ -8,12 +8,13 @@ from pathlib import Path
 from autogen_helpers import (
     change_models,
     edit_models,
+    run_sql,
     sample_matches_models,  # noqa: F401  (autouse fixture)
     upgrade,
     upgrade_source,
 )
 from conftest import database_url
-from test_autogen_edit import SSN, TAX_ID, column_values, fill_users
+from test_autogen_edit import SSN, SSN_INT, TAX_ID, column_values, fill_users
 from test_pending_screen import open_pending, pending, rows, select_row, state_text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -172,3 +173,24 @@ async def test_saving_a_model_compares_again_without_a_key(sample_sqlite: Path) 
         [score] = [row for row in rows(app) if "score" in row]
         assert score.startswith("[ ]"), "the choice survives the new comparison"
         assert "1 of 2 operations will be written" in choices_text(app)
+
+
+async def test_c_adds_the_using_cast_a_type_change_needs(sample_pg: Path) -> None:
+    """VARCHAR -> INTEGER on PostgreSQL: the details say the cast is needed, c adds it,
+    the file shows it, and the written revision upgrades the live values."""
+    url = database_url(sample_pg)
+    upgrade(sample_pg)
+    run_sql(url, "insert into \"user\" (name, email, ssn) values ('a', 'a@x', '42')")
+    edit_models(sample_pg, SSN, SSN_INT)
+    app = make_app(sample_pg)
+    async with app.run_test(size=(130, 44)) as pilot:
+        await open_pending(pilot)
+        await select_row(pilot, "type change")
+        assert "without a USING expression" in details_text(app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "postgresql_using='ssn::INTEGER'" in file_text(app)
+        new = await write_it(pilot, "ssn as a number")
+    assert "postgresql_using='ssn::INTEGER'" in upgrade_source(sample_pg, new)
+    upgrade(sample_pg)
+    assert column_values(url, "ssn") == [42]

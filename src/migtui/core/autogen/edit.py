@@ -16,7 +16,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
-from alembic.autogenerate.render import _alembic_autogenerate_prefix
+from alembic.autogenerate.render import _alembic_autogenerate_prefix, _alter_column
 from alembic.operations import ops
 
 from migtui.core.autogen.choices import Choices
@@ -77,6 +77,18 @@ def _render_rename_table(autogen_context: AutogenContext, op: ops.RenameTableOp)
     schema = f", schema={op.schema!r}" if op.schema else ""
     return (f"{_alembic_autogenerate_prefix(autogen_context)}rename_table("
             f"{op.table_name!r}, {op.new_table_name!r}{schema})")
+
+
+@renderers.dispatch_for(ops.AlterColumnOp, replace=True)
+def _render_alter_column(autogen_context: AutogenContext, op: ops.AlterColumnOp) -> str:
+    """Autogenerate's own alter_column, plus the ``postgresql_using`` cast when one was
+    chosen (Alembic's renderer leaves that keyword out)."""
+    text: str = _alter_column(autogen_context, op)
+    using = op.kw.get("postgresql_using")
+    if not using or not text.rstrip().endswith(")"):
+        return text
+    body = text.rstrip()[:-1]
+    return f"{body},\n               postgresql_using={using!r})"
 
 
 # -- finding renames ------------------------------------------------------------
