@@ -91,8 +91,16 @@ class GraphScreen(GraphHistory):
         self.show_state(None, self.state)
         self.graph_view.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rescue":  # only where there is something to rescue (footer room)
+            snapshot = self.state.snapshot
+            return snapshot is not None and any(
+                head not in snapshot.graph for head in snapshot.database.current_heads)
+        return super().check_action(action, parameters)
+
     def show_state(self, old: AppState | None, new: AppState) -> None:
         if self.snapshot_changed(old, new):
+            self.refresh_bindings()
             self._show_snapshot(select=new.select_next)
             if new.snapshot is not None:
                 self.read_edits(new.snapshot)  # the ✎ marks come a moment later
