@@ -35,7 +35,7 @@ from migtui.core.autogen.render import count, identify, operation, render_file, 
 from migtui.core.autogen.render import python as render_python
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
-from migtui.core.env.urls import mask_url, remember_secret
+from migtui.core.env.status import context_url
 from migtui.core.errors import from_exception
 
 _COMMAND_ARGS: dict[str, Any] = dict(
@@ -59,10 +59,9 @@ def compare(project: Project, choices: Choices | None = None) -> AutogenDiff:
     found: dict[str, Any] = {}
 
     def compare_fn(rev: Any, context: MigrationContext) -> list[Any]:
-        conn = context.connection
-        if conn is not None:
-            remember_secret(conn.engine.url)
-            found["url"] = mask_url(conn.engine.url)
+        url = context_url(context)
+        if url is not None:
+            found["url"] = url
         found["dialect"] = context.dialect.name
         found["current"] = tuple(context.get_current_heads())
         if context.opts.get("target_metadata") is None:

@@ -16,7 +16,7 @@ from migtui.core.env.capture import LineSink
 from migtui.core.env.looking import SqliteFileMissing, SqliteFolderMissing
 from migtui.core.env.mysql import dialect_name
 from migtui.core.env.runner import run_env
-from migtui.core.env.urls import mask_url, remember_secret
+from migtui.core.env.urls import mask_url
 from migtui.core.errors import from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
 
@@ -28,10 +28,9 @@ def read_status(
     found: dict[str, Any] = {}
 
     def read(rev: Any, context: MigrationContext) -> list[Any]:
-        conn = context.connection
-        if conn is not None:
-            remember_secret(conn.engine.url)
-            found["url"] = mask_url(conn.engine.url)
+        url = context_url(context)
+        if url is not None:
+            found["url"] = url
         found["dialect"] = dialect_name(context.dialect)
         found["heads"] = tuple(context.get_current_heads())
         return []
@@ -76,6 +75,13 @@ def read_status(
         dialect=found.get("dialect", ""),
         current_heads=found["heads"],
     )
+
+
+def context_url(context: MigrationContext) -> str | None:
+    """The URL env.py connected with, password masked (and remembered for scrubbing),
+    or None while it runs offline."""
+    conn = context.connection
+    return mask_url(conn.engine.url) if conn is not None else None
 
 
 def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str]:

@@ -153,23 +153,7 @@ def run_upgrade(
     **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.upgrade`` with the given script directory."""
-    starting_rev = None
-    if ":" in revision:
-        if not sql:
-            raise util.CommandError("Range revision not allowed")
-        starting_rev, revision = revision.split(":", 2)
-
-    def upgrade(rev: Any, context: Any) -> Any:
-        rev = _attached(watch, context, rev)
-        steps = script._upgrade_revs(revision, rev)
-        if pinned is not None:
-            pinned.check(rev, steps)
-        return watch.each_step(steps) if watch is not None else steps
-
-    return run_env(
-        config, script, upgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
-        destination_rev=revision, tag=tag, **run,
-    )
+    return _run_steps("upgrade", config, script, revision, sql, tag, pinned, watch, **run)
 
 
 def run_downgrade(
@@ -178,23 +162,33 @@ def run_downgrade(
     **run: Any,
 ) -> CapturedOutput:
     """``alembic.command.downgrade`` with the given script directory."""
+    return _run_steps("downgrade", config, script, revision, sql, tag, pinned, watch, **run)
+
+
+def _run_steps(
+    direction: str, config: Config, script: ScriptDirectory, revision: str, sql: bool,
+    tag: str | None, pinned: Pinned | None, watch: Watch | None, **run: Any,
+) -> CapturedOutput:
+    """What ``command.upgrade`` and ``command.downgrade`` share: the range rules, then
+    env.py with a migration function that checks the pinned plan and notes each step."""
     starting_rev = None
     if ":" in revision:
         if not sql:
             raise util.CommandError("Range revision not allowed")
         starting_rev, revision = revision.split(":", 2)
-    elif sql:
+    elif sql and direction == "downgrade":
         raise util.CommandError("downgrade with --sql requires <fromrev>:<torev>")
+    walk = script._upgrade_revs if direction == "upgrade" else script._downgrade_revs
 
-    def downgrade(rev: Any, context: Any) -> Any:
+    def migrate(rev: Any, context: Any) -> Any:
         rev = _attached(watch, context, rev)
-        steps = script._downgrade_revs(revision, rev)
+        steps = walk(revision, rev)
         if pinned is not None:
             pinned.check(rev, steps)
         return watch.each_step(steps) if watch is not None else steps
 
     return run_env(
-        config, script, downgrade, looking=sql, as_sql=sql, starting_rev=starting_rev,
+        config, script, migrate, looking=sql, as_sql=sql, starting_rev=starting_rev,
         destination_rev=revision, tag=tag, **run,
     )
 
