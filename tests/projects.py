@@ -23,6 +23,17 @@ import sqlalchemy as sa
 from projectkit.templates import ENV_STOCK, SCRIPT_MAKO, alembic_ini, ini_escape
 
 
+def applied(url: str) -> set[str]:
+    """What alembic_version holds, read with a connection of the test's own."""
+    engine = data_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
 def data_engine(url: str) -> sa.Engine:
     """An engine for a test's own reads and test data (never migtui's).
 
@@ -48,10 +59,16 @@ class Rev:
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     date: str = "2026-01-01 10:00:00.000000"
+    # Statements of upgrade() / downgrade(), one a line, instead of the table's.
+    upgrade: str = ""
+    downgrade: str = ""
 
     def source(self) -> str:
         """The Python of the revision file."""
-        if self.table:
+        if self.upgrade or self.downgrade:
+            up = self.upgrade or "pass"
+            down = self.downgrade or "pass"
+        elif self.table:
             up = (f'op.create_table("{self.table}", sa.Column("id", sa.Integer(), '
                   f'primary_key=True), sa.Column("name", sa.String(50)))')
             down = f'op.drop_table("{self.table}")'
@@ -60,6 +77,8 @@ class Rev:
         labels = self.branch_labels or None
         depends = self.depends_on or None
         revises = ", ".join(self.down) if isinstance(self.down, tuple) else (self.down or "")
+        # Later lines of a body go in at the indentation of its first (dedent below).
+        up, down = (body.replace("\n", "\n" + " " * 16) for body in (up, down))
         return textwrap.dedent(f'''\
             """{self.message}
 

@@ -15,29 +15,6 @@ from migtui.core.actions.plan import plan_upgrade
 from migtui.core.actions.project import Project
 from migtui.core.checks.preflight import check_plan
 
-STEP = '''"""{rev}
-
-Revision ID: {rev}
-Revises: {down}
-Create Date: 2026-01-0{n} 10:00:00.000000
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = "{rev}"
-down_revision = "{down}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    {body}
-
-
-def downgrade() -> None:
-    pass
-'''
-
 
 @pytest.fixture(params=DATABASES)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -48,17 +25,16 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_unique_and_foreign_key_on_a_column_added_earlier_in_the_plan(
     tmp_path: Path, url: str
 ) -> None:
-    folder = write_project(tmp_path / "proj", url=url,
-                           revisions=(Rev("r1", None, "create t1", "t1"),))
-    versions = folder / "migrations/versions"
     steps = [
         ("r2", "r1", 'op.add_column("t1", sa.Column("digest", sa.String(64)))'),
         ("r3", "r2", 'op.create_unique_constraint(None, "t1", ["digest"])'),
         ("r4", "r3", 'op.add_column("t1", sa.Column("parent", sa.Integer()))'),
         ("r5", "r4", 'op.create_foreign_key(None, "t1", "t1", ["parent"], ["id"])'),
     ]
-    for n, (rev, down, body) in enumerate(steps, 2):
-        (versions / f"{rev}_step.py").write_text(STEP.format(rev=rev, down=down, n=n, body=body))
+    revisions = [Rev("r1", None, "create t1", "t1")] + [
+        Rev(rev, down, rev, date=f"2026-01-0{n} 10:00:00.000000", upgrade=body)
+        for n, (rev, down, body) in enumerate(steps, 2)]
+    folder = write_project(tmp_path / "proj", url=url, revisions=revisions)
     project = Project.open(ProjectOptions(cwd=str(folder)))
     assert project.upgrade("r1").ok
     engine = data_engine(url)

@@ -7,20 +7,14 @@ CLI finds them (prepend_sys_path), on every env.py run.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import shutil
-import signal
 import sqlite3
-import struct
-import sys
-import termios
 import time
 from pathlib import Path
 
 from conftest import REPO
-from test_trust_quit import read_until
+from terminal_helpers import migtui_in_terminal, read_until
 
 
 def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
@@ -32,16 +26,7 @@ def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
             shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, project / name)
-    migtui = str(Path(sys.executable).with_name("migtui"))
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(project)
-        os.environ["TERM"] = "xterm-256color"
-        os.environ.pop("PYTHONPATH", None)
-        os.execv(migtui, [migtui])
-    try:
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-        os.kill(pid, signal.SIGWINCH)
+    with migtui_in_terminal(project, columns=120) as (pid, fd):
         shown = read_until(fd, b"3 pending", 60)
         assert b"3 pending" in shown and b"env.py failed" not in shown, shown[-2000:]
         os.write(fd, b"u")
@@ -54,13 +39,6 @@ def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
         os.write(fd, b"q")
         read_until(fd, b"\x1b[?1049l", 60)
         os.waitpid(pid, 0)
-    finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
     db = sqlite3.connect(project / "sample.db")
     try:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [

@@ -31,44 +31,22 @@ def test_every_step_of_a_branched_history_with_a_merge_is_counted(tmp_path: Path
     assert "downgrade d4d4d4d4d4d4 -> b2b2b2b2b2b2, c3c3c3c3c3c3" in down.steps
 
 
-FAILING = '''"""{message}
-
-Revision ID: r00000000002
-Revises: r00000000001
-Create Date: 2026-01-02 10:00:00.000000
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = "r00000000002"
-down_revision = "r00000000001"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-{body}
-
-
-def downgrade() -> None:
-    pass
-'''
 
 
 @pytest.mark.parametrize(("body", "words"), [
-    ('    op.create_table("t1", sa.Column("id", sa.Integer(), primary_key=True))',
+    ('op.create_table("t1", sa.Column("id", sa.Integer(), primary_key=True))',
      "nothing of this step had run before the failure"),
-    ('    op.create_table("t9", sa.Column("id", sa.Integer(), primary_key=True))\n'
-     '    op.create_table("t1", sa.Column("id", sa.Integer(), primary_key=True))',
+    ('op.create_table("t9", sa.Column("id", sa.Integer(), primary_key=True))\n'
+     'op.create_table("t1", sa.Column("id", sa.Integer(), primary_key=True))',
      "SQLite could not roll back 1 statement of this step"),
 ])
 def test_a_sqlite_failure_says_what_of_the_step_ran(tmp_path: Path, body: str,
                                                     words: str) -> None:
     url = sqlite_url(tmp_path / "fail.db")
-    folder = write_project(tmp_path / "proj", url=url,
-                           revisions=(Rev("r00000000001", None, "create t1", "t1"),))
-    (folder / "migrations/versions/r00000000002_fails.py").write_text(
-        FAILING.format(message="fails", body=body))
+    folder = write_project(tmp_path / "proj", url=url, revisions=(
+        Rev("r00000000001", None, "create t1", "t1"),
+        Rev("r00000000002", "r00000000001", "fails", date="2026-01-02 10:00:00.000000",
+            upgrade=body)))
     project = Project.open(ProjectOptions(cwd=str(folder)))
     assert project.upgrade("r00000000001").ok
     result = project.upgrade("r00000000002")

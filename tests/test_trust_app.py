@@ -14,38 +14,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import column_names, table_names
-from projects import Rev, sqlite_url, write_project
+from projects import applied, sqlite_url
 from textual.pilot import Pilot
+from trust_helpers import ADD_EXTRA, R1, R2, project_at_r1
 from ui_helpers import make_app, settle, widget_text
 
-from migtui.core.actions.config import ProjectOptions
-from migtui.core.actions.project import Project
 from migtui.screens.confirm import ConfirmScreen
 from migtui.tui.app import MigtuiApp
-
-R1, R2 = "r00000000001", "r00000000002"
-ADD_EXTRA = f'''"""add t1.extra
-
-Revision ID: {R2}
-Revises: {R1}
-Create Date: 2026-01-02 10:00:00.000000
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = "{R2}"
-down_revision = "{R1}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.add_column("t1", sa.Column("extra", sa.Integer()))
-
-
-def downgrade() -> None:
-    op.drop_column("t1", "extra")
-'''
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -54,23 +29,6 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return sqlite_url(tmp_path / "trust.db")
     value: str = request.getfixturevalue("pg_url")
     return value
-
-
-def project_at_r1(tmp_path: Path, url: str) -> Path:
-    folder = write_project(tmp_path / "proj", url=url,
-                           revisions=(Rev(R1, None, "create t1", "t1"),))
-    (folder / "migrations/versions" / f"{R2}_add_extra.py").write_text(ADD_EXTRA)
-    assert Project.open(ProjectOptions(cwd=str(folder))).upgrade(R1).ok
-    return folder
-
-
-def versions(url: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
-    finally:
-        engine.dispose()
 
 
 def dialog_text(app: MigtuiApp) -> str:
@@ -109,7 +67,7 @@ async def test_a_file_edited_after_the_dialog_brings_the_dialog_back(
         assert "drop_table('t1')" in text
         await pilot.press("n")
         await settle(pilot)
-    assert versions(url) == {R1}
+    assert applied(url) == {R1}
     assert "t1" in table_names(url) and "extra" not in column_names(url, "t1")
 
 
@@ -134,11 +92,11 @@ async def test_a_lock_wait_is_named_and_c_cancels_it(tmp_path: Path, pg_url: str
             await settle(pilot)
             assert app.state.last_error is not None
             assert app.state.last_error[0].startswith("Cancelled as you asked")
-            assert versions(pg_url) == {R1}
+            assert applied(pg_url) == {R1}
         conn.rollback()  # the lock is released: nothing may commit now
     holder.dispose()
     time.sleep(1)
-    assert versions(pg_url) == {R1}
+    assert applied(pg_url) == {R1}
     assert "extra" not in column_names(pg_url, "t1")
 
 
@@ -166,5 +124,5 @@ async def test_quitting_during_a_lock_wait_cancels_the_migration(
         conn.rollback()  # released after the quit: the migration must not commit now
     holder.dispose()
     time.sleep(1)
-    assert versions(pg_url) == {R1}
+    assert applied(pg_url) == {R1}
     assert "extra" not in column_names(pg_url, "t1")

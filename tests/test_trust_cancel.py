@@ -15,7 +15,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from conftest import column_names
-from projects import Rev, data_engine, sqlite_url, write_project
+from projects import applied, sqlite_url
+from trust_helpers import R1, R2, project_at_r1
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_upgrade
@@ -23,48 +24,9 @@ from migtui.core.actions.project import Project
 from migtui.core.env.watch import Watch
 from migtui.core.models import ActionResult
 
-R1, R2 = "r00000000001", "r00000000002"
-ADD_COLUMN = '''"""add t1.extra
 
-Revision ID: r00000000002
-Revises: r00000000001
-Create Date: 2026-01-02 10:00:00.000000
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = "r00000000002"
-down_revision = "r00000000001"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.add_column("t1", sa.Column("extra", sa.Integer()))
-
-
-def downgrade() -> None:
-    op.drop_column("t1", "extra")
-'''
-
-
-def project_at_r1(tmp_path: Path, url: str) -> Project:
-    folder = write_project(tmp_path / "proj", url=url,
-                           revisions=(Rev(R1, None, "create t1", "t1"),))
-    (folder / "migrations/versions/r00000000002_add_extra.py").write_text(ADD_COLUMN)
-    project = Project.open(ProjectOptions(cwd=str(folder)))
-    assert project.upgrade(R1).ok
-    return project
-
-
-def versions(url: str) -> set[str]:
-    engine = data_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
-            return {row[0] for row in rows}
-    finally:
-        engine.dispose()
+def open_at_r1(tmp_path: Path, url: str) -> Project:
+    return Project.open(ProjectOptions(cwd=str(project_at_r1(tmp_path, url))))
 
 
 class Running:
@@ -99,7 +61,7 @@ class Running:
 def test_postgresql_lock_on_the_steps_table_is_named_and_cancel_rolls_back(
     tmp_path: Path, pg_url: str
 ) -> None:
-    project = project_at_r1(tmp_path, pg_url)
+    project = open_at_r1(tmp_path, pg_url)
     holder = sa.create_engine(pg_url)
     with holder.connect() as conn:
         pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
@@ -110,11 +72,11 @@ def test_postgresql_lock_on_the_steps_table_is_named_and_cancel_rolls_back(
         assert "LOCK TABLE t1" in report and "ALTER TABLE t1 ADD COLUMN extra" in report
         result = running.cancel()
         assert not result.ok and result.error.startswith("Cancelled as you asked")
-        assert versions(pg_url) == {R1}
+        assert applied(pg_url) == {R1}
         conn.rollback()  # the lock is released: nothing may commit now
     holder.dispose()
     time.sleep(1)
-    assert versions(pg_url) == {R1}
+    assert applied(pg_url) == {R1}
     assert "extra" not in column_names(pg_url, "t1")
 
 
@@ -139,7 +101,7 @@ def test_sqlite_writer_lock_is_waited_for_visibly_and_cancel_stops_waiting(
     tmp_path: Path
 ) -> None:
     url = sqlite_url(tmp_path / "trust.db")
-    project = project_at_r1(tmp_path, url)
+    project = open_at_r1(tmp_path, url)
     holder = hold_write_lock(tmp_path / "trust.db")
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -152,13 +114,13 @@ def test_sqlite_writer_lock_is_waited_for_visibly_and_cancel_stops_waiting(
         holder.stdin.close()
         holder.wait(timeout=30)
     assert not result.ok and result.error.startswith("Cancelled as you asked")
-    assert versions(url) == {R1}
+    assert applied(url) == {R1}
     assert "extra" not in column_names(url, "t1")
 
 
 def test_sqlite_writer_lock_released_lets_the_step_run(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "trust.db")
-    project = project_at_r1(tmp_path, url)
+    project = open_at_r1(tmp_path, url)
     holder = hold_write_lock(tmp_path / "trust.db")
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     running = Running(project)
@@ -168,5 +130,5 @@ def test_sqlite_writer_lock_released_lets_the_step_run(tmp_path: Path) -> None:
     holder.wait(timeout=30)
     running.thread.join(timeout=30)
     assert running.result is not None and running.result.ok, running.result
-    assert versions(url) == {R2}
+    assert applied(url) == {R2}
     assert "extra" in column_names(url, "t1")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import DATABASES, server_url, table_names
-from projects import Rev, data_engine, sqlite_url, write_project
+from projects import Rev, applied, data_engine, sqlite_url, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
@@ -42,16 +42,6 @@ def open_at(tmp_path: Path, url: str, revision: str) -> Project:
     return project
 
 
-def version(url: str) -> set[str]:
-    engine = data_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
-            return {row[0] for row in rows}
-    finally:
-        engine.dispose()
-
-
 def alembic_cli(folder: Path, *args: str) -> None:
     """The alembic command line in another process: another user moving the database."""
     subprocess.run([sys.executable, "-m", "alembic", *args], cwd=folder, check=True,
@@ -71,7 +61,7 @@ def test_a_database_moved_by_another_process_refuses_the_step_down(
 
     assert not result.ok and result.plan_changed
     assert "moved from r00000000002 to r00000000003" in result.error
-    assert version(url) == {R3}
+    assert applied(url) == {R3}
     assert {"t1", "t2", "t3"} <= table_names(url)  # nothing the dialog did not show ran
 
 
@@ -89,7 +79,7 @@ def test_a_revision_file_edited_after_the_dialog_is_refused(tmp_path: Path, url:
 
     assert not result.ok and result.plan_changed
     assert f"{R2}'s file changed since you confirmed" in result.error
-    assert version(url) == {R1}
+    assert applied(url) == {R1}
     assert "t1" in table_names(url) and "t2" not in table_names(url)
     engine = data_engine(url)
     with engine.connect() as conn:
@@ -108,7 +98,7 @@ def test_a_revision_added_by_git_pull_is_not_run(tmp_path: Path, url: str) -> No
     result = project.run_plan(plan)
 
     assert result.ok, result.error  # r2 as confirmed, and nothing more
-    assert version(url) == {R2}
+    assert applied(url) == {R2}
     assert "t3" not in table_names(url)
 
 
@@ -116,7 +106,7 @@ def test_an_unchanged_plan_runs(tmp_path: Path, url: str) -> None:
     project = open_at(tmp_path, url, R2)
     result = project.run_plan(plan_step_down(project.snapshot(), R2))
     assert result.ok, result.error
-    assert version(url) == {R1}
+    assert applied(url) == {R1}
     assert "t2" not in table_names(url)
 
 
@@ -149,7 +139,7 @@ def test_sqlite_lock_held_while_another_process_moves_the_database(tmp_path: Pat
     finally:
         mover.wait(timeout=60)
     assert not result.ok
-    assert version(url) == {R3}
+    assert applied(url) == {R3}
     assert {"t1", "t2", "t3"} <= table_names(url)
 
 
@@ -178,4 +168,4 @@ def test_a_lock_on_an_unrelated_postgresql_table_delays_nothing(
     assert t1.problem.startswith(f"locked by pid {pid}") and "LOCK TABLE t1" in t1.problem
     assert status.current_heads == (R1,)
     assert result.ok, result.error
-    assert version(pg_url) == {R2}
+    assert applied(pg_url) == {R2}

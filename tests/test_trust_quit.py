@@ -7,18 +7,12 @@ the terminal back (the alternate screen left).
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
-import signal
-import struct
-import sys
-import termios
 import time
 from pathlib import Path
 
 from projects import LINEAR, sqlite_url, write_project
+from terminal_helpers import migtui_in_terminal, read_until
 
 from projectkit.templates import ENV_STOCK
 
@@ -29,35 +23,10 @@ ENV_HANGS = ENV_STOCK.replace(
 assert ENV_HANGS != ENV_STOCK
 
 
-def read_until(fd: int, needle: bytes, seconds: float) -> bytes:
-    """What the terminal received, up to and including ``needle`` (or EOF)."""
-    seen = b""
-    deadline = time.monotonic() + seconds
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
-
-
 def test_q_ends_the_process_while_env_py_hangs(tmp_path: Path) -> None:
     folder = write_project(tmp_path / "proj", env_py=ENV_HANGS,
                            url=sqlite_url(tmp_path / "hang.db"), revisions=LINEAR)
-    migtui = str(Path(sys.executable).with_name("migtui"))
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: migtui in the project folder, as a user runs it
-        os.chdir(folder)
-        os.environ["TERM"] = "xterm-256color"
-        os.execv(migtui, [migtui])
-    try:
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        os.kill(pid, signal.SIGWINCH)
+    with migtui_in_terminal(folder) as (pid, fd):
         shown = read_until(fd, b"create gadget", 60)
         assert b"create gadget" in shown, "the graph was not drawn"
         time.sleep(0.5)  # env.py is now stuck in its worker
@@ -72,10 +41,3 @@ def test_q_ends_the_process_while_env_py_hangs(tmp_path: Path) -> None:
             read_until(fd, b"\0", 0.2)  # keep the terminal drained
         assert status is not None and done == pid, "migtui did not exit after q"
         assert b"\x1b[?1049l" in rest, "the terminal was not handed back"
-    finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
