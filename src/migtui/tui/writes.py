@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
+from migtui.core.checks.batch_sql import plan_sql
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.history.applied import record_applied
@@ -62,8 +63,10 @@ def read_schema_quietly(project: Project) -> SchemaInfo | None:
 
 
 def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[], str]:
-    """Offline SQL of the plan, as `alembic upgrade/downgrade START:END --sql`."""
+    """Offline SQL of the plan, as `alembic upgrade/downgrade START:END --sql` (batch
+    steps rendered from the live tables)."""
     heads = snapshot.database.current_heads
+    dialect = snapshot.database.dialect
 
     def unavailable(why: str) -> Callable[[], str]:
         def fail() -> str:
@@ -74,7 +77,7 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
         return unavailable("SQL preview needs the database on a single revision")
     start = heads[0] if heads else "base"
     if plan.action == "upgrade":
-        return lambda: project.sql("upgrade", start, plan.target)
+        return lambda: plan_sql(project, plan, dialect, "upgrade", start, plan.target)
     if plan.target == "base" or plan.target in snapshot.graph:
         end = plan.target
     else:  # one step down ("-1"): to the parent of the revision it undoes
@@ -83,7 +86,7 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
         if len(parents) > 1:
             return unavailable("no single SQL range for stepping down from a merge point")
         end = parents[0] if parents else "base"
-    return lambda: project.sql("downgrade", start, end)
+    return lambda: plan_sql(project, plan, dialect, "downgrade", start, end)
 
 
 def done_text(result: ActionResult) -> str:

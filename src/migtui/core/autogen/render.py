@@ -28,6 +28,7 @@ from migtui.core.autogen.edit import (
     postgresql_cast,
     type_narrowing,
 )
+from migtui.core.checks.batch_sql import live_table
 from migtui.core.checks.typefit import type_fit
 from migtui.core.errors import from_exception
 
@@ -92,7 +93,8 @@ def _sql(op: Any, parent: ops.ModifyTableOps | None, context: MigrationContext,
         op = ops.AddColumnOp(op.table_name, column, schema=op.schema)
     try:
         if parent is not None and batch:
-            copy_from = _reflect(context, parent.table_name, parent.schema)
+            conn = context.connection
+            copy_from = live_table(conn, parent.table_name, parent.schema) if conn else None
             with operations.batch_alter_table(
                 parent.table_name, schema=parent.schema, copy_from=copy_from
             ) as batch_op:
@@ -102,13 +104,6 @@ def _sql(op: Any, parent: ops.ModifyTableOps | None, context: MigrationContext,
     except Exception as exc:
         return "", from_exception(exc).message
     return buffer.getvalue().strip(), ""
-
-
-def _reflect(context: MigrationContext, table: str, schema: str | None) -> sa.Table | None:
-    conn = context.connection
-    if conn is None or not sa.inspect(conn).has_table(table, schema=schema):
-        return None
-    return sa.Table(table, sa.MetaData(), schema=schema, autoload_with=conn)
 
 
 def count(context: MigrationContext, table: str, schema: str | None,

@@ -44,6 +44,7 @@ class Recorded:
 
     op: alembic_ops.MigrateOperation
     batch: str | None = None  # table of the enclosing batch_alter_table
+    batch_schema: str | None = None  # and its schema
     recreate: str = "auto"  # batch_alter_table(recreate=...)
     in_autocommit: bool = False
 
@@ -95,6 +96,7 @@ class _Recorder:
         )
         self.found = RecordedFunction("", "")
         self.batch: str | None = None
+        self.batch_schema: str | None = None
         self.recreate = "auto"
         self.in_autocommit = False
         self.operations = Operations(self.context)
@@ -104,8 +106,8 @@ class _Recorder:
         self.context.impl._exec = self.via_bind  # type: ignore[method-assign]
 
     def record(self, operation: alembic_ops.MigrateOperation) -> Any:
-        self.found.ops.append(Recorded(operation, self.batch, self.recreate,
-                                       self.in_autocommit))
+        self.found.ops.append(Recorded(operation, self.batch, self.batch_schema,
+                                       self.recreate, self.in_autocommit))
         return _result(operation, self.context)
 
     @contextmanager
@@ -116,10 +118,11 @@ class _Recorder:
         batch_op = inner.__enter__()
         batch_op.invoke = self.record  # type: ignore[method-assign]
         self.batch, self.recreate = table_name, str(kw.get("recreate", "auto"))
+        self.batch_schema = kw.get("schema", args[0] if args else None)
         try:
             yield batch_op
         finally:
-            self.batch, self.recreate = None, "auto"
+            self.batch, self.batch_schema, self.recreate = None, None, "auto"
 
     @contextmanager
     def autocommit_block(self) -> Iterator[None]:

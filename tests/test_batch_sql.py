@@ -1,0 +1,126 @@
+"""Issue #20, case 9: batch steps have their SQL in the confirmation.
+
+Alembic's --sql mode cannot reflect a table, so a batch_alter_table that recreates its
+table (SQLite, or recreate="always") had no preview. The confirmation renders it from
+the live table, read-only, and says when an earlier step of the plan changes that table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from projects import Rev, data_engine, sqlite_url, write_project
+from textual.widgets import Static
+from ui_helpers import make_app, settle, widget_text
+
+from migtui.core.env.capture import captured
+from migtui.screens.confirm import ConfirmScreen
+
+USERS = Rev("a1a1a1a1a1a1", None, "users", "users")
+
+
+def _batch(revision: str, down: str, old: int, new: int, recreate: str = "auto") -> Rev:
+    body = ('with op.batch_alter_table("users", recreate={!r}) as batch_op:\n'
+            '    batch_op.alter_column("name", existing_type=sa.String({}), '
+            'type_=sa.String({}))')
+    return Rev(revision, down, f"name up to {new}", upgrade=body.format(recreate, old, new),
+               downgrade=body.format(recreate, new, old))
+
+
+ADD_AGE = Rev("b2b2b2b2b2b2", USERS.revision, "age", upgrade=(
+    'op.add_column("users", sa.Column("age", sa.Integer()))'),
+    downgrade='op.drop_column("users", "age")')
+
+
+def _upgrade(folder: Path, target: str) -> None:
+    with captured():
+        command.upgrade(Config(str(folder / "alembic.ini")), target)
+
+
+async def _confirmation_sql(folder: Path) -> str:
+    """The SQL the confirmation of U (upgrade to the newest revision) shows."""
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        return widget_text(app.screen.query_one("#confirm-sql", Static))
+
+
+def _name_length(url: str) -> int | None:
+    engine = data_engine(url)
+    try:
+        columns = sa.inspect(engine).get_columns("users")
+    finally:
+        engine.dispose()
+    return next(c["type"].length for c in columns if c["name"] == "name")
+
+
+async def test_sqlite_batch_step_shows_the_table_copy(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "db.sqlite")
+    folder = write_project(tmp_path / "p", url=url,
+                           revisions=[USERS, _batch("c3c3c3c3c3c3", USERS.revision, 50, 200)])
+    _upgrade(folder, USERS.revision)
+    sql = await _confirmation_sql(folder)
+    assert "SQL preview unavailable" not in sql
+    assert "CREATE TABLE _alembic_tmp_users" in sql
+    assert "name VARCHAR(200)" in sql
+    assert "INSERT INTO _alembic_tmp_users (id, name) SELECT users.id, users.name" in sql
+    assert "DROP TABLE users;" in sql
+    assert "ALTER TABLE _alembic_tmp_users RENAME TO users;" in sql
+    assert "earlier in this plan" not in sql  # nothing before it touches users
+    assert _name_length(url) == 50  # only looked: the table is as it was
+
+
+async def test_batch_after_a_change_of_the_same_table_says_so(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "db.sqlite")
+    folder = write_project(tmp_path / "p", url=url, revisions=[
+        USERS, ADD_AGE, _batch("c3c3c3c3c3c3", ADD_AGE.revision, 50, 200)])
+    _upgrade(folder, USERS.revision)
+    sql = await _confirmation_sql(folder)
+    assert "ALTER TABLE users ADD COLUMN age INTEGER" in sql
+    assert ("-- users is changed earlier in this plan: this batch SQL is built from the "
+            "table as it is now, what runs may differ") in sql
+    assert "CREATE TABLE _alembic_tmp_users" in sql
+
+
+async def test_batch_of_a_table_the_plan_creates(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "db.sqlite")  # no file yet: nothing to reflect
+    folder = write_project(tmp_path / "p", url=url,
+                           revisions=[USERS, _batch("c3c3c3c3c3c3", USERS.revision, 50, 200)])
+    sql = await _confirmation_sql(folder)
+    assert "CREATE TABLE users" in sql
+    assert ("-- users is created earlier in this plan: its batch SQL is built from that "
+            "create_table") in sql
+    assert "CREATE TABLE _alembic_tmp_users" in sql
+    assert not (tmp_path / "db.sqlite").exists()
+
+
+async def test_recreate_always_on_every_database(tmp_path: Path, db_url: str) -> None:
+    folder = write_project(tmp_path / "p", url=db_url, revisions=[
+        USERS, _batch("c3c3c3c3c3c3", USERS.revision, 50, 200, recreate="always")])
+    _upgrade(folder, USERS.revision)
+    sql = await _confirmation_sql(folder)
+    assert "SQL preview unavailable" not in sql
+    assert "_alembic_tmp_users" in sql and "users.name" in sql
+    assert _name_length(db_url) == 50
+
+
+async def test_batch_confirmed_runs_as_previewed(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "db.sqlite")
+    folder = write_project(tmp_path / "p", url=url,
+                           revisions=[USERS, _batch("c3c3c3c3c3c3", USERS.revision, 50, 200)])
+    _upgrade(folder, USERS.revision)
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+        assert "_alembic_tmp_users" in widget_text(app.screen.query_one("#confirm-sql", Static))
+        await pilot.press("y")
+        await settle(pilot)
+    assert _name_length(url) == 200
