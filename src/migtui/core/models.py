@@ -139,6 +139,9 @@ class PartialStep:
     revision: str  # the revision of that step (short id): "partially applied r2"
     heads: tuple[str, ...]  # what alembic_version still says
     statements: tuple[str, ...]  # the statements of the step that ran and stayed
+    # The schema now against the schema just before the step: "+ table half_done (id)",
+    # "- column t.c", "~ column t.c: INT -> BIGINT" (empty when not compared or none).
+    schema_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from migtui.core.actions.halfway import (
+    fates,
+    halfway_details,
+    halfway_tail,
+    not_rolled_back,
+    ran_before_failure,
+)
+from migtui.core.env.mysql import display_name
 from migtui.core.errors import MigtuiError, from_exception, one_line
 from migtui.core.secrets import scrub_secrets
 
@@ -22,29 +30,15 @@ def failing_step(log: Sequence[str]) -> str | None:
     return None
 
 
-def _ran_before_failure(statements: Sequence[str] | None, failing: object) -> list[str]:
-    if not statements:
-        return []
-    ran = list(statements)
-    if isinstance(failing, str) and ran and " ".join(ran[-1].split()) == " ".join(failing.split()):
-        ran.pop()
-    return [s for s in ran if not s.lstrip().upper().startswith(("SELECT", "PRAGMA"))]
-
-
-def not_rolled_back(dialect: str) -> bool:
-    """DDL commits as it runs here (Alembic's transactional_ddl is off for these)."""
-    return dialect in _NAMES
-
-
-_NAMES = {"sqlite": "SQLite", "mysql": "MySQL", "mariadb": "MariaDB"}
-
-
 def left_behind(exc: BaseException, action: str, dialect: str, step: str | None,
-                statements: Sequence[str] | None) -> tuple[str, ...]:
+                statements: Sequence[str] | None,
+                changes: Sequence[str] | None = None) -> tuple[str, ...]:
     """The statements of the failing step that ran and stayed in the database."""
     if not (not_rolled_back(dialect) and step and action in ("upgrade", "downgrade")):
         return ()
-    return tuple(_ran_before_failure(statements, getattr(exc, "statement", None)))
+    failing = getattr(exc, "statement", None)
+    ran = ran_before_failure(statements, failing)
+    return tuple(r.statement for r in fates(ran, failing, dialect, changes) if r.stayed)
 
 
 def step_revision(step: str) -> str:
@@ -58,13 +52,14 @@ def step_revision(step: str) -> str:
 def explain_failure(
     exc: BaseException, action: str, log: Sequence[str], dialect: str,
     step: str | None = None, statements: Sequence[str] | None = None,
-    heads: Sequence[str] | None = None,
+    heads: Sequence[str] | None = None, changes: Sequence[str] | None = None,
 ) -> MigtuiError:
     """A one-line error naming the failing step and statement; details keep everything.
 
     ``step`` is the step that was running (else it is read from the log) and
     ``statements`` what that step had sent to the database, the failing one last;
-    ``heads`` what alembic_version says after the failure, when it was read.
+    ``heads`` what alembic_version says after the failure, when it was read, and
+    ``changes`` the schema after it compared with before the step, when both were read.
     """
     err = from_exception(exc, f"{action.capitalize()} failed")
     parts = [err.message]
@@ -77,28 +72,24 @@ def explain_failure(
     if isinstance(statement, str) and statement.strip():
         parts.append(f"[statement: {one_line(scrub_secrets(statement), 120)}]")
         notes.append(f"Failing statement:\n{scrub_secrets(statement)}")
-    ran = _ran_before_failure(statements, statement)
-    if ran:
+    ran = ran_before_failure(statements, statement)
+    tail = ""  # what the database now holds: kept whole, the error is cut
+    if not_rolled_back(dialect) and step and action in ("upgrade", "downgrade"):
+        revision = step_revision(step)
+        if statements is None:
+            tail = (f"— {display_name(dialect)} could not roll back the DDL that ran before "
+                    "the failure; the graph shows what Alembic left (e: which)")
+        else:
+            found = fates(ran, statement, dialect, changes)
+            tail = halfway_tail(dialect, revision, found, heads, changes)
+            notes.extend(scrub_secrets(n) for n in halfway_details(found, heads, revision,
+                                                                    changes))
+    elif ran:
         notes.append("Statements of this step that ran before the failure:\n"
                      + "\n".join(scrub_secrets(s) for s in ran))
-    tail: list[str] = []  # what the database now holds: kept whole, the error is cut
-    if not_rolled_back(dialect) and step and action in ("upgrade", "downgrade"):
-        if statements is not None and not ran:
-            tail.append("— nothing of this step had run before the failure")
-        else:
-            count = f"{len(ran)} statement{'s' * (len(ran) != 1)} of this step" if ran else \
-                "the DDL that ran before the failure"
-            first = f" ({_short(scrub_secrets(ran[0]))}" + (
-                f" and {len(ran) - 1} more)" if len(ran) > 1 else ")") if ran else ""
-            tail.append(f"— {_NAMES[dialect]} could not roll back {count}{first};")
-            if heads is not None and ran:
-                version = ", ".join(h[:12] for h in heads) or "nothing (base)"
-                tail.append(f"alembic_version still says {version}: the database is "
-                            f"partially applied {step_revision(step)} (e: which)")
-            else:
-                tail.append("the graph shows what Alembic left (e: which)")
+    tail = scrub_secrets(tail)
     details = "\n\n".join([*notes, err.details])
-    end = " ".join(tail)
+    end = tail
     message = " ".join(parts)
     if not end:
         return MigtuiError(message, details)
@@ -109,9 +100,3 @@ def explain_failure(
 
 
 _LONGEST = 420  # a failure that left part of its step behind says a little more
-
-
-def _short(statement: str, limit: int = 40) -> str:
-    """A statement on one line, cut: "CREATE TABLE half_done ( id INTEGER …"."""
-    text = " ".join(statement.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -10,11 +10,13 @@ from dataclasses import replace
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
 from migtui.core.actions.config import ProjectOptions, open_config
 from migtui.core.actions.failures import explain_failure, left_behind, step_revision
 from migtui.core.actions.plan import Plan
 from migtui.core.env.capture import LineSink, captured
+from migtui.core.env.catalog import Catalog, compare_catalogs, read_catalog
 from migtui.core.env.status import read_status
 from migtui.core.env.urls import mask_x_argument
 from migtui.core.env.watch import Watch
@@ -130,8 +132,9 @@ class Project:
 
     # -- actions -------------------------------------------------------------
 
-    def _heads(self) -> tuple[str, ...]:
-        status = self.status()
+    def _heads(self, also: Callable[[Connection], None] | None = None) -> tuple[str, ...]:
+        """The database's heads now; ``also`` reads more on the same connection."""
+        status = read_status(self.config, self.script(), also=also)
         return status.current_heads if status.reachable else ()
 
     def _run(
@@ -173,19 +176,24 @@ class Project:
         seconds = time.perf_counter() - started
         if writes_files:
             self.reload()
-        after = self._heads()
+        now: list[Catalog] = []  # the schema after a failure, where DDL stays
+        before_step = watch.step_catalog if failed is not None else None
+        after = self._heads(also=(lambda conn: _append(now, read_catalog(conn)))
+                            if before_step is not None else None)
         partial: PartialStep | None = None
         if failed is not None:
             step = watch.steps[-1] if watch.steps else None
             statements = watch.step_statements if watch.steps else None
+            changes = compare_catalogs(before_step, now[0]) if before_step and now else None
             err = explain_failure(failed, action, lines, status.dialect, step=step,
-                                  statements=statements, heads=after)
+                                  statements=statements, heads=after, changes=changes)
             error, details = err.message, err.details
             if watch.cancelled:
                 error = f"Cancelled as you asked; {error}"
-            stayed = left_behind(failed, action, status.dialect, step, statements)
-            if step and stayed:
-                partial = PartialStep(step, step_revision(step), after, stayed)
+            stayed = left_behind(failed, action, status.dialect, step, statements, changes)
+            if step and (stayed or changes):
+                partial = PartialStep(step, step_revision(step), after, stayed,
+                                      tuple(changes or ()))
         if partial is not None:
             self._partial = partial  # until the heads move (snapshot() checks)
         return ActionResult(
@@ -309,6 +317,11 @@ class Project:
         except Exception as exc:
             raise from_exception(exc, "Cannot render the SQL") from exc
         return buffer.getvalue()
+
+
+def _append(found: list[Catalog], catalog: Catalog | None) -> None:
+    if catalog is not None:
+        found.append(catalog)
 
 
 def _captured_call(sink: LineSink, call: Callable[[], object]) -> object:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 
 from migtui.core.env.capture import LineSink
 from migtui.core.env.looking import SqliteFileMissing, SqliteFolderMissing
@@ -22,9 +25,13 @@ from migtui.core.models import DatabaseState, DatabaseStatus
 
 
 def read_status(
-    config: Config, script: ScriptDirectory, on_line: LineSink | None = None
+    config: Config, script: ScriptDirectory, on_line: LineSink | None = None,
+    also: Callable[[Connection], None] | None = None,
 ) -> DatabaseStatus:
-    """Run env.py online with a callback that reads the current heads, as `alembic current`."""
+    """Run env.py online with a callback that reads the current heads, as `alembic current`.
+
+    ``also`` is called with env.py's connection after the heads are read (a read of
+    the same database in the same run); what it raises is ignored."""
     found: dict[str, Any] = {}
 
     def read(rev: Any, context: MigrationContext) -> list[Any]:
@@ -33,6 +40,9 @@ def read_status(
             found["url"] = url
         found["dialect"] = dialect_name(context.dialect)
         found["heads"] = tuple(context.get_current_heads())
+        if also is not None and context.connection is not None:
+            with contextlib.suppress(Exception):
+                also(context.connection)
         return []
 
     try:

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from migtui.core.env.catalog import Catalog, catalogued, read_catalog
 from migtui.core.errors import MigtuiError
 
 _POLL_S = 0.5
@@ -50,6 +51,9 @@ class Watch:
         self._on_step = on_step
         self.steps: list[str] = []  # every step started, in order: "upgrade a, b -> c"
         self.step_statements: list[str] = []  # the statements of the last step started
+        # The schema just before the last step started, where DDL is not rolled back
+        # (None elsewhere, or when it could not be read): compared after a failure.
+        self.step_catalog: Catalog | None = None
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
         self._done = threading.Event()
@@ -134,6 +138,8 @@ class Watch:
         for index, step in enumerate(steps, 1):
             self.check()
             text = describe_step(step)
+            self.step_catalog = self._catalog()
+            self.check()
             self.steps.append(text)
             with self._lock:
                 self.step_statements = []
@@ -141,6 +147,16 @@ class Watch:
                 with contextlib.suppress(Exception):
                     self._on_step(index, total, text)
             yield step
+
+    def _catalog(self) -> Catalog | None:
+        """The schema now, on the migration's connection (its reads are not the step's:
+        the step's statements are reset after it); None if it cannot be read."""
+        if self._conn is None or not catalogued(self._dialect):
+            return None
+        try:
+            return read_catalog(self._conn)
+        except Exception:
+            return None
 
     def check(self) -> None:
         """Raise Cancelled if the user asked to stop (called before every statement)."""

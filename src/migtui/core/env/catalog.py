@@ -1,0 +1,119 @@
+"""The live schema in two catalog queries, to compare it before and after a failed step.
+
+Where DDL is not rolled back (MySQL, MariaDB; SQLite as Alembic runs it), a step that
+fails halfway leaves part of itself in the database. What exactly is told by comparing
+the schema read just before the step with the schema read after the failure: tables,
+columns and indexes added, dropped or changed. Two queries each time (the tables with
+their columns, the indexes), cheap enough to run before every step of a migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from migtui.core.env.mysql import dialect_name, is_mysql
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """One table: its columns ("name TYPE NOT NULL") and indexes ("name (a, b)")."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (column, "INTEGER NOT NULL")
+    indexes: tuple[tuple[str, str], ...]  # (index, "(a, b) unique")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The tables of the connection's database (its default schema), by name."""
+
+    tables: tuple[TableShape, ...]
+
+    def get(self, name: str) -> TableShape | None:
+        """The table with this name, or None."""
+        return next((t for t in self.tables if t.name == name), None)
+
+
+def catalogued(dialect: str) -> bool:
+    """Whether the catalog is read on this dialect (where DDL is not rolled back)."""
+    return dialect == "sqlite" or is_mysql(dialect)
+
+
+_SQLITE_COLUMNS = sa.text(
+    "SELECT m.name, p.name, p.type, p.\"notnull\" FROM sqlite_master AS m"
+    " JOIN pragma_table_info(m.name) AS p"
+    " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    " ORDER BY m.name, p.cid")
+_SQLITE_INDEXES = sa.text(
+    "SELECT m.tbl_name, m.name, l.\"unique\", group_concat(i.name, ', ')"
+    " FROM sqlite_master AS m JOIN pragma_index_list(m.tbl_name) AS l ON l.name = m.name"
+    " JOIN pragma_index_info(m.name) AS i"
+    " WHERE m.type = 'index' GROUP BY m.tbl_name, m.name, l.\"unique\"")
+_MYSQL_COLUMNS = sa.text(
+    "SELECT table_name, column_name, column_type, is_nullable = 'NO'"
+    " FROM information_schema.columns WHERE table_schema = DATABASE()"
+    " ORDER BY table_name, ordinal_position")
+_MYSQL_INDEXES = sa.text(
+    "SELECT table_name, index_name, non_unique = 0,"
+    " GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ', ')"
+    " FROM information_schema.statistics WHERE table_schema = DATABASE()"
+    " GROUP BY table_name, index_name, non_unique")
+
+
+def read_catalog(conn: Connection) -> Catalog | None:
+    """The schema of the connection's database, or None on a dialect not catalogued."""
+    dialect = dialect_name(conn.dialect)
+    if dialect == "sqlite":
+        columns, indexes = _SQLITE_COLUMNS, _SQLITE_INDEXES
+    elif is_mysql(dialect):
+        columns, indexes = _MYSQL_COLUMNS, _MYSQL_INDEXES
+    else:
+        return None
+    found: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
+    for table, column, type_, not_null in conn.execute(columns):
+        shown = f"{type_ or '?'}{' NOT NULL' if not_null else ''}"
+        found.setdefault(str(table), ([], []))[0].append((str(column), shown))
+    for table, index, unique, cols in conn.execute(indexes):
+        shown = f"({cols}){' unique' if unique else ''}"
+        found.setdefault(str(table), ([], []))[1].append((str(index), shown))
+    return Catalog(tuple(
+        TableShape(name, tuple(cols), tuple(sorted(idx)))
+        for name, (cols, idx) in sorted(found.items())))
+
+
+def compare_catalogs(before: Catalog, after: Catalog) -> tuple[str, ...]:
+    """What differs, one line each: "+ table t (id, name)", "- column t.c",
+    "~ column t.c: INT -> BIGINT", "+ index ix_t_a on t (a) unique"; () when nothing does."""
+    changes: list[str] = []
+    names = sorted({t.name for t in before.tables} | {t.name for t in after.tables})
+    for name in names:
+        old, new = before.get(name), after.get(name)
+        if old is None and new is not None:
+            # Its primary key's index goes without saying; other indexes are named.
+            indexes = [f"{i} {how}" for i, how in new.indexes if not _primary(i)]
+            changes.append(f"+ table {name} ({', '.join(c for c, _ in new.columns)})"
+                           + (f" with index {', '.join(indexes)}" if indexes else ""))
+        elif new is None and old is not None:
+            changes.append(f"- table {name}")
+        elif old is not None and new is not None:
+            changes.extend(_differences(f"column {name}.", old.columns, new.columns))
+            changes.extend(_differences("index ", old.indexes, new.indexes, f" on {name}"))
+    return tuple(changes)
+
+
+def _primary(index: str) -> bool:
+    """MySQL's "PRIMARY" or SQLite's automatic index of a primary key or unique column."""
+    return index == "PRIMARY" or index.startswith("sqlite_autoindex_")
+
+
+def _differences(kind: str, old: tuple[tuple[str, str], ...],
+                 new: tuple[tuple[str, str], ...], where: str = "") -> list[str]:
+    was, now = dict(old), dict(new)
+    lines = [f"+ {kind}{n}{where} {now[n]}" for n in now if n not in was]
+    lines += [f"- {kind}{n}{where}" for n in was if n not in now]
+    lines += [f"~ {kind}{n}{where}: {was[n]} -> {now[n]}"
+              for n in now if n in was and was[n] != now[n]]
+    return lines

@@ -1,0 +1,197 @@
+"""A step that fails halfway, told exactly on each database: which of its statements ran
+and stayed, what alembic_version says, and the live schema against the schema read
+just before the step (tables, columns, indexes added or dropped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import DATABASES, server_url, table_names
+from projects import Rev, data_engine, write_project
+
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+
+BASE = Rev("a1a1a1a1a1a1", None, "create widget", "widget")
+
+
+def _project(folder: Path, url: str, upgrade: str) -> Project:
+    """widget (id, name) applied; the next revision runs ``upgrade`` and fails."""
+    failing = Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "half", upgrade=upgrade)
+    write_project(folder, url=url, revisions=(BASE, failing))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade("a1a1a1a1a1a1").ok
+    return project
+
+
+def _rows(url: str) -> list[int]:
+    engine = data_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text("SELECT id FROM widget ORDER BY id")).scalars())
+    finally:
+        engine.dispose()
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = data_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def _indexes(url: str, table: str) -> set[str]:
+    engine = data_engine(url)
+    try:
+        return {str(i["name"]) for i in sa.inspect(engine).get_indexes(table)}
+    finally:
+        engine.dispose()
+
+
+SCHEMA_STEP = "\n".join([
+    'op.add_column("widget", sa.Column("size", sa.Integer(), nullable=True))',
+    'op.create_index("ix_widget_name", "widget", ["name"])',
+    'op.create_table("extra", sa.Column("id", sa.Integer(), primary_key=True))',
+    'op.execute("INSERT INTO no_such_table VALUES (1)")',
+])
+
+
+@pytest.mark.parametrize("dialect", DATABASES)
+def test_the_schema_against_before_the_step(
+        dialect: str, tmp_path: Path, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = server_url(request, dialect, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    project = _project(tmp_path / "p", url, SCHEMA_STEP)
+    result = project.upgrade("heads")
+    assert not result.ok and result.heads_after == ("a1a1a1a1a1a1",)
+    if dialect == "postgresql":  # transactional DDL: the whole step rolled back
+        assert result.partial is None and "partially applied" not in result.error
+        assert "size" not in _columns(url, "widget") and "extra" not in table_names(url)
+        return
+    # What the database holds, read by a query of the test's own...
+    assert "size" in _columns(url, "widget") and "extra" in table_names(url)
+    assert "ix_widget_name" in _indexes(url, "widget")
+    # ...is what the error says, the new column, index and table against before.
+    assert result.partial is not None
+    size = "+ column widget.size " + ("INTEGER" if dialect == "sqlite" else "int(11)")
+    assert result.partial.schema_changes == (
+        "+ table extra (id)", size, "+ index ix_widget_name on widget (name)")
+    # One line says the first of them (cut to fit), the details say all.
+    assert (f"against the schema before the step: + table extra (id), {size} and 1 more "
+            "(e: which)") in result.error
+    assert "alembic_version still says a1a1a1a1a1a1: the database is partially applied " \
+           "b2b2b2b2b2b2" in result.error
+    assert len(result.partial.statements) == 3
+    assert ("The schema now, against the schema read just before the step:\n"
+            f"+ table extra (id)\n{size}\n+ index ix_widget_name on widget (name)\n"
+            ) in result.error_details
+    assert "alembic_version now says: a1a1a1a1a1a1 (b2b2b2b2b2b2 is not recorded as " \
+           "applied)" in result.error_details
+
+
+DATA_THEN_DDL = "\n".join([
+    'op.execute("INSERT INTO widget (id, name) VALUES (1, \'kept?\')")',
+    'op.create_table("extra", sa.Column("id", sa.Integer(), primary_key=True))',
+    'op.execute("INSERT INTO widget (id, name) VALUES (2, \'after\')")',
+    'op.execute("INSERT INTO no_such_table VALUES (1)")',
+])
+
+
+def test_mariadb_commits_data_before_ddl_only(tmp_path: Path, mariadb_url: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CREATE TABLE commits the INSERT before it; the INSERT after it rolls back."""
+    monkeypatch.chdir(tmp_path)
+    result = _project(tmp_path / "p", mariadb_url, DATA_THEN_DDL).upgrade("heads")
+    assert _rows(mariadb_url) == [1] and "extra" in table_names(mariadb_url)
+    assert result.partial is not None and len(result.partial.statements) == 2
+    assert "MariaDB could not roll back 2 statements of this step, 1 rolled back; " \
+           "alembic_version still says a1a1a1a1a1a1" in result.error
+    details = result.error_details
+    assert "VALUES (1, 'kept?')\n  → stayed: committed by the DDL that came after it" in details
+    assert "PRIMARY KEY (id)\n)\n  → stayed: MariaDB commits DDL as it runs" in details
+    assert "VALUES (2, 'after')\n  → rolled back with the step's transaction" in details
+
+
+def test_sqlite_keeps_ddl_before_the_first_data_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pysqlite begins a transaction at the first INSERT: DDL before it stayed, the
+    rest rolled back with the step."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    monkeypatch.chdir(tmp_path)
+    step = "\n".join([
+        'op.create_table("early", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.execute("INSERT INTO widget (id, name) VALUES (1, \'x\')")',
+        'op.create_table("late", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.execute("INSERT INTO no_such_table VALUES (1)")',
+    ])
+    result = _project(tmp_path / "p", url, step).upgrade("heads")
+    assert "early" in table_names(url) and "late" not in table_names(url)
+    assert _rows(url) == []
+    assert result.partial is not None
+    assert result.partial.schema_changes == ("+ table early (id)",)
+    assert "SQLite could not roll back 1 statement of this step (CREATE TABLE early" \
+        in result.error
+    assert ", 2 rolled back; alembic_version still says a1a1a1a1a1a1" in result.error
+    assert "against the schema before the step: + table early (id) (e: which)" in result.error
+    assert "→ stayed: ran outside a transaction: Alembic runs SQLite without " \
+           "transactional DDL" in result.error_details
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "mariadb"])
+def test_nothing_stayed_is_not_partial(
+        dialect: str, tmp_path: Path, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only data changes ran, and they rolled back: not partially applied."""
+    url = server_url(request, dialect, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    step = "\n".join([
+        'op.execute("INSERT INTO widget (id, name) VALUES (1, \'x\')")',
+        'op.execute("INSERT INTO no_such_table VALUES (1)")',
+    ])
+    project = _project(tmp_path / "p", url, step)
+    result = project.upgrade("heads")
+    assert _rows(url) == [] and not result.ok
+    assert result.partial is None and project.snapshot().partial is None
+    why = ("SQLite ran them in the transaction the step's first data change began"
+           if dialect == "sqlite" else "no DDL came after them")
+    assert f"— the statement of this step that ran was rolled back ({why})" in result.error
+    assert "alembic_version still says a1a1a1a1a1a1" in result.error
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "mariadb"])
+def test_a_downgrade_failing_halfway_names_what_it_dropped(
+        dialect: str, tmp_path: Path, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = server_url(request, dialect, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    up = "\n".join([
+        'op.create_table("extra", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.create_index("ix_widget_name", "widget", ["name"])',
+    ])
+    down = "\n".join([
+        'op.drop_index("ix_widget_name", table_name="widget")',
+        'op.drop_table("extra")',
+        *(['op.alter_column("widget", "name", type_=sa.String(80))']
+          if dialect == "mariadb" else []),
+        'op.execute("INSERT INTO no_such_table VALUES (1)")',
+    ])
+    write_project(tmp_path / "p", url=url, revisions=(
+        BASE, Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "half", upgrade=up, downgrade=down)))
+    project = Project.open(ProjectOptions(cwd=str(tmp_path / "p")))
+    assert project.upgrade("heads").ok
+    result = project.downgrade("-1")
+    assert not result.ok and result.heads_after == ("b2b2b2b2b2b2",)
+    assert "extra" not in table_names(url) and "ix_widget_name" not in _indexes(url, "widget")
+    assert result.partial is not None and result.partial.revision == "b2b2b2b2b2b2"
+    expected = ["- table extra", "- index ix_widget_name on widget"]
+    if dialect == "mariadb":
+        expected.insert(1, "~ column widget.name: varchar(50) -> varchar(80)")
+    assert list(result.partial.schema_changes) == expected
+    assert "alembic_version still says b2b2b2b2b2b2: the database is partially applied " \
+           "b2b2b2b2b2b2" in result.error
+    assert "\n".join(expected) in result.error_details
+    assert project.snapshot().partial == result.partial
