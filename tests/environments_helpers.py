@@ -73,8 +73,14 @@ def write_fleet_project(dest: Path, dev_url: str, config: str) -> Path:
     return dest
 
 
-def fleet_config(staging: str, prod: str, tenants: str, schemas: Sequence[str]) -> str:
+def fleet_config(staging: str, prod: str, tenants: str, schemas: Sequence[str],
+                 qa: str = "") -> str:
     names = ", ".join(f'"{s}"' for s in schemas)
+    # qa (on MariaDB) is configured only when given, after prod.
+    qa_entry = f'''
+        [tool.migtui.environments.qa]
+        url = "{qa}"
+        ''' if qa else ""
     return f'''\
         [tool.migtui.environments.dev]
 
@@ -84,7 +90,7 @@ def fleet_config(staging: str, prod: str, tenants: str, schemas: Sequence[str]) 
         [tool.migtui.environments.prod]
         url_env = "MIGTUI_TEST_PROD_URL"
         protected = true
-
+        {qa_entry}
         [tool.migtui.environments.tenants]
         url = "{tenants}"
         schemas = [{names}]
@@ -147,15 +153,17 @@ def sqlite_version(path: Path) -> set[str]:
 SCHEMAS = tuple(f"t{n:02d}" for n in range(1, 21))
 
 
-def build_fleet(dest: Path, urls: Sequence[str], schemas: Sequence[str] = SCHEMAS) -> Path:
+def build_fleet(dest: Path, urls: Sequence[str], schemas: Sequence[str] = SCHEMAS,
+                qa: str = "") -> Path:
     """dev (SQLite) at R3 (head), staging at R2, prod at R1; tenants t01-t10 at R2, the
-    others at R1. ``urls``: staging, prod, tenants. MIGTUI_TEST_PROD_URL must hold prod's."""
+    others at R1; qa (a MariaDB URL, when given) at R2. ``urls``: staging, prod, tenants.
+    MIGTUI_TEST_PROD_URL must hold prod's."""
     from migtui.core.actions.config import ProjectOptions
     from migtui.core.actions.project import Project
 
     staging, prod, tenants = urls
     project = write_fleet_project(dest, f"sqlite:///{dest / 'dev.db'}",
-                                  fleet_config(staging, prod, tenants, schemas))
+                                  fleet_config(staging, prod, tenants, schemas, qa))
     create_schemas(tenants, schemas)
 
     def upgrade(target: str, url: str | None = None, x: tuple[str, ...] = ()) -> None:
@@ -166,6 +174,8 @@ def build_fleet(dest: Path, urls: Sequence[str], schemas: Sequence[str] = SCHEMA
     upgrade(R3)
     upgrade(R2, staging)
     upgrade(R1, prod)
+    if qa:
+        upgrade(R2, qa)
     for index, schema in enumerate(schemas):
         upgrade(R2 if index < len(schemas) // 2 else R1, tenants, (f"tenant={schema}",))
     return project

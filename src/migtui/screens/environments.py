@@ -80,9 +80,9 @@ class EnvironmentsScreen(SessionScreen):
         Binding("e", "details", "Details", id="environments.details"),
     ]
 
-    def __init__(self, project: Project, state: AppState) -> None:
+    def __init__(self, project: Project, state: AppState, fleet: Fleet | None = None) -> None:
         super().__init__(project, state)
-        self.fleet = Fleet(project)
+        self.fleet = fleet if fleet is not None else Fleet(project)
         self.reads: dict[str, EnvironmentRead] = {}
         self.drifts: dict[str, Drift] = {}
         self.runs: dict[str, str] = {}

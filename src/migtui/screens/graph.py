@@ -22,6 +22,7 @@ from migtui.core.models import Revision, Snapshot
 from migtui.core.revisions.branches import branch_choice
 from migtui.screens.details import RevisionDetailsScreen
 from migtui.screens.dialogs import ChooseScreen, PromptScreen
+from migtui.screens.graph_environments import choice_label, environment_labels
 from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
@@ -40,6 +41,13 @@ class GraphScreen(GraphHistory):
             self.plan = plan
             self.snapshot = snapshot  # the one the plan was made from
 
+    class EnvironmentChosen(Message):
+        """Work on this configured environment's database from now on."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
     class MergeRequested(Message):
         """Write a merge revision of these heads with this message."""
 
@@ -52,7 +60,9 @@ class GraphScreen(GraphHistory):
         "The revision graph, newest first. ● marks revisions the database has applied, "
         "○ pending ones; (current) is where the database is. u/d step the database one "
         "revision up or down, U/D move it to the selected revision, s stamps it without "
-        "running anything, m merges several heads. Every write asks first and shows the SQL."
+        "running anything, m merges several heads. Every write asks first and shows the SQL. "
+        "[dev] [staging] name the configured environments on a revision; E chooses the one "
+        "the graph and its actions refer to (the status line names it)."
     )
 
     BINDINGS = [
@@ -62,6 +72,7 @@ class GraphScreen(GraphHistory):
         Binding("D", "downgrade_to", "Downgrade to selected", id="graph.downgrade_to"),
         Binding("s", "stamp", "Stamp", id="graph.stamp"),
         Binding("m", "merge", "Merge heads", id="graph.merge"),
+        Binding("E", "choose_environment", "Environment", id="graph.environment"),
         Binding("slash", "filter", "Filter", id="graph.filter"),
         Binding("l", "toggle_log", "Log", id="graph.log"),
         Binding("e", "error_details", "Error details", show=False, id="graph.error"),
@@ -99,7 +110,8 @@ class GraphScreen(GraphHistory):
         return super().check_action(action, parameters)
 
     def show_state(self, old: AppState | None, new: AppState) -> None:
-        if self.snapshot_changed(old, new):
+        if (self.snapshot_changed(old, new) or old is None
+                or new.environments != old.environments):
             self.refresh_bindings()
             self._show_snapshot(select=new.select_next)
             if new.snapshot is not None:
@@ -119,7 +131,9 @@ class GraphScreen(GraphHistory):
             return
         view = self.graph_view
         keep = select or (view.selected.revision if view.selected else None)
-        view.set_rows(self._filtered(build_rows(snapshot, self.edit_notes())), keep=keep)
+        marks = environment_labels(self.state.environments, self.state.environment, snapshot)
+        view.set_rows(self._filtered(build_rows(snapshot, self.edit_notes(), marks)),
+                      keep=keep)
 
     def _filtered(self, rows: list) -> list:  # type: ignore[type-arg]
         needle = self.query_one("#filter", Input).value.strip().lower()
@@ -169,6 +183,23 @@ class GraphScreen(GraphHistory):
                    "downgrade_to": self.action_downgrade_to, "stamp": self.action_stamp}
         if then in actions:
             actions[then]()
+
+    def action_choose_environment(self) -> None:
+        """Ask which configured environment the graph and its actions refer to."""
+        marks = self.state.environments
+        if not marks:
+            self.notify("No environments configured: add [tool.migtui.environments.NAME] "
+                        "to pyproject.toml (the README's Environments section)")
+            return
+        chosen = self.state.environment
+
+        def picked(name: str | None) -> None:
+            if name is not None and name != chosen:
+                self.post_message(self.EnvironmentChosen(name))
+
+        self.app.push_screen(ChooseScreen(
+            "Which environment do the graph and its actions refer to?",
+            [(m.name, choice_label(m, chosen)) for m in marks]), picked)
 
     def action_toggle_log(self) -> None:
         log = self.query_one("#log", RichLog)

@@ -48,6 +48,12 @@ class InspectorScreen(SessionScreen):
         super().__init__(project, state)
         self.inspector = DatabaseInspector(project)
 
+    def use_project(self, project: Project) -> None:
+        """Another environment: read its tables through an inspector of its own."""
+        super().use_project(project)
+        old, self.inspector = self.inspector, DatabaseInspector(project)
+        old.close()
+
     def on_unmount(self) -> None:
         self.inspector.close()
 

@@ -27,6 +27,19 @@ from migtui.widgets.status_line import StatusLine, not_read
 
 
 @dataclass(frozen=True)
+class EnvironmentMark:
+    """Where one configured environment stands, as last read (the graph's ``[dev]``)."""
+
+    name: str  # "staging", or "tenants:acme" for a tenant
+    group: str = ""  # "tenants" for a tenant
+    protected: bool = False
+    read: bool = False  # False: not read yet (or it could not be opened at all)
+    reachable: bool = False
+    heads: tuple[str, ...] = ()
+    problem: str = ""  # why it was not read, when it was not
+
+
+@dataclass(frozen=True)
 class AppState:
     """One session of the app, as the screens see it."""
 
@@ -48,6 +61,15 @@ class AppState:
     log_lines: tuple[str, ...] = ()
     # The error that `e` explains: (one line, details).
     last_error: tuple[str, str] | None = None
+    # Every configured environment (none: the project's own database alone), and the one
+    # the session's database is: the graph's marks, its ●/○ and every action refer to it
+    # ("" : the database the project was opened on).
+    environments: tuple[EnvironmentMark, ...] = ()
+    environment: str = ""
+
+    def chosen_environment(self) -> EnvironmentMark | None:
+        """The mark of the environment the session works on, if one is chosen."""
+        return next((m for m in self.environments if m.name == self.environment), None)
 
     def write_refusal(self) -> tuple[str, SeverityLevel] | None:
         """Why a write action may not start now (and how loud to say it), or None."""
@@ -132,13 +154,20 @@ class SessionScreen(Screen[None]):
         """Whether a new snapshot (or load error) arrived."""
         return old is None or new.snapshot is not old.snapshot or new.load_error != old.load_error
 
+    def use_project(self, project: Project) -> None:
+        """The session now works on another environment's database (attributes go down)."""
+        self.project = project
+
     def show_status(self) -> None:
         """The status line: the snapshot, or why there is none."""
         status = self.query_one(StatusLine)
+        chosen = self.state.chosen_environment()
+        environment = "" if chosen is None else (
+            chosen.name + (" (protected)" if chosen.protected else ""))
         if self.state.snapshot is None:
             status.show(None, self.state.load_error or self.WAITING)
         else:
-            status.show(self.state.snapshot)
+            status.show(self.state.snapshot, environment=environment)
 
     def ready_for_write(self, again: str = "") -> Snapshot | None:
         """The current snapshot if a write action may start now; else say why not.

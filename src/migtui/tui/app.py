@@ -27,6 +27,7 @@ from migtui.core.autogen.diff import write_revision
 from migtui.core.checks.preflight import check_plan
 from migtui.core.checks.rehearsal import rehearse
 from migtui.core.env.watch import Watch
+from migtui.core.environments.fleet import Fleet
 from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
@@ -42,6 +43,7 @@ from migtui.screens.state import AppState, SessionScreen
 from migtui.screens.tables import TablesScreen
 from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
 from migtui.tui.environments import confirm_bring
+from migtui.tui.environments_app import EnvironmentsApp
 from migtui.tui.help import help_text
 from migtui.tui.history import confirm_rescue
 from migtui.tui.messages import (
@@ -50,7 +52,6 @@ from migtui.tui.messages import (
     SnapshotLoaded,
     VersionsChanged,
 )
-from migtui.tui.running import RunningActions
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
 from migtui.tui.writes import Outcome, apply_plan, done_text, failed, sql_loader
 from migtui.widgets.safe_text import clean
@@ -60,11 +61,10 @@ MAIN_SCREENS: dict[str, type[SessionScreen]] = {
     "environments": EnvironmentsScreen}
 
 
-class MigtuiApp(RunningActions):
+class MigtuiApp(EnvironmentsApp):
     """Browse and apply the Alembic migrations of one project."""
 
     TITLE = "migtui"
-    protected = ""  # the name of the protected environment opened (--env): typed to write
     CSS_PATH = Path(__file__).with_name("app.tcss")
     # Quit, help and cancel first: a narrow footer cuts from the end.
     BINDINGS = [
@@ -79,11 +79,13 @@ class MigtuiApp(RunningActions):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.ctrl_c"),
     ]
 
-    def __init__(self, project: Project) -> None:
-        super().__init__()
+    def __init__(self, project: Project, fleet: Fleet | None = None,
+                 environment: str = "") -> None:
+        """``project`` opened on environment ``environment`` of ``fleet`` (by default the
+        environments configured beside the project, and its own database)."""
+        super().__init__(fleet if fleet is not None else Fleet(project), environment,
+                         AppState(read_only=project.options.read_only))
         self.project = project
-        self.set_reactive(MigtuiApp.state, AppState(read_only=project.options.read_only))
-        self._screens: dict[str, SessionScreen] = {}
         for mode, screen_class in MAIN_SCREENS.items():
             self.add_mode(mode, partial(self._make_screen, mode, screen_class))
         self._problems_error: tuple[str, str] | None = None  # broken revision files
@@ -102,7 +104,8 @@ class MigtuiApp(RunningActions):
                        timeout=timeout, markup=False)
 
     def _make_screen(self, mode: str, screen_class: type[SessionScreen]) -> SessionScreen:
-        screen = screen_class(self.project, self.state)
+        screen = (EnvironmentsScreen(self.project, self.state, self.fleet)
+                  if screen_class is EnvironmentsScreen else screen_class(self.project, self.state))
         self._screens[mode] = screen
         return screen
 
@@ -195,8 +198,11 @@ class MigtuiApp(RunningActions):
         if db.reachable and last_error in (None, shown):
             last_error = self._problems_error
         select, self._select_next = self._select_next, None
+        again = self.state.snapshot is not None and db is self.state.snapshot.database
         self.state = replace(self.state, snapshot=snapshot, load_error="",
                              last_error=last_error, select_next=select)
+        if self.final(snapshot) and not again:  # (not the same read with verified files)
+            self.read_environments(snapshot)
         if self._replan is not None and db.state is not DatabaseState.NOT_CHECKED:
             old, why = self._replan
             self._replan = None
@@ -240,6 +246,11 @@ class MigtuiApp(RunningActions):
         screen = self._screens.get("environments")
         if isinstance(screen, EnvironmentsScreen):
             confirm_bring(self, screen, message)
+
+    def on_graph_screen_environment_chosen(self, message: GraphScreen.EnvironmentChosen
+                                           ) -> None:
+        if self.use_environment(message.name):
+            self.load(first=True)
 
     def on_graph_history_rescue_requested(self, message: GraphHistory.RescueRequested) -> None:
         confirm_rescue(self, message)

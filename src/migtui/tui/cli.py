@@ -10,7 +10,7 @@ from typing import NoReturn
 from migtui import __version__
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
-from migtui.core.environments.fleet import open_environment
+from migtui.core.environments.fleet import Fleet
 from migtui.core.errors import MigtuiError
 
 
@@ -56,11 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = parse_options(argv)
         project = Project.open(options)
-        env_name = build_parser().parse_args(argv).env
-        protected = ""
+        fleet = Fleet(project)  # the environments configured beside the project
+        env_name = build_parser().parse_args(argv).env or ""
         if env_name:
-            project, env = open_environment(project, env_name)
-            protected = env.name if env.protected else ""
+            project = fleet.project_for(fleet.select(env_name))
     except MigtuiError as exc:
         print(f"migtui: error: {exc.message}", file=sys.stderr)
         return 2
@@ -68,8 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
 
     exit_watchdog.remember_terminal()
-    app = MigtuiApp(project)
-    app.protected = protected  # a protected environment: writes need its name typed
+    app = MigtuiApp(project, fleet, env_name)  # a protected one: writes need its name typed
     app.exit_watchdog = 3.0  # a quit ends the process within seconds, whatever hangs
     app.run()
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
 from migtui.core.schema.model import SchemaInfo
@@ -67,3 +68,12 @@ class StepStarted(Message):
         self.number = number
         self.total = total
         self.text = text
+
+
+class EnvironmentMarked(Message):
+    """One configured environment was read (for the graph's marks and the chooser)."""
+
+    def __init__(self, token: int, read: EnvironmentRead) -> None:
+        super().__init__()
+        self.token = token
+        self.read = read

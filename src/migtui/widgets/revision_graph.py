@@ -34,6 +34,7 @@ class GraphRow:
     applied: bool
     current: bool
     note: str = ""  # e.g. "✎ edited since applied to this database on 2026-11-30"
+    environments: str = ""  # the environments standing on it: "[dev] [staging]"
 
     @cached_property
     def risks(self) -> tuple[str, ...]:
@@ -51,6 +52,8 @@ class GraphRow:
             ) if on
         ]
         marks.extend(f"[{label}]" for label in rev.branch_labels)
+        if self.environments:
+            marks.append(self.environments)
         if rev.dependencies:
             marks.append("depends on " + ", ".join(d[:12] for d in rev.dependencies))
         if self.risks:
@@ -60,8 +63,10 @@ class GraphRow:
         return clean(" ".join(marks), one_line=True)
 
 
-def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None) -> list[GraphRow]:
-    """Graph rows for a snapshot, newest first, pending nodes drawn hollow.
+def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
+               environments: Mapping[str, str] | None = None) -> list[GraphRow]:
+    """Graph rows for a snapshot, newest first, pending nodes drawn hollow; ``notes`` and
+    ``environments`` (``"[dev] [staging]"``) by revision id.
 
     While the database is not read (or cannot be), nothing is known to be applied or
     pending: the nodes say so instead of pretending everything is pending.
@@ -76,7 +81,8 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None) -> li
         is_applied = rev.revision in applied
         glyphs = lane.glyphs if is_applied else lane.glyphs.replace(APPLIED_NODE, other_node)
         rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current,
-                             (notes or {}).get(rev.revision, "")))
+                             (notes or {}).get(rev.revision, ""),
+                             (environments or {}).get(rev.revision, "")))
     return rows
 
 

@@ -32,12 +32,16 @@ def not_read(db: DatabaseStatus) -> tuple[str, str]:
     return "database unreachable", db.error.removeprefix(_CONNECTION)
 
 
-def describe(snapshot: Snapshot) -> Text:
-    """The status text for a snapshot (also used by tests and the help screen)."""
+def describe(snapshot: Snapshot, environment: str = "") -> Text:
+    """The status text for a snapshot (also used by tests and the help screen);
+    ``environment`` names the configured environment the database is."""
     db = snapshot.database
     text = Text()
     text.append(_short_path(snapshot.project.config_file) or "?", style="bold")
     text.append("  ")
+    if environment:
+        text.append(f"env {clean(environment, one_line=True)}", style="bold reverse")
+        text.append(" ")
     if db.state is DatabaseState.NOT_CHECKED:
         text.append("reading the database through env.py…", style="dim")
     elif db.reachable:
@@ -90,7 +94,7 @@ class StatusLine(Static):
     StatusLine { height: auto; max-height: 3; padding: 0 1; background: $boost; }
     """
 
-    def show(self, snapshot: Snapshot | None, message: str = "") -> None:
+    def show(self, snapshot: Snapshot | None, message: str = "", environment: str = "") -> None:
         """Display a snapshot, or a plain message when there is none."""
-        self.update(scrub(describe(snapshot)) if snapshot is not None
+        self.update(scrub(describe(snapshot, environment)) if snapshot is not None
                     else Text(clean(message, one_line=True)))

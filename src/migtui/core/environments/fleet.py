@@ -88,6 +88,14 @@ class Fleet:
             return self.config.environments
         return (Environment(PROJECT_DATABASE, "", protected=False),)
 
+    def select(self, name: str) -> Environment:
+        """The environment ``--env NAME`` names; MigtuiError saying which file and key
+        when it is not configured or cannot be used."""
+        try:
+            return self.config.select(name)
+        except ValueError as exc:
+            raise MigtuiError(str(exc)) from exc
+
     def project_for(self, env: Environment) -> Project:
         """The project opened on this environment (made once; revision files shared)."""
         if env.problem:
@@ -224,15 +232,3 @@ def _compare(mine: Shape, theirs: Shape, other: str) -> Drift:
         return Drift("matches", f"same as {other}")
     more = f" (+{len(differences) - 3})" if len(differences) > 3 else ""
     return Drift("differs", f"differs from {other}: {', '.join(differences[:3])}{more}")
-
-
-def open_environment(project: Project, name: str) -> tuple[Project, Environment]:
-    """The project opened on environment ``name`` (``migtui --env NAME``); MigtuiError
-    saying which file and key when it is not configured or cannot be used."""
-    config = load_environments(config_folder(project.info.config_file, project.options.cwd))
-    try:
-        env = config.select(name)
-    except ValueError as exc:
-        raise MigtuiError(str(exc)) from exc
-    options = env.options(project.options)
-    return Project(open_config(options), options), env

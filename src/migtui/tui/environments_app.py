@@ -1,0 +1,111 @@
+"""The app's side of environments: where each configured one stands, and which one the
+session works on.
+
+The base class of MigtuiApp (app.py keeps the wiring). After each read of the session's
+own database, every other configured environment is read, each in a thread worker of
+its own (one env.py run each, with the looking-only timeouts), so that the graph can
+mark the revision each stands on. ``E`` on the graph chooses the environment the
+session works on: the app then opens the project on it (as ``--env NAME`` would) and
+hands the new project down to every main screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import work
+
+from migtui.core.actions.project import Project
+from migtui.core.environments.config import Environment
+from migtui.core.environments.fleet import EnvironmentRead, Fleet
+from migtui.core.errors import MigtuiError
+from migtui.core.models import DatabaseState, Snapshot
+from migtui.screens.state import AppState, EnvironmentMark, SessionScreen
+from migtui.tui.messages import EnvironmentMarked
+from migtui.tui.running import RunningActions
+
+
+def unread_mark(env: Environment) -> EnvironmentMark:
+    return EnvironmentMark(env.name, env.group, env.protected, problem=env.problem)
+
+
+def read_mark(read: EnvironmentRead) -> EnvironmentMark:
+    db, env = read.status, read.environment
+    return EnvironmentMark(env.name, env.group, env.protected, read=True,
+                           reachable=db.reachable, heads=db.current_heads if db.reachable
+                           else (), problem="" if db.reachable else db.error)
+
+
+class EnvironmentsApp(RunningActions):
+    """Reads every configured environment for the graph's marks; switches between them."""
+
+    project: Project
+    protected = ""  # the name of the protected environment open: typed to write
+
+    def __init__(self, fleet: Fleet, environment: str, state: AppState) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self._screens: dict[str, SessionScreen] = {}
+        self._marks_token = 0
+        marks = tuple(unread_mark(e) for e in fleet.config.environments)
+        self.set_reactive(EnvironmentsApp.state,
+                          replace(state, environments=marks, environment=environment))
+        chosen = fleet.config.find(environment)
+        self.protected = environment if chosen is not None and chosen.protected else ""
+
+    def read_environments(self, snapshot: Snapshot) -> None:
+        """The session's database was just read: mark it, and read every other one."""
+        self._marks_token += 1
+        chosen = self.state.environment
+        marks = tuple(self._own_mark(m, snapshot) if m.name == chosen else m
+                      for m in self.state.environments)
+        self.state = replace(self.state, environments=marks)
+        for env in self.fleet.config.environments:
+            if env.name != chosen and not env.problem:
+                self._read_environment(self._marks_token, env)
+
+    @staticmethod
+    def _own_mark(mark: EnvironmentMark, snapshot: Snapshot) -> EnvironmentMark:
+        db = snapshot.database
+        return replace(mark, read=True, reachable=db.reachable,
+                       heads=db.current_heads if db.reachable else (),
+                       problem="" if db.reachable else db.error)
+
+    @work(thread=True, group="environment-marks", exit_on_error=False)
+    def _read_environment(self, token: int, env: Environment) -> None:
+        self.post_message(EnvironmentMarked(token, self.fleet.read(env)))
+
+    def on_environment_marked(self, message: EnvironmentMarked) -> None:
+        if message.token != self._marks_token:
+            return  # a newer round of reads is under way
+        mark = read_mark(message.read)
+        self.state = replace(self.state, environments=tuple(
+            mark if m.name == mark.name else m for m in self.state.environments))
+
+    def use_environment(self, name: str) -> bool:
+        """Work on environment ``name`` from now on: the graph, its actions, the tables
+        (the caller reads its database); False, saying why, when it cannot be used."""
+        if self.state.busy:
+            self.notify("An action is running: choose another environment when it ends",
+                        severity="warning")
+            return False
+        env = self.fleet.config.find(name)
+        if env is None:
+            self.notify(f"No environment {name!r}", severity="warning")
+            return False
+        try:
+            project = self.fleet.project_for(env)
+        except MigtuiError as exc:
+            self.notify(exc.message, severity="error")
+            return False
+        self.project = project
+        self.protected = env.name if env.protected else ""
+        for screen in self._screens.values():
+            screen.use_project(project)
+        self.state = replace(self.state, environment=name, last_error=None)
+        return True
+
+    @staticmethod
+    def final(snapshot: Snapshot) -> bool:
+        """Whether a snapshot holds the database as read (not the early one)."""
+        return snapshot.database.state is not DatabaseState.NOT_CHECKED
