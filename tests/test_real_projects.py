@@ -10,9 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from projects import closed_port, sqlite_url, write_project
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from projects import TWO_HEADS, Rev, closed_port, sqlite_url, write_project
 from textual.widgets import OptionList
 from ui_helpers import graph_lines, make_app, settle, status_text
 
@@ -84,9 +87,27 @@ async def test_flask_style_env_py_finds_its_database(
         assert "(current)" not in row_of(app, CONTRACT_HEAD)
 
 
-async def test_which_branch_names_labels_heads_and_counts(tmp_path: Path, db_url: str) -> None:
+def _alembic_would_run(folder: Path, head: str) -> int:
+    """How many revisions `alembic upgrade HEAD` runs from the database's heads now
+    (Alembic's own plan: the revisions command.upgrade walks)."""
+    cfg = Config(str(folder / "alembic.ini"))
+    with captured():
+        script = ScriptDirectory.from_config(cfg)
+        engine = sa.create_engine(cfg.get_main_option("sqlalchemy.url") or "")
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_heads()
+        engine.dispose()
+        return len(script._upgrade_revs(head, current))
+
+
+async def test_which_branch_counts_what_alembic_runs(tmp_path: Path, db_url: str) -> None:
+    # Contract revisions 1 and 3 depend on expand 1 and 3: going to the contract head
+    # also runs expand 0..3, as Alembic does.
     folder = write_expand_contract(tmp_path / "p", db_url, releases=4, every_depends=2)
     _alembic_upgrade(folder, expand_contract(4)[0].revision)  # the base: both branches next
+    to_expand = _alembic_would_run(folder, EXPAND_HEAD)
+    to_contract = _alembic_would_run(folder, CONTRACT_HEAD)
+    assert (to_expand, to_contract) == (4, 8)
     app = make_app(folder)
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
@@ -95,10 +116,11 @@ async def test_which_branch_names_labels_heads_and_counts(tmp_path: Path, db_url
         assert isinstance(app.screen, ChooseScreen)
         options = app.screen.query_one(OptionList)
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert any(f"[expand]  expand 0  → head {EXPAND_HEAD[:12]} (4 revisions to run)" in s
+        assert any(f"[expand]  expand 0  → head {EXPAND_HEAD[:12]} "
+                   f"({to_expand} revisions to run)" in s for s in shown), shown
+        assert any(f"[contract]  contract 0  → head {CONTRACT_HEAD[:12]} "
+                   f"({to_contract} revisions to run, 4 of them on other branches)" in s
                    for s in shown), shown
-        assert any(f"[contract]  contract 0  → head {CONTRACT_HEAD[:12]} (4 revisions to run)"
-                   in s for s in shown), shown
 
 
 async def test_env_py_failure_is_not_called_unreachable(tmp_path: Path) -> None:
@@ -144,3 +166,32 @@ async def test_no_revision_files_says_where_it_looked(tmp_path: Path) -> None:
         status = " ".join(status_text(app).split())
         assert "no revisions found (searched " in status
         assert str(folder / "migrations") in status
+
+
+SHARED_LABEL = (  # one label below the branch point: both heads are on branch "main"
+    Rev("a1a1a1a1a1a1", None, "base", "t_base", branch_labels=("main",)),
+    Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "one side", "t_one"),
+    Rev("c3c3c3c3c3c3", "a1a1a1a1a1a1", "other side", "t_other"),
+)
+
+
+async def test_labelled_heads_are_not_told_to_merge(tmp_path: Path) -> None:
+    folder = write_expand_contract(tmp_path / "p", sqlite_url(tmp_path / "db.sqlite"), 4)
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        status = " ".join(status_text(app).split())
+        assert ("2 heads (expand, contract)" in status
+                or "2 heads (contract, expand)" in status), status
+        assert "merge" not in status and "⚠" not in status
+
+
+@pytest.mark.parametrize("revisions", [TWO_HEADS, SHARED_LABEL], ids=["one-label", "shared"])
+async def test_accidental_heads_still_warn(tmp_path: Path, revisions: tuple[Rev, ...]) -> None:
+    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"),
+                           revisions=revisions)
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        status = " ".join(status_text(app).split())
+        assert "⚠ 2 heads: merge them with m" in status, status

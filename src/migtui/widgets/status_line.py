@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
+from migtui.core.revisions.branches import labelled_heads
 from migtui.core.revisions.problems import problems_summary
 from migtui.widgets.safe_text import clean, scrub
 
@@ -79,7 +80,12 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
                     " and its version locations)", style="dim")
     if len(snapshot.graph.heads) > 1 and not snapshot.graph.problems:
         # (With a broken history "heads" are an artefact: a missing parent makes a head.)
-        text.append(f"  ⚠ {len(snapshot.graph.heads)} heads: merge them with m", style="bold")
+        labelled = labelled_heads(snapshot.graph)
+        if labelled is not None:  # branches kept apart on purpose (expand/contract)
+            text.append(f"  {len(labelled)} heads ({', '.join(labelled)})")
+        else:
+            text.append(f"  ⚠ {len(snapshot.graph.heads)} heads: merge them with m",
+                        style="bold")
     if db.reachable and db.error:
         text.append(f"  ({db.error})", style="dim")
     if snapshot.project.read_only:

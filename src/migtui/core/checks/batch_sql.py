@@ -87,15 +87,16 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
     def live_batch(self: Operations, table_name: str, schema: str | None = None,
                    *args: Any, **kw: Any) -> Iterator[Any]:
         key = (schema, table_name)
+        note = ""
         if self.migration_context.as_sql and kw.get("copy_from") is None:
             copy_from = live.get(key)
             if copy_from is None and key in created:
                 copy_from = created[key]
-                _say(self, f"{table_name} is created earlier in this plan: its batch SQL is "
-                           "built from that create_table")
+                note = (f"{table_name} is created earlier in this plan: this batch SQL is "
+                        "built from that create_table")
             elif copy_from is not None and key in changed:
-                _say(self, f"{table_name} is changed earlier in this plan: this batch SQL is "
-                           "built from the table as it is now, what runs may differ")
+                note = (f"{table_name} is changed earlier in this plan: this batch SQL is "
+                        "built from the table as it is now, what runs may differ")
             if copy_from is None and key in live:
                 raise MigtuiError(f"The batch SQL of {table_name} cannot be shown: the table "
                                   "does not exist yet")
@@ -103,6 +104,8 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
                 kw["copy_from"] = _with_overrides(copy_from, kw.get("reflect_args", ()))
         with batch(self, table_name, schema, *args, **kw) as batch_op:
             yield batch_op
+            if note and _recreates(batch_op):  # said where its SQL starts (at the exit)
+                self.migration_context.impl.static_output(f"-- {note}")
         changed.add(key)
 
     own = {name: Operations.__dict__.get(name) for name in ("batch_alter_table", "invoke")}
@@ -118,8 +121,10 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
                 setattr(Operations, name, value)
 
 
-def _say(operations: Operations, line: str) -> None:
-    operations.migration_context.impl.static_output(f"-- {line}")
+def _recreates(batch_op: Any) -> bool:
+    """Whether the batch will copy its table (else its SQL does not come from copy_from)."""
+    should = getattr(batch_op.impl, "_should_recreate", None)
+    return bool(should()) if callable(should) else True
 
 
 def _with_overrides(table: sa.Table, reflect_args: Any) -> sa.Table:
