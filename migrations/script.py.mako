@@ -1,3 +1,10 @@
+<%!
+    import re
+
+    def uses(name, *bodies):
+        """Whether the rendered operations name this module (so its import is used)."""
+        return any(re.search(rf"\b{name}\.", body or "") for body in bodies)
+%>\
 """${message}
 
 Revision ID: ${up_revision}
@@ -7,10 +14,18 @@ Create Date: ${create_date}
 """
 from collections.abc import Sequence
 
+% if uses("sa", upgrades, downgrades):
 import sqlalchemy as sa
+% endif
+% if uses("sqlmodel", upgrades, downgrades):
 import sqlmodel
+% endif
+% if uses("op", upgrades, downgrades):
 from alembic import op
-${imports if imports else ""}
+% endif
+% for line in sorted((imports or "").splitlines()):
+${line}
+% endfor
 
 # revision identifiers, used by Alembic.
 revision: str = ${repr(up_revision)}

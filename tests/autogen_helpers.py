@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -136,3 +139,45 @@ def sample_matches_models(request: pytest.FixtureRequest) -> None:
         if name in request.fixturenames:
             match_sample_timestamps(request.getfixturevalue(name))
             return
+
+
+def full_schema(url: str) -> dict[str, dict[str, Any]]:
+    """Every table as the database reports it: columns in order (name, type, nullable,
+    default), primary key, indexes, unique constraints and foreign keys, with their names."""
+    engine = data_engine(url)
+    try:
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            schema: dict[str, dict[str, Any]] = {}
+            for table in sorted(inspector.get_table_names()):
+                pk = inspector.get_pk_constraint(table)
+                schema[table] = {
+                    "columns": [(c["name"], str(c["type"]), bool(c["nullable"]),
+                                 str(c.get("default"))) for c in inspector.get_columns(table)],
+                    "primary key": (pk.get("name"), tuple(pk["constrained_columns"])),
+                    "indexes": sorted((i["name"] or "", tuple(i["column_names"]),
+                                       bool(i["unique"])) for i in inspector.get_indexes(table)),
+                    "unique": sorted((u["name"] or "", tuple(u["column_names"]))
+                                     for u in inspector.get_unique_constraints(table)),
+                    "foreign keys": sorted(
+                        (f["name"] or "", tuple(f["constrained_columns"]), f["referred_table"],
+                         tuple(f["referred_columns"]), tuple(sorted(f["options"].items())))
+                        for f in inspector.get_foreign_keys(table)),
+                }
+            return schema
+    finally:
+        engine.dispose()
+
+
+def revision_path(project: Path, revision: str) -> Path:
+    [path] = (project / "migrations" / "versions").glob(f"{revision}_*.py")
+    return path
+
+
+def ruff_findings(path: Path) -> str:
+    """What ``ruff check`` with its default rules (no project settings) says of a file
+    ('' when it passes)."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache",
+                           "--output-format", "concise", str(path)],
+                          capture_output=True, text=True, check=False)
+    return "" if done.returncode == 0 else done.stdout + done.stderr

@@ -34,14 +34,16 @@ class RenameCandidate:
     values: int | None = None  # non-NULL values in the old column (a table: its rows)
     python: str = ""  # the op.* call the rename writes (upgrade)
     warning: str = ""  # e.g. the type narrows
+    carried: tuple[str, ...] = ()  # foreign-key drops and adds the rename makes needless
 
     @property
     def label(self) -> str:
         return f"{self.old} → {self.new}"
 
     @property
-    def replaces(self) -> tuple[str, str]:
-        return (self.drop_key, self.add_key)
+    def replaces(self) -> tuple[str, ...]:
+        """The operations an accepted rename stands for (none of them is written)."""
+        return (self.drop_key, self.add_key, *self.carried)
 
 
 @dataclass(frozen=True)

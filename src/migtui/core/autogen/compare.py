@@ -21,16 +21,8 @@ from alembic.script import ScriptDirectory
 from migtui.core.actions.project import Project
 from migtui.core.autogen.choices import Choices, RenameCandidate
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, rename_hints
-from migtui.core.autogen.edit import (
-    Entry,
-    Pair,
-    apply_choices,
-    make_key,
-    postgresql_cast,
-    rename_column_op,
-    rename_pairs,
-    type_narrowing,
-)
+from migtui.core.autogen.edit import apply_choices, postgresql_cast, type_narrowing
+from migtui.core.autogen.renames import Entry, Pair, make_key, rename_column_op, rename_pairs
 from migtui.core.autogen.render import count, identify, operation, render_file, type_name
 from migtui.core.autogen.render import python as render_python
 from migtui.core.env.looking import SqliteFileMissing
@@ -131,12 +123,12 @@ def _describe(revision_context: RevisionContext, context: MigrationContext,
     batch = bool(autogen_context.opts.get("render_as_batch"))
     entries = entries_of(migration_script, context)
     described = tuple(operation(e, autogen_context, context, batch) for e in entries)
-    pairs = rename_pairs(entries, context.dialect)
+    pairs = rename_pairs(entries, context)
     renames = tuple(_candidate(p, autogen_context, context) for p in pairs)
     casts = {op.key: op.cast for op in described if op.cast}
     choices = choices.still_applying({e.key for e in entries}, {p.key for p in pairs},
                                      set(casts))
-    apply_choices(migration_script, entries, pairs, choices, casts, context.dialect)
+    apply_choices(migration_script, entries, pairs, choices, casts, context)
     revision_file = render_file(revision_context, migration_script, autogen_context, script)
     return {"operations": described, "renames": renames, "choices": choices,
             "file": revision_file}
@@ -164,11 +156,11 @@ def write_with_choices(project: Project, message: str, choices: Choices) -> Any:
             return
         migration_script = directives[-1]
         entries = entries_of(migration_script, context)
-        pairs = rename_pairs(entries, context.dialect)
+        pairs = rename_pairs(entries, context)
         casts = {e.key: cast for e in entries
                  if isinstance(e.op, ops.AlterColumnOp)
                  and (cast := postgresql_cast(e.op, context.dialect))}
-        apply_choices(migration_script, entries, pairs, choices, casts, context.dialect)
+        apply_choices(migration_script, entries, pairs, choices, casts, context)
 
     return project.new_revision(message, autogenerate=True, process_revision_directives=edit)
 
@@ -182,9 +174,9 @@ def _candidate(pair: Pair, autogen_context: AutogenContext,
                                None, autogen_context)
         return RenameCandidate(pair.key, "table", pair.old, pair.schema, pair.old, pair.new,
                                pair.drop.key, pair.add.key, rows=rows, values=rows,
-                               python=python)
+                               python=python, carried=tuple(e.key for e in pair.carried))
     old, new = pair.drop.op.to_column(), pair.add.op.column
-    rename = rename_column_op(pair, context.dialect)
+    rename = rename_column_op(pair, context)
     return RenameCandidate(
         pair.key, "column", pair.table, pair.schema, pair.old, pair.new,
         pair.drop.key, pair.add.key,
@@ -195,7 +187,8 @@ def _candidate(pair: Pair, autogen_context: AutogenContext,
         rows=count(context, pair.table, pair.schema),
         values=count(context, pair.table, pair.schema, pair.old, not_null=True),
         python=render_python(rename, pair.drop.parent, autogen_context),
-        warning=type_narrowing(old.type, new.type))
+        warning=type_narrowing(old.type, new.type),
+        carried=tuple(e.key for e in pair.carried))
 
 
 def _position(context: MigrationContext, table: str, schema: str | None,

@@ -185,7 +185,8 @@ def diff_from_dict(data: dict[str, Any]) -> AutogenDiff:
     values = _tuples(data, AutogenDiff)
     values["state"] = DiffState(data["state"])
     values["operations"] = tuple(PendingOperation(**op) for op in data["operations"])
-    values["renames"] = tuple(RenameCandidate(**r) for r in data.get("renames", ()))
+    values["renames"] = tuple(RenameCandidate(**{**r, "carried": tuple(r.get("carried", ()))})
+                              for r in data.get("renames", ()))
     values["choices"] = Choices.from_dict(data.get("choices"))
     return AutogenDiff(**values)
 

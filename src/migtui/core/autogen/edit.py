@@ -10,65 +10,17 @@ renames reversed by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _alembic_autogenerate_prefix, _alter_column
 from alembic.operations import ops
+from alembic.runtime.migration import MigrationContext
 
 from migtui.core.autogen.choices import Choices
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One operation of the upgrade, with its key and its ModifyTableOps (if any)."""
-
-    key: str
-    op: Any
-    parent: ops.ModifyTableOps | None
-
-
-@dataclass(frozen=True)
-class Pair:
-    """A drop and an add that a rename may replace."""
-
-    what: str  # "column" or "table"
-    drop: Entry
-    add: Entry
-
-    @property
-    def old(self) -> str:
-        op = self.drop.op
-        return str(op.column_name if self.what == "column" else op.table_name)
-
-    @property
-    def new(self) -> str:
-        op = self.add.op
-        return str(op.column.name if self.what == "column" else op.table_name)
-
-    @property
-    def table(self) -> str:
-        return str(self.drop.op.table_name)
-
-    @property
-    def schema(self) -> str | None:
-        return cast("str | None", self.drop.op.schema)
-
-    @property
-    def key(self) -> str:
-        if self.what == "column":
-            return f"rename column|{self.schema or ''}|{self.table}|{self.old}->{self.new}"
-        return f"rename table|{self.schema or ''}|{self.old}->{self.new}"
-
-
-def make_key(kind: str, schema: str | None, table: str, name: str, seen: dict[str, int]) -> str:
-    """A key that names one operation across comparisons (repeats get #2, #3, …)."""
-    base = f"{kind}|{schema or ''}|{table}|{name}"
-    seen[base] = seen.get(base, 0) + 1
-    return base if seen[base] == 1 else f"{base}#{seen[base]}"
+from migtui.core.autogen.renames import Entry, Pair, affinity, rename_column_op, type_text
 
 
 @renderers.dispatch_for(ops.RenameTableOp)
@@ -91,109 +43,29 @@ def _render_alter_column(autogen_context: AutogenContext, op: ops.AlterColumnOp)
     return f"{body},\n               postgresql_using={using!r})"
 
 
-# -- finding renames ------------------------------------------------------------
+class RenameIndexSQL(ops.ExecuteSQLOp):
+    """MySQL's ``ALTER TABLE … RENAME INDEX``, written as ``op.execute``; its reverse
+    renames the index back."""
 
+    def __init__(self, table: str, old: str, new: str, schema: str | None,
+                 preparer: Any) -> None:
+        self.table, self.old, self.new, self.schema = table, old, new, schema
+        self.preparer = preparer
+        quoted = preparer.quote(table)
+        if schema:
+            quoted = f"{preparer.quote_schema(schema)}.{quoted}"
+        super().__init__(f"ALTER TABLE {quoted} RENAME INDEX {preparer.quote(old)} "
+                         f"TO {preparer.quote(new)}")
 
-def affinity(type_: Any) -> type:
-    """The generic SQLAlchemy type a dialect type belongs to (TIMESTAMP -> DateTime)."""
-    try:
-        return cast(type, type_._type_affinity)
-    except Exception:
-        return type(type_)
-
-
-def compatible(old: Any, new: Any) -> bool:
-    """Whether a value of type ``old`` can be kept as ``new`` by a rename."""
-    if old is None or new is None or isinstance(old, sa.types.NullType):
-        return False
-    return affinity(old) is affinity(new)
-
-
-def rename_pairs(entries: list[Entry], dialect: Any) -> list[Pair]:
-    """Drops and adds of columns on one table (and of whole tables) that look like renames.
-
-    A column pairs with an added column of the same kind of type on the same table,
-    preferring the same type, then the same nullability; a table with an added table
-    that has the same columns of the same kinds of types. Each drop and add pairs once.
-    """
-    pairs: list[Pair] = []
-    tables: dict[tuple[str | None, str], tuple[list[Entry], list[Entry]]] = {}
-    dropped_tables: list[Entry] = []
-    added_tables: list[Entry] = []
-    for entry in entries:
-        op = entry.op
-        if isinstance(op, ops.DropColumnOp):
-            tables.setdefault((op.schema, op.table_name), ([], []))[0].append(entry)
-        elif isinstance(op, ops.AddColumnOp):
-            tables.setdefault((op.schema, op.table_name), ([], []))[1].append(entry)
-        elif isinstance(op, ops.DropTableOp):
-            dropped_tables.append(entry)
-        elif isinstance(op, ops.CreateTableOp):
-            added_tables.append(entry)
-    for drops, adds in tables.values():
-        free = list(adds)
-        for drop in drops:
-            old = drop.op.to_column()
-            scored = [(_score(old, add.op.column, dialect), add) for add in free
-                      if compatible(old.type, add.op.column.type)]
-            if scored:
-                best = max(scored, key=lambda s: s[0])[1]
-                free.remove(best)
-                pairs.append(Pair("column", drop, best))
-    free = list(added_tables)
-    for drop in dropped_tables:
-        old_columns = _columns(drop.op.to_table())
-        for add in free:
-            if add.op.schema == drop.op.schema and _same_columns(old_columns,
-                                                                 _columns(add.op.to_table())):
-                free.remove(add)
-                pairs.append(Pair("table", drop, add))
-                break
-    return pairs
-
-
-def _score(old: sa.Column[Any], new: sa.Column[Any], dialect: Any) -> int:
-    return (2 * (type_text(old.type, dialect) == type_text(new.type, dialect))
-            + (bool(old.nullable) == bool(new.nullable)))
-
-
-def _columns(table: sa.Table) -> dict[str, Any]:
-    return {c.name: c.type for c in table.columns}
-
-
-def _same_columns(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    return bool(old) and old.keys() == new.keys() and all(
-        compatible(old[name], new[name]) for name in old)
-
-
-def type_text(type_: Any, dialect: Any) -> str:
-    if type_ is None:
-        return "?"
-    try:
-        return str(type_.compile(dialect=dialect))
-    except Exception:
-        return repr(type_)
-
-
-def rename_column_op(pair: Pair, dialect: Any) -> ops.AlterColumnOp:
-    """``alter_column(old, new_column_name=new)``, changing type and nullability too where
-    the new column differs."""
-    old, new = pair.drop.op.to_column(), pair.add.op.column
-    kw: dict[str, Any] = {}
-    if type_text(old.type, dialect) != type_text(new.type, dialect):
-        kw["modify_type"] = new.type
-    if bool(old.nullable) != bool(new.nullable):
-        kw["modify_nullable"] = bool(new.nullable)
-    return ops.AlterColumnOp(
-        pair.table, pair.old, schema=pair.schema, modify_name=pair.new,
-        existing_type=old.type, existing_nullable=bool(old.nullable), **kw)
+    def reverse(self) -> RenameIndexSQL:
+        return RenameIndexSQL(self.table, self.new, self.old, self.schema, self.preparer)
 
 
 # -- applying the choices -----------------------------------------------------------
 
 
 def apply_choices(script: ops.MigrationScript, entries: list[Entry], pairs: list[Pair],
-                  choices: Choices, casts: dict[str, str], dialect: Any) -> None:
+                  choices: Choices, casts: dict[str, str], context: MigrationContext) -> None:
     """Edit ``script`` in place: the upgrade as chosen, the downgrade its reverse.
 
     ``casts`` maps a type change's key to the ``postgresql_using`` expression offered.
@@ -204,12 +76,17 @@ def apply_choices(script: ops.MigrationScript, entries: list[Entry], pairs: list
     removed = {id(e.op) for e in entries if e.key in choices.rejected}
     replaced: dict[int, Any] = {}
     renamed_tables: dict[str, ops.RenameTableOp] = {}
+    index_renames: list[RenameIndexSQL] = []
     for pair in pairs:
         if pair.key not in choices.renames:
             continue
+        index_renames += [RenameIndexSQL(pair.table, old, new, pair.schema,
+                                         context.dialect.identifier_preparer)
+                          for old, new in pair.indexes]
         removed.add(id(pair.drop.op))
+        removed.update(id(e.op) for e in pair.carried)  # the rename keeps those keys
         if pair.what == "column":
-            replaced[id(pair.add.op)] = rename_column_op(pair, dialect)
+            replaced[id(pair.add.op)] = rename_column_op(pair, context)
         else:
             rename = ops.RenameTableOp(pair.old, pair.new, schema=pair.schema)
             replaced[id(pair.add.op)] = rename
@@ -222,8 +99,10 @@ def apply_choices(script: ops.MigrationScript, entries: list[Entry], pairs: list
                                           strict=False):
         kept = _rebuild(upgrade_ops.ops, removed, replaced)
         kept = _drops_of_renamed_tables_first(kept, renamed_tables)
-        upgrades.append(ops.UpgradeOps(kept, upgrade_token=upgrade_ops.upgrade_token))
-        downgrades.append(ops.DowngradeOps(_reverse_all(kept),
+        kept = _with_index_renames(kept, index_renames)
+        upgrades.append(ops.UpgradeOps(_after_renames_apart(kept),
+                                       upgrade_token=upgrade_ops.upgrade_token))
+        downgrades.append(ops.DowngradeOps(_after_renames_apart(_reverse_all(kept)),
                                            downgrade_token=downgrade_ops.downgrade_token))
     script.upgrade_ops = upgrades
     script.downgrade_ops = downgrades
@@ -234,7 +113,7 @@ def _rebuild(items: list[Any], removed: set[int], replaced: dict[int, Any]) -> l
     for op in items:
         if isinstance(op, ops.ModifyTableOps):
             children = _rebuild(op.ops, removed, replaced)
-            if any(isinstance(c, ops.AlterColumnOp) and c.modify_name for c in children):
+            if any(_is_rename(c) for c in children):
                 children = _around_renames(children)
             if children:
                 out.append(ops.ModifyTableOps(op.table_name, children, schema=op.schema))
@@ -248,14 +127,51 @@ def _rebuild(items: list[Any], removed: set[int], replaced: dict[int, Any]) -> l
 _DROPS = (ops.DropIndexOp, ops.DropConstraintOp)
 
 
+def _is_rename(op: Any) -> bool:
+    return isinstance(op, ops.AlterColumnOp) and op.modify_name is not None
+
+
 def _around_renames(children: list[Any]) -> list[Any]:
     """Drops of indexes and constraints first (they may name the old column), then the
     renames, then the rest (which may name the new one); reversed, the downgrade drops
     what names the new column before renaming it back."""
     drops = [c for c in children if isinstance(c, _DROPS)]
-    renames = [c for c in children if isinstance(c, ops.AlterColumnOp) and c.modify_name]
+    renames = [c for c in children if _is_rename(c)]
     rest = [c for c in children if c not in drops and c not in renames]
     return [*drops, *renames, *rest]
+
+
+def _after_renames_apart(items: list[Any]) -> list[Any]:
+    """What follows a table's column renames goes in a second ModifyTableOps.
+
+    In batch mode (SQLite) one ``batch_alter_table`` block refers to a renamed column by
+    its old name until the table is copied, so an index or key created on the new name in
+    the same block fails (KeyError); a second block runs on the copied table. Without
+    batch mode the two render as the same lines as one.
+    """
+    out: list[Any] = []
+    for op in items:
+        if isinstance(op, ops.ModifyTableOps) and any(_is_rename(c) for c in op.ops):
+            last = max(i for i, c in enumerate(op.ops) if _is_rename(c))
+            out.append(ops.ModifyTableOps(op.table_name, op.ops[:last + 1], schema=op.schema))
+            if op.ops[last + 1:]:
+                out.append(ops.ModifyTableOps(op.table_name, op.ops[last + 1:],
+                                              schema=op.schema))
+        else:
+            out.append(op)
+    return out
+
+
+def _with_index_renames(items: list[Any], renames: list[RenameIndexSQL]) -> list[Any]:
+    """Each index rename right after the operations on its table (which rename the
+    column); reversed, the downgrade renames the index back first."""
+    out = list(items)
+    for rename in renames:
+        at = max((i + 1 for i, op in enumerate(out) if isinstance(op, ops.ModifyTableOps)
+                  and (op.table_name, op.schema) == (rename.table, rename.schema)),
+                 default=len(out))
+        out.insert(at, rename)
+    return out
 
 
 def _drops_of_renamed_tables_first(items: list[Any],
@@ -299,6 +215,8 @@ def _reverse(op: Any) -> Any:
     reverse = op.reverse()
     if isinstance(reverse, ops.AlterColumnOp):
         reverse.kw.pop("postgresql_using", None)  # a cast back needs its own expression
+    if isinstance(reverse, ops.CreateIndexOp) and reverse.unique is not None:
+        reverse.unique = bool(reverse.unique)  # SQLite reflects it as 1: written unique=True
     return reverse
 
 

@@ -23,11 +23,8 @@ from mako.pygen import PythonPrinter  # type: ignore[import-untyped]
 from mako.template import Template  # type: ignore[import-untyped]
 
 from migtui.core.autogen.diff import PendingOperation
-from migtui.core.autogen.edit import (
-    Entry,
-    postgresql_cast,
-    type_narrowing,
-)
+from migtui.core.autogen.edit import postgresql_cast, type_narrowing
+from migtui.core.autogen.renames import Entry
 from migtui.core.checks.batch_sql import live_table
 from migtui.core.checks.typefit import type_fit
 from migtui.core.errors import from_exception
