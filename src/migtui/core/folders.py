@@ -4,12 +4,18 @@ The platform's own folders, from ``platformdirs``: on Linux and the BSDs
 ``$XDG_CONFIG_HOME/migtui`` (else ``~/.config/migtui``), ``$XDG_STATE_HOME/migtui``
 (else ``~/.local/state/migtui``) and ``$XDG_CACHE_HOME/migtui`` (else
 ``~/.cache/migtui``); on macOS and Windows their native equivalents. The variables are
-read on every call, so a changed environment applies at once. Nothing is created here.
+read on every call, so a changed environment applies at once. Nothing is created here
+but by :func:`write_json`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -29,3 +35,25 @@ def state_dir() -> Path:
 def cache_dir() -> Path:
     """Where migtui keeps caches that can be deleted at any time."""
     return platformdirs.user_cache_path(APP, appauthor=False)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's content, or None if it is missing or not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write a JSON file whole or not at all (a temp file beside it, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(payload, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -142,6 +142,8 @@ class PartialStep:
     # The schema now against the schema just before the step: "+ table half_done (id)",
     # "- column t.c", "~ column t.c: INT -> BIGINT" (empty when not compared or none).
     schema_changes: tuple[str, ...] = ()
+    error: str = ""  # the one-line error of the failure
+    date: str = ""  # when it failed (ISO, local time, to the minute)
 
 
 @dataclass(frozen=True)

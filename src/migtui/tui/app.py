@@ -21,6 +21,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from migtui.core.actions.halfway import FORGET_COMMAND, partial_text
 from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import write_revision
@@ -89,6 +90,7 @@ class MigtuiApp(EnvironmentsApp):
         for mode, screen_class in MAIN_SCREENS.items():
             self.add_mode(mode, partial(self._make_screen, mode, screen_class))
         self._problems_error: tuple[str, str] | None = None  # broken revision files
+        self._partial_error: tuple[str, str] | None = None  # a step left half done
         self._select_next: str | None = None  # for the snapshot after an action
         self._versions_watcher: FolderWatcher | None = None
         self._running_plan: Plan | None = None
@@ -152,6 +154,17 @@ class MigtuiApp(EnvironmentsApp):
         """Textual's own commands, then every binding of the current screen."""
         yield from super().get_system_commands(screen)
         yield from binding_commands(self, screen)
+        snapshot = self.state.snapshot
+        if snapshot is not None and snapshot.partial is not None:
+            yield SystemCommand(
+                FORGET_COMMAND, f"After repairing by hand what stayed of "
+                f"{snapshot.partial.revision[:12]}'s step", self.forget_partial)
+
+    @work(thread=True, group="forget", exit_on_error=False)
+    def forget_partial(self) -> None:
+        """The user repaired the database: drop its mark, then read it again."""
+        self.project.forget_partial()
+        self.call_from_thread(self.load)
 
     async def revision_command(self, verb: str, revision: str) -> None:
         """Palette: go to a revision on the graph, then run the graph action on it."""
@@ -195,8 +208,10 @@ class MigtuiApp(EnvironmentsApp):
         shown = self._problems_error
         self._problems_error = (
             (problems_summary(problems), problems_text(problems)) if problems else None)
-        if db.reachable and last_error in (None, shown):
-            last_error = self._problems_error
+        shown_partial, partial_step = self._partial_error, snapshot.partial
+        self._partial_error = partial_text(partial_step) if partial_step is not None else None
+        if db.reachable and last_error in (None, shown, shown_partial):
+            last_error = self._partial_error or self._problems_error
         select, self._select_next = self._select_next, None
         again = self.state.snapshot is not None and db is self.state.snapshot.database
         self.state = replace(self.state, snapshot=snapshot, load_error="",

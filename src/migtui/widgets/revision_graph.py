@@ -35,6 +35,7 @@ class GraphRow:
     current: bool
     note: str = ""  # e.g. "✎ edited since applied to this database on 2026-11-30"
     environments: str = ""  # the environments standing on it: "[dev] [staging]"
+    partial: str = ""  # "⚠ partially applied: …" on the revision a failed step left half done
 
     @cached_property
     def risks(self) -> tuple[str, ...]:
@@ -56,6 +57,8 @@ class GraphRow:
             marks.append(self.environments)
         if rev.dependencies:
             marks.append("depends on " + ", ".join(d[:12] for d in rev.dependencies))
+        if self.partial:
+            marks.append(self.partial)
         if self.risks:
             marks.append("⚠ " + ", ".join(self.risks))
         if self.note:
@@ -82,8 +85,21 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
         glyphs = lane.glyphs if is_applied else lane.glyphs.replace(APPLIED_NODE, other_node)
         rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current,
                              (notes or {}).get(rev.revision, ""),
-                             (environments or {}).get(rev.revision, "")))
+                             (environments or {}).get(rev.revision, ""),
+                             partial_mark(snapshot, rev)))
     return rows
+
+
+def partial_mark(snapshot: Snapshot, rev: Revision) -> str:
+    """"⚠ partially applied: 1 statement of its step stayed (e: which)" on the revision
+    whose step failed halfway and left part of itself in the database; else ""."""
+    partial = snapshot.partial
+    if partial is None or rev.revision[:12] != partial.revision[:12]:
+        return ""
+    stayed = len(partial.statements)
+    what = (f"{stayed} statement{'s' * (stayed != 1)} of its step stayed" if stayed
+            else "part of its step stayed")
+    return f"⚠ partially applied: {what} (e: which)"
 
 
 def lanes_cut(glyphs: str, glyph_width: int, width: int) -> tuple[int, str]:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from migtui.core.env.mysql import display_name, is_mysql
+from migtui.core.models import PartialStep
 
 _DDL = ("CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE")
 _DATA = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -171,3 +172,30 @@ def halfway_details(found: Sequence[Ran], heads: Sequence[str] | None, revision:
         notes.append("The schema now, against the schema read just before the step: "
                      "no table, column or index differs.")
     return notes
+
+
+FORGET_COMMAND = "Forget the 'partially applied' mark"
+
+
+def partial_text(partial: PartialStep) -> tuple[str, str]:
+    """(one line, details) about a database left partially applied, for ``e`` in a
+    later run, when the failure itself is no longer on screen."""
+    revision = partial.revision[:12]
+    when = f" on {partial.date.replace('T', ' ')}" if partial.date else ""
+    line = (f"The database is partially applied {revision}: its step failed halfway"
+            f"{when} and alembic_version still says {versions_text(partial.heads)} (e: which)")
+    notes = [f"{partial.step} failed halfway{when}:\n{partial.error}" if partial.error
+             else f"{partial.step} failed halfway{when}."]
+    if partial.statements:
+        notes.append("Statements of this step that stayed in the database:\n\n"
+                     + "\n\n".join(s.strip() for s in partial.statements))
+    if partial.schema_changes:
+        notes.append("The schema after the failure, against the schema read just before "
+                     "the step:\n" + "\n".join(partial.schema_changes))
+    notes.append(
+        f"alembic_version said {versions_text(partial.heads)} then and still does, so "
+        f"Alembic thinks {revision} is not applied; upgrading runs its whole step again. "
+        "Undo or finish what stayed by hand first. The mark goes as soon as "
+        "alembic_version changes; after repairing by hand, clear it with ctrl+p: "
+        f"{FORGET_COMMAND}.")
+    return line, "\n\n".join(notes)

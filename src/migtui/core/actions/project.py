@@ -12,13 +12,14 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from migtui.core.actions import partial_store
 from migtui.core.actions.config import ProjectOptions, open_config
 from migtui.core.actions.failures import explain_failure, left_behind, step_revision
 from migtui.core.actions.plan import Plan
 from migtui.core.env.capture import LineSink, captured
 from migtui.core.env.catalog import Catalog, compare_catalogs, read_catalog
 from migtui.core.env.status import read_status
-from migtui.core.env.urls import mask_x_argument
+from migtui.core.env.urls import database_identity, mask_x_argument
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged, from_exception
 from migtui.core.models import (
@@ -125,10 +126,29 @@ class Project:
         with quick_gil_handover():  # many short system calls while the UI thread is busy
             graph = self.graph()
             status = self.status(on_line)
-            partial = self._partial
-            if partial is not None and status.current_heads != partial.heads:
-                partial = None  # moved on since (by this session or another)
-            return Snapshot(self.info, graph, status, partial)
+            return Snapshot(self.info, graph, status, self._partial_now(status))
+
+    def _identity(self, status: DatabaseStatus) -> tuple[str, str]:
+        return database_identity(status.url, self.options.cwd)
+
+    def _partial_now(self, status: DatabaseStatus) -> PartialStep | None:
+        """The step left half done on this database (by this run or an earlier one),
+        while alembic_version still says what it said after the failure."""
+        if not status.reachable:
+            return None
+        partial = partial_store.recall(self._identity(status)) or self._partial
+        if partial is None or partial.heads != status.current_heads:
+            if partial is not None:  # moved on since (by migtui or another tool)
+                partial_store.forget(self._identity(status))
+            self._partial = partial = None
+        return partial
+
+    def forget_partial(self) -> None:
+        """The user repaired the database: drop its "partially applied" mark."""
+        status = self.status()
+        self._partial = None
+        if status.reachable:
+            partial_store.forget(self._identity(status))
 
     # -- actions -------------------------------------------------------------
 
@@ -194,8 +214,9 @@ class Project:
             if step and (stayed or changes):
                 partial = PartialStep(step, step_revision(step), after, stayed,
                                       tuple(changes or ()))
-        if partial is not None:
-            self._partial = partial  # until the heads move (snapshot() checks)
+        if partial is not None:  # kept until the heads move (snapshot() checks)
+            partial = self._partial = partial_store.remember(self._identity(status), replace(
+                partial, error=error))
         return ActionResult(
             action=action,
             target=target,

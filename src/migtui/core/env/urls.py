@@ -7,11 +7,14 @@ remembered.
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy.engine import URL, make_url
 
 from migtui.core.secrets import MASK, is_secret_key, remember, scrub_secrets
 
-__all__ = ["mask_url", "mask_x_argument", "remember_secret", "scrub_secrets"]
+__all__ = ["database_identity", "mask_url", "mask_x_argument", "remember_secret",
+           "scrub_secrets"]
 
 
 def remember_secret(url: URL | str | None) -> None:
@@ -58,3 +61,20 @@ def mask_x_argument(argument: str) -> str:
     return scrub_secrets(argument)
 
 
+
+
+def database_identity(url: str, folder: str | None = None) -> tuple[str, str]:
+    """(masked URL, database name) of a database, to remember things about it.
+
+    With ``folder``, a relative SQLite path is made absolute from it (env.py opened it
+    relative to the working folder), so two projects' ``sqlite:///app.db`` differ."""
+    masked = mask_url(url)
+    try:
+        parsed = make_url(masked)
+    except Exception:
+        return masked, ""
+    name = parsed.database or ""
+    if (folder and parsed.get_backend_name() == "sqlite" and name and name != ":memory:"
+            and not name.startswith("file:") and not os.path.isabs(name)):
+        name = os.path.normpath(os.path.join(folder, name))
+    return masked, name

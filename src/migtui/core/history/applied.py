@@ -15,20 +15,16 @@ import contextlib
 import datetime as dt
 import difflib
 import hashlib
-import json
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
-from migtui.core.env.urls import mask_url
-from migtui.core.folders import state_dir
+from migtui.core.env.urls import database_identity
+from migtui.core.folders import read_json, state_dir, write_json
 from migtui.core.history import git
 from migtui.core.models import ActionResult, DatabaseStatus, Snapshot
 from migtui.core.revisions.reader import source_hash
@@ -69,46 +65,23 @@ def ledger_path() -> Path:
     return state_dir() / "applied.json"
 
 
-def database_identity(status: DatabaseStatus) -> tuple[str, str]:
-    """(masked URL, database name) of the database a status was read from."""
-    url = mask_url(status.url)
-    try:
-        name = make_url(url).database or ""
-    except Exception:
-        name = ""
-    return url, name
-
-
 def _load() -> list[AppliedRecord]:
-    try:
-        data = json.loads(ledger_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
+    data = read_json(ledger_path())
     records = []
     for item in data.get("records", []) if isinstance(data, dict) else []:
-        with contextlib.suppress(TypeError, ValueError):
+        with contextlib.suppress(TypeError, ValueError, AttributeError):
             records.append(AppliedRecord(**{k: str(v) for k, v in item.items()}))
     return records
 
 
 def _save(records: list[AppliedRecord]) -> None:
-    path = ledger_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {"version": 1, "records": [r.__dict__ for r in records]}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".applied-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json(ledger_path(), payload)
 
 
 def records_for(status: DatabaseStatus) -> dict[str, AppliedRecord]:
     """The records of one database, by revision id."""
-    url, name = database_identity(status)
+    url, name = database_identity(status.url)
     return {r.revision: r for r in _load() if r.url == url and r.database == name}
 
 
@@ -148,7 +121,7 @@ def _record(project: Project, result: ActionResult, plan: Plan,
         return
     if status is None or not status.url:
         status = project.status()
-    url, name = database_identity(status)
+    url, name = database_identity(status.url)
     if not url:
         return
     day = (today or dt.date.today()).isoformat()
