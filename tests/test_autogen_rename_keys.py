@@ -156,6 +156,66 @@ def test_renaming_a_foreign_key_column_keeps_the_key(sample_project: Path) -> No
     assert full_schema(url) == before, "the downgrade undoes exactly the upgrade"
 
 
+CODE = ('    code: str | None = Field(default=None, max_length=20, '
+        'sa_column_kwargs={"unique": True})\n')
+
+
+def refused_duplicate(url: str, column: str) -> bool:
+    """Whether the database refuses a second post with the same ``column`` value."""
+    engine = data_engine(url)
+    try:
+        with engine.connect() as conn:
+            post = sa.table("post", sa.column("title"), sa.column("body"),
+                            sa.column("user_id"), sa.column(column))
+            try:
+                conn.execute(post.insert().values(title="x", body="y", user_id=1,
+                                                  **{column: "c7"}))
+            except sa.exc.IntegrityError:
+                return True
+            conn.rollback()
+            return False
+    finally:
+        engine.dispose()
+
+
+def test_renaming_a_unique_column_keeps_its_constraint(sample_project: Path) -> None:
+    """post.code (an unnamed UNIQUE in the model) becomes ref: the constraint stays and
+    is enforced, and the rename alone is written (on MySQL its index is renamed too)."""
+    url = database_url(sample_project)
+    upgrade(sample_project)
+    edit_models(sample_project, "    body: str\n", "    body: str\n" + CODE)
+    added = write_revision(open_project(sample_project), "post code")
+    assert added.ok and added.new_revision is not None, added.error_details
+    if url.startswith("sqlite"):  # Alembic writes the key unnamed, which batch mode
+        path = revision_path(sample_project, added.new_revision)  # cannot create: name it
+        path.write_text(path.read_text().replace("create_unique_constraint(None,",
+                                                 "create_unique_constraint('uq_post_code',"))
+    upgrade(sample_project)
+    fill_users(url)
+    fill_posts(url)
+    run_sql(url, "update post set code = " + (
+        "concat('c', id)" if "mysql" in url else "'c' || id"))
+    before = full_schema(url)
+    edit_models(sample_project, "    code: str", "    ref: str")
+    diff, new = write_accepting(sample_project, "code is ref")
+    [rename] = diff.renames
+    assert len(rename.carried) == 2, [op.kind for op in diff.operations]
+    up, down = upgrade_source(sample_project, new), downgrade_source(sample_project, new)
+    assert "new_column_name='ref'" in up and "new_column_name='code'" in down
+    assert "constraint" not in up + down and "drop_index" not in up + down
+    assert ruff_findings(revision_path(sample_project, new)) == ""
+
+    upgrade(sample_project)
+    assert values(url, "post", "ref") == [f"c{i}" for i in range(1, 1001)]
+    assert refused_duplicate(url, "ref"), "the values are still unique"
+    if "mysql" in url:  # MySQL named the unique index after the column: renamed with it
+        assert ("ref", ("ref",), True) in full_schema(url)["post"]["indexes"]
+    matches(sample_project)
+    downgrade_one(sample_project)
+    assert values(url, "post", "code") == [f"c{i}" for i in range(1, 1001)]
+    assert full_schema(url) == before, "the downgrade undoes exactly the upgrade"
+
+
 ACCOUNT = 'class User(SQLModel, table=True):\n    __tablename__ = "account"\n'
 
 

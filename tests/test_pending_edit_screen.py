@@ -15,6 +15,7 @@ from autogen_helpers import (
 )
 from conftest import database_url
 from test_autogen_edit import SSN, SSN_INT, TAX_ID, column_values, fill_users
+from test_autogen_rename_keys import AUTHOR_ID, USER_ID, joined, refused_orphan, values
 from test_pending_screen import open_pending, pending, rows, select_row, state_text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -109,14 +110,53 @@ async def test_rename_rejected_warns_before_u(sample_project: Path) -> None:
     app = make_app(sample_project)
     async with app.run_test(size=(130, 44)) as pilot:
         await open_pending(pilot)
+        await select_row(pilot, "rename column")
+        await pilot.press("space", "space")  # accepted, then rejected again
+        await settle(pilot)
+        [offer] = [row for row in rows(app) if "rename column" in row]
+        assert offer.startswith("[ ]"), offer
+        assert "the values in ssn are lost" in details_text(app)
+        assert "drop_column" in file_text(app) and "new_column_name" not in file_text(app)
         new = await write_it(pilot, "drop and add")
         body = upgrade_source(sample_project, new)
         assert "drop_column(" in body and "'ssn')" in body and "'tax_id'" in body
+        assert "new_column_name" not in body
         await pilot.press("u")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         shown = dialog_text(app)
         assert "drops user.ssn, which holds a value in 1,000 rows" in shown, shown
+
+
+async def test_a_renamed_key_column_keeps_its_key_on_screen(sample_sqlite: Path) -> None:
+    """post.user_id becomes author_id: accepting the rename marks the foreign key's drop
+    and add as part of it, and neither is in the file; the key works after u."""
+    upgrade(sample_sqlite)
+    url = database_url(sample_sqlite)
+    fill_users(url, 3)
+    run_sql(url, "insert into post (title, body, user_id) values ('t', 'b', 2)")
+    edit_models(sample_sqlite, USER_ID, AUTHOR_ID)
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(130, 44)) as pilot:
+        await open_pending(pilot)
+        assert "create_foreign_key" in file_text(app)
+        await select_row(pilot, "rename column")
+        await pilot.press("space")
+        await settle(pilot)
+        keys = [row for row in rows(app) if "foreign key" in row]
+        assert len(keys) == 2 and all(row.startswith("[↔]") for row in keys), keys
+        assert "1 key or index: the rename keeps it" in details_text(app)
+        shown = file_text(app)
+        assert "new_column_name='author_id'" in shown and "foreign_key" not in shown
+        new = await write_it(pilot, "author")
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+    assert "constraint" not in upgrade_source(sample_sqlite, new)
+    assert values(url, "post", "author_id") == [2]
+    assert joined(url, "author_id", "user") == 1 and refused_orphan(url, "author_id")
 
 
 async def test_rejected_operation_is_not_written(sample_sqlite: Path) -> None:

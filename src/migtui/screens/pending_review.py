@@ -95,9 +95,10 @@ def rename_details(rename: RenameCandidate, accepted: bool) -> Group:
         rows = "?" if rename.rows is None else f"{rename.rows:,}"
         evidence.append(f"  same columns in both tables; {rows} rows in {rename.old}\n")
     if rename.carried:
-        keys = len(rename.carried) // 2
-        evidence.append(f"  keys      {keys} foreign key{'' if keys == 1 else 's'} kept by the "
-                        "rename: their drop and add are not written\n")
+        kept = len(rename.carried) // 2
+        what = "key or index" if kept == 1 else "keys or indexes"
+        evidence.append(f"  kept      {kept} {what}: the rename keeps "
+                        f"{'it' if kept == 1 else 'them'}, not dropped and re-added\n")
     parts.append(evidence)
     if rename.warning:
         parts.append(Text(f"⚠ {rename.warning} ({rename.old_type} → {rename.new_type})",

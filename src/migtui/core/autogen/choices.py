@@ -34,7 +34,7 @@ class RenameCandidate:
     values: int | None = None  # non-NULL values in the old column (a table: its rows)
     python: str = ""  # the op.* call the rename writes (upgrade)
     warning: str = ""  # e.g. the type narrows
-    carried: tuple[str, ...] = ()  # foreign-key drops and adds the rename makes needless
+    carried: tuple[str, ...] = ()  # drops and adds of keys the rename keeps (not written)
 
     @property
     def label(self) -> str:

@@ -1,5 +1,5 @@
 """Finding renames in autogenerate's directives: a dropped and an added column (or table)
-that may be one rename, and the foreign-key drops and adds that the rename makes needless.
+that may be one rename, and the drops and adds of keys and indexes that the rename makes needless.
 
 Runs in the comparison's child process only (``migtui.core.autogen.compare``).
 """
@@ -25,8 +25,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Pair:
-    """A drop and an add that a rename may replace, and the foreign-key drops and adds
-    (``carried``) that only follow the renamed name: the rename keeps those keys."""
+    """A drop and an add that a rename may replace, and the drops and adds of keys and
+    indexes (``carried``) that only follow the renamed name: the rename keeps those."""
 
     what: str  # "column" or "table"
     drop: Entry
@@ -139,8 +139,12 @@ def rename_pairs(entries: list[Entry], context: MigrationContext) -> list[Pair]:
                 free.remove(add)
                 pairs.append(Pair("table", drop, add))
                 break
-    return [Pair(p.what, p.drop, p.add, carried_foreign_keys(p, entries),
-                 implicit_indexes(p, context)) for p in pairs]
+    out = []
+    for p in pairs:
+        carried = carried_keys(p, entries)
+        out.append(Pair(p.what, p.drop, p.add, carried,
+                        implicit_indexes(p, context, entries, carried)))
+    return out
 
 
 def _score(old: sa.Column[Any], new: sa.Column[Any], context: MigrationContext) -> int:
@@ -170,12 +174,14 @@ def rename_column_op(pair: Pair, context: MigrationContext) -> ops.AlterColumnOp
         existing_type=old.type, existing_nullable=bool(old.nullable), **kw)
 
 
-def implicit_indexes(pair: Pair, context: MigrationContext) -> tuple[tuple[str, str], ...]:
-    """MySQL's own index under a foreign-key column, named after the column: renamed with it.
+def implicit_indexes(pair: Pair, context: MigrationContext, entries: list[Entry],
+                     carried: tuple[Entry, ...]) -> tuple[tuple[str, str], ...]:
+    """MySQL's own index named after a column (under a foreign key, or a unique one):
+    renamed with the column, unless the diff drops that index anyway.
 
-    MySQL and MariaDB create that index themselves and keep its name when the column is
-    renamed; autogenerate ignores it only while it is named after its column, and would
-    otherwise offer to drop an index the foreign key needs.
+    MySQL and MariaDB name those indexes after the column and keep the name when the
+    column is renamed; autogenerate ignores a foreign key's index only while it is named
+    after its column, and would otherwise offer to drop an index the key needs.
     """
     conn = context.connection
     if pair.what != "column" or context.dialect.name not in ("mysql", "mariadb") or not conn:
@@ -185,73 +191,97 @@ def implicit_indexes(pair: Pair, context: MigrationContext) -> tuple[tuple[str, 
     except Exception:
         return ()
     names = {i["name"] for i in indexes}
-    if pair.new in names:
+    dropped = {e.op.index_name for e in entries
+               if isinstance(e.op, ops.DropIndexOp) and e not in carried}
+    if pair.new in names or pair.old in dropped:
         return ()
     return tuple((pair.old, pair.new) for i in indexes
-                 if i["name"] == pair.old and not i.get("unique")
-                 and pair.old in i.get("column_names", ()))
+                 if i["name"] == pair.old and pair.old in i.get("column_names", ()))
 
 
-# -- foreign keys a rename keeps ------------------------------------------------------
+# -- keys and indexes a rename keeps ---------------------------------------------
 
 _OPTIONS = ("onupdate", "ondelete", "deferrable", "initially", "match")
 
 
-def carried_foreign_keys(pair: Pair, entries: list[Entry]) -> tuple[Entry, ...]:
-    """The foreign-key drops and adds that differ only by the renamed name.
+def carried_keys(pair: Pair, entries: list[Entry]) -> tuple[Entry, ...]:
+    """The drops and adds of foreign keys, unique constraints and indexes that differ
+    only by the renamed name: the database keeps those through the rename.
 
-    A column renamed in place keeps its foreign keys, and a renamed table keeps the keys
-    that point at it (PostgreSQL and MySQL hold them by object, SQLite rewrites them on
-    ALTER TABLE … RENAME since 3.26, and batch mode copies them under the new name), and
-    autogenerate compares foreign keys by what they join, not by name. Writing the drop
-    and the add would only re-create them (and an unnamed key cannot be dropped back in
-    the downgrade), so an accepted rename leaves both out. A key given a new name of its
-    own in the model is not carried: its drop and add are written around the rename.
+    A column renamed in place keeps its keys and indexes, and a renamed table keeps the
+    foreign keys that point at it (PostgreSQL and MySQL hold them by object, SQLite
+    rewrites them on ALTER TABLE … RENAME since 3.26, and batch mode copies them onto the
+    renamed column); autogenerate compares unnamed keys by what they join, not by name.
+    Writing the drop and the add would only re-create them, and an unnamed key cannot be
+    dropped back in the downgrade, so an accepted rename leaves both out. One given a
+    different name in the model (``ix_user_email`` -> ``ix_user_mail``) is not carried:
+    its drop and add are written around the rename.
     """
-    drops = [e for e in entries if isinstance(e.op, ops.DropConstraintOp)
-             and e.op.constraint_type == "foreignkey" and e.op._reverse is not None]
-    adds = [e for e in entries if isinstance(e.op, ops.CreateForeignKeyOp)]
+    drops = [(e, sig) for e in entries if (sig := _dropped(e.op)) is not None]
+    adds = [(e, sig) for e in entries if (sig := _added(e.op)) is not None]
     carried: list[Entry] = []
-    for drop in drops:
-        old_key = drop.op.reverse()
-        if not isinstance(old_key, ops.CreateForeignKeyOp):
-            continue
-        expected = _renamed(old_key, pair)
+    for drop, (old_name, old_sig) in drops:
+        expected = _renamed(old_sig, pair)
         if expected is None:
             continue
-        for add in adds:
-            if add not in carried and _same_key(expected, add.op, old_key):
+        for add, (new_name, new_sig) in adds:
+            if add not in carried and new_sig == expected and new_name in (None, old_name):
                 carried += [drop, add]
                 break
     return tuple(carried)
 
 
-def _renamed(key: ops.CreateForeignKeyOp, pair: Pair) -> tuple[Any, ...] | None:
-    """What ``key`` joins once the rename is done (None if the rename does not touch it)."""
-    table, local, remote = key.source_table, list(key.local_cols), key.referent_table
-    same_schema = (key.kw.get("source_schema") == pair.schema)
+Signature = tuple[Any, ...]
+
+
+def _dropped(op: Any) -> tuple[str | None, Signature] | None:
+    """(name, signature) of a dropped foreign key, unique constraint or index."""
+    if isinstance(op, (ops.DropConstraintOp, ops.DropIndexOp)) and op._reverse is not None:
+        try:
+            return _added(op.reverse())
+        except Exception:
+            return None
+    return None
+
+
+def _added(op: Any) -> tuple[str | None, Signature] | None:
+    """(name, signature) of an added one: what it is, on which columns, joining what.
+    A unique index and a unique constraint are one kind (MySQL reflects either as the
+    other)."""
+    if isinstance(op, ops.CreateForeignKeyOp):
+        return _name(op.constraint_name), (
+            "foreign key", op.kw.get("source_schema"), op.source_table, tuple(op.local_cols),
+            op.kw.get("referent_schema"), op.referent_table, tuple(op.remote_cols),
+            _options(op))
+    if isinstance(op, ops.CreateUniqueConstraintOp):
+        return _name(op.constraint_name), ("unique", op.schema, op.table_name,
+                                           tuple(op.columns))
+    if isinstance(op, ops.CreateIndexOp):
+        names = tuple(getattr(c, "name", c) for c in op.columns)
+        if not all(isinstance(n, str) for n in names):
+            return None  # an expression index
+        kind = "unique" if op.unique else "index"
+        name = _name(op.index_name)
+        return name, (kind, op.schema, op.table_name, names) + (() if op.unique else (name,))
+    return None
+
+
+def _renamed(sig: Signature, pair: Pair) -> Signature | None:
+    """What ``sig`` is once the rename is done (None if the rename does not touch it)."""
+    kind, schema, table, columns = sig[:4]
+
+    def swap(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(pair.new if n == pair.old else n for n in names)
     if pair.what == "column":
-        if not (same_schema and table == pair.table and pair.old in local):
+        if (schema, table) != (pair.schema, pair.table) or pair.old not in columns:
             return None
-        local = [pair.new if c == pair.old else c for c in local]
-    else:
-        if not (key.kw.get("referent_schema") == pair.schema and remote == pair.old):
-            return None
-        remote = pair.new
-    return (key.kw.get("source_schema"), table, tuple(local), key.kw.get("referent_schema"),
-            remote, tuple(key.remote_cols), _options(key))
+        return (kind, schema, table, swap(columns), *sig[4:])
+    if kind == "foreign key" and (sig[4], sig[5]) == (pair.schema, pair.old):
+        return (*sig[:5], pair.new, *sig[6:])
+    return None
 
 
-def _same_key(expected: tuple[Any, ...], add: ops.CreateForeignKeyOp,
-              old_key: ops.CreateForeignKeyOp) -> bool:
-    joins = (add.kw.get("source_schema"), add.source_table, tuple(add.local_cols),
-             add.kw.get("referent_schema"), add.referent_table, tuple(add.remote_cols),
-             _options(add))
-    named = sa_name(add.constraint_name)
-    return joins == expected and named in (None, sa_name(old_key.constraint_name))
-
-
-def sa_name(name: Any) -> str | None:
+def _name(name: Any) -> str | None:
     return None if name is None else str(name)
 
 
