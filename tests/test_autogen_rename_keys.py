@@ -290,3 +290,40 @@ def test_the_written_file_is_autogenerates_without_the_rejected(sample_project: 
     assert _body(ours, "downgrade") == [
         line for line in _body(alembic_text, "downgrade") if not names_rejected(line)]
     assert sum(names_rejected(line) for line in _body(alembic_text, "upgrade")) == 2
+
+
+SCORE = ('    score: int = Field(default=0, sa_column_kwargs={"server_default": "7", '
+         '"comment": "points given"})\n')
+
+
+def test_renaming_a_column_keeps_its_default_and_comment(sample_project: Path) -> None:
+    """post.score (server default 7, a comment) becomes points: both stay (MySQL restates
+    the whole column in CHANGE COLUMN, so the rename must name them)."""
+    url = database_url(sample_project)
+    upgrade(sample_project)
+    edit_models(sample_project, "    body: str\n", "    body: str\n" + SCORE)
+    added = write_revision(open_project(sample_project), "post score")
+    assert added.ok, added.error_details
+    upgrade(sample_project)
+    fill_users(url, 3)
+    run_sql(url, "insert into post (title, body, user_id) values ('t', 'b', 1)")
+    before = full_schema(url)
+    edit_models(sample_project, "    score: int", "    points: int")
+    _, new = write_accepting(sample_project, "score is points")
+    assert ruff_findings(revision_path(sample_project, new)) == ""
+    upgrade(sample_project)
+    [points] = [c for c in full_schema(url)["post"]["columns"] if c[0] == "points"]
+    assert "7" in points[3], points
+    run_sql(url, "insert into post (title, body, user_id) values ('u', 'b', 1)")
+    assert values(url, "post", "points") == [7, 7]
+    if not url.startswith("sqlite"):  # SQLite keeps no comments
+        engine = data_engine(url)
+        try:
+            comments = {c["name"]: c.get("comment") for c in sa.inspect(engine).get_columns("post")}
+        finally:
+            engine.dispose()
+        assert comments["points"] == "points given"
+    matches(sample_project)
+    run_sql(url, "delete from post where title = 'u'")
+    downgrade_one(sample_project)
+    assert full_schema(url) == before, "the downgrade undoes exactly the upgrade"

@@ -211,7 +211,9 @@ def _reverse(op: Any) -> Any:
             op.table_name, op.modify_name, schema=op.schema, modify_name=op.column_name,
             existing_type=op.modify_type if op.modify_type is not None else op.existing_type,
             existing_nullable=(op.modify_nullable if op.modify_nullable is not None
-                               else op.existing_nullable), **kw)
+                               else op.existing_nullable),
+            existing_server_default=op.existing_server_default,
+            existing_comment=op.existing_comment, **kw)
     reverse = op.reverse()
     if isinstance(reverse, ops.AlterColumnOp):
         reverse.kw.pop("postgresql_using", None)  # a cast back needs its own expression

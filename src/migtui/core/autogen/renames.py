@@ -162,7 +162,12 @@ def _same_columns(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 def rename_column_op(pair: Pair, context: MigrationContext) -> ops.AlterColumnOp:
     """``alter_column(old, new_column_name=new)``, changing type and nullability too where
-    the new column differs."""
+    the new column differs.
+
+    The column's server default and comment are named as they exist (autogenerate's own
+    alter_column does the same): MySQL's CHANGE COLUMN restates the whole column and
+    would drop what is left out.
+    """
     old, new = pair.drop.op.to_column(), pair.add.op.column
     kw: dict[str, Any] = {}
     if types_differ(old, new, context):
@@ -171,7 +176,8 @@ def rename_column_op(pair: Pair, context: MigrationContext) -> ops.AlterColumnOp
         kw["modify_nullable"] = bool(new.nullable)
     return ops.AlterColumnOp(
         pair.table, pair.old, schema=pair.schema, modify_name=pair.new,
-        existing_type=old.type, existing_nullable=bool(old.nullable), **kw)
+        existing_type=old.type, existing_nullable=bool(old.nullable),
+        existing_server_default=old.server_default, existing_comment=old.comment, **kw)
 
 
 def implicit_indexes(pair: Pair, context: MigrationContext, entries: list[Entry],
