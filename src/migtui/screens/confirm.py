@@ -10,6 +10,7 @@ and the report says how each step went and that the database is as before.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.syntax import Syntax
@@ -23,8 +24,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from migtui.core.actions.plan import Plan
-from migtui.core.checks.preflight import Preflight
-from migtui.core.checks.rehearsal import Rehearsal
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.screens.preflight_text import (
     describe_preflight,
@@ -33,8 +32,12 @@ from migtui.screens.preflight_text import (
 )
 from migtui.widgets.safe_text import clean, safe
 
-ChecksLoader = Callable[[], Preflight]
-RehearsalRunner = Callable[[], Rehearsal]
+if TYPE_CHECKING:  # the checks import SQLAlchemy: not before the first paint
+    from migtui.core.checks.preflight import Preflight
+    from migtui.core.checks.rehearsal import Rehearsal
+
+ChecksLoader = Callable[[], "Preflight"]
+RehearsalRunner = Callable[[], "Rehearsal"]
 
 
 def describe_plan(plan: Plan) -> Text:

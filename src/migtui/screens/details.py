@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.syntax import Syntax
@@ -15,15 +16,17 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
-from migtui.core.checks.preflight import FunctionOperations
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import Revision
 from migtui.core.revisions.source import read_function
 from migtui.screens.preflight_text import describe_functions
 from migtui.widgets.safe_text import clean, safe
 
+if TYPE_CHECKING:  # the checks import SQLAlchemy: not before the first paint
+    from migtui.core.checks.preflight import FunctionOperations
+
 SqlLoader = Callable[[], str]
-OperationsLoader = Callable[[], tuple[FunctionOperations, ...]]
+OperationsLoader = Callable[[], tuple["FunctionOperations", ...]]
 
 
 def header(rev: Revision) -> Text:

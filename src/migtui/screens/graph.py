@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +18,6 @@ from migtui.core.actions.plan import (
     plan_step_down,
     plan_upgrade,
 )
-from migtui.core.checks.preflight import revision_operations
 from migtui.core.errors import MigtuiError
 from migtui.core.models import Revision, Snapshot
 from migtui.core.revisions.branches import branch_choice
@@ -28,6 +29,9 @@ from migtui.screens.state import AppState
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
 from migtui.widgets.safe_text import safe
 from migtui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from migtui.core.checks.preflight import FunctionOperations
 
 
 class GraphScreen(GraphHistory):
@@ -232,11 +236,16 @@ class GraphScreen(GraphHistory):
                 return project.sql("upgrade", start, rev.revision)
             return project.sql("downgrade", rev.revision, start)
 
+        def operations() -> tuple[FunctionOperations, ...]:
+            from migtui.core.checks.preflight import revision_operations  # SQLAlchemy
+
+            return revision_operations(project, rev.revision, dialect)
+
         self.app.push_screen(RevisionDetailsScreen(
             rev,
             up_sql=lambda: sql("upgrade"),
             down_sql=lambda: sql("downgrade"),
-            operations=lambda: revision_operations(project, rev.revision, dialect),
+            operations=operations,
         ))
 
     # -- write actions -------------------------------------------------------

@@ -13,6 +13,8 @@ Everything from files, git and databases is shown as ``Text``, never as markup.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -27,12 +29,14 @@ from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.history.applied import EditedRevision, applied_version_diff, edited_revisions
 from migtui.core.history.rescue import Rescue, discard, find_rescue
-from migtui.core.history.tables import TableHistory, table_history
 from migtui.core.models import Revision, Snapshot
 from migtui.core.schema.model import TableRef
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.state import SessionScreen
 from migtui.widgets.safe_text import safe, safe_line, scrub
+
+if TYPE_CHECKING:
+    from migtui.core.history.tables import TableHistory
 
 
 def rescue_text(rescue: Rescue) -> Text:
@@ -290,6 +294,8 @@ class TableHistoryScreen(ModalScreen[str | None]):
 
     @work(thread=True, exit_on_error=False, group="table-history")
     def read(self) -> None:
+        from migtui.core.history.tables import table_history  # SQLAlchemy: when asked
+
         try:
             self.post_message(self.HistoryRead(
                 table_history(self.project, self.snapshot, self.table)))

@@ -6,16 +6,19 @@ Messages below; the screen handles them on the UI thread.
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.message import Message
 
 from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
-from migtui.core.schema.inspector import DatabaseInspector
 from migtui.core.schema.model import Cell, RowPage, RowRequest, SchemaInfo, TableInfo
 from migtui.screens.state import AppState, SessionScreen
+
+if TYPE_CHECKING:  # the inspector imports SQLAlchemy: made by the first worker that reads
+    from migtui.core.schema.inspector import DatabaseInspector
 
 
 class InspectorScreen(SessionScreen):
@@ -46,16 +49,30 @@ class InspectorScreen(SessionScreen):
 
     def __init__(self, project: Project, state: AppState) -> None:
         super().__init__(project, state)
-        self.inspector = DatabaseInspector(project)
+        self._inspector: DatabaseInspector | None = None
+        self._inspector_lock = threading.Lock()
+
+    @property
+    def inspector(self) -> DatabaseInspector:
+        """The database inspector of this screen (made on first use, in a worker)."""
+        with self._inspector_lock:
+            if self._inspector is None:
+                from migtui.core.schema.inspector import DatabaseInspector
+
+                self._inspector = DatabaseInspector(self.project)
+            return self._inspector
 
     def use_project(self, project: Project) -> None:
         """Another environment: read its tables through an inspector of its own."""
         super().use_project(project)
-        old, self.inspector = self.inspector, DatabaseInspector(project)
-        old.close()
+        with self._inspector_lock:
+            old, self._inspector = self._inspector, None  # made anew for this project
+        if old is not None:
+            old.close()
 
     def on_unmount(self) -> None:
-        self.inspector.close()
+        if self._inspector is not None:
+            self._inspector.close()
 
     @work(thread=True, exclusive=True, group="tables-schema", exit_on_error=False)
     def read_schema(self, token: int) -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from migtui.core.checks.preflight import ORDER, FunctionOperations, Preflight
-from migtui.core.checks.rehearsal import Rehearsal
-from migtui.core.checks.risks import Risk, counted
 from migtui.widgets.safe_text import clean
+
+if TYPE_CHECKING:  # the checks import SQLAlchemy: not before the first paint
+    from migtui.core.checks.preflight import FunctionOperations, Preflight
+    from migtui.core.checks.rehearsal import Rehearsal
+    from migtui.core.checks.risks import Risk
 
 KIND_STYLE = {
     "will fail": "bold red",
@@ -70,6 +73,8 @@ def risk_summary(preflight: Preflight) -> Text:
     kinds = Counter(r.kind for r in preflight.risks)
     if not kinds:
         return Text("")
+    from migtui.core.checks.preflight import ORDER
+
     parts = [f"{k} ({kinds[k]})" for k in ORDER if kinds.get(k)]
     style = "bold red" if preflight.blocking else "bold yellow"
     where = "On this database" if preflight.checked_live else "In the source"
@@ -78,6 +83,8 @@ def risk_summary(preflight: Preflight) -> Text:
 
 def describe_rehearsal(rehearsal: Rehearsal) -> Group:
     """How each step went, the failing statement, and whether all was rolled back."""
+    from migtui.core.checks.risks import counted
+
     out = Lines()
     out.add(0, ("Rehearsal", "bold"), (" (ran in one transaction, then rolled back)", "dim"))
     for run in rehearsal.steps:

@@ -25,8 +25,6 @@ from migtui.core.actions.halfway import FORGET_COMMAND, partial_text
 from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import write_revision
-from migtui.core.checks.preflight import check_plan
-from migtui.core.checks.rehearsal import rehearse
 from migtui.core.env.watch import Watch
 from migtui.core.environments.fleet import Fleet
 from migtui.core.errors import MigtuiError
@@ -54,7 +52,15 @@ from migtui.tui.messages import (
     VersionsChanged,
 )
 from migtui.tui.settings import binding_ids, load_settings, remember_theme
-from migtui.tui.writes import Outcome, apply_plan, done_text, failed, sql_loader
+from migtui.tui.writes import (
+    Outcome,
+    apply_plan,
+    checks_loader,
+    done_text,
+    failed,
+    rehearsal_runner,
+    sql_loader,
+)
 from migtui.widgets.safe_text import clean
 
 MAIN_SCREENS: dict[str, type[SessionScreen]] = {
@@ -118,7 +124,7 @@ class MigtuiApp(EnvironmentsApp):
     def on_mount(self) -> None:
         self._apply_settings()
         self.switch_mode("graph")
-        self.load(first=True)
+        self.draw_first()
 
     def on_unmount(self) -> None:
         if self._versions_watcher is not None:
@@ -175,16 +181,24 @@ class MigtuiApp(EnvironmentsApp):
     # -- reading -------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load(self, reload_files: bool = False, first: bool = False) -> None:
+    def draw_first(self) -> None:
+        """The graph from the revision files alone, for the first paint: with the header
+        cache warm this imports neither alembic nor SQLAlchemy. The database (env.py,
+        which may take seconds to import the models) is read once that is on screen."""
+        try:
+            waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
+            early = Snapshot(self.project.info, self.project.graph(), waiting)
+        except MigtuiError as exc:
+            self.post_message(LoadFailed(exc))
+            return
+        self.post_message(SnapshotLoaded(early, first=True))
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self, reload_files: bool = False) -> None:
         """Read the revision files (again, when asked) and the database in a worker."""
         if reload_files:
             self.project.reload()
         try:
-            if first:
-                # Draw the graph now: env.py may take seconds to import the models.
-                waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
-                early = Snapshot(self.project.info, self.project.graph(), waiting)
-                self.post_message(SnapshotLoaded(early))
             snapshot = self.project.snapshot()
             self.post_message(SnapshotLoaded(snapshot))
         except MigtuiError as exc:
@@ -198,6 +212,8 @@ class MigtuiApp(EnvironmentsApp):
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = message.snapshot
+        if message.first:
+            self.call_after_refresh(self.load)  # painted: now the database
         self._watch_versions()
         db = snapshot.database
         last_error = self.state.last_error
@@ -265,7 +281,7 @@ class MigtuiApp(EnvironmentsApp):
     def on_graph_screen_environment_chosen(self, message: GraphScreen.EnvironmentChosen
                                            ) -> None:
         if self.use_environment(message.name):
-            self.load(first=True)
+            self.draw_first()
 
     def on_graph_history_rescue_requested(self, message: GraphHistory.RescueRequested) -> None:
         confirm_rescue(self, message)
@@ -305,8 +321,8 @@ class MigtuiApp(EnvironmentsApp):
         if plan.action != "stamp" and plan.steps:
             sql = sql_loader(self.project, plan, snapshot)
             # Pre-flight: the plan's risks counted on the live data; h rehearses it.
-            checks = partial(check_plan, self.project, plan, snapshot.database.dialect)
-            rehearsal = partial(rehearse, self.project, plan, expected)
+            checks = checks_loader(self.project, plan, snapshot.database.dialect)
+            rehearsal = rehearsal_runner(self.project, plan, expected)
 
         def answered(yes: bool | None) -> None:
             if not yes:

@@ -14,14 +14,12 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from migtui.core.checks.preflight import check_plan
-from migtui.core.checks.rehearsal import rehearse
 from migtui.core.environments.bring import bring_all
 from migtui.core.models import ActionResult
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.environments import EnvironmentsScreen
 from migtui.screens.protected_confirm import ProtectedConfirmScreen
-from migtui.tui.writes import Outcome, sql_loader
+from migtui.tui.writes import Outcome, checks_loader, rehearsal_runner, sql_loader
 
 if TYPE_CHECKING:
     from migtui.tui.app import MigtuiApp
@@ -53,8 +51,8 @@ def confirm_bring(app: MigtuiApp, screen: EnvironmentsScreen,
     sql = checks = rehearsal = None
     if plan.steps:
         sql = sql_loader(project, shown, shown_read.snapshot)
-        checks = partial(check_plan, project, shown, shown_read.status.dialect)
-        rehearsal = partial(rehearse, project, shown, expected)
+        checks = checks_loader(project, shown, shown_read.status.dialect)
+        rehearsal = rehearsal_runner(project, shown, expected)
     protected = [r.environment for r, _ in items if r.environment.protected]
 
     def answered(yes: bool | None) -> None:

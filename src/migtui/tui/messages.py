@@ -15,11 +15,13 @@ from migtui.core.schema.model import SchemaInfo
 
 
 class SnapshotLoaded(Message):
-    """The revision files and the database were read."""
+    """The revision files and the database were read (``first``: the files only, for
+    the first paint; the database is read once that is on screen)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, first: bool = False) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.first = first
 
 
 class LoadFailed(Message):

@@ -7,16 +7,20 @@ worker (`MigtuiApp._run_action`), never on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
-from migtui.core.checks.batch_sql import plan_sql
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.history.applied import record_applied
 from migtui.core.models import ActionResult, Snapshot
-from migtui.core.schema.inspector import DatabaseInspector
 from migtui.core.schema.model import SchemaInfo
+
+# The checks, the inspector and the ledger import SQLAlchemy: each is imported by the
+# worker that first needs it, never before the first paint.
+if TYPE_CHECKING:
+    from migtui.core.checks.preflight import Preflight
+    from migtui.core.checks.rehearsal import Rehearsal
 
 LineSink = Callable[[str], None]
 # What an action job returns: its result, and the tables from before it (if read).
@@ -45,6 +49,8 @@ def apply_plan(project: Project, plan: Plan, read_before: bool, on_line: LineSin
     screen that does not exist yet (bounded by the lock timeout, and never a reason
     not to run: no marks beat no action).
     """
+    from migtui.core.history.applied import record_applied
+
     before = read_schema_quietly(project) if read_before else None
     result = project.run_plan(plan, on_line, watch)
     record_applied(project, result, plan)  # what ran and its file's hash: the ✎ marks
@@ -53,6 +59,8 @@ def apply_plan(project: Project, plan: Plan, read_before: bool, on_line: LineSin
 
 def read_schema_quietly(project: Project) -> SchemaInfo | None:
     """The tables now, or None if they cannot be read (no marks beat no action)."""
+    from migtui.core.schema.inspector import DatabaseInspector
+
     inspector = DatabaseInspector(project)
     try:
         return inspector.read_schema()
@@ -62,11 +70,39 @@ def read_schema_quietly(project: Project) -> SchemaInfo | None:
         inspector.close()
 
 
+def checks_loader(project: Project, plan: Plan, dialect: str) -> Callable[[], Preflight]:
+    """The plan's pre-flight checks on the live database (for the dialog's worker)."""
+
+    def load() -> Preflight:
+        from migtui.core.checks.preflight import check_plan
+
+        return check_plan(project, plan, dialect)
+
+    return load
+
+
+def rehearsal_runner(project: Project, plan: Plan,
+                     expected: tuple[str, ...]) -> Callable[[], Rehearsal]:
+    """The plan rehearsed in a transaction that is rolled back (for the dialog's h)."""
+
+    def run() -> Rehearsal:
+        from migtui.core.checks.rehearsal import rehearse
+
+        return rehearse(project, plan, expected)
+
+    return run
+
+
 def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[], str]:
     """Offline SQL of the plan, as `alembic upgrade/downgrade START:END --sql` (batch
     steps rendered from the live tables)."""
     heads = snapshot.database.current_heads
     dialect = snapshot.database.dialect
+
+    def plan_sql(direction: str, start: str, end: str) -> str:
+        from migtui.core.checks.batch_sql import plan_sql
+
+        return plan_sql(project, plan, dialect, direction, start, end)
 
     def unavailable(why: str) -> Callable[[], str]:
         def fail() -> str:
@@ -77,7 +113,7 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
         return unavailable("SQL preview needs the database on a single revision")
     start = heads[0] if heads else "base"
     if plan.action == "upgrade":
-        return lambda: plan_sql(project, plan, dialect, "upgrade", start, plan.target)
+        return lambda: plan_sql("upgrade", start, plan.target)
     if plan.target == "base" or plan.target in snapshot.graph:
         end = plan.target
     else:  # one step down ("-1"): to the parent of the revision it undoes
@@ -86,7 +122,7 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
         if len(parents) > 1:
             return unavailable("no single SQL range for stepping down from a merge point")
         end = parents[0] if parents else "base"
-    return lambda: plan_sql(project, plan, dialect, "downgrade", start, end)
+    return lambda: plan_sql("downgrade", start, end)
 
 
 def done_text(result: ActionResult) -> str:

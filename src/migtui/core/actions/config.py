@@ -7,11 +7,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from alembic.config import Config
+from typing import TYPE_CHECKING, Any
 
 from migtui.core.errors import MigtuiError
+
+if TYPE_CHECKING:  # alembic imports SQLAlchemy: only when the config is built
+    from alembic.config import Config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,6 +66,13 @@ def _pick_files(options: ProjectOptions) -> tuple[Path | None, Path | None, bool
     return cwd / (ini or ini_default), cwd / (toml or toml_default), explicit
 
 
+def config_files(options: ProjectOptions) -> tuple[Path, Path]:
+    """The .ini and the pyproject.toml that open_config looks at for these options."""
+    ini, toml, _explicit = _pick_files(options)
+    assert ini is not None and toml is not None
+    return ini, toml
+
+
 def _toml_has_alembic(path: Path) -> bool:
     try:
         with path.open("rb") as f:
@@ -78,6 +86,8 @@ def _toml_has_alembic(path: Path) -> bool:
 
 def open_config(options: ProjectOptions) -> Config:
     """Build an alembic Config from the options, or raise MigtuiError saying what is missing."""
+    from alembic.config import Config
+
     ini, toml, explicit = _pick_files(options)
     assert ini is not None and toml is not None
     named_ini = any(os.path.basename(n) != "pyproject.toml" for n in options.config_files)

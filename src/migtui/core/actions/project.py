@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from migtui.core.actions import partial_store
 from migtui.core.actions.config import ProjectOptions, open_config
 from migtui.core.actions.failures import explain_failure, left_behind, step_revision
 from migtui.core.actions.plan import Plan
+from migtui.core.actions.remembered import (
+    Remembered,
+    Stamps,
+    config_stamps,
+    recall,
+    remember,
+)
 from migtui.core.env.capture import LineSink, captured
-from migtui.core.env.catalog import Catalog, compare_catalogs, read_catalog
-from migtui.core.env.status import read_status
 from migtui.core.env.urls import database_identity, mask_x_argument
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged, from_exception
@@ -30,28 +32,46 @@ from migtui.core.models import (
     RevisionGraph,
     Snapshot,
 )
+from migtui.core.revisions.files import Locations
 from migtui.core.revisions.loader import RevisionLoader, quick_gil_handover
-from migtui.core.revisions.scriptdir import (
-    Pinned,
-    heads_text,
-    run_downgrade,
-    run_stamp,
-    run_upgrade,
-)
+
+if TYPE_CHECKING:  # alembic imports SQLAlchemy: both only once the database is read
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import Connection
+
+    from migtui.core.env.catalog import Catalog
+    from migtui.core.revisions.scriptdir import Pinned
 
 
 class Project:
-    """An Alembic project opened from its config; every call blocks (run it in a worker)."""
+    """An Alembic project opened from its config; every call blocks (run it in a worker).
 
-    def __init__(self, config: Config, options: ProjectOptions) -> None:
-        self.config = config
+    Opened with what the last start found (``remembered``), the Alembic config is built
+    only when first needed: the graph is drawn from the cached headers before alembic
+    (and SQLAlchemy) are even imported."""
+
+    def __init__(self, config: Config | None, options: ProjectOptions, *,
+                 remembered: Remembered | None = None, stamps: Stamps = ()) -> None:
+        if config is None and remembered is None:
+            raise ValueError("a Project needs its config or what the last start found")
+        self._config = config
+        self._config_lock = threading.Lock()
         self.options = options
-        self.revisions = RevisionLoader(config)  # headers, caches, the script directory
+        self._stamps = stamps
+        self.revisions = RevisionLoader(  # headers, caches, the script directory
+            lambda: self.config, remembered.locations if remembered else None,
+            self._remember if stamps else None)
         for argument in options.x_args:
             mask_x_argument(argument)  # remembers its secrets, to scrub them from errors
-        location = str(config.get_alembic_option("script_location") or "")
+        if config is not None:
+            location = str(config.get_alembic_option("script_location") or "")
+            config_file = str(config.config_file_name or config.toml_file_name or "")
+        else:
+            assert remembered is not None
+            location, config_file = remembered.script_location, remembered.config_file
         self.info = ProjectInfo(
-            config_file=str(config.config_file_name or config.toml_file_name or ""),
+            config_file=config_file,
             section=options.name,
             script_location=location,
             read_only=options.read_only,
@@ -62,13 +82,24 @@ class Project:
     @classmethod
     def open(cls, options: ProjectOptions) -> Project:
         """Open the project the options name; raises MigtuiError when it cannot."""
-        try:
-            config = open_config(options)
-        except MigtuiError:
-            raise
-        except Exception as exc:
-            raise from_exception(exc, "Cannot read the Alembic config") from exc
-        return cls(config, options)
+        stamps = config_stamps(options)  # before reading: a later edit is then noticed
+        remembered = recall(options, stamps)
+        if remembered is not None:
+            return cls(None, options, remembered=remembered, stamps=stamps)
+        return cls(_open_config(options), options, stamps=stamps)
+
+    @property
+    def config(self) -> Config:
+        """Alembic's config, built the first time it is needed (in a worker)."""
+        with self._config_lock:
+            if self._config is None:
+                self._config = _open_config(self.options)
+            return self._config
+
+    def _remember(self, locations: Locations) -> None:
+        """The script directory was built: keep where its files are for the next start."""
+        remember(self.options, self._stamps,
+                 Remembered(self.info.config_file, self.info.script_location, locations))
 
     # -- reading -------------------------------------------------------------
 
@@ -88,7 +119,7 @@ class Project:
     def version_folders(self) -> tuple[str, ...]:
         """The folders Alembic loads revision files from (watched for changes)."""
         try:
-            return tuple(str(p) for p in self.script()._version_locations)
+            return self.revisions.locations().version_locations
         except Exception:
             return ()
 
@@ -119,11 +150,14 @@ class Project:
 
     def status(self, on_line: LineSink | None = None) -> DatabaseStatus:
         """The database's current heads, dialect and masked URL, read through env.py."""
+        from migtui.core.env.status import read_status
+
         return read_status(self.config, self.script(), on_line)
 
     def snapshot(self, on_line: LineSink | None = None) -> Snapshot:
         """The graph and the database status together."""
         with quick_gil_handover():  # many short system calls while the UI thread is busy
+            self.script()  # first: it may find the files elsewhere than last time
             graph = self.graph()
             status = self.status(on_line)
             return Snapshot(self.info, graph, status, self._partial_now(status))
@@ -154,6 +188,8 @@ class Project:
 
     def _heads(self, also: Callable[[Connection], None] | None = None) -> tuple[str, ...]:
         """The database's heads now; ``also`` reads more on the same connection."""
+        from migtui.core.env.status import read_status
+
         status = read_status(self.config, self.script(), also=also)
         return status.current_heads if status.reachable else ()
 
@@ -196,6 +232,8 @@ class Project:
         seconds = time.perf_counter() - started
         if writes_files:
             self.reload()
+        from migtui.core.env.catalog import compare_catalogs, read_catalog
+
         now: list[Catalog] = []  # the schema after a failure, where DDL stays
         before_step = watch.step_catalog if failed is not None else None
         after = self._heads(also=(lambda conn: _append(now, read_catalog(conn)))
@@ -243,6 +281,8 @@ class Project:
         the plan. Any difference raises PlanChanged: nothing runs, and the result says
         what changed (``plan_changed``). ``watch`` reports waits and can cancel.
         """
+        from migtui.core.revisions.scriptdir import Pinned
+
         pinned = Pinned(frozenset(plan.heads), {s.revision: s.sha256 for s in plan.steps})
         if plan.action == "upgrade":
             return self.upgrade(plan.target, on_line, pinned=pinned, watch=watch)
@@ -255,6 +295,8 @@ class Project:
     def upgrade(self, target: str = "+1", on_line: LineSink | None = None,
                 pinned: Pinned | None = None, watch: Watch | None = None) -> ActionResult:
         """``alembic upgrade TARGET`` (``+1``, a revision, ``heads``)."""
+        from migtui.core.revisions.scriptdir import run_upgrade
+
         return self._run(
             "upgrade", target,
             lambda sink, watch: run_upgrade(self.config, self._script_for_action(), target,
@@ -265,6 +307,8 @@ class Project:
     def downgrade(self, target: str = "-1", on_line: LineSink | None = None,
                   pinned: Pinned | None = None, watch: Watch | None = None) -> ActionResult:
         """``alembic downgrade TARGET`` (``-1``, a revision, ``base``)."""
+        from migtui.core.revisions.scriptdir import run_downgrade
+
         return self._run(
             "downgrade", target,
             lambda sink, watch: run_downgrade(self.config, self._script_for_action(), target,
@@ -279,6 +323,7 @@ class Project:
         When the database is on a revision that no file defines (say, after switching
         git branches) Alembic cannot resolve it, so the version table is purged first.
         """
+        from migtui.core.revisions.scriptdir import heads_text, run_stamp
 
         def call(sink: LineSink, watch: Watch) -> None:
             graph = self.graph()
@@ -303,6 +348,8 @@ class Project:
         on_line: LineSink | None = None,
     ) -> ActionResult:
         """``alembic merge``: write a merge revision joining the given heads."""
+        from alembic import command
+
         return self._run(
             "merge", " ".join(revisions),
             lambda sink, _watch: _captured_call(
@@ -318,6 +365,7 @@ class Project:
         edits the directives after env.py's own hook, as the command's argument does."""
         if not message.strip():
             raise MigtuiError("A revision needs a message")
+        from alembic import command
 
         def call(sink: LineSink, _watch: Watch) -> object:
             with captured(sink):
@@ -330,6 +378,8 @@ class Project:
 
     def sql(self, direction: str, start: str, end: str) -> str:
         """The SQL Alembic would run from START to END, rendered offline (``--sql``)."""
+        from migtui.core.revisions.scriptdir import run_downgrade, run_upgrade
+
         buffer = io.StringIO()
         spec = f"{start}:{end}"
         fn = run_upgrade if direction == "upgrade" else run_downgrade
@@ -349,3 +399,13 @@ def _captured_call(sink: LineSink, call: Callable[[], object]) -> object:
     """An alembic command that does not run env.py, with its output sent to ``sink``."""
     with captured(sink):
         return call()
+
+
+def _open_config(options: ProjectOptions) -> Config:
+    """open_config, with any unexpected failure made a MigtuiError."""
+    try:
+        return open_config(options)
+    except MigtuiError:
+        raise
+    except Exception as exc:
+        raise from_exception(exc, "Cannot read the Alembic config") from exc

@@ -11,9 +11,10 @@ rules weigh.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Dialect
+if TYPE_CHECKING:  # the names of dialects are needed before SQLAlchemy is imported
+    from sqlalchemy.engine import Connection, Dialect
 
 #: SQLAlchemy's dialect names for MySQL and MariaDB (``mysql+pymysql://`` to a MariaDB
 #: server is "mysql"; ``mariadb+pymysql://`` is "mariadb").
@@ -67,6 +68,8 @@ class CatalogTable:
 
 def catalog_tables(conn: Connection, schema: str | None = None) -> dict[str, CatalogTable]:
     """The tables of ``schema`` (the connection's database by default), by name."""
+    import sqlalchemy as sa
+
     query = sa.text(
         "SELECT table_name, engine, row_format, table_rows, data_length, index_length"
         " FROM information_schema.tables"

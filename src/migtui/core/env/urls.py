@@ -8,10 +8,12 @@ remembered.
 from __future__ import annotations
 
 import os
-
-from sqlalchemy.engine import URL, make_url
+from typing import TYPE_CHECKING
 
 from migtui.core.secrets import MASK, is_secret_key, remember, scrub_secrets
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a URL is parsed, not before
+    from sqlalchemy.engine import URL
 
 __all__ = ["database_identity", "mask_url", "mask_x_argument", "remember_secret",
            "scrub_secrets"]
@@ -22,6 +24,8 @@ def remember_secret(url: URL | str | None) -> None:
     them from any text."""
     if url is None:
         return
+    from sqlalchemy.engine import make_url
+
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except Exception:
@@ -38,6 +42,8 @@ def mask_url(url: URL | str | None) -> str:
     """The URL as text with its password and secret query values replaced by ***."""
     if url is None or url == "":
         return ""
+    from sqlalchemy.engine import make_url
+
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except Exception:
@@ -68,6 +74,8 @@ def database_identity(url: str, folder: str | None = None) -> tuple[str, str]:
 
     With ``folder``, a relative SQLite path is made absolute from it (env.py opened it
     relative to the working folder), so two projects' ``sqlite:///app.db`` differ."""
+    from sqlalchemy.engine import make_url
+
     masked = mask_url(url)
     try:
         parsed = make_url(masked)

@@ -22,14 +22,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
-
-from migtui.core.env.catalog import Catalog, catalogued, read_catalog
 from migtui.core.errors import MigtuiError
+
+if TYPE_CHECKING:  # SQLAlchemy is imported once a migration runs (the app starts without)
+    from sqlalchemy.engine import Connection, Engine
+
+    from migtui.core.env.catalog import Catalog
 
 _POLL_S = 0.5
 _REPORT_AFTER_S = 0.8  # a statement running longer than this is reported
@@ -75,6 +75,8 @@ class Watch:
         True if it had to wait for another writer first (read the heads again then)."""
         if connection is None or self._conn is connection:
             return False
+        from sqlalchemy import event
+
         self._conn = connection
         self._dialect = connection.dialect.name
         with contextlib.suppress(Exception):
@@ -151,6 +153,8 @@ class Watch:
     def _catalog(self) -> Catalog | None:
         """The schema now, on the migration's connection (its reads are not the step's:
         the step's statements are reset after it); None if it cannot be read."""
+        from migtui.core.env.catalog import catalogued, read_catalog
+
         if self._conn is None or not catalogued(self._dialect):
             return None
         try:
@@ -185,6 +189,8 @@ class Watch:
         """Stop the migration: refuse its next statement, cancel the one running now."""
         self._cancelled.set()
         if self._dialect == "postgresql" and self._pid and self._watcher_engine is not None:
+            import sqlalchemy as sa
+
             with contextlib.suppress(Exception), self._watcher_engine.connect() as conn:
                 conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": self._pid})
         elif self._dialect == "sqlite" and self._dbapi is not None:
@@ -200,6 +206,8 @@ class Watch:
             with contextlib.suppress(Exception):
                 self._watcher_engine.dispose()
         if self._conn is not None:
+            from sqlalchemy import event
+
             with contextlib.suppress(Exception):
                 event.remove(self._conn, "before_cursor_execute", self._before)
                 event.remove(self._conn, "after_cursor_execute", self._after)
@@ -240,13 +248,13 @@ def _short(statement: str, limit: int = 90) -> str:
     return statement if len(statement) <= limit else statement[: limit - 1] + "…"
 
 
-_PG_WAIT = sa.text(
+_PG_WAIT = (
     "SELECT a.wait_event_type, pg_blocking_pids(a.pid),"
     " (SELECT string_agg(DISTINCT c.relname, ', ') FROM pg_locks l"
     "   JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid AND NOT l.granted)"
     " FROM pg_stat_activity a WHERE a.pid = :pid"
 )
-_PG_HOLDER = sa.text(
+_PG_HOLDER = (
     "SELECT pid, query, now() - xact_start FROM pg_stat_activity WHERE pid = :pid"
 )
 
@@ -254,12 +262,14 @@ _PG_HOLDER = sa.text(
 def _pg_wait(conn: Connection, pid: int) -> str:
     """'for a lock on t0 held by pid 4242 (in a transaction for 12 s: LOCK TABLE …)'
     or '' when the backend is not waiting for a lock."""
-    row = conn.execute(_PG_WAIT, {"pid": pid}).first()
+    import sqlalchemy as sa
+
+    row = conn.execute(sa.text(_PG_WAIT), {"pid": pid}).first()
     if row is None or row[0] != "Lock" or not row[1]:
         return ""
     blocker = int(row[1][0])
     on = f" on {row[2]}" if row[2] else ""
-    holder = conn.execute(_PG_HOLDER, {"pid": blocker}).first()
+    holder = conn.execute(sa.text(_PG_HOLDER), {"pid": blocker}).first()
     query = " ".join(str(holder[1] or "").split()) if holder else ""
     since = holder[2] if holder else None
     seconds = getattr(since, "total_seconds", None)
@@ -270,6 +280,8 @@ def _pg_wait(conn: Connection, pid: int) -> str:
 
 def _second_engine(connection: Connection) -> Engine | None:
     """An engine for a second connection to the same server, outside env.py's pool."""
+    import sqlalchemy as sa
+
     url = connection.engine.url
     if connection.dialect.is_async:
         url = url.set(drivername="postgresql+psycopg")

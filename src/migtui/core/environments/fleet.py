@@ -28,7 +28,6 @@ from migtui.core.environments.config import (
 )
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
-from migtui.core.schema.inspector import DatabaseInspector
 from migtui.core.schema.model import SchemaInfo
 
 # The name of the single environment of a project that configures none.
@@ -196,6 +195,8 @@ class Fleet:
 
 
 def _read_schema(project: Project) -> SchemaInfo:
+    from migtui.core.schema.inspector import DatabaseInspector  # SQLAlchemy: when asked
+
     inspector = DatabaseInspector(project)
     try:
         return inspector.read_schema()

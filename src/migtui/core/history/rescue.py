@@ -29,7 +29,6 @@ from pathlib import Path
 from migtui.core.actions.config import open_config
 from migtui.core.actions.plan import Plan, plan_downgrade, plan_upgrade
 from migtui.core.actions.project import Project
-from migtui.core.checks.preflight import revision_operations
 from migtui.core.env.capture import LineSink
 from migtui.core.errors import MigtuiError, PlanChanged
 from migtui.core.history import git
@@ -187,6 +186,8 @@ def _plans(project: Project, snapshot: Snapshot, rescue: Rescue) -> Rescue:
 
 
 def _upgrade_ops(project: Project, revision: str, dialect: str) -> tuple[str, ...]:
+    from migtui.core.checks.preflight import revision_operations  # SQLAlchemy: when asked
+
     try:
         found = revision_operations(project, revision, dialect)
     except Exception:

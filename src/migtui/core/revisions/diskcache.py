@@ -11,16 +11,17 @@ on Linux); the least recently written files beyond a few hundred are removed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import importlib.util
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-import alembic
 
 from migtui.core import folders
 from migtui.core.models import ScriptProblem
@@ -30,6 +31,25 @@ _FORMAT = 2
 _FILES_KEPT = 200
 Stamp = tuple[int, int]  # (size, mtime in ns)
 Entry = tuple[Header | None, bool, ScriptProblem | None]  # header, verified, problem
+
+
+@functools.cache
+def alembic_version() -> str:
+    """The installed Alembic's version, without importing it (that imports SQLAlchemy,
+    ~0.3 s) nor importlib.metadata (~0.05 s): the line of ``alembic/__init__.py`` that
+    sets ``__version__``; importlib.metadata only if that line is not found."""
+    try:
+        spec = importlib.util.find_spec("alembic")
+        if spec is not None and spec.origin:
+            source = Path(spec.origin).read_text(encoding="utf-8")
+            found = re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", source, re.M)
+            if found:
+                return found.group(1)
+    except (OSError, ValueError, ImportError):
+        pass
+    from importlib import metadata
+
+    return metadata.version("alembic")
 
 
 def cache_dir() -> Path | None:
@@ -56,7 +76,7 @@ class DiskCache:
             if self._file is not None:
                 try:
                     data = json.loads(self._file.read_text(encoding="utf-8"))
-                    if data.get("format") == _FORMAT and data.get("alembic") == alembic.__version__:
+                    if data.get("format") == _FORMAT and data.get("alembic") == alembic_version():
                         self._data = dict(data.get("files", {}))
                 except (OSError, ValueError, AttributeError):
                     pass
@@ -99,24 +119,24 @@ class DiskCache:
         self._dirty = False
         keep = set(live)
         self._data = {k: v for k, v in self._data.items() if k in keep}
-        data = {"format": _FORMAT, "alembic": alembic.__version__, "files": self._data}
+        data = {"format": _FORMAT, "alembic": alembic_version(), "files": self._data}
         try:
             self._file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self._file.with_name(f"{self._file.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
             os.replace(tmp, self._file)
-            _prune(self._file.parent)
+            prune(self._file.parent, "revisions")
         except OSError:
             pass
 
 
-def _prune(folder: Path) -> None:
-    """Keep only the most recently written cache files."""
-    files = sorted(folder.glob("revisions-*.json"), key=lambda p: p.stat().st_mtime)
+def prune(folder: Path, kind: str) -> None:
+    """Keep only the most recently written cache files named ``KIND-*.json``."""
+    files = sorted(folder.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)
     for old in files[:-_FILES_KEPT]:
         with contextlib.suppress(OSError):
             old.unlink()
-    for tmp in folder.glob("revisions-*.tmp"):
+    for tmp in folder.glob(f"{kind}-*.tmp"):
         with contextlib.suppress(OSError):
             if time.time() - tmp.stat().st_mtime > 3600:
                 tmp.unlink()

@@ -14,15 +14,13 @@ with a :class:`ScriptProblem` (file, line, error, traceback).
 from __future__ import annotations
 
 import os
+import re
 import stat
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-from alembic.script import Script, ScriptDirectory
-from alembic.script.base import _only_source_rev_file, _sourceless_rev_file
+from typing import TYPE_CHECKING, Any
 
 from migtui.core.env.capture import quiet
 from migtui.core.models import ScriptProblem
@@ -30,6 +28,37 @@ from migtui.core.revisions.diskcache import DiskCache
 from migtui.core.revisions.headers import Header, NotPlain, read_header
 from migtui.core.revisions.reader import FileKey, load_module, read_source
 from migtui.core.secrets import scrub_secrets
+
+if TYPE_CHECKING:  # Alembic is imported only when a file must be imported (not plain)
+    from alembic.script import Script, ScriptDirectory
+
+# The names Alembic's ScriptDirectory imports (alembic.script.base's _only_source_rev_file
+# and _sourceless_rev_file; tests/test_loading_files.py checks they are still the same).
+ONLY_SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
+SOURCELESS_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)(c|o)?$")
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where a script directory loads revision files from: Alembic's own resolved values
+    (``ScriptDirectory._version_locations``, ``sourceless``,
+    ``recursive_version_locations``), kept so that the files can be listed without it."""
+
+    dir: str
+    version_locations: tuple[str, ...]
+    sourceless: bool = False
+    recursive: bool = False
+
+    @classmethod
+    def of(cls, script: ScriptDirectory) -> Locations:
+        """The locations of an Alembic script directory."""
+        return cls(str(script.dir), tuple(str(p) for p in script._version_locations),
+                   bool(script.sourceless), bool(script.recursive_version_locations))
+
+    @property
+    def cache_key(self) -> str:
+        """What the header cache of these files is keyed by."""
+        return "|".join([self.dir, *self.version_locations])
 
 
 @dataclass(frozen=True)
@@ -45,12 +74,12 @@ class FileRecord:
     script: Script | None = None  # Alembic's own Script, when the file had to be imported
 
 
-def revision_paths(script: ScriptDirectory) -> list[Path]:
+def revision_paths(script: ScriptDirectory | Locations) -> list[Path]:
     """The files ``script`` loads revisions from, in Alembic's order (see revision_files)."""
     return [Path(path) for path, _stamp in revision_files(script)]
 
 
-def revision_files(script: ScriptDirectory) -> list[tuple[str, FileKey]]:
+def revision_files(script: ScriptDirectory | Locations) -> list[tuple[str, FileKey]]:
     """The files ``script`` loads revisions from, in Alembic's order, with their file keys.
 
     Mirrors ``ScriptDirectory._load_revisions`` and ``Script._from_path`` (without
@@ -58,13 +87,14 @@ def revision_files(script: ScriptDirectory) -> list[tuple[str, FileKey]]:
     ``Script._list_py_dir`` (``recursive_version_locations``, ``sourceless``), one entry
     per real path, and only the names that Alembic would import.
     """
+    where = script if isinstance(script, Locations) else Locations.of(script)
     seen: set[str] = set()
     found: list[tuple[str, FileKey]] = []
     real_dirs: dict[str, str] = {}
-    for location in script._version_locations:  # Alembic's resolved list of locations
-        if not location.exists():
+    for location in where.version_locations:  # Alembic's resolved list of locations
+        if not os.path.exists(location):
             continue
-        for file_path in _list_py_dir(script, str(location)):
+        for file_path in _list_py_dir(where, location):
             try:
                 st = os.lstat(file_path)
                 if stat.S_ISLNK(st.st_mode):  # Path.resolve(), as Alembic does
@@ -80,37 +110,37 @@ def revision_files(script: ScriptDirectory) -> list[tuple[str, FileKey]]:
             if real in seen:
                 continue
             seen.add(real)
-            if _alembic_would_load(script, real):
+            if _alembic_would_load(where, real):
                 found.append((real, (st.st_size, st.st_mtime_ns)))
     return found
 
 
-def _list_py_dir(script: ScriptDirectory, path: str) -> list[str]:
+def _list_py_dir(where: Locations, path: str) -> list[str]:
     """``Script._list_py_dir`` with strings instead of Path objects (same order)."""
     paths: list[str] = []
     for root, dirs, files in os.walk(path, topdown=True):
         if os.path.basename(root).endswith("__pycache__"):
             continue
         paths.extend(os.path.join(root, name) for name in sorted(files))
-        if script.sourceless:
+        if where.sourceless:
             cache = os.path.join(root, "__pycache__")
             if os.path.exists(cache):
                 names = {name.split(".")[0] for name in files}
                 paths.extend(os.path.join(cache, pyc) for pyc in os.listdir(cache)
                              if pyc.split(".")[0] not in names)
-        if not script.recursive_version_locations:
+        if not where.recursive:
             break
         dirs.sort()
     return paths
 
 
-def _alembic_would_load(script: ScriptDirectory, path: str) -> bool:
+def _alembic_would_load(where: Locations, path: str) -> bool:
     folder, name = os.path.split(path)
-    pattern = _sourceless_rev_file if script.sourceless else _only_source_rev_file
+    pattern = SOURCELESS_REV_FILE if where.sourceless else ONLY_SOURCE_REV_FILE
     match = pattern.match(name)
     if not match:
         return False
-    if script.sourceless and match.group(2) in ("c", "o"):
+    if where.sourceless and match.group(2) in ("c", "o"):
         py_exists = os.path.exists(os.path.join(folder, match.group(1)))
         pyc_exists = os.path.exists(os.path.join(folder, match.group(1) + "c"))
         if py_exists or (match.group(2) == "o" and pyc_exists):
@@ -118,7 +148,7 @@ def _alembic_would_load(script: ScriptDirectory, path: str) -> bool:
     return True
 
 
-def current_file_keys(script: ScriptDirectory) -> dict[str, FileKey]:
+def current_file_keys(script: ScriptDirectory | Locations) -> dict[str, FileKey]:
     """Every revision file with its file key: compare two of these to notice changes."""
     return dict(revision_files(script))
 
@@ -167,10 +197,11 @@ class RevisionFiles:
     """Reads the revision files of one script directory, caching by (path, size, mtime)."""
 
     def __init__(self, cache_key: str) -> None:
+        self.cache_key = cache_key
         self._records: dict[str, FileRecord] = {}
         self._disk = DiskCache(cache_key)
 
-    def scan(self, script: ScriptDirectory) -> list[FileRecord]:
+    def scan(self, script: ScriptDirectory | Locations) -> list[FileRecord]:
         """Every revision file of ``script``, reading only files that changed."""
         records: list[FileRecord] = []
         to_import: list[tuple[int, str, FileKey]] = []
@@ -191,7 +222,7 @@ class RevisionFiles:
                 self._remember_on_disk(record)
             records.append(record)
         if to_import:
-            self._import_all(script, records, to_import)
+            self._import_all(records, to_import)
         self._records = {r.path: r for r in records}
         self._disk.save(self._records)
         return records
@@ -211,10 +242,11 @@ class RevisionFiles:
             return FileRecord(key, file_key, problem=problem_from(exc, key))
 
     def _import_all(
-        self, script: ScriptDirectory, records: list[FileRecord],
-        to_import: list[tuple[int, str, FileKey]],
+        self, records: list[FileRecord], to_import: list[tuple[int, str, FileKey]],
     ) -> None:
         """Import files that are not plain with Alembic's own loader, one at a time."""
+        from alembic.script import Script
+
         with quiet():
             for index, key, file_key in to_import:
                 try:

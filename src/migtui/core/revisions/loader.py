@@ -4,6 +4,8 @@
 
 * ``graph()`` reads headers (no imports for plain files, cached by path, size and
   mtime) and builds the graph with every problem listed, in time linear in revisions;
+  given the locations of the files (remembered from the last start), it needs neither
+  Alembic nor the config: a warm start draws without importing alembic or SQLAlchemy;
 * ``script()`` is an Alembic ``ScriptDirectory`` built from the same headers, whose
   revision modules are imported only when Alembic runs them; actions get it from
   ``script_for_action()``, which first re-checks the files on disk and refuses, with a
@@ -20,17 +22,18 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-
-from alembic.config import Config
-from alembic.script import Script, ScriptDirectory
+from typing import TYPE_CHECKING
 
 from migtui.core.env.capture import quiet
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import RevisionGraph, ScriptProblem
-from migtui.core.revisions.files import FileRecord, RevisionFiles, current_file_keys
+from migtui.core.revisions.files import FileRecord, Locations, RevisionFiles, current_file_keys
 from migtui.core.revisions.graph import build_graph
 from migtui.core.revisions.problems import problems_text
-from migtui.core.revisions.scriptdir import LazyScript, loaded_script_directory
+
+if TYPE_CHECKING:  # alembic (and SQLAlchemy) only once the script directory is needed
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
 
 _VERIFY_CHUNK = 25
 
@@ -38,8 +41,14 @@ _VERIFY_CHUNK = 25
 class RevisionLoader:
     """The revision files of one project, read once and re-read when they change."""
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    def __init__(self, config: Callable[[], Config], locations: Locations | None = None,
+                 on_locations: Callable[[Locations], None] | None = None) -> None:
+        """``config()`` gives the Alembic config (built on first call); ``locations``,
+        when known, are where the files were last time (checked once the script directory
+        is built; ``on_locations`` hears what it found whenever that differs)."""
+        self._config = config
+        self._locations = locations
+        self._on_locations = on_locations
         self._files: RevisionFiles | None = None
         self._script: ScriptDirectory | None = None
         self._records: list[FileRecord] = []
@@ -52,22 +61,38 @@ class RevisionLoader:
 
     def script(self) -> ScriptDirectory:
         """The script directory, created once (cheap) and reused until ``reload``."""
+        from migtui.core.revisions.scriptdir import loaded_script_directory
+
         with self._lock:
             if self._script is None:
-                self._script = loaded_script_directory(self.config, self._alembic_scripts)
+                script = loaded_script_directory(self._config(), self._alembic_scripts)
+                found = Locations.of(script)
+                if found != self._locations:
+                    # Not where they were last time (or not known): read them there.
+                    self._locations, self._graph = found, None
+                    if self._on_locations is not None:
+                        self._on_locations(found)
+                self._script = script
             return self._script
+
+    def locations(self) -> Locations:
+        """Where the revision files are (the script directory's, once it is built)."""
+        with self._lock:
+            if self._locations is None:
+                self.script()
+            assert self._locations is not None
+            return self._locations
 
     def graph(self) -> RevisionGraph:
         """Every revision, newest first, with the problems found; files read only if changed."""
         with quiet(), self._lock:
             if self._graph is None:
-                script = self.script()
-                if self._files is None:
-                    locations = [str(p) for p in script._version_locations]
-                    self._files = RevisionFiles("|".join([script.dir, *locations]))
+                where = self.locations()
+                if self._files is None or self._files.cache_key != where.cache_key:
+                    self._files = RevisionFiles(where.cache_key)
                 try:
                     with quick_gil_handover():
-                        self._records = self._files.scan(script)
+                        self._records = self._files.scan(where)
                 except Exception as exc:
                     raise from_exception(exc, "Cannot read the revision files") from exc
                 self._graph = build_graph(self._records)
@@ -86,7 +111,7 @@ class RevisionLoader:
             if self._graph is None:
                 return False
             known = {r.path: r.file_key for r in self._records}
-            return current_file_keys(self.script()) != known
+            return current_file_keys(self.locations()) != known
 
     def script_for_action(self) -> ScriptDirectory:
         """The script directory to run an action with: re-read if files changed; refused
@@ -101,6 +126,10 @@ class RevisionLoader:
 
     def _alembic_scripts(self) -> list[Script]:
         """Fresh Script objects for Alembic's RevisionMap (it mutates them)."""
+        from alembic.script import Script
+
+        from migtui.core.revisions.scriptdir import LazyScript
+
         with quiet(), self._lock:
             graph = self.graph()
             if graph.problems:
