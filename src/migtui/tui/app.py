@@ -8,6 +8,7 @@ through one path (`_act` → `_run_action` → `ActionFinished`), which always c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
@@ -101,6 +102,7 @@ class MigtuiApp(EnvironmentsApp):
         self._versions_watcher: FolderWatcher | None = None
         self._running_plan: Plan | None = None
         self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
+        self._painted = threading.Event()  # the first graph is on screen
 
     COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
 
@@ -185,6 +187,7 @@ class MigtuiApp(EnvironmentsApp):
         """The graph from the revision files alone, for the first paint: with the header
         cache warm this imports neither alembic nor SQLAlchemy. The database (env.py,
         which may take seconds to import the models) is read once that is on screen."""
+        self._painted.clear()
         try:
             waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
             early = Snapshot(self.project.info, self.project.graph(), waiting)
@@ -192,10 +195,18 @@ class MigtuiApp(EnvironmentsApp):
             self.post_message(LoadFailed(exc))
             return
         self.post_message(SnapshotLoaded(early, first=True))
+        # Importing alembic and env.py holds the GIL: only once the graph is painted.
+        self._painted.wait(timeout=10)
+        if not get_current_worker().is_cancelled:
+            self._read()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self, reload_files: bool = False) -> None:
         """Read the revision files (again, when asked) and the database in a worker."""
+        self._read(reload_files)
+
+    def _read(self, reload_files: bool = False) -> None:
+        """The snapshot, posted; then Alembic's authoritative load (in a load worker)."""
         if reload_files:
             self.project.reload()
         try:
@@ -213,7 +224,7 @@ class MigtuiApp(EnvironmentsApp):
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = message.snapshot
         if message.first:
-            self.call_after_refresh(self.load)  # painted: now the database
+            self.call_after_refresh(self._painted.set)  # then draw_first reads the database
         self._watch_versions()
         db = snapshot.database
         last_error = self.state.last_error
