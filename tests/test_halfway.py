@@ -195,3 +195,28 @@ def test_a_downgrade_failing_halfway_names_what_it_dropped(
            "b2b2b2b2b2b2" in result.error
     assert "\n".join(expected) in result.error_details
     assert project.snapshot().partial == result.partial
+
+
+def test_sqlite_batch_step_failing_leaves_its_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch step copies the table: CREATE TABLE _alembic_tmp_widget commits before the
+    INSERT … SELECT that fails (NULLs into NOT NULL); the copy stays, and is named."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    monkeypatch.chdir(tmp_path)
+    write_project(tmp_path / "p", url=url, revisions=(
+        BASE,
+        Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "null row",
+            upgrade='op.execute("INSERT INTO widget (id, name) VALUES (1, NULL)")'),
+        Rev("c3c3c3c3c3c3", "b2b2b2b2b2b2", "not null", upgrade="\n".join([
+            'with op.batch_alter_table("widget", recreate="always") as batch:',
+            '    batch.alter_column("name", existing_type=sa.String(50), nullable=False)']))))
+    project = Project.open(ProjectOptions(cwd=str(tmp_path / "p")))
+    assert project.upgrade("b2b2b2b2b2b2").ok
+    result = project.upgrade("heads")
+    assert not result.ok and result.heads_after == ("b2b2b2b2b2b2",)
+    assert "_alembic_tmp_widget" in table_names(url), "the copy committed before the INSERT"
+    assert _rows(url) == [1], "the table itself is as before"
+    assert result.partial is not None and result.partial.revision == "c3c3c3c3c3c3"
+    assert result.partial.schema_changes == ("+ table _alembic_tmp_widget (id, name)",)
+    assert "SQLite could not roll back 1 statement of this step" in result.error
+    assert "_alembic_tmp_widget (\n" in result.partial.statements[0]

@@ -56,7 +56,8 @@ def test_no_rehearsal_on_mariadb_says_why(tmp_path: Path, mariadb_url: str) -> N
     preflight = check_plan(project, plan, project.status().dialect)
     assert not preflight.can_rehearse
     assert preflight.rehearsal.startswith("MariaDB commits DDL as it runs")
-    assert preflight.no_rollback.startswith("MariaDB commits each DDL statement as it runs")
+    assert preflight.no_rollback.startswith(
+        "Cannot be rolled back on this database: MariaDB commits each DDL statement as it runs")
     assert "could not be rolled back" in preflight.rehearsal
 
 

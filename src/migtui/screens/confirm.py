@@ -215,7 +215,9 @@ class ConfirmScreen(ModalScreen[bool]):
         warning.display = bool(summary.plain)
         checks.update(self._checks_line(preflight))
         if self._rehearse is not None:
-            self.query_one("#rehearse", Button).disabled = not preflight.can_rehearse
+            rehearse = self.query_one("#rehearse", Button)
+            rehearse.disabled = not preflight.can_rehearse
+            rehearse.display = preflight.can_rehearse  # not offered: the line says why
         if preflight.blocking and self.focused is self.query_one("#yes", Button):
             self.query_one("#no", Button).focus()
 
@@ -223,7 +225,9 @@ class ConfirmScreen(ModalScreen[bool]):
         text = Text(style="dim")
         if preflight.missing:
             text.append("The database file does not exist yet: no data to check, nothing "
-                        "to rehearse on.")
+                        "to rehearse on. ")
+            if preflight.no_rollback:
+                text.append(f"{clean(preflight.no_rollback)}.", style="bold yellow")
             return text
         if preflight.checked_live:
             text.append("Checked on the live data (read-only). ")
@@ -232,8 +236,7 @@ class ConfirmScreen(ModalScreen[bool]):
         elif preflight.note:
             text.append(f"Not checked against the data: {clean(preflight.note)}. ")
         if preflight.no_rollback:
-            text.append(f"Cannot be rolled back on this database: {clean(preflight.no_rollback)}. ",
-                        style="bold yellow")
+            text.append(f"{clean(preflight.no_rollback)}. ", style="bold yellow")
         if self._rehearse is not None:
             if preflight.can_rehearse:
                 text.append("h rehearses: runs the steps in a transaction, then rolls back.")

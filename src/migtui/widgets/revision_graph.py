@@ -35,7 +35,7 @@ class GraphRow:
     current: bool
     note: str = ""  # e.g. "✎ edited since applied to this database on 2026-11-30"
     environments: str = ""  # the environments standing on it: "[dev] [staging]"
-    partial: str = ""  # "⚠ partially applied: …" on the revision a failed step left half done
+    partial: str = ""  # "⚠ partially applied (…)" on the revision a failed step left half done
 
     @cached_property
     def risks(self) -> tuple[str, ...]:
@@ -91,15 +91,14 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
 
 
 def partial_mark(snapshot: Snapshot, rev: Revision) -> str:
-    """"⚠ partially applied: 1 statement of its step stayed (e: which)" on the revision
+    """"⚠ partially applied (1 statement stayed; e: which)" on the revision
     whose step failed halfway and left part of itself in the database; else ""."""
     partial = snapshot.partial
     if partial is None or rev.revision[:12] != partial.revision[:12]:
         return ""
     stayed = len(partial.statements)
-    what = (f"{stayed} statement{'s' * (stayed != 1)} of its step stayed" if stayed
-            else "part of its step stayed")
-    return f"⚠ partially applied: {what} (e: which)"
+    what = f"{stayed} statement{'s' * (stayed != 1)} stayed" if stayed else "part stayed"
+    return f"⚠ partially applied ({what}; e: which)"
 
 
 def lanes_cut(glyphs: str, glyph_width: int, width: int) -> tuple[int, str]:

@@ -32,6 +32,24 @@ def not_rolled_back(dialect: str) -> bool:
     return dialect == "sqlite" or is_mysql(dialect)
 
 
+def no_rollback(dialect: str) -> str:
+    """What the confirmation says when a failed step is not rolled back whole on this
+    database (a sentence, without its full stop), or "" when it is."""
+    name = display_name(dialect)
+    if is_mysql(dialect):
+        return (f"Cannot be rolled back on this database: {name} commits each DDL statement "
+                "as it runs (CREATE, ALTER, DROP, RENAME and TRUNCATE commit implicitly, "
+                "with the data changes before them): if a step fails halfway, what it ran "
+                "stays applied and alembic_version still names the revision before it")
+    if dialect == "sqlite":
+        return ("Not always rolled back whole on this database: Alembic runs SQLite "
+                "without transactional DDL, so the DDL a step runs before its first data "
+                "change (INSERT, UPDATE, DELETE) commits at once; if the step fails after "
+                "it, that DDL stays (a batch step's _alembic_tmp_ copy of its table too) "
+                "and alembic_version still names the revision before it")
+    return ""
+
+
 def _verb(statement: str) -> str:
     words = statement.split(None, 1)
     return words[0].upper() if words else ""
@@ -183,7 +201,7 @@ def partial_text(partial: PartialStep) -> tuple[str, str]:
     revision = partial.revision[:12]
     when = f" on {partial.date.replace('T', ' ')}" if partial.date else ""
     line = (f"The database is partially applied {revision}: its step failed halfway"
-            f"{when} and alembic_version still says {versions_text(partial.heads)} (e: which)")
+            f"{when} and alembic_version still says {versions_text(partial.heads)}")
     notes = [f"{partial.step} failed halfway{when}:\n{partial.error}" if partial.error
              else f"{partial.step} failed halfway{when}."]
     if partial.statements:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from alembic.operations import ops as alembic_ops
 
+from migtui.core.actions.halfway import no_rollback
 from migtui.core.actions.plan import Plan, PlanStep
 from migtui.core.checks.mysql import mysql_rules
 from migtui.core.checks.probes import measure
@@ -43,7 +44,6 @@ from migtui.core.checks.risks import (
     table_of,
 )
 from migtui.core.checks.typefit import alter_column_risks
-from migtui.core.env.mysql import no_rollback
 from migtui.core.revisions.source import read_function
 
 if TYPE_CHECKING:
@@ -75,7 +75,8 @@ class Preflight:
     rehearsal: str = ""  # empty when the plan can be rehearsed; else why it cannot
     missing: bool = False  # the SQLite file does not exist yet
     # Empty when a step that fails is rolled back on this database; else what happens
-    # instead (MySQL/MariaDB: DDL commits as it runs).
+    # instead (MySQL/MariaDB: DDL commits as it runs; SQLite: DDL before a step's first
+    # data change commits at once), as the confirmation says it.
     no_rollback: str = ""
 
     @property

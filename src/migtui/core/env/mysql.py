@@ -40,15 +40,6 @@ def is_mysql(dialect: str) -> bool:
     return dialect in MYSQL_DIALECTS
 
 
-def no_rollback(dialect: str) -> str:
-    """Why a failed step is not rolled back on this database, or "" when it is."""
-    if not is_mysql(dialect):
-        return ""
-    return (f"{display_name(dialect)} commits each DDL statement as it runs: if a step "
-            "fails halfway, what it ran stays applied and alembic_version still names the "
-            "revision before it")
-
-
 @dataclass(frozen=True)
 class CatalogTable:
     """One table as ``information_schema.tables`` describes it (estimates)."""
