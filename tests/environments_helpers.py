@@ -3,8 +3,11 @@ and tenant schemas in a third PostgreSQL database (env.py picks the schema by -x
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
 import textwrap
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -179,3 +182,59 @@ def build_fleet(dest: Path, urls: Sequence[str], schemas: Sequence[str] = SCHEMA
     for index, schema in enumerate(schemas):
         upgrade(R2 if index < len(schemas) // 2 else R1, tenants, (f"tenant={schema}",))
     return project
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never says a word (a database host
+    that hangs) until ``release`` closes them all."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = int(self._sock.getsockname()[1])
+        self.accepted = threading.Event()  # a client is connected and waiting
+        self.released = False
+        self._clients: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            self._clients.append(client)
+            self.accepted.set()
+
+    def url(self, password: str) -> str:
+        """A PostgreSQL URL to this server; libpq waits up to 120 s for its answer."""
+        return f"postgresql://app:{password}@127.0.0.1:{self.port}/x?connect_timeout=120"
+
+    def release(self) -> None:
+        """Close every connection (the clients get an error) and stop listening."""
+        self.released = True
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way
+        self._sock.close()
+        for client in self._clients:
+            client.close()
+        self._thread.join()
+
+
+@contextmanager
+def silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
+    try:
+        yield server
+    finally:
+        if not server.released:
+            server.release()
+
+
+def put_first(project: Path, name: str, url: str) -> None:
+    """Configure environment ``name`` before every other one in pyproject.toml."""
+    path = project / "pyproject.toml"
+    path.write_text(f'[tool.migtui.environments.{name}]\nurl = "{url}"\n\n'
+                    + path.read_text())

@@ -137,6 +137,7 @@ class EnvironmentsScreen(SessionScreen):
         self.reads.clear()
         self.drifts.clear()
         self._redraw()
+        self.fleet.forget_reach()  # every server is asked again whether it answers
         for env in self.fleet.environments:
             self._read_one(self._token, env)
 

@@ -60,6 +60,7 @@ class EnvironmentsApp(RunningActions):
         marks = tuple(self._own_mark(m, snapshot) if m.name == chosen else m
                       for m in self.state.environments)
         self.state = replace(self.state, environments=marks)
+        self.fleet.forget_reach()
         for env in self.fleet.config.environments:
             if env.name != chosen and not env.problem:
                 self._read_environment(self._marks_token, env)

@@ -67,7 +67,7 @@ def _while_looking(
         return
     conn_rec.info[_MARK] = True
     if dialect.name != "sqlite":
-        _add_timeouts(dialect, cparams)
+        add_timeouts(dialect, cparams)
         return
     cparams["timeout"] = min(float(cparams.get("timeout", LOCK_TIMEOUT_S)), LOCK_TIMEOUT_S)
     database = cparams.get("database", cargs[0] if cargs else "")
@@ -83,7 +83,9 @@ def _while_looking(
         raise SqliteFileMissing(os.path.abspath(database), f"sqlite{driver}")
 
 
-def _add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:
+def add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:
+    """The looking-only connect, lock and statement timeouts, as connect parameters
+    (once: a second call on the same parameters adds nothing)."""
     lock_ms, statement_ms = LOCK_TIMEOUT_S * 1000, STATEMENT_TIMEOUT_S * 1000
     if dialect.name == "postgresql":
         if dialect.driver == "asyncpg":
@@ -93,7 +95,8 @@ def _add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:
             cparams.setdefault("timeout", CONNECT_TIMEOUT_S)
         elif dialect.driver in ("psycopg", "psycopg2", "psycopg_async"):
             options = f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}"
-            cparams["options"] = f"{cparams.get('options', '')} {options}".strip()
+            if options not in cparams.get("options", ""):
+                cparams["options"] = f"{cparams.get('options', '')} {options}".strip()
             cparams.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     elif dialect.name in ("mysql", "mariadb"):
         if dialect.driver in ("pymysql", "mysqldb", "mariadbconnector"):
@@ -101,7 +104,8 @@ def _add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:
         command = (f"SET SESSION innodb_lock_wait_timeout = {LOCK_TIMEOUT_S}, "
                    f"lock_wait_timeout = {LOCK_TIMEOUT_S}")
         before = cparams.get("init_command")
-        cparams["init_command"] = f"{before}; {command}" if before else command
+        if not before or command not in before:
+            cparams["init_command"] = f"{before}; {command}" if before else command
 
 
 @event.listens_for(Pool, "checkout")

@@ -15,11 +15,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from migtui.core.actions.config import open_config
 from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import DiffState, compute_diff
+from migtui.core.env.reach import unreachable
 from migtui.core.environments.config import (
     Environment,
     EnvironmentsConfig,
@@ -79,6 +81,32 @@ class Fleet:
         self.config = config
         self._projects: dict[str, Project] = {}
         self._lock = threading.Lock()
+        # URL -> whether its server answered, this round: one connection per URL, however
+        # many tenants share it (the later ones wait for the first one's answer).
+        self._reach: dict[str, Future[DatabaseStatus | None]] = {}
+
+    def forget_reach(self) -> None:
+        """Start a new round of reads: every server is asked again whether it answers."""
+        with self._lock:
+            self._reach.clear()
+
+    def reach(self, env: Environment) -> DatabaseStatus | None:
+        """The status of an environment whose server does not answer, found without
+        env.py (and without waiting on another read); None when it answered or when env.py
+        picks the URL (no ``url``)."""
+        if not env.url:
+            return None
+        with self._lock:
+            future = self._reach.get(env.url)
+            mine = future is None
+            if future is None:
+                future = self._reach[env.url] = Future()
+        if mine:
+            try:
+                future.set_result(unreachable(env.url))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
 
     @property
     def environments(self) -> tuple[Environment, ...]:
@@ -116,7 +144,7 @@ class Fleet:
         graph = self.project.graph()
         try:
             project = self.project_for(env)
-            status = project.status()
+            status = self.reach(env) or project.status()
         except Exception as exc:
             err = from_exception(exc, "Cannot open this environment")
             status = DatabaseStatus(DatabaseState.UNREACHABLE, url=env.display_url,
@@ -128,9 +156,12 @@ class Fleet:
         return EnvironmentRead(env, Snapshot(self.project.info, graph, status), time.time(),
                                time.perf_counter() - started)
 
-    def read_all(self) -> tuple[EnvironmentRead, ...]:
-        """Every environment, one after another (the benchmark's fleet read)."""
-        return tuple(self.read(env) for env in self.environments)
+    def read_all(self, workers: int = 16) -> tuple[EnvironmentRead, ...]:
+        """Every environment, read by ``workers`` threads at once, in configuration
+        order (the benchmark's fleet read)."""
+        self.forget_reach()
+        with ThreadPoolExecutor(max(1, min(workers, len(self.environments)))) as pool:
+            return tuple(pool.map(self.read, self.environments))
 
     # -- drift -------------------------------------------------------------
 
