@@ -157,3 +157,37 @@ async def test_no_rehearsal_offered_says_why(tmp_path: Path, pg_url: str) -> Non
         await settle(pilot)
         assert not screen.query_one("#confirm-rehearsal", Static).display
         await pilot.press("n")
+
+
+async def test_mariadb_rules_are_named_in_the_dialog(tmp_path: Path, mariadb_url: str) -> None:
+    """Each MySQL/MariaDB rule of the README's table, by its name, in the confirmation
+    (tested on MariaDB only: the one MySQL-family server CI starts)."""
+    step = "\n".join([
+        'from sqlalchemy.dialects import mysql',
+        'op.alter_column("t", "name", existing_type=sa.String(50), type_=sa.Text())',
+        'op.add_column("t", sa.Column("age", sa.Integer, nullable=False))',
+        'op.alter_column("t", "code", new_column_name="zip", existing_type=sa.String(20))',
+        'op.add_column("t", sa.Column("nick", mysql.VARCHAR(20, charset="utf8mb3")))',
+    ])
+    revs = chain(TABLE, step)
+    write_project(tmp_path, mariadb_url, revs)
+    assert open_project(tmp_path).upgrade(revs[0].revision).ok
+    # A big table (more rows than the 100,000 of "big table"), so the copy is an alarm.
+    run_sql(mariadb_url, "INSERT INTO t (id, name, code) SELECT seq, 'x', 'y' "
+            "FROM seq_1_to_100001", "ANALYZE TABLE t")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        steps = " ".join(widget_text(screen.query_one("#confirm-steps", Static)).split())
+        assert "⚠ locks table: table copy: MySQL copies t to change the type of name" in steps
+        assert "⚠ keeps bad data: implicit default: age is NOT NULL without a server " \
+               "default: MySQL fills it in 100,001 rows of t" in steps
+        assert "⚠ breaks running code: rename breaks running code: column t.code is " \
+               "renamed to zip" in steps
+        assert "⚠ keeps bad data: utf8 vs utf8mb4: nick of t is utf8mb3" in steps
+        await pilot.press("n")
+        await settle(pilot)

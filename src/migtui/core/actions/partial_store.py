@@ -57,6 +57,17 @@ def recall(identity: Identity) -> PartialStep | None:
                  if (p := _step(e)) is not None), None)
 
 
+def still_partial(identity: Identity, heads: tuple[str, ...],
+                  this_run: PartialStep | None = None) -> PartialStep | None:
+    """The mark of this database (kept, else ``this_run``'s) while alembic_version says
+    ``heads``, as it did after the failure; else None, and the kept mark is dropped."""
+    partial = recall(identity) or this_run
+    if partial is not None and partial.heads != heads:
+        forget(identity)  # moved on since (by migtui or another tool)
+        return None
+    return partial
+
+
 def remember(identity: Identity, partial: PartialStep) -> PartialStep:
     """Keep the mark for this database (replacing any older one); the mark as kept,
     with today's date. Never raises: a mark that cannot be kept lasts for this run."""

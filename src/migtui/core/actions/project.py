@@ -168,14 +168,10 @@ class Project:
     def _partial_now(self, status: DatabaseStatus) -> PartialStep | None:
         """The step left half done on this database (by this run or an earlier one),
         while alembic_version still says what it said after the failure."""
-        if not status.reachable:
-            return None
-        partial = partial_store.recall(self._identity(status)) or self._partial
-        if partial is None or partial.heads != status.current_heads:
-            if partial is not None:  # moved on since (by migtui or another tool)
-                partial_store.forget(self._identity(status))
-            self._partial = partial = None
-        return partial
+        if status.reachable:
+            self._partial = partial_store.still_partial(
+                self._identity(status), status.current_heads, self._partial)
+        return self._partial if status.reachable else None
 
     def forget_partial(self) -> None:
         """The user repaired the database: drop its "partially applied" mark."""
