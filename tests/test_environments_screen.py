@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from environments_helpers import R1, R2, R3, build_fleet, pg_databases, psql_version
 from textual.widgets import DataTable, Input, OptionList, Static
 from ui_helpers import make_app, settle, widget_text
 
+from migtui.screens.dialogs import TextScreen
 from migtui.screens.environments import EnvironmentsScreen
 from migtui.screens.protected_confirm import ProtectedConfirmScreen
 from migtui.tui.app import MigtuiApp
@@ -122,3 +124,48 @@ def test_env_flag_opens_one_environment_or_says_why_not(
     assert main(["--env", "tenants"]) == 2
     assert "tenants stands for 4 tenants: name one, e.g. --env tenants:t01" in \
         capsys.readouterr().err
+
+
+async def test_chosen_tenants_run_in_order_stop_at_the_failure_and_e_shows_it(
+        fleet: tuple[Path, list[str]]) -> None:
+    project, (staging, _prod, tenants) = fleet
+    with sa.create_engine(tenants).begin() as conn:  # gizmo already there: t03 fails
+        conn.execute(sa.text("CREATE TABLE t03.gizmo (id integer primary key)"))
+    app = make_app(project)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        # dev, staging, prod, the group, t01..t04: choose t01, t03 and t04 (not t02).
+        await pilot.press("down", "down", "down", "down", "space", "down", "space", "space")
+        shown = rows(app)
+        assert [shown[t][0] for t in FEW] == ["  [x] t01", "  [ ] t02", "  [x] t03",
+                                              "  [x] t04"]
+        assert "(4 tenants, 3 chosen)" in shown["tenants"][0]
+        await pilot.press("up", "up", "up", "up", "b")  # on the group's line
+        await settle(pilot)
+        await pilot.press("enter")  # (head)
+        await settle(pilot)
+        title = widget_text(app.screen.query_one("#confirm-title", Static))
+        assert "Bring 3 of tenants to (head)'s revision c3c3c3c3c3c3" in title
+        await pilot.press("y")
+        await settle(pilot)
+        summary = widget_text(app.screen.query_one("#environments-summary", Static))
+        assert summary.startswith("✗ 1 at c3c3c3c3c3c3 (t01); tenants:t03 failed (")
+        assert "and is at a1a1a1a1a1a1; 1 not run, still at a1a1a1a1a1a1 (t04)" in summary
+        shown = rows(app)
+        assert "t01 ✓ done" in shown["t01"][0] and "t03 ✗ failed" in shown["t03"][0]
+        assert "t04 · not run" in shown["t04"][0] and "done" not in shown["t02"][0]
+        assert [shown[t][2] for t in FEW] == [R3, R2, R1, R1]
+
+        await pilot.press("e")  # on the group's line: the failed tenant's own error
+        await settle(pilot)
+        assert isinstance(app.screen, TextScreen)
+        assert widget_text(app.screen.query_one("#text-title", Static)).strip() == \
+            "tenants:t03 failed"
+        body = widget_text(app.screen.query_one("#text-content", Static))
+        assert 'relation "gizmo" already exists' in body
+        assert "now at: a1a1a1a1a1a1 (read back from the database)" in body
+        assert SECRET not in body
+    assert [psql_version(tenants, t) for t in FEW] == [{R3}, {R2}, {R1}, {R1}]
+    assert psql_version(staging) == {R2}

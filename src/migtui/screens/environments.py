@@ -76,7 +76,8 @@ class EnvironmentsScreen(SessionScreen):
     BINDINGS = [
         Binding("b", "bring", "Bring to…", id="environments.bring"),
         Binding("r", "reread", "Re-read", id="environments.reread"),
-        Binding("enter,space", "toggle_group", "Open/close group", id="environments.toggle"),
+        Binding("enter", "toggle_group", "Open/close group", id="environments.toggle"),
+        Binding("space", "choose_tenant", "Choose tenant", id="environments.choose"),
         Binding("e", "details", "Details", id="environments.details"),
     ]
 
@@ -87,6 +88,8 @@ class EnvironmentsScreen(SessionScreen):
         self.drifts: dict[str, Drift] = {}
         self.runs: dict[str, str] = {}
         self.collapsed: set[str] = set()
+        self.chosen: frozenset[str] = frozenset()  # tenants chosen for the next bring
+        self.last_run: FleetRun | None = None
         self._token = 0
 
     def compose(self) -> ComposeResult:
@@ -120,7 +123,8 @@ class EnvironmentsScreen(SessionScreen):
                                    " (none configured: the project's own database)"))
         if self.state.read_only:
             text.append("  [read-only]", style="bold")
-        text.append("   b: bring the selected one to another's revision", style="dim")
+        text.append("   b: bring the selected one (or the tenants chosen with space) to "
+                    "another's revision", style="dim")
         self.query_one("#environments-title", Static).update(text)
 
     def show_state(self, old: AppState | None, new: AppState) -> None:
@@ -182,7 +186,7 @@ class EnvironmentsScreen(SessionScreen):
         table = self.table
         keep = self.selected_key()
         rows = build_rows(self.fleet.environments, self.reads, self.drifts, self.collapsed,
-                          self.runs)
+                          self.runs, self.chosen)
         table.clear()
         for row in rows:
             table.add_row(*row.cells, key=row.key)
@@ -208,8 +212,36 @@ class EnvironmentsScreen(SessionScreen):
             self.collapsed ^= {key.removeprefix("group:")}
             self._redraw()
 
+    def action_choose_tenant(self) -> None:
+        """Choose (or leave out) the tenant under the cursor for the next ``b``; on a
+        group's line, open or close it."""
+        key = self.selected_key() or ""
+        env = self.fleet.config.find(key)
+        if env is None or not env.group:
+            self.action_toggle_group()
+            return
+        self.chosen ^= {key}
+        self._redraw()
+        self.table.move_cursor(row=self.table.cursor_row + 1, animate=False)
+
+    def _failure(self, name: str) -> Outcome | None:
+        """The last run's failure, when it was this environment's (or its group's)."""
+        failed = self.last_run.failed if self.last_run is not None else None
+        if failed is None:
+            return None
+        env = self.fleet.config.find(failed.name)
+        group = env.group if env is not None else ""
+        return failed if name in (failed.name, f"group:{group}") else None
+
     def action_details(self) -> None:
         key = self.selected_key()
+        failed = self._failure(key or "")
+        if failed is not None:  # the failed tenant's own error, not its group's line
+            body = safe(f"{failed.error}\n\nnow at: {revision_label(failed.heads)} "
+                        f"(read back from the database)\n\n"
+                        f"{failed.result.error_details if failed.result else ''}")
+            self.app.push_screen(TextScreen(f"{failed.name} failed", body))
+            return
         env = self.fleet.config.find(key or "")
         read = self.reads.get(key or "")
         if env is None or read is None:
@@ -231,9 +263,13 @@ class EnvironmentsScreen(SessionScreen):
     def targets(self) -> list[EnvironmentRead]:
         """The environment under the cursor, or every tenant of the group under it."""
         key = self.selected_key() or ""
-        if key.startswith("group:"):
-            group = key.removeprefix("group:")
+        env = self.fleet.config.find(key)
+        group = key.removeprefix("group:") if key.startswith("group:") else (
+            env.group if env is not None and key in self.chosen else "")
+        if group:
             names = [e.name for e in self.fleet.config.groups().get(group, ())]
+            if self.chosen.intersection(names):  # only the tenants chosen with space
+                names = [n for n in names if n in self.chosen]
         else:
             names = [key]
         return [self.reads[n] for n in names if n in self.reads]
@@ -285,6 +321,7 @@ class EnvironmentsScreen(SessionScreen):
             self.notify(refused[0], severity="warning")
             return
         self.runs.clear()
+        self.last_run = None
         self.post_message(self.BringRequested(self.fleet, tuple(items), source,
                                               revision_label(heads)))
 
@@ -297,6 +334,7 @@ class EnvironmentsScreen(SessionScreen):
         self._redraw()
 
     def on_environments_screen_finished(self, message: EnvironmentsScreen.Finished) -> None:
+        self.last_run = message.run
         summary = self.query_one("#environments-summary", Static)
         failed = message.run.failed is not None
         summary.update(safe_line(("✗ " if failed else "✓ ") + message.run.summary(),

@@ -67,8 +67,10 @@ def drift_cell(drift: Drift | None, read: EnvironmentRead | None) -> Text:
 
 
 def env_row(env: Environment, read: EnvironmentRead | None, drift: Drift | None,
-            run: str = "", indent: bool = False) -> Row:
+            run: str = "", indent: bool = False, box: str = "") -> Row:
+    """The line of one environment; ``box`` ("[x] " / "[ ] ") while tenants are chosen."""
     name = Text("  " if indent else "")
+    name.append(box, style="bold")
     name.append_text(safe_line(env.schema if indent and env.schema else env.name, "bold"))
     if env.protected:
         name.append(" (protected)", style="bold red")
@@ -93,13 +95,13 @@ def env_row(env: Environment, read: EnvironmentRead | None, drift: Drift | None,
 
 def group_row(group: str, envs: Sequence[Environment],
               reads: Mapping[str, EnvironmentRead], drifts: Mapping[str, Drift],
-              collapsed: bool) -> Row:
+              collapsed: bool, chosen: int = 0) -> Row:
     """The line of a group of tenants: how many, where they are, how many differ."""
     mine = [reads[e.name] for e in envs if e.name in reads]
     marker = "▸" if collapsed else "▾"
     name = Text(f"{marker} ", style="bold")
     name.append_text(safe_line(group, "bold"))
-    name.append(f" ({len(envs)} tenants)")
+    name.append(f" ({len(envs)} tenants" + (f", {chosen} chosen)" if chosen else ")"))
     if any(e.protected for e in envs):
         name.append(" (protected)", style="bold red")
     where = Counter(_heads(r) for r in mine if r.status.reachable)
@@ -128,8 +130,9 @@ def group_row(group: str, envs: Sequence[Environment],
 
 def build_rows(environments: Sequence[Environment], reads: Mapping[str, EnvironmentRead],
                drifts: Mapping[str, Drift], collapsed: set[str],
-               runs: Mapping[str, str]) -> list[Row]:
-    """Every row in configuration order; tenants after their group's line."""
+               runs: Mapping[str, str], chosen: frozenset[str] = frozenset()) -> list[Row]:
+    """Every row in configuration order; tenants after their group's line, boxed while
+    some of their group are ``chosen``."""
     rows: list[Row] = []
     done: set[str] = set()
     for env in environments:
@@ -141,8 +144,12 @@ def build_rows(environments: Sequence[Environment], reads: Mapping[str, Environm
             continue
         done.add(env.group)
         members = [e for e in environments if e.group == env.group]
-        rows.append(group_row(env.group, members, reads, drifts, env.group in collapsed))
+        count = sum(1 for e in members if e.name in chosen)
+        rows.append(group_row(env.group, members, reads, drifts, env.group in collapsed,
+                              count))
         if env.group not in collapsed:
             rows.extend(env_row(e, reads.get(e.name), drifts.get(e.name),
-                                runs.get(e.name, ""), indent=True) for e in members)
+                                runs.get(e.name, ""), indent=True,
+                                box=("[x] " if e.name in chosen else "[ ] ") if count else "")
+                        for e in members)
     return rows
