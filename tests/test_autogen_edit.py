@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from autogen_helpers import (
     change_models,
     edit_models,
+    full_schema,
     open_project,
     run_sql,
     sample_matches_models,  # noqa: F401  (autouse fixture)
@@ -82,7 +83,7 @@ def test_rename_accepted_keeps_the_values(sample_project: Path) -> None:
     url = database_url(sample_project)
     upgrade(sample_project)
     fill_users(url)
-    before = schema_of(url)
+    before = full_schema(url)
     diff = renamed_ssn(sample_project)
     assert {op.kind for op in diff.operations} == {"add column", "drop column"}
     [rename] = diff.renames
@@ -114,7 +115,7 @@ def test_rename_accepted_keeps_the_values(sample_project: Path) -> None:
     assert compute_diff(open_project(sample_project)).operations == ()
     downgrade_one(sample_project)
     assert column_values(url, "ssn") == [f"ssn-{i}" for i in range(1000)]
-    assert schema_of(url) == before, "the downgrade undoes exactly the upgrade"
+    assert full_schema(url) == before, "the downgrade undoes exactly the upgrade"
 
 
 def test_rejected_operation_is_absent_and_the_rest_as_autogenerate_writes(
@@ -171,7 +172,7 @@ def test_rename_rejected_writes_drop_and_add(sample_sqlite: Path) -> None:
 def test_table_rename(sample_project: Path) -> None:
     url = database_url(sample_project)
     upgrade(sample_project)
-    before = schema_of(url)
+    before = full_schema(url)
     run_sql(url, "insert into \"user\" (name, email) values ('a', 'a@x')",
             "insert into post (title, body, user_id) values ('t', 'b', 1)")
     edit_models(sample_project, "class Post(SQLModel, table=True):",
@@ -187,7 +188,7 @@ def test_table_rename(sample_project: Path) -> None:
     upgrade(sample_project)
     assert "article" in schema_of(url) and "post" not in schema_of(url)
     downgrade_one(sample_project)
-    assert schema_of(url) == before
+    assert full_schema(url) == before
 
 
 SSN_INT = "    ssn: int | None = Field(default=None)\n"
