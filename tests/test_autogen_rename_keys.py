@@ -37,26 +37,26 @@ def fill_posts(url: str, count: int = 1000) -> None:
     run_sql(url, f"insert into post (title, body, user_id) values {values}")
 
 
-def values(url: str, table: str, column: str) -> list[object]:
+def values(url: str, table: str, column: str, order_by: str = "id") -> list[object]:
     engine = data_engine(url)
     try:
         with engine.connect() as conn:
-            target = sa.table(table, sa.column("id"), sa.column(column))
-            return list(conn.execute(sa.select(target.c[column]).order_by(target.c.id))
+            target = sa.table(table, *(sa.column(n) for n in dict.fromkeys([order_by, column])))
+            return list(conn.execute(sa.select(target.c[column]).order_by(target.c[order_by]))
                         .scalars())
     finally:
         engine.dispose()
 
 
-def joined(url: str, post_column: str, users: str) -> int:
-    """Posts whose ``post_column`` finds its row in the ``users`` table."""
+def joined(url: str, post_column: str, users: str, key: str = "id") -> int:
+    """Posts whose ``post_column`` finds its row (by ``key``) in the ``users`` table."""
     engine = data_engine(url)
     try:
         with engine.connect() as conn:
             post = sa.table("post", sa.column(post_column))
-            user = sa.table(users, sa.column("id"))
+            user = sa.table(users, sa.column(key))
             return int(conn.execute(sa.select(sa.func.count()).select_from(
-                post.join(user, post.c[post_column] == user.c.id))).scalar_one())
+                post.join(user, post.c[post_column] == user.c[key]))).scalar_one())
     finally:
         engine.dispose()
 
@@ -154,6 +154,44 @@ def test_renaming_a_foreign_key_column_keeps_the_key(sample_project: Path) -> No
     downgrade_one(sample_project)
     assert values(url, "post", "user_id") == list(range(1, 1001))
     assert full_schema(url) == before, "the downgrade undoes exactly the upgrade"
+
+
+USER_PK = "    id: int | None = Field(default=None, primary_key=True)\n    name"
+
+
+def test_renaming_a_column_other_tables_point_at(sample_project: Path) -> None:
+    """user.id (post.user_id points at it) becomes uid: post's key follows the column
+    (on SQLite the rename runs as ALTER TABLE … RENAME COLUMN, outside the batch copy,
+    which rewrites post's definition; on MySQL AUTO_INCREMENT stays)."""
+    url = database_url(sample_project)
+    upgrade(sample_project)
+    fill_users(url)
+    fill_posts(url)
+    before = full_schema(url)
+    edit_models(sample_project, USER_PK, USER_PK.replace("    id:", "    uid:"))
+    edit_models(sample_project, 'foreign_key="user.id"', 'foreign_key="user.uid"')
+    diff, new = write_accepting(sample_project, "id is uid")
+    [rename] = diff.renames
+    assert (rename.table, rename.old, rename.new, len(rename.carried)) == ("user", "id",
+                                                                            "uid", 2)
+    up = upgrade_source(sample_project, new)
+    assert "constraint" not in up and "foreign" not in up
+    if url.startswith("sqlite"):
+        assert "op.alter_column('user', 'id'," in up and "batch_alter_table" not in up
+    assert ruff_findings(revision_path(sample_project, new)) == ""
+
+    upgrade(sample_project)
+    [key] = full_schema(url)["post"]["foreign keys"]
+    assert key[1:4] == (("user_id",), "user", ("uid",))
+    assert joined(url, "user_id", "user", key="uid") == 1000
+    assert refused_orphan(url, "user_id"), "the foreign key is still enforced"
+    run_sql(url, "insert into \"user\" (name, email) values ('new', 'new@x')")
+    assert values(url, "user", "uid", order_by="uid")[-2:] == [1000, 1001], "still numbered"
+    matches(sample_project)
+    run_sql(url, "delete from \"user\" where name = 'new'")
+    downgrade_one(sample_project)
+    assert full_schema(url) == before, "the downgrade undoes exactly the upgrade"
+    assert joined(url, "user_id", "user") == 1000
 
 
 CODE = ('    code: str | None = Field(default=None, max_length=20, '

@@ -61,6 +61,12 @@ class RenameIndexSQL(ops.ExecuteSQLOp):
         return RenameIndexSQL(self.table, self.new, self.old, self.schema, self.preparer)
 
 
+class PlainRename(ops.AlterColumnOp):
+    """A column rename written outside any batch block: on SQLite, ALTER TABLE … RENAME
+    COLUMN rewrites the foreign keys of other tables that point at the column, where a
+    batch copy of the table would leave them naming a column that is gone."""
+
+
 # -- applying the choices -----------------------------------------------------------
 
 
@@ -86,7 +92,11 @@ def apply_choices(script: ops.MigrationScript, entries: list[Entry], pairs: list
         removed.add(id(pair.drop.op))
         removed.update(id(e.op) for e in pair.carried)  # the rename keeps those keys
         if pair.what == "column":
-            replaced[id(pair.add.op)] = rename_column_op(pair, context)
+            rename_op = rename_column_op(pair, context)
+            if (context.dialect.name == "sqlite" and pair.referenced
+                    and rename_op.modify_type is None and rename_op.modify_nullable is None):
+                rename_op = _plain(rename_op)
+            replaced[id(pair.add.op)] = rename_op
         else:
             rename = ops.RenameTableOp(pair.old, pair.new, schema=pair.schema)
             replaced[id(pair.add.op)] = rename
@@ -141,6 +151,14 @@ def _around_renames(children: list[Any]) -> list[Any]:
     return [*drops, *renames, *rest]
 
 
+def _plain(op: ops.AlterColumnOp) -> PlainRename:
+    return PlainRename(
+        op.table_name, op.column_name, schema=op.schema, modify_name=op.modify_name,
+        existing_type=op.existing_type, existing_nullable=op.existing_nullable,
+        existing_server_default=op.existing_server_default,
+        existing_comment=op.existing_comment, **op.kw)
+
+
 def _after_renames_apart(items: list[Any]) -> list[Any]:
     """What follows a table's column renames goes in a second ModifyTableOps.
 
@@ -153,7 +171,10 @@ def _after_renames_apart(items: list[Any]) -> list[Any]:
     for op in items:
         if isinstance(op, ops.ModifyTableOps) and any(_is_rename(c) for c in op.ops):
             last = max(i for i, c in enumerate(op.ops) if _is_rename(c))
-            out.append(ops.ModifyTableOps(op.table_name, op.ops[:last + 1], schema=op.schema))
+            first = [c for c in op.ops[:last + 1] if not isinstance(c, PlainRename)]
+            if first:
+                out.append(ops.ModifyTableOps(op.table_name, first, schema=op.schema))
+            out += [c for c in op.ops[:last + 1] if isinstance(c, PlainRename)]
             if op.ops[last + 1:]:
                 out.append(ops.ModifyTableOps(op.table_name, op.ops[last + 1:],
                                               schema=op.schema))
@@ -207,7 +228,9 @@ def _reverse(op: Any) -> Any:
             kw["modify_type"] = op.existing_type
         if op.modify_nullable is not None:
             kw["modify_nullable"] = op.existing_nullable
-        return ops.AlterColumnOp(
+        if "autoincrement" in op.kw:
+            kw["autoincrement"] = op.kw["autoincrement"]
+        return type(op)(
             op.table_name, op.modify_name, schema=op.schema, modify_name=op.column_name,
             existing_type=op.modify_type if op.modify_type is not None else op.existing_type,
             existing_nullable=(op.modify_nullable if op.modify_nullable is not None

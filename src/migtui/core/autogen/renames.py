@@ -53,6 +53,14 @@ class Pair:
         return cast("str | None", self.drop.op.schema)
 
     @property
+    def referenced(self) -> bool:
+        """Whether foreign keys of other tables point at the renamed column."""
+        return self.what == "column" and any(
+            isinstance(e.op, ops.CreateForeignKeyOp) and e.op.referent_table == self.table
+            and self.new in e.op.remote_cols and e.op.source_table != self.table
+            for e in self.carried)
+
+    @property
     def key(self) -> str:
         if self.what == "column":
             return f"rename column|{self.schema or ''}|{self.table}|{self.old}->{self.new}"
@@ -174,6 +182,8 @@ def rename_column_op(pair: Pair, context: MigrationContext) -> ops.AlterColumnOp
         kw["modify_type"] = new.type
     if bool(old.nullable) != bool(new.nullable):
         kw["modify_nullable"] = bool(new.nullable)
+    if old.autoincrement is True and context.dialect.name in ("mysql", "mariadb"):
+        kw["autoincrement"] = True  # CHANGE COLUMN would drop AUTO_INCREMENT otherwise
     return ops.AlterColumnOp(
         pair.table, pair.old, schema=pair.schema, modify_name=pair.new,
         existing_type=old.type, existing_nullable=bool(old.nullable),
@@ -214,10 +224,11 @@ def carried_keys(pair: Pair, entries: list[Entry]) -> tuple[Entry, ...]:
     """The drops and adds of foreign keys, unique constraints and indexes that differ
     only by the renamed name: the database keeps those through the rename.
 
-    A column renamed in place keeps its keys and indexes, and a renamed table keeps the
-    foreign keys that point at it (PostgreSQL and MySQL hold them by object, SQLite
-    rewrites them on ALTER TABLE … RENAME since 3.26, and batch mode copies them onto the
-    renamed column); autogenerate compares unnamed keys by what they join, not by name.
+    A column renamed in place keeps its keys and indexes and the foreign keys that point
+    at it, and a renamed table the foreign keys that point at it (PostgreSQL and MySQL
+    hold them by object; SQLite rewrites the other tables' definitions on ALTER TABLE …
+    RENAME [COLUMN] since 3.26, and batch mode copies a table's own keys onto the renamed
+    column); autogenerate compares unnamed keys by what they join, not by name.
     Writing the drop and the add would only re-create them, and an unnamed key cannot be
     dropped back in the downgrade, so an accepted rename leaves both out. One given a
     different name in the model (``ix_user_email`` -> ``ix_user_mail``) is not carried:
@@ -278,10 +289,14 @@ def _renamed(sig: Signature, pair: Pair) -> Signature | None:
 
     def swap(names: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(pair.new if n == pair.old else n for n in names)
+    on_it = (pair.schema, pair.table)
     if pair.what == "column":
-        if (schema, table) != (pair.schema, pair.table) or pair.old not in columns:
+        local = (schema, table) == on_it and pair.old in columns
+        remote = kind == "foreign key" and (sig[4], sig[5]) == on_it and pair.old in sig[6]
+        if not (local or remote):
             return None
-        return (kind, schema, table, swap(columns), *sig[4:])
+        renamed = (kind, schema, table, swap(columns) if local else columns, *sig[4:])
+        return (*renamed[:6], swap(sig[6]), *renamed[7:]) if remote else renamed
     if kind == "foreign key" and (sig[4], sig[5]) == (pair.schema, pair.old):
         return (*sig[:5], pair.new, *sig[6:])
     return None
