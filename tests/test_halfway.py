@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import DATABASES, server_url, table_names
+from conftest import DATABASES, column_names, server_url, table_names
 from projects import Rev, data_engine, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
+from migtui.core.revisions.touched import touched_tables
 
 BASE = Rev("a1a1a1a1a1a1", None, "create widget", "widget")
 
@@ -31,14 +32,6 @@ def _rows(url: str) -> list[int]:
     try:
         with engine.connect() as conn:
             return list(conn.execute(sa.text("SELECT id FROM widget ORDER BY id")).scalars())
-    finally:
-        engine.dispose()
-
-
-def _columns(url: str, table: str) -> set[str]:
-    engine = data_engine(url)
-    try:
-        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
     finally:
         engine.dispose()
 
@@ -70,10 +63,10 @@ def test_the_schema_against_before_the_step(
     assert not result.ok and result.heads_after == ("a1a1a1a1a1a1",)
     if dialect == "postgresql":  # transactional DDL: the whole step rolled back
         assert result.partial is None and "partially applied" not in result.error
-        assert "size" not in _columns(url, "widget") and "extra" not in table_names(url)
+        assert "size" not in column_names(url, "widget") and "extra" not in table_names(url)
         return
     # What the database holds, read by a query of the test's own...
-    assert "size" in _columns(url, "widget") and "extra" in table_names(url)
+    assert "size" in column_names(url, "widget") and "extra" in table_names(url)
     assert "ix_widget_name" in _indexes(url, "widget")
     # ...is what the error says, the new column, index and table against before.
     assert result.partial is not None
@@ -220,3 +213,46 @@ def test_sqlite_batch_step_failing_leaves_its_copy(
     assert result.partial.schema_changes == ("+ table _alembic_tmp_widget (id, name)",)
     assert "SQLite could not roll back 1 statement of this step" in result.error
     assert "_alembic_tmp_widget (\n" in result.partial.statements[0]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "mariadb"])
+def test_only_the_tables_the_step_names_are_read_in_full(
+        dialect: str, tmp_path: Path, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step of literal op.* calls only: its tables are read in full before it, the
+    others by name; what it changed is told the same."""
+    url = server_url(request, dialect, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    step = "\n".join([
+        'op.create_table("extra", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.add_column("widget", sa.Column("size", sa.Integer(), nullable=True))',
+        'op.add_column("no_such_table", sa.Column("size", sa.Integer(), nullable=True))',
+    ])
+    project = _project(tmp_path / "p", url, step)
+    path = str(next((tmp_path / "p" / "migrations" / "versions").glob("b2b2*.py")))
+    assert touched_tables(path, "upgrade") == {"extra", "widget", "no_such_table"}
+    result = project.upgrade("heads")
+    assert not result.ok and result.partial is not None
+    size = "+ column widget.size " + ("INTEGER" if dialect == "sqlite" else "int(11)")
+    assert result.partial.schema_changes == ("+ table extra (id)", size)
+    assert "extra" in table_names(url) and "size" in column_names(url, "widget")
+
+
+def test_touched_tables_from_the_source(tmp_path: Path) -> None:
+    path = tmp_path / "r.py"
+    path.write_text("\n".join([
+        "import sqlalchemy as sa",
+        "from alembic import op",
+        "def upgrade():",
+        "    op.create_index(op.f('ix_a_x'), 'a', ['x'])",
+        "    op.rename_table('b', 'c')",
+        "    op.create_foreign_key('fk', 'd', 'e', ['e_id'], ['id'])",
+        "    with op.batch_alter_table('f') as batch_op:",
+        "        batch_op.add_column(sa.Column('y', sa.Integer()))",
+        "    op.drop_index('ix_g', table_name='g')",
+        "def downgrade():",
+        "    op.execute('DROP TABLE a')",
+    ]))
+    assert touched_tables(str(path), "upgrade") == {
+        "a", "b", "c", "d", "e", "f", "_alembic_tmp_f", "g"}
+    assert touched_tables(str(path), "downgrade") is None, "raw SQL: not known"

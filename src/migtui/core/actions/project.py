@@ -232,7 +232,7 @@ class Project:
 
         now: list[Catalog] = []  # the schema after a failure, where DDL stays
         before_step = watch.step_catalog if failed is not None else None
-        after = self._heads(also=(lambda conn: _append(now, read_catalog(conn)))
+        after = self._heads(also=(lambda conn: _append(now, read_catalog(conn, watch.step_tables)))
                             if before_step is not None else None)
         partial: PartialStep | None = None
         if failed is not None:

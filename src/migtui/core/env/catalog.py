@@ -4,11 +4,13 @@ Where DDL is not rolled back (MySQL, MariaDB; SQLite as Alembic runs it), a step
 fails halfway leaves part of itself in the database. What exactly is told by comparing
 the schema read just before the step with the schema read after the failure: tables,
 columns and indexes added, dropped or changed. Two queries each time (the tables with
-their columns, the indexes), cheap enough to run before every step of a migration.
+their columns, the indexes), three when only the tables a step touches are read in
+full (core/revisions/touched.py), the others by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -22,8 +24,10 @@ class TableShape:
     """One table: its columns ("name TYPE NOT NULL") and indexes ("name (a, b)")."""
 
     name: str
-    columns: tuple[tuple[str, str], ...]  # (column, "INTEGER NOT NULL")
-    indexes: tuple[tuple[str, str], ...]  # (index, "(a, b) unique")
+    # (column, "INTEGER NOT NULL") and (index, "(a, b) unique"); None: not read (the
+    # table is known by name only)
+    columns: tuple[tuple[str, str], ...] | None
+    indexes: tuple[tuple[str, str], ...] | None
 
 
 @dataclass(frozen=True)
@@ -42,46 +46,66 @@ def catalogued(dialect: str) -> bool:
     return dialect == "sqlite" or is_mysql(dialect)
 
 
-_SQLITE_COLUMNS = sa.text(
+_SQLITE_NAMES = ("SELECT name FROM sqlite_master"
+                 " WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+_SQLITE_COLUMNS = (
     "SELECT m.name, p.name, p.type, p.\"notnull\" FROM sqlite_master AS m"
     " JOIN pragma_table_info(m.name) AS p"
-    " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'{only}"
     " ORDER BY m.name, p.cid")
-_SQLITE_INDEXES = sa.text(
+_SQLITE_INDEXES = (
     "SELECT m.tbl_name, m.name, l.\"unique\", group_concat(i.name, ', ')"
     " FROM sqlite_master AS m JOIN pragma_index_list(m.tbl_name) AS l ON l.name = m.name"
     " JOIN pragma_index_info(m.name) AS i"
-    " WHERE m.type = 'index' GROUP BY m.tbl_name, m.name, l.\"unique\"")
-_MYSQL_COLUMNS = sa.text(
+    " WHERE m.type = 'index'{only} GROUP BY m.tbl_name, m.name, l.\"unique\"")
+_MYSQL_NAMES = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+_MYSQL_COLUMNS = (
     "SELECT table_name, column_name, column_type, is_nullable = 'NO'"
-    " FROM information_schema.columns WHERE table_schema = DATABASE()"
+    " FROM information_schema.columns WHERE table_schema = DATABASE(){only}"
     " ORDER BY table_name, ordinal_position")
-_MYSQL_INDEXES = sa.text(
+_MYSQL_INDEXES = (
     "SELECT table_name, index_name, non_unique = 0,"
     " GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ', ')"
-    " FROM information_schema.statistics WHERE table_schema = DATABASE()"
+    " FROM information_schema.statistics WHERE table_schema = DATABASE(){only}"
     " GROUP BY table_name, index_name, non_unique")
 
 
-def read_catalog(conn: Connection) -> Catalog | None:
-    """The schema of the connection's database, or None on a dialect not catalogued."""
+def read_catalog(conn: Connection, tables: Collection[str] | None = None) -> Catalog | None:
+    """The schema of the connection's database, or None on a dialect not catalogued.
+
+    With ``tables``, only those tables' columns and indexes are read; every other
+    table is listed by name (so a table added or dropped still shows)."""
     dialect = dialect_name(conn.dialect)
     if dialect == "sqlite":
-        columns, indexes = _SQLITE_COLUMNS, _SQLITE_INDEXES
+        names, columns, indexes, column = _SQLITE_NAMES, _SQLITE_COLUMNS, _SQLITE_INDEXES, \
+            "m.tbl_name"
     elif is_mysql(dialect):
-        columns, indexes = _MYSQL_COLUMNS, _MYSQL_INDEXES
+        names, columns, indexes, column = _MYSQL_NAMES, _MYSQL_COLUMNS, _MYSQL_INDEXES, \
+            "table_name"
     else:
         return None
+    only, params = "", {}
+    if tables is not None:
+        only = f" AND {column} IN :tables"
+        params = {"tables": sorted(tables) or [""]}
+
+    def query(text: str) -> sa.TextClause:
+        found = sa.text(text.format(only=only))
+        return found.bindparams(sa.bindparam("tables", expanding=True)) if only else found
+
     found: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
-    for table, column, type_, not_null in conn.execute(columns):
+    for table, name, type_, not_null in conn.execute(query(columns), params):
         shown = f"{type_ or '?'}{' NOT NULL' if not_null else ''}"
-        found.setdefault(str(table), ([], []))[0].append((str(column), shown))
-    for table, index, unique, cols in conn.execute(indexes):
+        found.setdefault(str(table), ([], []))[0].append((str(name), shown))
+    for table, index, unique, cols in conn.execute(query(indexes), params):
         shown = f"({cols}){' unique' if unique else ''}"
         found.setdefault(str(table), ([], []))[1].append((str(index), shown))
-    return Catalog(tuple(
-        TableShape(name, tuple(cols), tuple(sorted(idx)))
-        for name, (cols, idx) in sorted(found.items())))
+    shapes = [TableShape(name, tuple(cols), tuple(sorted(idx)))
+              for name, (cols, idx) in found.items()]
+    if tables is not None:  # the others by name only
+        shapes += [TableShape(str(name), None, None)
+                   for (name,) in conn.execute(sa.text(names)) if str(name) not in found]
+    return Catalog(tuple(sorted(shapes, key=lambda t: t.name)))
 
 
 def compare_catalogs(before: Catalog, after: Catalog) -> tuple[str, ...]:
@@ -93,12 +117,15 @@ def compare_catalogs(before: Catalog, after: Catalog) -> tuple[str, ...]:
         old, new = before.get(name), after.get(name)
         if old is None and new is not None:
             # Its primary key's index goes without saying; other indexes are named.
-            indexes = [f"{i} {how}" for i, how in new.indexes if not _primary(i)]
-            changes.append(f"+ table {name} ({', '.join(c for c, _ in new.columns)})"
+            indexes = [f"{i} {how}" for i, how in new.indexes or () if not _primary(i)]
+            columns = f" ({', '.join(c for c, _ in new.columns)})" if new.columns else ""
+            changes.append(f"+ table {name}{columns}"
                            + (f" with index {', '.join(indexes)}" if indexes else ""))
         elif new is None and old is not None:
             changes.append(f"- table {name}")
-        elif old is not None and new is not None:
+        elif (old is not None and new is not None and old.columns is not None
+              and new.columns is not None and old.indexes is not None
+              and new.indexes is not None):
             changes.extend(_differences(f"column {name}.", old.columns, new.columns))
             changes.extend(_differences("index ", old.indexes, new.indexes, f" on {name}"))
     return tuple(changes)

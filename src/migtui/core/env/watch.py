@@ -36,6 +36,7 @@ _REPORT_AFTER_S = 0.8  # a statement running longer than this is reported
 
 Reporter = Callable[[str], None]
 StepReporter = Callable[[int, int, str], None]  # step k (from 1) of n, "upgrade a -> b"
+TablesOf = Callable[[Any], "frozenset[str] | None"]  # the tables one of Alembic's steps touches
 
 
 class Cancelled(MigtuiError):
@@ -54,6 +55,7 @@ class Watch:
         # The schema just before the last step started, where DDL is not rolled back
         # (None elsewhere, or when it could not be read): compared after a failure.
         self.step_catalog: Catalog | None = None
+        self.step_tables: frozenset[str] | None = None  # read in full (None: all)
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
         self._done = threading.Event()
@@ -134,12 +136,17 @@ class Watch:
             with contextlib.suppress(Exception):
                 self._report(text)
 
-    def each_step(self, steps: list[Any]) -> Iterator[Any]:
-        """Alembic's steps, noting each as it starts (Alembic runs each as it is yielded)."""
+    def each_step(self, steps: list[Any], tables_of: TablesOf | None = None
+                  ) -> Iterator[Any]:
+        """Alembic's steps, noting each as it starts (Alembic runs each as it is yielded).
+
+        ``tables_of(step)``: the tables the step touches (None: not known), whose columns
+        and indexes are read before it where DDL is not rolled back."""
         total = len(steps)
         for index, step in enumerate(steps, 1):
             self.check()
             text = describe_step(step)
+            self.step_tables = _guarded(tables_of, step) if tables_of is not None else None
             self.step_catalog = self._catalog()
             self.check()
             self.steps.append(text)
@@ -158,7 +165,7 @@ class Watch:
         if self._conn is None or not catalogued(self._dialect):
             return None
         try:
-            return read_catalog(self._conn)
+            return read_catalog(self._conn, self.step_tables)
         except Exception:
             return None
 
@@ -234,6 +241,13 @@ class Watch:
             if found:
                 return f"waiting {waited} s {found}; running: {running}"
         return f"running for {waited} s: {running}"
+
+
+def _guarded(tables_of: TablesOf, step: Any) -> frozenset[str] | None:
+    try:
+        return tables_of(step)
+    except Exception:
+        return None
 
 
 def describe_step(step: Any) -> str:

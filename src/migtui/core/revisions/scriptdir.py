@@ -30,6 +30,7 @@ from migtui.core.models import ScriptProblem
 from migtui.core.revisions.files import problem_from
 from migtui.core.revisions.headers import Header
 from migtui.core.revisions.reader import SOURCE_HASH, FileKey, load_module
+from migtui.core.revisions.touched import touched_tables
 
 ProblemSink = Callable[[ScriptProblem], None]
 
@@ -185,12 +186,19 @@ def _run_steps(
         steps = walk(revision, rev)
         if pinned is not None:
             pinned.check(rev, steps)
-        return watch.each_step(steps) if watch is not None else steps
+        return watch.each_step(steps, step_tables) if watch is not None else steps
 
     return run_env(
         config, script, migrate, looking=sql, as_sql=sql, starting_rev=starting_rev,
         destination_rev=revision, tag=tag, **run,
     )
+
+
+def step_tables(step: Any) -> frozenset[str] | None:
+    """The tables one of Alembic's migration steps touches, from its file's source."""
+    revision = getattr(step, "revision", None)
+    function = "upgrade" if getattr(step, "is_upgrade", True) else "downgrade"
+    return touched_tables(getattr(revision, "path", None), function)
 
 
 def run_stamp(
