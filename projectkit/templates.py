@@ -293,3 +293,46 @@ def run_migrations_online() -> None:
 
 if context.is_offline_mode():
 '''
+
+# env.py of a schema-per-tenant project: `-x tenant=NAME` sets the search_path and puts
+# alembic_version into that schema. target_metadata is what
+# the three revisions of tests/environments_helpers.py and benchmarks/bench_fleet.py make.
+ENV_TENANTS = '''\
+from alembic import context
+import sqlalchemy as sa
+from sqlalchemy import create_engine, pool, text
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+tenant = context.get_x_argument(as_dictionary=True).get("tenant")
+
+target_metadata = sa.MetaData()
+for name in ("widget", "gadget", "gizmo"):
+    sa.Table(name, target_metadata, sa.Column("id", sa.Integer(), primary_key=True),
+             sa.Column("name", sa.String(50)))
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, literal_binds=True, target_metadata=target_metadata,
+                      version_table_schema=tenant)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        if tenant:
+            connection.execute(text('SET search_path TO "%s"' % tenant))
+            connection.commit()
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          version_table_schema=tenant)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''

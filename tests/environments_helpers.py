@@ -16,6 +16,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from projects import Rev, write_project
 
+from projectkit.templates import ENV_TENANTS
+
 # Three revisions in a line: widget, gadget, gizmo.
 THREE = (
     Rev("a1a1a1a1a1a1", None, "create widget", "widget", date="2026-01-01 10:00:00.000000"),
@@ -25,48 +27,6 @@ THREE = (
         date="2026-01-03 10:00:00.000000"),
 )
 R1, R2, R3 = (r.revision for r in THREE)
-
-# env.py of a schema-per-tenant project: `-x tenant=NAME` sets the search_path and puts
-# alembic_version into that schema. target_metadata is what the three revisions make.
-ENV_TENANTS = '''\
-from alembic import context
-import sqlalchemy as sa
-from sqlalchemy import create_engine, pool, text
-
-config = context.config
-url = config.get_main_option("sqlalchemy.url")
-tenant = context.get_x_argument(as_dictionary=True).get("tenant")
-
-target_metadata = sa.MetaData()
-for name in ("widget", "gadget", "gizmo"):
-    sa.Table(name, target_metadata, sa.Column("id", sa.Integer(), primary_key=True),
-             sa.Column("name", sa.String(50)))
-
-
-def run_migrations_offline() -> None:
-    context.configure(url=url, literal_binds=True, target_metadata=target_metadata,
-                      version_table_schema=tenant)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online() -> None:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        if tenant:
-            connection.execute(text('SET search_path TO "%s"' % tenant))
-            connection.commit()
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          version_table_schema=tenant)
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-'''
 
 
 def write_fleet_project(dest: Path, dev_url: str, config: str) -> Path:

@@ -23,8 +23,8 @@ from environments_helpers import (
     silent_server,
 )
 from textual.pilot import Pilot
-from textual.widgets import DataTable
-from ui_helpers import make_app
+from textual.widgets import DataTable, Static
+from ui_helpers import make_app, widget_text
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -104,5 +104,9 @@ async def test_the_screen_shows_the_others_first(hanging: tuple[Path, SilentServ
         await app.workers.wait_for_complete()
         await pilot.pause()
         remote = cells(app)["remote"]
-        assert remote[2] == "?" and remote[4].startswith("✗ The database cannot be reached")
+        assert remote[2] == "?" and remote[4].startswith("✗ ") and len(remote[4]) <= 46
         assert PASSWORD not in app.export_screenshot()
+        await pilot.press("home", "e")  # remote is the first row: its whole error
+        await pilot.pause()
+        body = widget_text(app.screen.query_one("#text-content", Static))
+        assert "The database cannot be reached" in body and PASSWORD not in body

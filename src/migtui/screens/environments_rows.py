@@ -6,6 +6,7 @@ rich ``Text``, never markup, with control characters made visible.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,14 @@ from migtui.widgets.safe_text import safe_line
 
 COLUMNS = ("Environment", "Dialect", "Revision", "Pending", "Reachable", "Drift", "Read",
            "URL")
+
+
+_DRIVER = re.compile(r"^(\w+: )?\([\w.]+\) ")  # "OperationalError: (psycopg.Op…) "
+REASON_WIDTH = 44  # of why a database was not read, in its cell (the rest behind e)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def clock(timestamp: float) -> str:
@@ -48,8 +57,9 @@ def _reachable(env: Environment, read: EnvironmentRead | None) -> Text:
     if read is None:
         return Text("reading…", style="dim")
     db = read.status
-    if not db.reachable:
-        return safe_line(f"✗ {db.error}", "bold red")
+    if not db.reachable:  # the whole error is behind e
+        why = _DRIVER.sub("", db.error.removeprefix("The database cannot be reached: "))
+        return safe_line(f"✗ {_cut(why, REASON_WIDTH)}", "bold red")
     if db.error:
         return safe_line(f"✓ {db.error}", "dim")
     return Text("✓ yes", style="green")
