@@ -60,9 +60,14 @@ def listed(app: MigtuiApp) -> dict[str, str]:
     for i in range(listing.option_count):
         text = _plain(listing.get_option_at_index(i).prompt)
         ref = screen(app)._refs[i]
-        name, rest = (text.split("…", 1) if "…" in text else re.split(r"\s{2,}", text, maxsplit=1))
-        assert ref.label.startswith(name.strip())
-        lines[ref.label] = " ".join(rest.split())
+        # name (cut in the middle when long), row count or "view", change mark
+        words = text.split()
+        rest = [words.pop()] if words and words[-1] in ("new", "changed", "dropped") else []
+        if words and len(words) > 1 and re.fullmatch(r"~?[\d,.]+\w?|view", words[-1]):
+            rest.insert(0, words.pop())
+        head, _, tail = " ".join(words).partition("…")
+        assert ref.label.startswith(head) and ref.label.endswith(tail), (ref.label, text)
+        lines[ref.label] = " ".join(rest)
     return lines
 
 

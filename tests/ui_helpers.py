@@ -66,3 +66,10 @@ def widget_text(widget: Static) -> str:
 def status_text(app: MigtuiApp) -> str:
     """What the status line says."""
     return widget_text(app.screen.query_one(StatusLine))
+
+
+def screen_lines(app: MigtuiApp) -> list[str]:
+    """The current screen as the terminal shows it, line by line: every widget where
+    the layout put it, cut where it is cut (toasts too, with run_test(notifications=True))."""
+    update = app.screen._compositor.render_full_update()
+    return ["".join(segment.text for segment in strip).rstrip() for strip in update.strips]

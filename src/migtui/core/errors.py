@@ -24,11 +24,17 @@ class PlanChanged(MigtuiError):
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse text to its first meaningful line, trimmed to ``limit`` characters."""
+    """Collapse text to its first meaningful line, trimmed to ``limit`` characters (at
+    the end of a word, when one ends in its second half)."""
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     first = lines[0] if lines else "Unknown error"
     # SQLAlchemy appends "(Background on this error at: ...)" on its own line.
-    return first if len(first) <= limit else first[: limit - 1] + "…"
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    inside_a_word = not first[limit - 1].isspace() and not cut[-1:].isspace()
+    words = cut.rsplit(None, 1)[0] if inside_a_word else cut
+    return (words if len(words) > limit // 2 else cut).rstrip() + "…"
 
 
 _MULTIPLE_HEADS = "Multiple heads: upgrade to a specific head or merge them first"

@@ -82,6 +82,10 @@ class TextScreen(ModalScreen[None]):
                 yield Static(self._body, id="text-content")
             yield Static(Text("escape closes", style="dim"))
 
+    def on_mount(self) -> None:
+        # A toast (the error this dialog details, most often) would cover its right side.
+        self.app.clear_notifications()
+
     def action_close(self) -> None:
         self.dismiss(None)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -100,6 +101,13 @@ class SessionScreen(Screen[None]):
 
     # What the status line says while there is no snapshot and no load error.
     WAITING = "Reading revisions…"
+
+    # Quit and help first in every main screen's footer, before the screen's own keys: a
+    # narrow footer cuts from the end. (The app binds the same keys; these put them first.)
+    BINDINGS = [
+        Binding("q", "app.quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "app.help", "Help", id="app.help"),
+    ]
 
     state: reactive[AppState] = reactive(AppState, always_update=True, init=False)
 

@@ -36,6 +36,7 @@ from migtui.widgets.table_structure import (
     fill_constraints,
     fill_foreign_keys,
     fill_indexes,
+    list_columns,
     list_entry,
     rows_line,
     title_line,
@@ -162,12 +163,16 @@ class TablesScreen(TablesHistory, InspectorScreen):
     def _fill_list(self, keep: TableRef | None) -> None:
         needle = self.query_one("#tables-filter", Input).value.strip().lower()
         listing = self.query_one("#table-list", OptionList)
-        tables = [t for t in self._all_tables() if needle in t.ref.label.lower()]
+        every = self._all_tables()
+        columns = list_columns(every, [self.changes.table_mark(t.ref) for t in every])
+        tables = [t for t in every if needle in t.ref.label.lower()]
         self._refs = [t.ref for t in tables]
-        width = listing.scrollable_content_region.width - 2 or 40
+        if self._size_side(columns.width):  # the names decide the list's width
+            self.call_after_refresh(self._fill_list, keep)
+        width = listing.scrollable_content_region.width or 40
         listing.clear_options()
         listing.add_options([
-            Option(list_entry(t, self.changes.table_mark(t.ref), width), id=str(i))
+            Option(list_entry(t, self.changes.table_mark(t.ref), width, columns), id=str(i))
             for i, t in enumerate(tables)])
         if not tables:
             self.selected = None
@@ -175,6 +180,20 @@ class TablesScreen(TablesHistory, InspectorScreen):
         index = self._refs.index(keep) if keep in self._refs else 0
         self.selected = self._refs[index]
         listing.highlighted = index
+
+    def _size_side(self, entry_width: int) -> bool:
+        """Size the table list to its entries (the stylesheet caps it at a share of the
+        width); True if that changed the width."""
+        side = self.query_one("#tables-side", Vertical)
+        listing = self.query_one("#table-list", OptionList)
+        inner = listing.scrollable_content_region.width
+        frame = side.outer_size.width - inner if inner else 4  # border, padding, scrollbar
+        wanted = entry_width + 1 + frame
+        now = side.styles.width
+        if now is not None and now.value == wanted:
+            return False
+        side.styles.width = wanted
+        return True
 
     def on_resize(self) -> None:
         if self.schema is not None:

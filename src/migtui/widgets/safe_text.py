@@ -12,6 +12,7 @@ Newlines and tabs are kept in text shown on several lines and escaped in one-lin
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Span, Text
 
 # C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, and the
@@ -71,3 +72,20 @@ def scrub(text: Text) -> Text:
     made.spans = [Span(starts[min(s.start, len(plain))], starts[min(s.end, len(plain))],
                        s.style) for s in text.spans]
     return made
+
+
+def middle_cut(name: str, width: int) -> str:
+    """``name`` in at most ``width`` cells, cut in the middle (``organization_…_invitations``)
+    so that long names with a common start, or a long path, keep their ends."""
+    if cell_len(name) <= width:
+        return name
+    if width < 3:
+        return set_cell_size(name, width)
+    head_width = width // 2
+    tail_width = width - 1 - head_width
+    tail = ""
+    for char in reversed(name):
+        if cell_len(char + tail) > tail_width:
+            break
+        tail = char + tail
+    return set_cell_size(name, head_width).rstrip() + "…" + tail

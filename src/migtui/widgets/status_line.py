@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
+from rich.cells import cell_len
+from rich.console import Console
 from rich.text import Text
+from textual.app import RenderResult
+from textual.geometry import Size
 from textual.widgets import Static
 
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.core.revisions.branches import labelled_heads
 from migtui.core.revisions.problems import problems_summary
-from migtui.widgets.safe_text import clean, scrub
+from migtui.widgets.safe_text import clean, middle_cut, scrub
 
 
 def _short_path(path: str) -> str:
@@ -93,14 +99,114 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
     return text
 
 
+# From this width on the status line keeps to one line; narrower, to two.
+ONE_LINE_WIDTH = 120
+
+
+_PENDING = re.compile(r"current: .*?(\d+ pending|up to date)")
+
+
+def _essential_end(plain: str) -> int | None:
+    """Where what must stay in view ends: the pending count and the warnings after it."""
+    pending = _PENDING.search(plain)
+    if pending is None:
+        return None
+    end = pending.end()
+    for segment in plain[end:].split("  ")[1:]:
+        if not segment.startswith("⚠"):
+            break
+        end = plain.index(segment, end) + len(segment)
+    return end
+
+
+# A path or URL cut in the middle keeps at least this much of itself.
+SHORTEST_PART = 24
+
+
+def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = (),
+        essential: int | None = None) -> Text:
+    """``text`` in as many lines of ``width`` as the width allows (one from
+    ONE_LINE_WIDTH on, else two); what does not fit ends in "…".
+
+    The first ``essential`` characters (up to the pending count) must stay in view: when
+    they do not fit, the ``long_parts`` (the URL, the config path) are cut in the middle
+    first, down to SHORTEST_PART.
+    """
+    most = 1 if width >= ONE_LINE_WIDTH else 2
+    end = len(text.plain) if essential is None else essential
+
+    def fits(candidate: Text) -> bool:
+        if most == 1:
+            return cell_len(candidate.plain) <= width - 1  # (room for the "…")
+        return len(candidate.wrap(console, width - 1)) <= most
+
+    if fits(text) and cell_len(text.plain) <= width:
+        return text
+    for part in long_parts:
+        start = text.plain.find(part)
+        if start < 0 or start >= end or fits(text[:end]):
+            continue
+        keep = max(cell_len(part) - (cell_len(text.plain[:end]) - (width - 1) * most),
+                   SHORTEST_PART)
+        while len(part) > keep:
+            piece = text[start:start + len(part)]
+            piece.plain = middle_cut(part, keep)
+            shorter = text[:start] + piece + text[start + len(part):]
+            if fits(shorter[:end - len(part) + len(piece)]) or keep == SHORTEST_PART:
+                text, end = shorter, end - len(part) + len(piece)
+                break
+            keep = max(keep - 8, SHORTEST_PART)
+    if most == 1:
+        return text if cell_len(text.plain) <= width else _ellipsis(text, width)
+    if len(text.wrap(console, width)) <= most:
+        return text
+    # Fill the first line up, the second ends in "…".
+    first, rest = text.divide([width])
+    return Text("\n").join([first, _ellipsis(rest, width)])
+
+
+def _ellipsis(text: Text, width: int) -> Text:
+    cut = text.copy()
+    cut.truncate(width - 1)
+    cut.rstrip()
+    cut.append("…")
+    return cut
+
+
 class StatusLine(Static):
-    """Shows describe(snapshot); the app hands it each new snapshot."""
+    """Shows describe(snapshot); the app hands it each new snapshot. A long status is cut
+    with "…" (one line at wide sizes, two at narrow ones), never wrapped further."""
 
     DEFAULT_CSS = """
     StatusLine { height: auto; max-height: 3; padding: 0 1; background: $boost; }
     """
 
+    # What may be cut in the middle when the line is too long: the URL, then the config.
+    _long_parts: tuple[str, ...] = ()
+    _essential: int | None = None  # the status up to its pending count must stay in view
+
     def show(self, snapshot: Snapshot | None, message: str = "", environment: str = "") -> None:
         """Display a snapshot, or a plain message when there is none."""
         self.update(scrub(describe(snapshot, environment)) if snapshot is not None
                     else Text(clean(message, one_line=True)))
+        self._long_parts = (() if snapshot is None else tuple(part for part in (
+            clean(snapshot.database.url, one_line=True),
+            clean(_short_path(snapshot.project.config_file), one_line=True)) if part))
+        self._essential = _essential_end(self.content.plain) \
+            if isinstance(self.content, Text) else None
+
+    def _fitted(self, width: int) -> Text | None:
+        content = self.content
+        if not isinstance(content, Text) or width <= 1:
+            return None
+        return fit(content, width, self.app.console, self._long_parts, self._essential)
+
+    def render(self) -> RenderResult:
+        fitted = self._fitted(self.content_region.width)
+        return fitted if fitted is not None else super().render()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        fitted = self._fitted(width)
+        if fitted is None:
+            return super().get_content_height(container, viewport, width)
+        return len(fitted.wrap(self.app.console, width))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import DataTable
 
 from migtui.core.schema.model import SchemaChanges, TableInfo, TableRef
-from migtui.widgets.safe_text import clean, safe_line
+from migtui.widgets.safe_text import clean, middle_cut, safe_line
 
 MARK_STYLES = {"new": "bold green", "changed": "bold yellow", "dropped": "bold red"}
-COUNT_WIDTH = 9
-MARK_WIDTH = 8
 
 
 def mark_text(mark: str) -> Text:
@@ -21,21 +20,47 @@ def mark_text(mark: str) -> Text:
     return Text(mark, style=MARK_STYLES.get(mark, "")) if mark else Text("")
 
 
-def list_entry(table: TableInfo, mark: str, width: int) -> Text:
-    """One line of the table list, ``width`` cells: name, row count (or kind), change mark."""
-    name_width = max(width - COUNT_WIDTH - MARK_WIDTH - 1, 8)
-    name = ("⚠ " if table.problem else "") + clean(table.ref.label, one_line=True)
-    if cell_len(name) > name_width:
-        name = set_cell_size(name, name_width - 1) + "…"
+def _entry_name(table: TableInfo) -> str:
+    return ("⚠ " if table.problem else "") + clean(table.ref.label, one_line=True)
+
+
+def _count(table: TableInfo) -> str:
+    if table.kind == "view":
+        return "view"
+    return "" if table.rows is None else str(table.rows)
+
+
+@dataclass(frozen=True)
+class ListColumns:
+    """The cells of the table list's columns, sized to what they hold."""
+
+    name: int  # the longest name
+    count: int  # the longest row count, with the space before it
+    mark: int  # the longest change mark with its space (0: no marks)
+
+    @property
+    def width(self) -> int:
+        """The cells an entry needs to show every name whole."""
+        return self.name + self.count + self.mark
+
+
+def list_columns(tables: Sequence[TableInfo], marks: Sequence[str]) -> ListColumns:
+    """Columns for these tables and their change marks."""
+    return ListColumns(
+        name=max((cell_len(_entry_name(t)) for t in tables), default=8),
+        count=1 + max((len(_count(t)) for t in tables), default=0),
+        mark=max((1 + len(m) for m in marks if m), default=0),
+    )
+
+
+def list_entry(table: TableInfo, mark: str, width: int, columns: ListColumns) -> Text:
+    """One line of the table list, ``width`` cells: name (cut in the middle when it does
+    not fit), row count (or kind), change mark."""
+    name_width = max(width - columns.count - columns.mark, 8)
+    name = middle_cut(_entry_name(table), name_width)
     text = Text(set_cell_size(name, name_width),
                 style="strike dim" if mark == "dropped" else "")
-    if table.kind == "view":
-        count = "view"
-    elif table.rows is None:
-        count = ""
-    else:
-        count = str(table.rows)
-    text.append(f" {count:>{COUNT_WIDTH - 1}}", style="dim")
+    text.append(f" {_count(table):>{columns.count - 1}}", style="dim")
     if mark:
         text.append(" ")
         text.append_text(mark_text(mark))
