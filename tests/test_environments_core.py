@@ -22,21 +22,25 @@ from environments_helpers import (
     psql_version,
     sqlite_version,
 )
+from projects import applied
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.core.environments.bring import bring_all, plan_bring
 from migtui.core.environments.config import load_environments
-from migtui.core.environments.fleet import Fleet
+from migtui.core.environments.fleet import Drift, Fleet
 from migtui.core.errors import MigtuiError
 
 
 @pytest.fixture
-def fleet_project(tmp_path: Path, pg_server_url: str,
+def fleet_project(tmp_path: Path, pg_server_url: str, mariadb_url: str,
                   monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, list[str]]]:
+    """dev on SQLite, staging and prod on PostgreSQL, qa on MariaDB (the fourth URL),
+    20 tenant schemas in a third PostgreSQL database."""
     with pg_databases(pg_server_url, 3, password="Fleet-s3cret-pw") as urls:
         monkeypatch.setenv("MIGTUI_TEST_PROD_URL", urls[1])
-        project = build_fleet(tmp_path / "fleet", urls)
+        project = build_fleet(tmp_path / "fleet", urls, qa=mariadb_url)
+        urls.append(mariadb_url)
         monkeypatch.chdir(project)
         yield project, urls
 
@@ -112,10 +116,12 @@ def test_no_configuration_means_the_project_database_alone(sample_sqlite: Path) 
 
 
 def test_each_environment_is_read_exactly(fleet_project: tuple[Path, list[str]]) -> None:
-    project, (staging, prod, tenants) = fleet_project
+    project, (staging, prod, tenants, qa) = fleet_project
     fleet = open_fleet(project)
     reads = {r.environment.name: r for r in fleet.read_all()}
-    assert len(reads) == 3 + len(SCHEMAS)
+    assert len(reads) == 4 + len(SCHEMAS)
+    assert set(reads["qa"].status.current_heads) == applied(qa) == {R2}
+    assert reads["qa"].status.dialect == "mariadb"
     assert set(reads["dev"].status.current_heads) == sqlite_version(project / "dev.db") == {R3}
     assert set(reads["staging"].status.current_heads) == psql_version(staging) == {R2}
     assert set(reads["prod"].status.current_heads) == psql_version(prod) == {R1}
@@ -149,12 +155,15 @@ def test_an_unreachable_environment_says_why_and_the_others_are_read(
 
 
 def test_drift_after_a_column_added_by_hand(fleet_project: tuple[Path, list[str]]) -> None:
-    project, (staging, _prod, tenants) = fleet_project
+    project, (staging, _prod, tenants, _qa) = fleet_project
     fleet = open_fleet(project)
     reads = {r.environment.name: r for r in fleet.read_all()}
     assert fleet.drift(reads["dev"], list(reads.values())).state == "matches"
     tenant_reads = [r for n, r in reads.items() if n.startswith("tenants:")]
     assert {d.state for d in fleet.group_drift(tenant_reads).values()} == {"matches"}
+    # staging (PostgreSQL) and qa (MariaDB) on one revision: their tables compared.
+    assert fleet.drift(reads["staging"], list(reads.values())) == Drift("matches",
+                                                                         "same as qa")
 
     engine = sa.create_engine(staging)
     with engine.begin() as conn:
@@ -162,8 +171,9 @@ def test_drift_after_a_column_added_by_hand(fleet_project: tuple[Path, list[str]
     with sa.create_engine(tenants).begin() as conn:
         conn.execute(sa.text("ALTER TABLE t03.gadget ADD COLUMN by_hand integer"))
     engine.dispose()
-    # staging alone on its revision: nothing to compare with until it is at head.
-    assert fleet.drift(reads["staging"], list(reads.values())).state == "unknown"
+    # Not at head: compared with qa, on the same revision.
+    assert fleet.drift(reads["staging"], list(reads.values())) == Drift(
+        "differs", "differs from qa: extra column gadget.by_hand")
     plan = plan_bring(reads["staging"].snapshot, (R3,), "staging", "dev")
     assert fleet.project_for(reads["staging"].environment).run_plan(plan).ok
     staging_read = fleet.read(reads["staging"].environment)
@@ -180,7 +190,7 @@ def test_drift_after_a_column_added_by_hand(fleet_project: tuple[Path, list[str]
 
 def test_bring_staging_to_dev_changes_staging_only(
         fleet_project: tuple[Path, list[str]]) -> None:
-    project, (staging, prod, tenants) = fleet_project
+    project, (staging, prod, tenants, qa) = fleet_project
     fleet = open_fleet(project)
     reads = {r.environment.name: r for r in fleet.read_all()}
     plan = plan_bring(reads["staging"].snapshot, reads["dev"].status.current_heads,
@@ -193,6 +203,7 @@ def test_bring_staging_to_dev_changes_staging_only(
     assert psql_version(prod) == {R1}
     assert sqlite_version(project / "dev.db") == {R3}
     assert psql_version(tenants, "t01") == {R2} and psql_version(tenants, "t20") == {R1}
+    assert applied(qa) == {R2}
     with pytest.raises(MigtuiError, match="already at"):
         plan_bring(fleet.read(reads["staging"].environment).snapshot, (R3,), "staging", "dev")
     # and back down: prod's revision
@@ -203,7 +214,7 @@ def test_bring_staging_to_dev_changes_staging_only(
 
 def test_tenants_in_order_stop_at_the_first_failure(
         fleet_project: tuple[Path, list[str]]) -> None:
-    project, (_staging, _prod, tenants) = fleet_project
+    project, (_staging, _prod, tenants, _qa) = fleet_project
     engine = sa.create_engine(tenants)
     with engine.begin() as conn:  # gizmo already there: creating it fails in t05
         conn.execute(sa.text("CREATE TABLE t05.gizmo (id integer primary key)"))

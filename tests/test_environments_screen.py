@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from environments_helpers import R1, R2, R3, build_fleet, pg_databases, psql_version
+from environments_helpers import (
+    R1,
+    R2,
+    R3,
+    SCHEMAS,
+    build_fleet,
+    pg_databases,
+    psql_version,
+    sqlite_version,
+)
 from textual.widgets import DataTable, Input, OptionList, Static
 from ui_helpers import make_app, settle, widget_text
 
@@ -40,9 +49,20 @@ def rows(app: MigtuiApp) -> dict[str, list[str]]:
             for key in table.rows}
 
 
+@pytest.fixture
+def fleet20(tmp_path: Path, pg_server_url: str,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, list[str]]]:
+    """The fleet with all 20 tenant schemas (t01-t10 at R2, t11-t20 at R1)."""
+    with pg_databases(pg_server_url, 3, password=SECRET) as urls:
+        monkeypatch.setenv("MIGTUI_TEST_PROD_URL", urls[1])
+        project = build_fleet(tmp_path / "fleet", urls, SCHEMAS)
+        monkeypatch.chdir(project)
+        yield project, urls
+
+
 async def test_the_screen_shows_every_environment_as_its_database_holds_it(
-        fleet: tuple[Path, list[str]]) -> None:
-    project, _ = fleet
+        fleet20: tuple[Path, list[str]]) -> None:
+    project, (staging, prod, tenants) = fleet20
     app = make_app(project)
     async with app.run_test(size=(180, 40)) as pilot:
         await settle(pilot)
@@ -50,18 +70,25 @@ async def test_the_screen_shows_every_environment_as_its_database_holds_it(
         await settle(pilot)
         assert isinstance(app.screen, EnvironmentsScreen)
         shown = rows(app)
-        assert shown["dev"][2] == R3 and shown["dev"][3] == "up to date"
-        assert shown["staging"][2] == R2 and shown["staging"][3] == "1 pending"
-        assert shown["prod"][2] == R1 and "(protected)" in shown["prod"][0]
-        assert shown["t01"][2] == R2 and shown["t04"][2] == R1
-        assert "4 tenants" in shown["tenants"][0]
+        # Each revision exactly as alembic_version holds it (sqlite3 and psql say).
+        assert {shown["dev"][2]} == sqlite_version(project / "dev.db") == {R3}
+        assert {shown["staging"][2]} == psql_version(staging) == {R2}
+        assert {shown["prod"][2]} == psql_version(prod) == {R1}
+        for schema in SCHEMAS:
+            assert {shown[schema][2]} == psql_version(tenants, schema)
+        assert shown["t01"][2] == R2 and shown["t20"][2] == R1
+        assert shown["dev"][3] == "up to date" and shown["staging"][3] == "1 pending"
+        assert "(protected)" in shown["prod"][0]
+        assert "20 tenants" in shown["tenants"][0]
+        assert shown["tenants"][2] == f"{R1} x10, {R2} x10"
         assert shown["dev"][5] == "✓ matches the models"
         assert all(row[4].startswith("✓") for row in shown.values())
         assert SECRET not in app.export_screenshot()
         assert "postgresql://postgres:***@" in shown["staging"][7]
 
 
-async def test_bring_staging_to_dev_from_the_screen(fleet: tuple[Path, list[str]]) -> None:
+async def test_bring_staging_to_dev_from_the_screen(fleet: tuple[Path, list[str]],
+                                                    isolated_settings: Path) -> None:
     project, (staging, prod, tenants) = fleet
     app = make_app(project)
     async with app.run_test(size=(180, 40)) as pilot:
@@ -80,9 +107,24 @@ async def test_bring_staging_to_dev_from_the_screen(fleet: tuple[Path, list[str]
         await settle(pilot)
         assert rows(app)["staging"][2] == R3
         assert "staging ✓ done" in rows(app)["staging"][0]
-    assert psql_version(staging) == {R3}
-    assert psql_version(prod) == {R1}
-    assert psql_version(tenants, "t01") == {R2}
+        assert rows(app)["staging"][5] == "✓ matches the models"  # at head now
+        assert psql_version(staging) == {R3}
+        assert psql_version(prod) == {R1}
+        assert sqlite_version(project / "dev.db") == {R3}
+        assert [psql_version(tenants, t) for t in FEW] == [{R2}, {R2}, {R1}, {R1}]
+
+        # A column added to staging by hand: r, and its drift says so.
+        with sa.create_engine(staging).begin() as conn:
+            conn.execute(sa.text("ALTER TABLE gadget ADD COLUMN by_hand integer"))
+        await pilot.press("r")
+        await settle(pilot)
+        drift = rows(app)["staging"][5]
+        assert drift.startswith("⚠ differs from the models:") and "gadget.by_hand" in drift
+        assert rows(app)["dev"][5] == "✓ matches the models"
+    # No file migtui wrote holds a password (pyproject.toml is the user's own).
+    written = [p for root in (project, isolated_settings) for p in root.rglob("*")
+               if p.is_file() and p.name != "pyproject.toml"]
+    assert written and not [p for p in written if SECRET.encode() in p.read_bytes()]
 
 
 async def test_protected_refuses_without_the_typed_name(

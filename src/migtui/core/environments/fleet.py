@@ -11,6 +11,7 @@ costs at most its connect timeout and never blocks the others for longer.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -238,9 +239,23 @@ def _read_schema(project: Project) -> SchemaInfo:
 def _shape(schema: SchemaInfo, name: str | None) -> Shape:
     """The tables of one schema (None: the default one), without Alembic's version table."""
     version = schema.version_table.name
-    return {t.ref.name: frozenset((c.name, c.type) for c in t.columns)
+    return {t.ref.name: frozenset((c.name, _type(c.type)) for c in t.columns)
             for t in schema.tables
             if t.ref.schema == name and t.kind == "table" and t.ref.name != version}
+
+
+def _type(text: str) -> str:
+    """A column type as the schemas of two dialects can agree on: MySQL's display width
+    of an integer (``INTEGER(11)``) is no part of its type."""
+    text = text.upper()
+    match = _INTEGER_WIDTH.fullmatch(text)
+    if match is None:
+        return text
+    return {"INT": "INTEGER"}.get(match.group(1), match.group(1)) + match.group(2)
+
+
+_INTEGER_WIDTH = re.compile(r"(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)(?:\(\d+\))?"
+                            r"((?: UNSIGNED)?)")
 
 
 def _frozen(shape: Shape) -> frozenset[tuple[str, frozenset[tuple[str, str]]]]:
