@@ -24,7 +24,7 @@ from mako.template import Template  # type: ignore[import-untyped]
 
 from migtui.core.autogen.diff import PendingOperation
 from migtui.core.autogen.edit import postgresql_cast, type_narrowing
-from migtui.core.autogen.renames import Entry
+from migtui.core.autogen.renames import Entry, type_text
 from migtui.core.checks.batch_sql import live_table
 from migtui.core.checks.typefit import type_fit
 from migtui.core.errors import from_exception
@@ -123,12 +123,8 @@ def count(context: MigrationContext, table: str, schema: str | None,
 
 
 def type_name(type_: Any, context: MigrationContext) -> str:
-    if type_ is None:
-        return "?"
-    try:
-        return str(type_.compile(dialect=context.dialect))
-    except Exception:
-        return repr(type_)
+    """The type as the database's dialect writes it."""
+    return type_text(type_, context.dialect)
 
 
 def operation(entry: Entry, autogen_context: AutogenContext, context: MigrationContext,
