@@ -99,7 +99,17 @@ async def test_rename_accepted_on_screen_keeps_1000_values(sample_project: Path)
         assert "1,000" not in dialog_text(app), "a rename loses nothing"
         await pilot.press("y")
         await settle(pilot)
-    assert column_values(url, "tax_id") == [f"ssn-{i}" for i in range(1000)]
+        assert column_values(url, "tax_id") == [f"ssn-{i}" for i in range(1000)]
+
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("d")  # and back, from the graph
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "1,000" not in dialog_text(app), "renaming back loses nothing either"
+        await pilot.press("y")
+        await settle(pilot)
+    assert column_values(url, "ssn") == [f"ssn-{i}" for i in range(1000)]
 
 
 async def test_rename_rejected_warns_before_u(sample_project: Path) -> None:
