@@ -1,9 +1,10 @@
 """The environments screen (`w`): every configured database of the project side by side.
 
-Each environment is read in a worker of its own (env.py as ``alembic current`` runs
-it, with the looking-only timeouts); each posts its result as soon as it has it, so an
-unreachable database never holds the others' rows back. Drift is checked once every
-environment is read. ``b`` brings the selected environment (or every tenant of the
+The app reads every environment after each read of its own database (``r``, an action
+ending), each in a worker of its own (env.py as ``alembic current`` runs it, with the
+looking-only timeouts), and hands each result down as it arrives (``AppState``), so an
+unreachable database never holds the others' rows back. Drift is checked here once
+every environment of a round is read. ``b`` brings the selected environment (or every tenant of the
 selected group) to another's revision: the screen makes the plans and asks the app,
 which confirms and runs them.
 """
@@ -22,7 +23,6 @@ from textual.widgets import DataTable, Footer, Static
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
 from migtui.core.environments.bring import FleetRun, Outcome, plan_bring, revision_label
-from migtui.core.environments.config import Environment
 from migtui.core.environments.fleet import Drift, EnvironmentRead, Fleet
 from migtui.core.errors import MigtuiError
 from migtui.screens.dialogs import ChooseScreen, TextScreen
@@ -36,13 +36,6 @@ HEAD = "(head)"
 
 class EnvironmentsScreen(SessionScreen):
     """One row per environment: revision, pending count, reachable, drift, last read."""
-
-    class Read(Message, bubble=False):
-        """One environment was read."""
-
-        def __init__(self, token: int, read: EnvironmentRead) -> None:
-            super().__init__()
-            self.token, self.read = token, read
 
     class DriftChecked(Message, bubble=False):
         """Drift of one environment, or of every tenant of a group."""
@@ -75,7 +68,6 @@ class EnvironmentsScreen(SessionScreen):
 
     BINDINGS = [
         Binding("b", "bring", "Bring to…", id="environments.bring"),
-        Binding("r", "reread", "Re-read", id="environments.reread"),
         Binding("enter", "toggle_group", "Open/close group", id="environments.toggle"),
         Binding("space", "choose_tenant", "Choose tenant", id="environments.choose"),
         Binding("e", "details", "Details", id="environments.details"),
@@ -90,7 +82,8 @@ class EnvironmentsScreen(SessionScreen):
         self.collapsed: set[str] = set()
         self.chosen: frozenset[str] = frozenset()  # tenants chosen for the next bring
         self.last_run: FleetRun | None = None
-        self._token = 0
+        self._token = 0  # the app's round of reads shown (AppState.environments_round)
+        self._drift_round = -1  # the round whose drift is checked
 
     def compose(self) -> ComposeResult:
         yield StatusLine("Reading revisions…", id="status")
@@ -113,7 +106,6 @@ class EnvironmentsScreen(SessionScreen):
         box.display = bool(problems)
         self.query_one("#environments-summary", Static).display = False
         self.show_state(None, self.state)
-        self.action_reread()
         self.table.focus()
 
     def _show_title(self) -> None:
@@ -130,24 +122,29 @@ class EnvironmentsScreen(SessionScreen):
     def show_state(self, old: AppState | None, new: AppState) -> None:
         if self.snapshot_changed(old, new):
             self.show_status()
-        if old is not None and new.last_result is not old.last_result:
-            self.action_reread()  # an action ended: every environment may have moved
+        if old is None or new.environment_reads is not old.environment_reads:
+            self._show_reads(new)
 
     # -- reading -----------------------------------------------------------
 
-    def action_reread(self) -> None:
-        """Read every environment again, each in its own worker."""
-        self._token += 1
-        self.reads.clear()
-        self.drifts.clear()
+    def _show_reads(self, state: AppState) -> None:
+        """The app read the environments (each in a worker of its own, one post each):
+        show what arrived; once every one is in, check their drift."""
+        if state.environments_round != self._token:
+            self._token = state.environments_round
+            self.drifts.clear()
+        self.reads = {r.environment.name: r for r in state.environment_reads}
         self._redraw()
-        self.fleet.forget_reach()  # every server is asked again whether it answers
-        for env in self.fleet.environments:
-            self._read_one(self._token, env)
-
-    @work(thread=True, group="environments-read", exit_on_error=False)
-    def _read_one(self, token: int, env: Environment) -> None:
-        self.post_message(self.Read(token, self.fleet.read(env)))
+        if (len(self.reads) < len(self.fleet.environments)
+                or self._drift_round == self._token):
+            return
+        self._drift_round = self._token
+        everyone = tuple(self.reads[e.name] for e in self.fleet.environments)
+        for read in everyone:
+            if not read.environment.group:
+                self._drift_one(self._token, read, everyone)
+        for members in self.fleet.config.groups().values():
+            self._drift_group(self._token, tuple(self.reads[e.name] for e in members))
 
     @work(thread=True, group="environments-drift", exit_on_error=False)
     def _drift_one(self, token: int, read: EnvironmentRead,
@@ -161,20 +158,6 @@ class EnvironmentsScreen(SessionScreen):
     @work(thread=True, group="environments-drift", exit_on_error=False)
     def _drift_group(self, token: int, reads: tuple[EnvironmentRead, ...]) -> None:
         self.post_message(self.DriftChecked(token, self.fleet.group_drift(reads)))
-
-    def on_environments_screen_read(self, message: EnvironmentsScreen.Read) -> None:
-        if message.token != self._token:
-            return
-        self.reads[message.read.environment.name] = message.read
-        self._redraw()
-        if len(self.reads) < len(self.fleet.environments):
-            return
-        everyone = tuple(self.reads.values())
-        for read in everyone:
-            if not read.environment.group:
-                self._drift_one(self._token, read, everyone)
-        for members in self.fleet.config.groups().values():
-            self._drift_group(self._token, tuple(self.reads[e.name] for e in members))
 
     def on_environments_screen_drift_checked(
             self, message: EnvironmentsScreen.DriftChecked) -> None:

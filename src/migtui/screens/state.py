@@ -19,6 +19,7 @@ from textual.screen import Screen
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
+from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.models import ActionResult, DatabaseState, Snapshot
 from migtui.core.revisions.problems import history_refusal
 from migtui.core.schema.model import SchemaInfo
@@ -67,6 +68,10 @@ class AppState:
     # ("" : the database the project was opened on).
     environments: tuple[EnvironmentMark, ...] = ()
     environment: str = ""
+    # Every environment as read in the newest round of reads (the environments screen's
+    # rows), in the order they arrived; the round counts up with each new one.
+    environment_reads: tuple[EnvironmentRead, ...] = ()
+    environments_round: int = 0
 
     def chosen_environment(self) -> EnvironmentMark | None:
         """The mark of the environment the session works on, if one is chosen."""

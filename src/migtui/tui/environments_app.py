@@ -11,6 +11,7 @@ hands the new project down to every main screen.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from textual import work
@@ -54,16 +55,28 @@ class EnvironmentsApp(RunningActions):
         self.protected = environment if chosen is not None and chosen.protected else ""
 
     def read_environments(self, snapshot: Snapshot) -> None:
-        """The session's database was just read: mark it, and read every other one."""
+        """The session's database was just read: that is its environment's read; read
+        every other one, each in a worker of its own."""
         self._marks_token += 1
         chosen = self.state.environment
+        own = self._own_environment()
+        reads = () if own is None else (EnvironmentRead(own, snapshot, time.time(), 0.0),)
         marks = tuple(self._own_mark(m, snapshot) if m.name == chosen else m
                       for m in self.state.environments)
-        self.state = replace(self.state, environments=marks)
+        self.state = replace(self.state, environments=marks, environment_reads=reads,
+                             environments_round=self._marks_token)
         self.fleet.forget_reach()
-        for env in self.fleet.config.environments:
-            if env.name != chosen and not env.problem:
+        for env in self.fleet.environments:
+            if own is None or env.name != own.name:
                 self._read_environment(self._marks_token, env)
+
+    def _own_environment(self) -> Environment | None:
+        """The environment the session's snapshot is the read of, if it is one."""
+        if self.state.environment:
+            return self.fleet.config.find(self.state.environment)
+        if not self.fleet.config.environments:
+            return self.fleet.environments[0]  # the project's own database alone
+        return None
 
     @staticmethod
     def _own_mark(mark: EnvironmentMark, snapshot: Snapshot) -> EnvironmentMark:
@@ -79,9 +92,11 @@ class EnvironmentsApp(RunningActions):
     def on_environment_marked(self, message: EnvironmentMarked) -> None:
         if message.token != self._marks_token:
             return  # a newer round of reads is under way
-        mark = read_mark(message.read)
-        self.state = replace(self.state, environments=tuple(
-            mark if m.name == mark.name else m for m in self.state.environments))
+        mark, name = read_mark(message.read), message.read.environment.name
+        reads = tuple(r for r in self.state.environment_reads if r.environment.name != name)
+        self.state = replace(self.state, environment_reads=(*reads, message.read),
+                             environments=tuple(mark if m.name == mark.name else m
+                                                for m in self.state.environments))
 
     def use_environment(self, name: str) -> bool:
         """Work on environment ``name`` from now on: the graph, its actions, the tables
