@@ -171,6 +171,15 @@ logging.getLogger("alembic.env").warning("env.py logs a warning")
 ''' + _RUN
 
 # The async template: async_engine_from_config + run_sync (aiosqlite).
+# env.py that runs the migrations on a thread of its own (as some async projects do).
+ENV_THREADED = ENV_STOCK.replace(
+    "else:\n    run_migrations_online()",
+    "else:\n    import threading\n"
+    "    worker = threading.Thread(target=run_migrations_online)\n"
+    "    worker.start()\n    worker.join()",
+)
+assert ENV_THREADED != ENV_STOCK
+
 ENV_ASYNC = '''\
 import asyncio
 from logging.config import fileConfig

@@ -8,7 +8,9 @@
 
 ``python -m tests.real_projects DEST KIND [URL]`` writes one for trying by hand, KIND
 one of ``expand`` (expand/contract), ``big`` (300 revisions with merges and two branch
-points), ``flask`` (the Flask-Migrate style env.py over the expand/contract history).
+points), ``flask`` (the Flask-Migrate style env.py over the expand/contract history),
+``async`` (the async env.py template, aiosqlite) and ``threaded`` (an env.py that runs
+the migrations on a thread of its own), both over the expand/contract history.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from projectkit.genproject import generate_project
+from projectkit.templates import ENV_ASYNC, ENV_THREADED
 from tests.projects import Rev, sqlite_url, write_project
 
 # The URL variable that ENV_FLASK_STYLE's settings object reads (its "config").
@@ -133,6 +136,11 @@ def main(argv: list[str]) -> int:
     elif kind == "flask":
         write_expand_contract(dest, "", releases=20, env_py=ENV_FLASK_STYLE)
         print(f"export {FLASK_URL_VARIABLE}={url}")
+    elif kind == "async":
+        write_expand_contract(dest, url.replace("sqlite://", "sqlite+aiosqlite://", 1),
+                              releases=20, env_py=ENV_ASYNC)
+    elif kind == "threaded":
+        write_expand_contract(dest, url, releases=20, env_py=ENV_THREADED)
     elif kind == "big":
         generate_project(dest, 300, branch_every=120, heads=1, url=url)
     else:

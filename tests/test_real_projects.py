@@ -195,3 +195,24 @@ async def test_accidental_heads_still_warn(tmp_path: Path, revisions: tuple[Rev,
         await settle(pilot)
         status = " ".join(status_text(app).split())
         assert "⚠ 2 heads: merge them with m" in status, status
+
+
+async def test_revisions_without_a_message_show_none(tmp_path: Path) -> None:
+    # Revisions written without -m: their docstring's first paragraph is the template's
+    # "Revision ID: …" lines, not a message (Alembic's history prints those lines).
+    folder = write_expand_contract(tmp_path / "p", sqlite_url(tmp_path / "db.sqlite"), 4,
+                                   every_depends=4)
+    _alembic_upgrade(folder, expand_contract(4)[1].revision)  # e0: e1 and c0 can run next
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        second_expand = expand_contract(4)[2].revision
+        assert "Revision ID" not in "\n".join(graph_lines(app))
+        assert f"{second_expand[:12]} [expand]" in row_of(app, second_expand)  # no words
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ChooseScreen)
+        options = app.screen.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(s.startswith(f"{second_expand[:12]}  [expand]  (no message)  → head")
+                   for s in shown), shown

@@ -196,3 +196,22 @@ async def test_url_names_the_driver_env_py_uses(
         await settle(pilot)
         first = _region_lines(app, "StatusLine")[0]
         assert f"sqlite+aiosqlite:///{database}" in first, first
+
+
+async def test_status_line_breaks_between_words_at_80_columns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = write_project(tmp_path / "p", ENV_ASYNC,
+                           url=async_sqlite_url(tmp_path / "async.db"))
+    monkeypatch.chdir(folder)
+    app = make_app(folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        words = status_text(app).split()
+        lines = _region_lines(app, "StatusLine")
+        assert len(lines) == 2 and lines[1].endswith("…"), lines
+        first = lines[0].split()
+        assert first[0] == words[0] and "…" in first[1]  # the URL cut in the middle
+        assert first[1].startswith("sqlite+aiosqlite:///") and first[1].endswith("/async.db")
+        second = lines[1].split()
+        assert second[:-1] == words[2:1 + len(second)], lines  # it breaks between words
+        assert "current: base  2 pending" in lines[1], lines

@@ -18,16 +18,9 @@ from migtui.core.actions.plan import plan_step_down, plan_upgrade
 from migtui.core.actions.project import Project
 from migtui.core.checks.preflight import check_plan
 from migtui.core.schema.inspector import DatabaseInspector
-from projectkit.templates import ENV_STOCK
+from projectkit.templates import ENV_THREADED
 
 T = TypeVar("T")
-ENV_THREADED = ENV_STOCK.replace(
-    "else:\n    run_migrations_online()",
-    "else:\n    import threading\n"
-    "    worker = threading.Thread(target=run_migrations_online)\n"
-    "    worker.start()\n    worker.join()",
-)
-assert ENV_THREADED != ENV_STOCK
 
 
 def within(seconds: float, call: Callable[[], T]) -> T:

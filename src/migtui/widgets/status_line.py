@@ -146,8 +146,8 @@ def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = ()
         start = text.plain.find(part)
         if start < 0 or start >= end or fits(text[:end]):
             continue
-        keep = max(cell_len(part) - (cell_len(text.plain[:end]) - (width - 1) * most),
-                   SHORTEST_PART)
+        over = cell_len(text.plain[:end]) - (width - 1) * most  # (wrapping wastes more)
+        keep = max(cell_len(part) - max(over, 1), SHORTEST_PART)
         while len(part) > keep:
             piece = text[start:start + len(part)]
             piece.plain = middle_cut(part, keep)
@@ -158,10 +158,15 @@ def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = ()
             keep = max(keep - 8, SHORTEST_PART)
     if most == 1:
         return text if cell_len(text.plain) <= width else _ellipsis(text, width)
-    if len(text.wrap(console, width)) <= most:
+    lines = text.wrap(console, width)
+    if len(lines) <= most:
         return text
-    # Fill the first line up, the second ends in "…".
-    first, rest = text.divide([width])
+    # The first line as wrapped, then the rest on the second, ending in "…".
+    start = len(lines[0].plain)
+    while start < len(text.plain) and text.plain[start].isspace():
+        start += 1
+    first, rest = text[:start], text[start:]
+    first.rstrip()
     return Text("\n").join([first, _ellipsis(rest, width)])
 
 

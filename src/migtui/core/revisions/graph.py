@@ -117,9 +117,16 @@ _PLAIN_REVISION = (
 )
 
 
+_TEMPLATE_LINES = ("Revision ID:", "Revises:", "Create Date:")
+
+
 def message_from_doc(doc: str | None) -> str:
-    """Alembic's ``Script.doc``: the docstring's first paragraph."""
-    return (doc or "").strip().split("\n\n")[0].strip()
+    """Alembic's ``Script.doc``: the docstring's first paragraph; empty when that is only
+    the template's own lines (``Revision ID: …``, a revision written without a message)."""
+    first = (doc or "").strip().split("\n\n")[0].strip()
+    if all(line.strip().startswith(_TEMPLATE_LINES) for line in first.splitlines()):
+        return ""
+    return first
 
 
 @contextmanager
