@@ -1,4 +1,5 @@
-"""A database host that does not answer holds no other environment back.
+"""A database host that does not answer, or a version table locked by another session,
+holds no other environment back.
 
 The host is a real TCP server that accepts and then says nothing (as a firewalled or
 overloaded database host does) until the test releases it; the others are real SQLite,
@@ -8,10 +9,12 @@ PostgreSQL and MariaDB databases.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from environments_helpers import (
     R1,
     R2,
@@ -28,6 +31,7 @@ from ui_helpers import make_app, widget_text
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
+from migtui.core.env import looking
 from migtui.core.environments.fleet import EnvironmentRead, Fleet
 from migtui.tui.app import MigtuiApp
 
@@ -71,6 +75,42 @@ def test_the_others_are_read_while_one_host_hangs(
     assert not status.reachable and status.cause == "connection"
     assert "The database cannot be reached" in status.error
     assert PASSWORD not in status.error + status.url + status.error_details
+
+
+def test_the_others_are_read_while_a_tenant_version_table_is_locked(
+        hanging: tuple[Path, SilentServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    project, _server = hanging
+    # The lock and statement timeouts of the trust rules, long enough that only the test
+    # ends the wait.
+    monkeypatch.setattr(looking, "LOCK_TIMEOUT_S", 600)
+    monkeypatch.setattr(looking, "STATEMENT_TIMEOUT_S", 600)
+    fleet = Fleet(Project.open(ProjectOptions(cwd=str(project))))
+    t01 = fleet.config.find("tenants:t01")
+    assert t01 is not None and t01.url is not None
+    holder = sa.create_engine(t01.url)
+    with holder.connect() as locker:
+        locker.execute(sa.text("LOCK TABLE t01.alembic_version IN ACCESS EXCLUSIVE MODE"))
+        got: list[EnvironmentRead] = []
+        waiting = threading.Thread(target=lambda: got.append(fleet.read(t01)))
+        waiting.start()
+        while not _waits_for_lock(holder):  # t01's read now waits for the lock
+            time.sleep(0.05)
+        others = ("dev", "staging", "prod", "qa", "tenants:t02")
+        reads = {n: fleet.read(e) for n in others if (e := fleet.config.find(n))}
+        assert waiting.is_alive() and not got
+        assert [reads[n].status.current_heads for n in others] == [
+            (R3,), (R2,), (R1,), (R2,), (R1,)]
+        locker.rollback()  # the lock is released: t01 is read as it is
+    waiting.join()
+    holder.dispose()
+    assert got[0].status.reachable and got[0].status.current_heads == (R2,)
+
+
+def _waits_for_lock(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE '%alembic_version%'")).scalar())
 
 
 def cells(app: MigtuiApp) -> dict[str, list[str]]:

@@ -112,7 +112,8 @@ class DatabaseStatus:
     error_details: str = ""
     unknown_heads: tuple[str, ...] = ()  # applied revisions that no file defines
     # Why it was not read: "connection" (the database did not answer), "env.py" (env.py
-    # or the config it reads failed before connecting), "" when it was read.
+    # or the config it reads failed before connecting), "lock" (its alembic_version stayed
+    # locked by another session), "" when it was read.
     cause: str = ""
 
     @property

@@ -6,8 +6,13 @@ environment's env.py run, its configured URL is connected to here, outside that 
 with the looking-only timeouts: a server that does not answer costs only the worker
 that asked, and is reported without env.py ever waiting on it.
 
-Only a connection error counts. Whatever else gets in the way (an async driver, a
-driver that is not installed, a URL that env.py rewrites) is left to env.py's own run.
+The same connection then reads nothing from alembic_version (``LIMIT 0``; in the
+tenant's schema for a tenant), so that a version table locked by another session is
+waited for here, outside the lock, for the looking-only lock timeout.
+
+Only a connection error or that lock timeout counts. Whatever else gets in the way (an
+async driver, a driver that is not installed, a URL that env.py rewrites, a version
+table of another name or place) is left to env.py's own run.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from migtui.core.models import DatabaseState, DatabaseStatus
 _ASYNC_DRIVERS = ("asyncpg", "aiosqlite", "aiomysql", "asyncmy", "psycopg_async")
 
 
-def unreachable(url: str) -> DatabaseStatus | None:
-    """The status of a server that does not answer at ``url``; None when it answered
-    (or when this cannot tell: SQLite, an async driver, a missing driver)."""
+def unreachable(url: str, schema: str = "") -> DatabaseStatus | None:
+    """The status of a server that does not answer at ``url`` (or whose alembic_version,
+    in ``schema``, stays locked); None when it answered (or when this cannot tell:
+    SQLite, an async driver, a missing driver)."""
     try:
         parsed = sa.make_url(url)
     except sa_exc.ArgumentError:
@@ -46,8 +52,8 @@ def unreachable(url: str) -> DatabaseStatus | None:
         add_timeouts(dialect, cparams)
 
     try:
-        with engine.connect():
-            return None
+        with engine.connect() as conn:
+            return _locked(conn, schema, url)
     except (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError,
             TimeoutError) as exc:
         err = from_exception(exc, "The database cannot be reached")
@@ -58,3 +64,25 @@ def unreachable(url: str) -> DatabaseStatus | None:
         return None
     finally:
         engine.dispose()
+
+
+_LOCK_TIMEOUT = ("55P03", 1205)  # PostgreSQL lock_not_available; MySQL lock wait timeout
+
+
+def _locked(conn: sa.Connection, schema: str, url: str) -> DatabaseStatus | None:
+    """Wait (for the lock timeout at most) until alembic_version can be read."""
+    table = sa.table("alembic_version", schema=schema or None)
+    try:
+        conn.execute(sa.select(sa.literal(1)).select_from(table).limit(0))
+    except sa_exc.DBAPIError as exc:
+        orig = exc.orig
+        code = (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+                or (orig.args[0] if orig is not None and orig.args else None))
+        if code not in _LOCK_TIMEOUT:
+            return None  # no such table here, say: env.py's run tells
+        where = f"{schema}.alembic_version" if schema else "alembic_version"
+        err = from_exception(exc, f"{where} is locked by another session")
+        return DatabaseStatus(DatabaseState.UNREACHABLE, url=mask_url(url),
+                              dialect=conn.dialect.name, error=err.message,
+                              error_details=err.details, cause="lock")
+    return None

@@ -82,9 +82,9 @@ class Fleet:
         self.config = config
         self._projects: dict[str, Project] = {}
         self._lock = threading.Lock()
-        # URL -> whether its server answered, this round: one connection per URL, however
-        # many tenants share it (the later ones wait for the first one's answer).
-        self._reach: dict[str, Future[DatabaseStatus | None]] = {}
+        # (URL, schema) -> whether its server answered and its alembic_version could be
+        # read, this round (a second asker waits for the first one's answer).
+        self._reach: dict[tuple[str, str], Future[DatabaseStatus | None]] = {}
 
     def forget_reach(self) -> None:
         """Start a new round of reads: every server is asked again whether it answers."""
@@ -92,19 +92,20 @@ class Fleet:
             self._reach.clear()
 
     def reach(self, env: Environment) -> DatabaseStatus | None:
-        """The status of an environment whose server does not answer, found without
-        env.py (and without waiting on another read); None when it answered or when env.py
-        picks the URL (no ``url``)."""
+        """The status of an environment whose server does not answer (or whose version
+        table stays locked), found without env.py (and without waiting on another read);
+        None when it answered or when env.py picks the URL (no ``url``)."""
         if not env.url:
             return None
+        key = (env.url, env.schema)
         with self._lock:
-            future = self._reach.get(env.url)
+            future = self._reach.get(key)
             mine = future is None
             if future is None:
-                future = self._reach[env.url] = Future()
+                future = self._reach[key] = Future()
         if mine:
             try:
-                future.set_result(unreachable(env.url))
+                future.set_result(unreachable(env.url, env.schema))
             except BaseException as exc:
                 future.set_exception(exc)
         return future.result()
