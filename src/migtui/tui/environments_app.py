@@ -4,9 +4,11 @@ session works on.
 The base class of MigtuiApp (app.py keeps the wiring). After each read of the session's
 own database, every other configured environment is read, each in a thread worker of
 its own (one env.py run each, with the looking-only timeouts), so that the graph can
-mark the revision each stands on. ``E`` on the graph chooses the environment the
-session works on: the app then opens the project on it (as ``--env NAME`` would) and
-hands the new project down to every main screen.
+mark the revision each stands on and the environments screen show each row as it
+arrives (``AppState.environment_reads``); the session's own read is its environment's.
+``E`` on the graph chooses the environment the session works on: the app then opens
+the project on it (as ``--env NAME`` would) and hands the new project down to every
+main screen.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from migtui.tui.running import RunningActions
 
 
 def unread_mark(env: Environment) -> EnvironmentMark:
+    """The mark of an environment not read yet."""
     return EnvironmentMark(env.name, env.group, env.protected, problem=env.problem)
 
 
 def read_mark(read: EnvironmentRead) -> EnvironmentMark:
+    """The mark of an environment as read: where it stands, or why it was not read."""
     db, env = read.status, read.environment
     return EnvironmentMark(env.name, env.group, env.protected, read=True,
                            reachable=db.reachable, heads=db.current_heads if db.reachable
