@@ -124,13 +124,11 @@ async def test_mariadb_dialog_says_no_rollback_and_no_rehearsal(
         assert isinstance(screen, ConfirmScreen)
         checks = " ".join(widget_text(screen.query_one("#confirm-checks", Static)).split())
         assert ("Cannot be rolled back on this database: MariaDB commits each DDL statement "
-                "as it runs (CREATE, ALTER, DROP, RENAME and TRUNCATE commit implicitly, "
-                "with the data changes before them): if a step fails halfway, what it ran "
-                "stays applied and alembic_version still names the revision before it."
-                ) in checks
+                "as it runs (and the data changes before it): if a step fails halfway, "
+                "what it ran stays applied and alembic_version still names the revision "
+                "before it.") in checks
         assert ("No rehearsal: MariaDB commits DDL as it runs: a rehearsal could not be "
-                "rolled back (it runs the steps in one transaction and rolls it back; "
-                "rehearsals run on PostgreSQL and SQLite).") in checks
+                "rolled back (rehearsals run on PostgreSQL and SQLite).") in checks
         rehearse = screen.query_one("#rehearse", Button)
         assert rehearse.disabled and not rehearse.display, "not offered"
         await pilot.press("h")

@@ -38,9 +38,9 @@ def no_rollback(dialect: str) -> str:
     name = display_name(dialect)
     if is_mysql(dialect):
         return (f"Cannot be rolled back on this database: {name} commits each DDL statement "
-                "as it runs (CREATE, ALTER, DROP, RENAME and TRUNCATE commit implicitly, "
-                "with the data changes before them): if a step fails halfway, what it ran "
-                "stays applied and alembic_version still names the revision before it")
+                "as it runs (and the data changes before it): if a step fails halfway, "
+                "what it ran stays applied and alembic_version still names the revision "
+                "before it")
     if dialect == "sqlite":
         return ("Not always rolled back whole on this database: Alembic runs SQLite "
                 "without transactional DDL, so the DDL a step runs before its first data "

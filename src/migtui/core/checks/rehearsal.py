@@ -92,8 +92,7 @@ def rehearsal_blocker(plan: Plan, recorded: list[RecordedFunction], dialect: str
     if dialect not in _NOT_IN_TRANSACTION:
         name = display_name(dialect) if dialect else "this database"
         return (f"{name} commits DDL as it runs: a rehearsal could not be rolled back "
-                "(it runs the steps in one transaction and rolls it back; rehearsals run "
-                "on PostgreSQL and SQLite)")
+                "(rehearsals run on PostgreSQL and SQLite)")
     for fn in recorded:
         short = fn.revision[:12]
         source = read_function(fn.path, fn.name) if fn.static else None
