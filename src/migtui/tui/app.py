@@ -22,7 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from migtui.core.actions.halfway import FORGET_COMMAND, partial_text
+from migtui.core.actions.halfway import partial_text
 from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
 from migtui.core.autogen.diff import write_revision
@@ -41,7 +41,12 @@ from migtui.screens.pending import PendingScreen
 from migtui.screens.protected_confirm import ProtectedConfirmScreen
 from migtui.screens.state import AppState, SessionScreen
 from migtui.screens.tables import TablesScreen
-from migtui.tui.commands import RevisionCommands, TableCommands, binding_commands
+from migtui.tui.commands import (
+    RevisionCommands,
+    TableCommands,
+    binding_commands,
+    partial_commands,
+)
 from migtui.tui.environments import confirm_bring
 from migtui.tui.environments_app import EnvironmentsApp
 from migtui.tui.help import help_text
@@ -162,17 +167,7 @@ class MigtuiApp(EnvironmentsApp):
         """Textual's own commands, then every binding of the current screen."""
         yield from super().get_system_commands(screen)
         yield from binding_commands(self, screen)
-        snapshot = self.state.snapshot
-        if snapshot is not None and snapshot.partial is not None:
-            yield SystemCommand(
-                FORGET_COMMAND, f"After repairing by hand what stayed of "
-                f"{snapshot.partial.revision[:12]}'s step", self.forget_partial)
-
-    @work(thread=True, group="forget", exit_on_error=False)
-    def forget_partial(self) -> None:
-        """The user repaired the database: drop its mark, then read it again."""
-        self.project.forget_partial()
-        self.call_from_thread(self.load)
+        yield from partial_commands(self)
 
     async def revision_command(self, verb: str, revision: str) -> None:
         """Palette: go to a revision on the graph, then run the graph action on it."""

@@ -11,6 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 from textual.screen import Screen
 
+from migtui.core.actions.halfway import FORGET_COMMAND
 from migtui.tui.help import key_label
 from migtui.widgets.safe_text import clean
 
@@ -41,6 +42,24 @@ def binding_commands(app: MigtuiApp, screen: Screen[object]) -> Iterable[SystemC
             binding.tooltip or f"Key: {' / '.join(keys)}",
             partial(app.run_action, binding.action, active.node),
         )
+
+
+def partial_commands(app: MigtuiApp) -> Iterable[SystemCommand]:
+    """While the database is marked "partially applied": the command that clears it."""
+    snapshot = app.state.snapshot
+    if snapshot is not None and snapshot.partial is not None:
+        yield SystemCommand(
+            FORGET_COMMAND, f"After repairing by hand what stayed of "
+            f"{snapshot.partial.revision[:12]}'s step", partial(_forget_partial, app))
+
+
+def _forget_partial(app: MigtuiApp) -> None:
+    """Drop the mark (a file write: in a worker), then read the database again."""
+    def forget() -> None:
+        app.project.forget_partial()
+        app.call_from_thread(app.load)
+
+    app.run_worker(forget, thread=True, group="forget", exit_on_error=False)
 
 
 def highlight(matcher: Matcher, text: str) -> Content:
