@@ -15,7 +15,7 @@ from alembic.config import Config
 from projects import TWO_HEADS, Rev, async_sqlite_url, sqlite_url, write_project
 from textual.geometry import Region
 from textual.widgets import Static
-from ui_helpers import make_app, screen_lines, settle, status_text
+from ui_helpers import make_app, screen_lines, settle, status_text, widget_text
 
 from migtui.core.env.capture import captured
 from migtui.screens.confirm import ConfirmScreen
@@ -215,3 +215,32 @@ async def test_status_line_breaks_between_words_at_80_columns(
         second = lines[1].split()
         assert second[:-1] == words[2:1 + len(second)], lines  # it breaks between words
         assert "current: base  2 pending" in lines[1], lines
+
+
+async def test_confirmation_shows_its_plan_at_80x24(tmp_path: Path) -> None:
+    # On SQLite the checks explain at length what a failed step leaves behind: that
+    # comes after the plan, in the body that scrolls, and the plan's steps are in view.
+    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"), revisions=[
+        Rev("a1a1a1a1a1a1", None, "users", "users"),
+        Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "create gadget", upgrade=(
+            'op.create_table("gadget", sa.Column("id", sa.Integer(), primary_key=True), '
+            'sa.Column("name", sa.String(50)))\nop.execute("UPDATE users SET name = name")'))])
+    _upgrade(folder, "a1a1a1a1a1a1")
+    app = make_app(folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        lines = [line.strip(" █▀▄▆▅▂▇▁▃") for line in _region_lines(app, "#dialog")]
+        words = " ".join(" ".join(lines).split())
+        assert "1. upgrade b2b2b2b2b2b2 create gadget" in words, lines
+        assert "create_table('gadget', 2 columns)" in words, lines
+        assert "execute(UPDATE users SET name = name)" in words, lines
+        # The long note is there, after the plan, and the body scrolls to it.
+        checks = app.screen.query_one("#confirm-checks", Static)
+        assert "Not always rolled back whole" in widget_text(checks)
+        app.screen.query_one("#confirm-body").scroll_to_widget(checks, animate=False)
+        await settle(pilot)
+        lines = [line.strip(" █▀▄▆▅▂▇▁▃") for line in _region_lines(app, "#dialog")]
+        assert "names the revision before it" in " ".join(" ".join(lines).split()), lines

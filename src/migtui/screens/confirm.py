@@ -138,11 +138,13 @@ class ConfirmScreen(ModalScreen[bool]):
                                     "bold"))
             warning.display = plan.destructive
             yield warning
-            checking = "Checking the plan against the database…" if self._checks else ""
-            yield Static(Text(checking, style="dim"), id="confirm-checks")
             with VerticalScroll(id="confirm-body"):
                 yield Static("", id="confirm-rehearsal")
                 yield Static(describe_plan(plan), id="confirm-steps")
+                # After the steps, in the scroll: what the checks say can be long (SQLite's
+                # DDL note), and must not leave the plan no room at 80x24.
+                checking = "Checking the plan against the database…" if self._checks else ""
+                yield Static(Text(checking, style="dim"), id="confirm-checks")
                 if self._sql_loader is not None:
                     yield Static("Rendering the SQL…", id="confirm-sql")
             with Horizontal(id="confirm-buttons"):
