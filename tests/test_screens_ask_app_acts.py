@@ -138,7 +138,7 @@ async def test_a_new_revision_that_raises_leaves_the_app_ready(
     def refuse(project: Project, message: str, **_choices: object) -> None:
         raise MigtuiError("cannot write the revision file: disk full")
 
-    monkeypatch.setattr("migtui.tui.app.write_revision", refuse)
+    monkeypatch.setattr("migtui.core.autogen.diff.write_revision", refuse)  # (app: on use)
     app = make_app(sample_sqlite)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)

@@ -13,27 +13,30 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
-
-import platformdirs
 
 APP = "migtui"
 
 
 def config_dir() -> Path:
     """The user's config folder (``config.toml``)."""
+    import platformdirs  # (imported when asked: the first paint does without)
+
     return platformdirs.user_config_path(APP, appauthor=False)
 
 
 def state_dir() -> Path:
     """Where migtui remembers things between runs (the chosen theme)."""
+    import platformdirs
+
     return platformdirs.user_state_path(APP, appauthor=False)
 
 
 def cache_dir() -> Path:
     """Where migtui keeps caches that can be deleted at any time."""
+    import platformdirs
+
     return platformdirs.user_cache_path(APP, appauthor=False)
 
 
@@ -47,6 +50,8 @@ def read_json(path: Path) -> Any:
 
 def write_json(path: Path, payload: Any) -> None:
     """Write a JSON file whole or not at all (a temp file beside it, then renamed)."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
     try:

@@ -9,6 +9,7 @@ and the report says how each step went and that the database is as before.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -122,6 +123,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.preflight: Preflight | None = None
         self.rehearsal: Rehearsal | None = None
         self.rehearsing = False
+        self._shown = threading.Event()  # drawn: the workers may start their heavy work
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -161,6 +163,9 @@ class ConfirmScreen(ModalScreen[bool]):
         self.query_one("#no" if cautious else "#yes", Button).focus()
         self.query_one("#confirm-rehearsal", Static).display = False
         self.query_one("#confirm-checks", Static).display = self._checks is not None
+        # The workers start now (a test waiting for workers sees them) but do their work
+        # once the dialog is on screen: importing and rendering would hold it up.
+        self.call_after_refresh(self._shown.set)
         if self._sql_loader is not None:
             self._render_sql()
         if self._checks is not None:
@@ -171,6 +176,7 @@ class ConfirmScreen(ModalScreen[bool]):
     @work(thread=True, exit_on_error=False, group="sql")
     def _render_sql(self) -> None:
         assert self._sql_loader is not None
+        self._shown.wait(timeout=5)
         try:
             self.post_message(self.SqlRendered(self._sql_loader()))
         except MigtuiError as exc:
@@ -179,6 +185,7 @@ class ConfirmScreen(ModalScreen[bool]):
     @work(thread=True, exit_on_error=False, group="preflight")
     def _check_plan(self) -> None:
         assert self._checks is not None
+        self._shown.wait(timeout=5)
         try:
             self.post_message(self.PlanChecked(self._checks()))
         except Exception as exc:  # a check must never take the dialog down

@@ -21,7 +21,6 @@ from migtui.core.actions.plan import (
 from migtui.core.errors import MigtuiError
 from migtui.core.models import Revision, Snapshot
 from migtui.core.revisions.branches import branch_choice
-from migtui.screens.details import RevisionDetailsScreen
 from migtui.screens.dialogs import ChooseScreen, PromptScreen
 from migtui.screens.graph_environments import choice_label, environment_labels
 from migtui.screens.history import GraphHistory
@@ -240,6 +239,8 @@ class GraphScreen(GraphHistory):
             from migtui.core.checks.preflight import revision_operations  # SQLAlchemy
 
             return revision_operations(project, rev.revision, dialect)
+
+        from migtui.screens.details import RevisionDetailsScreen  # (pygments: not at start)
 
         self.app.push_screen(RevisionDetailsScreen(
             rev,

@@ -23,7 +23,6 @@ from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.models import ActionResult, DatabaseState, Snapshot
 from migtui.core.revisions.problems import history_refusal
 from migtui.core.schema.model import SchemaInfo
-from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
 from migtui.widgets.status_line import StatusLine, not_read
 
@@ -212,6 +211,8 @@ class SessionScreen(Screen[None]):
         if plan is None:
             self.notify(refusal + " (e: details)", severity="error", timeout=10)
         else:
+            from migtui.screens.confirm import ConfirmScreen  # (not before the first paint)
+
             self.app.push_screen(ConfirmScreen(plan, refusal=refusal))
         return True
 

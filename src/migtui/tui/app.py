@@ -8,11 +8,11 @@ through one path (`_act` → `_run_action` → `ActionFinished`), which always c
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,37 +20,26 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.worker import get_current_worker
 
 from migtui.core.actions.halfway import partial_text
 from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
-from migtui.core.autogen.diff import write_revision
 from migtui.core.env.watch import Watch
 from migtui.core.environments.fleet import Fleet
-from migtui.core.errors import MigtuiError
-from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
+from migtui.core.models import DatabaseState, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
-from migtui.core.revisions.watch import FolderWatcher
-from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
-from migtui.screens.environments import EnvironmentsScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.history import GraphHistory, TablesHistory
-from migtui.screens.pending import PendingScreen
-from migtui.screens.protected_confirm import ProtectedConfirmScreen
 from migtui.screens.state import AppState, SessionScreen
-from migtui.screens.tables import TablesScreen
 from migtui.tui.commands import (
     RevisionCommands,
     TableCommands,
     binding_commands,
     partial_commands,
 )
-from migtui.tui.environments import confirm_bring
-from migtui.tui.environments_app import EnvironmentsApp
 from migtui.tui.help import help_text
-from migtui.tui.history import confirm_rescue
+from migtui.tui.loading import MAIN_MODES, LoadingApp, screen_class
 from migtui.tui.messages import (
     ActionFinished,
     LoadFailed,
@@ -69,12 +58,14 @@ from migtui.tui.writes import (
 )
 from migtui.widgets.safe_text import clean
 
-MAIN_SCREENS: dict[str, type[SessionScreen]] = {
-    "graph": GraphScreen, "pending": PendingScreen, "tables": TablesScreen,
-    "environments": EnvironmentsScreen}
+if TYPE_CHECKING:
+    from migtui.core.autogen.choices import Choices
+    from migtui.core.models import ActionResult
+    from migtui.core.revisions.watch import FolderWatcher
+    from migtui.screens.environments import EnvironmentsScreen
+    from migtui.screens.pending import PendingScreen
 
-
-class MigtuiApp(EnvironmentsApp):
+class MigtuiApp(LoadingApp):
     """Browse and apply the Alembic migrations of one project."""
 
     TITLE = "migtui"
@@ -99,15 +90,14 @@ class MigtuiApp(EnvironmentsApp):
         super().__init__(fleet if fleet is not None else Fleet(project), environment,
                          AppState(read_only=project.options.read_only))
         self.project = project
-        for mode, screen_class in MAIN_SCREENS.items():
-            self.add_mode(mode, partial(self._make_screen, mode, screen_class))
+        for mode in MAIN_MODES:
+            self.add_mode(mode, partial(self._make_screen, mode))
         self._problems_error: tuple[str, str] | None = None  # broken revision files
         self._partial_error: tuple[str, str] | None = None  # a step left half done
         self._select_next: str | None = None  # for the snapshot after an action
         self._versions_watcher: FolderWatcher | None = None
         self._running_plan: Plan | None = None
         self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
-        self._painted = threading.Event()  # the first graph is on screen
 
     COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
 
@@ -118,9 +108,10 @@ class MigtuiApp(EnvironmentsApp):
         super().notify(clean(message), title=clean(title, one_line=True), severity=severity,
                        timeout=timeout, markup=False)
 
-    def _make_screen(self, mode: str, screen_class: type[SessionScreen]) -> SessionScreen:
-        screen = (EnvironmentsScreen(self.project, self.state, self.fleet)
-                  if screen_class is EnvironmentsScreen else screen_class(self.project, self.state))
+    def _make_screen(self, mode: str) -> SessionScreen:
+        cls = screen_class(mode)
+        screen = (cls(self.project, self.state, self.fleet)  # type: ignore[call-arg]
+                  if mode == "environments" else cls(self.project, self.state))
         self._screens[mode] = screen
         return screen
 
@@ -142,6 +133,8 @@ class MigtuiApp(EnvironmentsApp):
         (a git pull, an editor): no r needed."""
         if self._versions_watcher is None:
             folders = self.project.version_folders()
+            from migtui.core.revisions.watch import FolderWatcher  # (watchfiles: not at start)
+
             self._versions_watcher = FolderWatcher(
                 folders, lambda _paths: self.post_message(VersionsChanged()),
                 recursive=True).start()
@@ -177,50 +170,11 @@ class MigtuiApp(EnvironmentsApp):
 
     # -- reading -------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def draw_first(self) -> None:
-        """The graph from the revision files alone, for the first paint: with the header
-        cache warm this imports neither alembic nor SQLAlchemy. The database (env.py,
-        which may take seconds to import the models) is read once that is on screen."""
-        self._painted.clear()
-        try:
-            waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
-            early = Snapshot(self.project.info, self.project.graph(), waiting)
-        except MigtuiError as exc:
-            self.post_message(LoadFailed(exc))
-            return
-        self.post_message(SnapshotLoaded(early, first=True))
-        # Importing alembic and env.py holds the GIL: only once the graph is painted.
-        self._painted.wait(timeout=10)
-        if not get_current_worker().is_cancelled:
-            self._read()
-
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load(self, reload_files: bool = False) -> None:
-        """Read the revision files (again, when asked) and the database in a worker."""
-        self._read(reload_files)
-
-    def _read(self, reload_files: bool = False) -> None:
-        """The snapshot, posted; then Alembic's authoritative load (in a load worker)."""
-        if reload_files:
-            self.project.reload()
-        try:
-            snapshot = self.project.snapshot()
-            self.post_message(SnapshotLoaded(snapshot))
-        except MigtuiError as exc:
-            self.post_message(LoadFailed(exc))
-            return
-        # Shown; now finish Alembic's authoritative load (imports of unchecked files).
-        worker = get_current_worker()
-        verified = self.project.verify(lambda: worker.is_cancelled)
-        if verified is not None:
-            self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))
-
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = message.snapshot
-        if message.first:
-            self.call_after_refresh(self._painted.set)  # then draw_first reads the database
-        self._watch_versions()
+        self.snapshot_arrived(message)
+        if not message.first:
+            self._watch_versions()  # (once the graph is on screen)
         db = snapshot.database
         last_error = self.state.last_error
         if db.state is DatabaseState.UNREACHABLE:
@@ -280,6 +234,9 @@ class MigtuiApp(EnvironmentsApp):
 
     def on_environments_screen_bring_requested(
             self, message: EnvironmentsScreen.BringRequested) -> None:
+        from migtui.screens.environments import EnvironmentsScreen
+        from migtui.tui.environments import confirm_bring
+
         screen = self._screens.get("environments")
         if isinstance(screen, EnvironmentsScreen):
             confirm_bring(self, screen, message)
@@ -290,6 +247,8 @@ class MigtuiApp(EnvironmentsApp):
             self.draw_first()
 
     def on_graph_history_rescue_requested(self, message: GraphHistory.RescueRequested) -> None:
+        from migtui.tui.history import confirm_rescue
+
         confirm_rescue(self, message)
 
     async def on_tables_history_revision_wanted(
@@ -301,7 +260,7 @@ class MigtuiApp(EnvironmentsApp):
         if not self._refused():
             text, choices = message.message, message.choices
             self._act("Writing the new revision", 0, "revision", "",
-                      lambda: (write_revision(self.project, text, choices=choices), None))
+                      lambda: (_write_revision(self.project, text, choices), None))
 
     # -- writing -------------------------------------------------------------
 
@@ -343,6 +302,9 @@ class MigtuiApp(EnvironmentsApp):
             self._act(plan.description, len(plan.steps), plan.action, plan.target,
                       partial(apply_plan, self.project, plan, read_before, self._post_line,
                               watch))
+
+        from migtui.screens.confirm import ConfirmScreen
+        from migtui.screens.protected_confirm import ProtectedConfirmScreen
 
         if self.protected:  # --env NAME of a protected environment
             self.push_screen(ProtectedConfirmScreen(self.protected, plan, sql, checks,
@@ -398,3 +360,10 @@ class MigtuiApp(EnvironmentsApp):
 
     def action_help(self) -> None:
         self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
+
+
+def _write_revision(project: Project, message: str, choices: Choices | None) -> ActionResult:
+    """autogen's write_revision (imported by the action worker: it loads multiprocessing)."""
+    from migtui.core.autogen.diff import write_revision
+
+    return write_revision(project, message, choices=choices)

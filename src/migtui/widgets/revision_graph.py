@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from migtui.core.actions.plan import upgrade_marks
-from migtui.core.models import Revision, Snapshot
+from migtui.core.models import DatabaseState, Revision, Snapshot
 from migtui.core.revisions.layout import layout
 from migtui.widgets.safe_text import clean
 
@@ -36,12 +36,14 @@ class GraphRow:
     note: str = ""  # e.g. "✎ edited since applied to this database on 2026-11-30"
     environments: str = ""  # the environments standing on it: "[dev] [staging]"
     partial: str = ""  # "⚠ partially applied (…)" on the revision a failed step left half done
+    known: bool = True  # False while the database is not read yet
 
     @cached_property
     def risks(self) -> tuple[str, ...]:
         """Why this pending revision's upgrade deserves a look (read from its source when
-        the row is first drawn); nothing for applied revisions."""
-        return () if self.applied else upgrade_marks(self.revision)
+        the row is first drawn); nothing for applied revisions, nor before the database
+        has been read (the first paint reads no revision's source)."""
+        return () if self.applied or not self.known else upgrade_marks(self.revision)
 
     @property
     def markers(self) -> str:
@@ -79,6 +81,7 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
     applied = snapshot.applied
     current = set(snapshot.current)  # every revision `alembic current` lists
     other_node = PENDING_NODE if snapshot.database.reachable else UNKNOWN_NODE
+    known = snapshot.database.state is not DatabaseState.NOT_CHECKED
     rows = []
     for rev, lane in zip(graph, lanes, strict=True):
         is_applied = rev.revision in applied
@@ -86,7 +89,7 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
         rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current,
                              (notes or {}).get(rev.revision, ""),
                              (environments or {}).get(rev.revision, ""),
-                             partial_mark(snapshot, rev)))
+                             partial_mark(snapshot, rev), known))
     return rows
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -106,6 +105,8 @@ class Watch:
         path = connection.engine.url.database
         if not path or path == ":memory:" or path.startswith("file:"):
             return False
+        import sqlite3
+
         started = time.monotonic()
         waited = False
         while True:

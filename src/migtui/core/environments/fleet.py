@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 from migtui.core.actions.config import open_config
 from migtui.core.actions.project import Project
-from migtui.core.autogen.diff import DiffState, compute_diff
-from migtui.core.env.reach import unreachable
 from migtui.core.environments.config import (
     Environment,
     EnvironmentsConfig,
@@ -104,6 +102,8 @@ class Fleet:
             if future is None:
                 future = self._reach[key] = Future()
         if mine:
+            from migtui.core.env.reach import unreachable  # SQLAlchemy: not before the paint
+
             try:
                 future.set_result(unreachable(env.url, env.schema))
             except BaseException as exc:
@@ -176,6 +176,8 @@ class Fleet:
             return Drift("unknown", "no database yet")
         project = self.project_for(read.environment)
         if read.at_head:
+            from migtui.core.autogen.diff import DiffState, compute_diff  # multiprocessing
+
             diff = compute_diff(project)
             if diff.state is DiffState.MATCHES:
                 return Drift("matches", "matches the models")

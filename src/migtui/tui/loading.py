@@ -1,0 +1,105 @@
+"""How the app reads the project: the graph from the files for the first paint, then the
+database, then Alembic's authoritative load, each once what came before is on screen.
+
+The base class of MigtuiApp (app.py keeps the wiring). The first paint needs only the
+revision headers: with the header cache warm that imports neither alembic nor
+SQLAlchemy (tests/test_first_paint_imports.py). Importing them, running env.py and
+importing unchecked revision files all hold the GIL for tenths of a second, so each
+waits in its worker until the snapshot before it has been drawn; the workers start at
+once (a test that waits for workers sees them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import replace
+
+from textual import work
+from textual.worker import get_current_worker
+
+from migtui.core.environments.fleet import Fleet
+from migtui.core.errors import MigtuiError
+from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
+from migtui.screens.graph import GraphScreen
+from migtui.screens.state import AppState, SessionScreen
+from migtui.tui.environments_app import EnvironmentsApp
+from migtui.tui.messages import LoadFailed, SnapshotLoaded
+
+MAIN_MODES = ("graph", "pending", "tables", "environments")
+# What the first paint does not need: imported by the load worker once the database has
+# been read (their widgets and pygments cost a tenth of a second before the graph shows).
+LATER_MODULES = ("migtui.screens.confirm", "migtui.screens.tables", "migtui.screens.pending")
+
+
+def screen_class(mode: str) -> type[SessionScreen]:
+    """The class of a main screen (all but the graph's imported on first use)."""
+    if mode == "pending":
+        from migtui.screens.pending import PendingScreen
+
+        return PendingScreen
+    if mode == "tables":
+        from migtui.screens.tables import TablesScreen
+
+        return TablesScreen
+    if mode == "environments":
+        from migtui.screens.environments import EnvironmentsScreen
+
+        return EnvironmentsScreen
+    return GraphScreen
+
+
+class LoadingApp(EnvironmentsApp):
+    """Reads the project in the ``load`` worker group, one step per drawn snapshot."""
+
+    def __init__(self, fleet: Fleet, environment: str, state: AppState) -> None:
+        super().__init__(fleet, environment, state)
+        self._painted = threading.Event()  # the first graph is on screen
+        self._shown = threading.Event()  # the last snapshot is on screen
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def draw_first(self) -> None:
+        """The graph from the revision files alone, for the first paint; the database
+        (env.py may take seconds to import the models) once that is on screen."""
+        self._painted.clear()
+        try:
+            waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
+            early = Snapshot(self.project.info, self.project.graph(), waiting)
+        except MigtuiError as exc:
+            self.post_message(LoadFailed(exc))
+            return
+        self.post_message(SnapshotLoaded(early, first=True))
+        self._painted.wait(timeout=10)
+        if not get_current_worker().is_cancelled:
+            self._read(later_imports=True)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self, reload_files: bool = False) -> None:
+        """Read the revision files (again, when asked) and the database in a worker."""
+        self._read(reload_files)
+
+    def _read(self, reload_files: bool = False, later_imports: bool = False) -> None:
+        """The snapshot, posted; then Alembic's authoritative load (in a load worker)."""
+        if reload_files:
+            self.project.reload()
+        try:
+            snapshot = self.project.snapshot()
+            self._shown.clear()
+            self.post_message(SnapshotLoaded(snapshot))
+        except MigtuiError as exc:
+            self.post_message(LoadFailed(exc))
+            return
+        # Once shown (and a key that waited for it answered: its dialog drawn).
+        self._shown.wait(timeout=5)
+        if later_imports:
+            for name in LATER_MODULES:
+                importlib.import_module(name)
+        worker = get_current_worker()
+        verified = self.project.verify(lambda: worker.is_cancelled)
+        if verified is not None:
+            self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))
+
+    def snapshot_arrived(self, message: SnapshotLoaded) -> None:
+        """Called by the app's handler: the load worker goes on once this is drawn."""
+        self.call_after_refresh((self._painted if message.first else self._shown).set)
+
