@@ -16,6 +16,7 @@ shows), and prints a JSON line with the figures and the process's peak RSS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 STARTED = time.perf_counter()  # as early as possible: the parent times the process too
+
+from textual.worker import WorkerCancelled  # noqa: E402
 
 from migtui.core.actions.config import ProjectOptions  # noqa: E402
 from migtui.core.actions.project import Project  # noqa: E402
@@ -77,6 +80,14 @@ def _step_pair(project: Project) -> float:
     return time.perf_counter() - started
 
 
+async def _workers_done(app: MigtuiApp) -> None:
+    """Every worker finished; one replaced by a newer one (exclusive groups: a refresh
+    while the last read still ran) ends cancelled, which is not a failure."""
+    while any(not w.is_finished for w in app.workers):
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
+
+
 async def session(steps: int, refreshes: int) -> None:
     """Open, wait for everything, then time steps and refreshes."""
     app = MigtuiApp(Project.open(ProjectOptions(cwd=os.getcwd())))
@@ -84,12 +95,12 @@ async def session(steps: int, refreshes: int) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await _wait(lambda: _head_row_shown(app))
         out["head"] = time.perf_counter() - STARTED
-        await app.workers.wait_for_complete()  # the background authoritative load
+        await _workers_done(app)  # the background authoritative load
         await pilot.pause()
         out["loaded"] = time.perf_counter() - STARTED
         project = app.project
         out["steps"] = [await asyncio.to_thread(_step_pair, project) for _ in range(steps)]
-        await app.workers.wait_for_complete()
+        await _workers_done(app)
         graph = project.graph()
         times = []
         for i in range(refreshes):
@@ -110,7 +121,7 @@ async def session(steps: int, refreshes: int) -> None:
             await pilot.press("r")
             await _wait(shown)
             times.append(time.perf_counter() - started)
-            await app.workers.wait_for_complete()
+            await _workers_done(app)
             path.write_text(text, encoding="utf-8")
         out["refresh"] = times
         out["peak_mb"] = _peak_mb()

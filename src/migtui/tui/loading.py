@@ -11,7 +11,6 @@ once (a test that waits for workers sees them).
 
 from __future__ import annotations
 
-import importlib
 import threading
 from dataclasses import replace
 
@@ -27,9 +26,6 @@ from migtui.tui.environments_app import EnvironmentsApp
 from migtui.tui.messages import LoadFailed, SnapshotLoaded
 
 MAIN_MODES = ("graph", "pending", "tables", "environments")
-# What the first paint does not need: imported by the load worker once the database has
-# been read (their widgets and pygments cost a tenth of a second before the graph shows).
-LATER_MODULES = ("migtui.screens.confirm", "migtui.screens.tables", "migtui.screens.pending")
 
 
 def screen_class(mode: str) -> type[SessionScreen]:
@@ -71,14 +67,14 @@ class LoadingApp(EnvironmentsApp):
         self.post_message(SnapshotLoaded(early, first=True))
         self._painted.wait(timeout=10)
         if not get_current_worker().is_cancelled:
-            self._read(later_imports=True)
+            self._read()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self, reload_files: bool = False) -> None:
         """Read the revision files (again, when asked) and the database in a worker."""
         self._read(reload_files)
 
-    def _read(self, reload_files: bool = False, later_imports: bool = False) -> None:
+    def _read(self, reload_files: bool = False) -> None:
         """The snapshot, posted; then Alembic's authoritative load (in a load worker)."""
         if reload_files:
             self.project.reload()
@@ -91,9 +87,6 @@ class LoadingApp(EnvironmentsApp):
             return
         # Once shown (and a key that waited for it answered: its dialog drawn).
         self._shown.wait(timeout=5)
-        if later_imports:
-            for name in LATER_MODULES:
-                importlib.import_module(name)
         worker = get_current_worker()
         verified = self.project.verify(lambda: worker.is_cancelled)
         if verified is not None:
