@@ -21,6 +21,7 @@ from migtui.core.env.capture import captured
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
 from migtui.tui.app import MigtuiApp
+from projectkit.genproject import generate_project
 from projectkit.templates import ENV_ASYNC
 
 NAMES = ("organization_membership_invitations", "organization_membership_requests",
@@ -244,3 +245,22 @@ async def test_confirmation_shows_its_plan_at_80x24(tmp_path: Path) -> None:
         await settle(pilot)
         lines = [line.strip(" █▀▄▆▅▂▇▁▃") for line in _region_lines(app, "#dialog")]
         assert "names the revision before it" in " ".join(" ".join(lines).split()), lines
+
+
+async def test_short_names_keep_one_line_each_at_220_columns(tmp_path: Path) -> None:
+    # The 300-revision generated project: 150-odd tables named t_N, their rows counted.
+    folder = tmp_path / "big"
+    generate_project(folder, 300, branch_every=120, heads=1,
+                     url=sqlite_url(tmp_path / "big.sqlite"))
+    _upgrade(folder)
+    app = make_app(folder)
+    async with app.run_test(size=(220, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        lines = [line.strip().rstrip("▁▂▃▄▅▆▇█ ")  # (the scrollbar's thumb)
+                 for line in _region_lines(app, "#table-list") if line.strip()]
+        assert len(lines) >= 50 and lines[0].split() == ["alembic_version", "1"], lines
+        wrapped = [line for line in lines[1:] if line.split()[1:2] != ["0"]]
+        assert not wrapped, wrapped  # every entry on one line
+        assert app.screen.query_one("#tables-side").region.width == 24  # the least

@@ -46,6 +46,11 @@ PAGE_ROWS = 200
 TABS = ("columns", "indexes", "constraints", "foreign-keys", "rows")
 
 
+# The table list's share of the screen's width, at most, and its width at least.
+SIDE_SHARE = 0.4
+SIDE_MIN = 24
+
+
 class TablesScreen(TablesHistory, InspectorScreen):
     """Every table and view of the database: structure, rows, what the last action changed."""
 
@@ -167,9 +172,7 @@ class TablesScreen(TablesHistory, InspectorScreen):
         columns = list_columns(every, [self.changes.table_mark(t.ref) for t in every])
         tables = [t for t in every if needle in t.ref.label.lower()]
         self._refs = [t.ref for t in tables]
-        if self._size_side(columns.width):  # the names decide the list's width
-            self.call_after_refresh(self._fill_list, keep)
-        width = listing.scrollable_content_region.width or 40
+        width = self._size_side(columns.width)  # the names decide the list's width
         listing.clear_options()
         listing.add_options([
             Option(list_entry(t, self.changes.table_mark(t.ref), width, columns), id=str(i))
@@ -181,19 +184,19 @@ class TablesScreen(TablesHistory, InspectorScreen):
         self.selected = self._refs[index]
         listing.highlighted = index
 
-    def _size_side(self, entry_width: int) -> bool:
-        """Size the table list to its entries (the stylesheet caps it at a share of the
-        width); True if that changed the width."""
+    def _size_side(self, entry_width: int) -> int:
+        """Size the table list to its entries, up to SIDE_SHARE of the screen (at least
+        SIDE_MIN cells); returns the cells each entry gets. Computed here, not left to
+        the layout: the entries are made before the layout has the new width."""
         side = self.query_one("#tables-side", Vertical)
         listing = self.query_one("#table-list", OptionList)
         inner = listing.scrollable_content_region.width
-        frame = side.outer_size.width - inner if inner else 4  # border, padding, scrollbar
-        wanted = entry_width + 1 + frame
-        now = side.styles.width
-        if now is not None and now.value == wanted:
-            return False
-        side.styles.width = wanted
-        return True
+        # Border, padding and the scrollbar's gutter: the same at every width.
+        frame = side.outer_size.width - inner if inner else 5
+        most = max(SIDE_MIN, int(self.size.width * SIDE_SHARE))
+        width = max(SIDE_MIN, min(entry_width + 1 + frame, most))
+        side.styles.width = width
+        return width - frame
 
     def on_resize(self) -> None:
         if self.schema is not None:
