@@ -17,17 +17,13 @@ table of another name or place) is left to env.py's own run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.pool import NullPool
-
-from migtui.core.env.looking import add_timeouts
-from migtui.core.env.urls import mask_url
 from migtui.core.errors import from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 _ASYNC_DRIVERS = ("asyncpg", "aiosqlite", "aiomysql", "asyncmy", "psycopg_async")
 
@@ -36,6 +32,15 @@ def unreachable(url: str, schema: str = "") -> DatabaseStatus | None:
     """The status of a server that does not answer at ``url`` (or whose alembic_version,
     in ``schema``, stays locked); None when it answered (or when this cannot tell:
     SQLite, an async driver, a missing driver)."""
+    # (Imported here: the app draws its first screen before SQLAlchemy is imported.)
+    import sqlalchemy as sa
+    from sqlalchemy import event
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.pool import NullPool
+
+    from migtui.core.env.looking import add_timeouts
+    from migtui.core.env.urls import mask_url
+
     try:
         parsed = sa.make_url(url)
     except sa_exc.ArgumentError:
@@ -71,6 +76,11 @@ _LOCK_TIMEOUT = ("55P03", 1205)  # PostgreSQL lock_not_available; MySQL lock wai
 
 def _locked(conn: sa.Connection, schema: str, url: str) -> DatabaseStatus | None:
     """Wait (for the lock timeout at most) until alembic_version can be read."""
+    import sqlalchemy as sa
+    from sqlalchemy import exc as sa_exc
+
+    from migtui.core.env.urls import mask_url
+
     table = sa.table("alembic_version", schema=schema or None)
     try:
         conn.execute(sa.select(sa.literal(1)).select_from(table).limit(0))
