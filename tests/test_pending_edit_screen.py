@@ -72,6 +72,7 @@ async def test_rename_accepted_on_screen_keeps_1000_values(sample_project: Path)
         assert offer.startswith("[ ]") and "ssn → tax_id" in offer
         assert "keeps 1,000 values" in offer
         assert "2 of 2 operations will be written" in choices_text(app)
+        assert "1 ⚠ may lose data or fail" in state_text(app), "the drop loses ssn's values"
         await select_row(pilot, "rename column")
         evidence = details_text(app)
         for needle in ("type      VARCHAR(11) → VARCHAR(11)", "nullable  NULL → NULL",
@@ -85,7 +86,8 @@ async def test_rename_accepted_on_screen_keeps_1000_values(sample_project: Path)
         assert offer.startswith("[x]")
         assert all(row.startswith("[↔]") for row in rows(app) if "column" in row
                    and "rename" not in row)
-        assert "renamed: user.ssn → tax_id" in choices_text(app)
+        assert "a drop and an add written as one: renamed user.ssn → tax_id" in choices_text(app)
+        assert "may lose data" not in state_text(app), "the accepted rename keeps the values"
         assert "the data stays" in details_text(app)
         await pilot.press("f")
         shown = file_text(app)

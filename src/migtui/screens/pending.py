@@ -212,7 +212,6 @@ class PendingScreen(SessionScreen):
             self.choices = diff.choices
         self._watch_models(diff.model_files)
         self.query_one("#pending-body").loading = False
-        self.query_one("#pending-state", Static).update(scrub(summary(diff)))
         hint = self.query_one("#rename-hint", Static)
         hint.display = bool(diff.rename_hints) and not diff.renames
         hint.update(safe("\n".join(f"{HINT_MARK} {h}" for h in diff.rename_hints)))
@@ -224,6 +223,7 @@ class PendingScreen(SessionScreen):
 
     def _fill_list(self, diff: AutogenDiff) -> None:
         """The operations under their tables, marked as chosen, with the renames offered."""
+        self.query_one("#pending-state", Static).update(scrub(summary(diff, self.choices)))
         self.query_one("#pending-choices", Static).update(count_line(diff, self.choices))
         options = self.query_one(OptionList)
         keep = options.highlighted

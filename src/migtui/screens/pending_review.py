@@ -42,8 +42,10 @@ def count_line(diff: AutogenDiff, choices: Choices) -> Text:
                 style="bold")
     renames = [r for r in diff.renames if r.key in choices.renames]
     if renames:
-        text.append(" — renamed: " + ", ".join(f"{r.table}.{r.label}" if r.what == "column"
-                                               else f"table {r.label}" for r in renames))
+        names = ", ".join(f"{r.table}.{r.label}" if r.what == "column" else f"table {r.label}"
+                          for r in renames)
+        pairs = "a drop and an add" if len(renames) == 1 else "drops and adds"
+        text.append(f" — {pairs} written as one: renamed {names}")
     offered = [r for r in diff.renames if r.key not in choices.renames]
     if offered:
         text.append(f"  ({RENAME_MARK} {len(offered)} possible rename"
@@ -131,8 +133,9 @@ def _revisions(count: int) -> str:
     return f"{count} revision" if count == 1 else f"{count} revisions"
 
 
-def summary(diff: AutogenDiff | None) -> Text:
-    """The state line above the list: what the comparison found, in plain words."""
+def summary(diff: AutogenDiff | None, choices: Choices | None = None) -> Text:
+    """The state line above the list: what the comparison found, in plain words (an
+    accepted rename keeps the data its drop would have lost: not counted as a risk)."""
     text = Text()
     if diff is None:
         text.append("Comparing the models with the database through env.py…")
@@ -158,7 +161,8 @@ def summary(diff: AutogenDiff | None) -> Text:
         text.append(": autogenerate detects no changes (what alembic check reports).")
     else:
         count = len(diff.operations)
-        warned = sum(1 for op in diff.operations if op.loses_data)
+        kept = covered_by_renames(diff.renames, choices) if choices else set()
+        warned = sum(1 for op in diff.operations if op.loses_data and op.key not in kept)
         text.append(f"Models and database differ: {count} operation"
                     f"{'' if count == 1 else 's'}", style="bold")
         if warned:
