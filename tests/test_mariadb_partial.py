@@ -16,7 +16,7 @@ from projects import data_engine
 from test_robustness_db import failing_project
 from test_tables_screen import listed
 from textual.widgets import Static
-from ui_helpers import make_app, row_of, settle, status_text, widget_text
+from ui_helpers import make_app, row_of, screen_lines, settle, status_text, widget_text
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -71,7 +71,7 @@ async def test_the_app_shows_the_half_applied_step(
         half_done: tuple[Path, str], mariadb_url: str) -> None:
     folder, second = half_done
     app = make_app(folder)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("U", "y")  # the top row: the failing revision
         await settle(pilot)
@@ -90,6 +90,8 @@ async def test_the_app_shows_the_half_applied_step(
         assert "⚠ partially applied (1 statement stayed; e: which)" \
             in row_of(app, FAILING)
         assert "(current)" in row_of(app, second) and "partially" not in row_of(app, second)
+        toast = " ".join(" ".join(screen_lines(app)).split())
+        assert "(e: which)" in toast and "(e: details)" not in toast, "one hint, not two"
 
         await pilot.press("e")
         await settle(pilot)

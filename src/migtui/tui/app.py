@@ -352,8 +352,8 @@ class MigtuiApp(LoadingApp):
                 self.switch_mode("graph")  # where the new revision shows
             self.notify(done_text(result), title="Done")
         else:
-            self.notify(f"{result.error}  (e: details)", title="Failed", severity="error",
-                        timeout=10)
+            hint = "" if result.error.endswith(")") and "(e: " in result.error else "  (e: details)"
+            self.notify(f"{result.error}{hint}", title="Failed", severity="error", timeout=10)
         self.load(reload_files=result.action in ("merge", "revision"))
 
     # -- dialogs -------------------------------------------------------------
