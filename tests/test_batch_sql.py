@@ -100,6 +100,56 @@ async def test_batch_of_a_table_the_plan_creates(tmp_path: Path) -> None:
     assert not (tmp_path / "db.sqlite").exists()
 
 
+AGE_WIDER = Rev("c3c3c3c3c3c3", ADD_AGE.revision, "age wider", upgrade=(
+    'with op.batch_alter_table("users") as batch_op:\n'
+    '    batch_op.alter_column("age", existing_type=sa.Integer(), type_=sa.BigInteger())'),
+    downgrade=('with op.batch_alter_table("users") as batch_op:\n'
+               '    batch_op.alter_column("age", existing_type=sa.BigInteger(), '
+               'type_=sa.Integer())'))
+
+
+async def test_batch_of_a_created_table_with_a_column_added_later(tmp_path: Path) -> None:
+    """The batch copies the table with the column an add_column gave it in the plan."""
+    url = sqlite_url(tmp_path / "db.sqlite")
+    folder = write_project(tmp_path / "p", url=url, revisions=[USERS, ADD_AGE, AGE_WIDER])
+    sql = await _confirmation_sql(folder)
+    assert "SQL preview unavailable" not in sql and "KeyError" not in sql, sql
+    copy = sql[sql.index("CREATE TABLE _alembic_tmp_users"):]
+    assert "age BIGINT" in copy[:copy.index(";")], copy
+    assert not (tmp_path / "db.sqlite").exists()
+
+
+async def test_batch_of_a_live_table_with_a_column_added_before(tmp_path: Path) -> None:
+    """The live table, with the column an earlier step of the plan adds to it."""
+    url = sqlite_url(tmp_path / "db.sqlite")
+    folder = write_project(tmp_path / "p", url=url, revisions=[USERS, ADD_AGE, AGE_WIDER])
+    _upgrade(folder, USERS.revision)
+    sql = await _confirmation_sql(folder)
+    assert "SQL preview unavailable" not in sql and "KeyError" not in sql, sql
+    copy = sql[sql.index("CREATE TABLE _alembic_tmp_users"):]
+    assert "age BIGINT" in copy[:copy.index(";")], copy
+    assert "-- users is changed earlier in this plan" in sql
+    assert "age" not in [c["name"] for c in sa.inspect(data_engine(url)).get_columns("users")]
+
+
+async def test_batch_after_a_batch_of_a_created_table_says_why_not(tmp_path: Path) -> None:
+    """A table the plan creates and a batch already rebuilt: no guess, one clear line."""
+    url = sqlite_url(tmp_path / "db.sqlite")
+    folder = write_project(tmp_path / "p", url=url, revisions=[
+        USERS, _batch("b2b2b2b2b2b2", USERS.revision, 50, 100),
+        _batch("c3c3c3c3c3c3", "b2b2b2b2b2b2", 100, 200)])
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = " ".join(" ".join(widget_text(w) for w in app.screen.query(Static)).split())
+    assert ("The batch SQL of users cannot be shown: the table is created and then changed "
+            "earlier in this plan") in shown, shown
+    assert "KeyError" not in shown
+
+
 async def test_recreate_always_on_every_database(tmp_path: Path, db_url: str) -> None:
     folder = write_project(tmp_path / "p", url=db_url, revisions=[
         USERS, _batch("c3c3c3c3c3c3", USERS.revision, 50, 200, recreate="always")])

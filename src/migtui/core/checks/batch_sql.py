@@ -72,6 +72,8 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
     before it change. Process-wide: the caller holds ENV_LOCK."""
     changed: set[TableKey] = set()
     created: dict[TableKey, sa.Table] = {}
+    unknown: set[TableKey] = set()  # created in the plan, then changed beyond add_column
+    grown: dict[TableKey, sa.Table] = {}  # live tables with the columns added before
     batch = Operations.batch_alter_table  # AbstractOperations' own
     invoke = Operations.invoke
 
@@ -81,6 +83,17 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
             changed.add(key)
             if isinstance(operation, alembic_ops.CreateTableOp):
                 created[key] = operation.to_table()
+                unknown.discard(key)
+            elif key in created and isinstance(operation, alembic_ops.AddColumnOp):
+                created[key].append_column(operation.column._copy())
+            elif isinstance(operation, alembic_ops.AddColumnOp) and live.get(key) is not None:
+                # The live table with the column the plan adds before the batch (a copy).
+                table = grown.get(key)
+                if table is None:
+                    table = grown[key] = live[key].to_metadata(sa.MetaData())  # type: ignore[union-attr]
+                table.append_column(operation.column._copy())
+            elif key in created:
+                unknown.add(key)
         return invoke(self, operation)
 
     @contextmanager
@@ -89,7 +102,11 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
         key = (schema, table_name)
         note = ""
         if self.migration_context.as_sql and kw.get("copy_from") is None:
-            copy_from = live.get(key)
+            copy_from = grown.get(key, live.get(key))
+            if copy_from is None and key in unknown:
+                raise MigtuiError(f"The batch SQL of {table_name} cannot be shown: the table "
+                                  "is created and then changed earlier in this plan, so its "
+                                  "columns are not known before those steps run")
             if copy_from is None and key in created:
                 copy_from = created[key]
                 note = (f"{table_name} is created earlier in this plan: this batch SQL is "
@@ -107,6 +124,8 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
             if note and _recreates(batch_op):  # said where its SQL starts (at the exit)
                 self.migration_context.impl.static_output(f"-- {note}")
         changed.add(key)
+        if key in created:
+            unknown.add(key)  # what the batch made of the table is not followed here
 
     own = {name: Operations.__dict__.get(name) for name in ("batch_alter_table", "invoke")}
     Operations.batch_alter_table = live_batch  # type: ignore[method-assign, assignment]
