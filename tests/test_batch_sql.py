@@ -109,14 +109,35 @@ AGE_WIDER = Rev("c3c3c3c3c3c3", ADD_AGE.revision, "age wider", upgrade=(
 
 
 async def test_batch_of_a_created_table_with_a_column_added_later(tmp_path: Path) -> None:
-    """The batch copies the table with the column an add_column gave it in the plan."""
+    """The batch copies the table with the column and index the plan gave it before."""
     url = sqlite_url(tmp_path / "db.sqlite")
-    folder = write_project(tmp_path / "p", url=url, revisions=[USERS, ADD_AGE, AGE_WIDER])
+    index = Rev("a2a2a2a2a2a2", USERS.revision, "index on name",
+                upgrade='op.create_index("ix_users_name", "users", ["name"])',
+                downgrade='op.drop_index("ix_users_name", table_name="users")')
+    add_age = Rev(ADD_AGE.revision, index.revision, "age", upgrade=ADD_AGE.upgrade,
+                  downgrade=ADD_AGE.downgrade)
+    folder = write_project(tmp_path / "p", url=url,
+                           revisions=[USERS, index, add_age, AGE_WIDER])
     sql = await _confirmation_sql(folder)
     assert "SQL preview unavailable" not in sql and "KeyError" not in sql, sql
     copy = sql[sql.index("CREATE TABLE _alembic_tmp_users"):]
     assert "age BIGINT" in copy[:copy.index(";")], copy
+    assert "CREATE INDEX ix_users_name ON users (name)" in copy, "the copy keeps the index"
     assert not (tmp_path / "db.sqlite").exists()
+
+
+async def test_batch_after_a_batch_that_only_added_a_column(tmp_path: Path) -> None:
+    """A batch that adds a column runs in place on SQLite: the next batch's copy has it."""
+    url = sqlite_url(tmp_path / "db.sqlite")
+    add_age = Rev(ADD_AGE.revision, USERS.revision, "age", upgrade=(
+        'with op.batch_alter_table("users") as batch_op:\n'
+        '    batch_op.add_column(sa.Column("age", sa.Integer()))'),
+        downgrade=ADD_AGE.downgrade)
+    folder = write_project(tmp_path / "p", url=url, revisions=[USERS, add_age, AGE_WIDER])
+    sql = await _confirmation_sql(folder)
+    assert "ALTER TABLE users ADD COLUMN age INTEGER" in sql, sql
+    copy = sql[sql.index("CREATE TABLE _alembic_tmp_users"):]
+    assert "age BIGINT" in copy[:copy.index(";")], copy
 
 
 async def test_batch_of_a_live_table_with_a_column_added_before(tmp_path: Path) -> None:

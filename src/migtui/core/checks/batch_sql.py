@@ -72,10 +72,20 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
     before it change. Process-wide: the caller holds ENV_LOCK."""
     changed: set[TableKey] = set()
     created: dict[TableKey, sa.Table] = {}
-    unknown: set[TableKey] = set()  # created in the plan, then changed beyond add_column
+    unknown: set[TableKey] = set()  # created in the plan, then changed beyond what is followed
     grown: dict[TableKey, sa.Table] = {}  # live tables with the columns added before
     batch = Operations.batch_alter_table  # AbstractOperations' own
     invoke = Operations.invoke
+
+    def tracked(key: TableKey) -> sa.Table | None:
+        """The table as the steps so far leave it: created in the plan, or a copy of the
+        live one that follows what is added to it."""
+        if key in created:
+            return created[key]
+        table = live.get(key)
+        if table is not None and key not in grown:
+            grown[key] = table.to_metadata(sa.MetaData())
+        return grown.get(key)
 
     def noting_invoke(self: Operations, operation: alembic_ops.MigrateOperation) -> Any:
         key = _key(operation)
@@ -84,16 +94,10 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
             if isinstance(operation, alembic_ops.CreateTableOp):
                 created[key] = operation.to_table()
                 unknown.discard(key)
-            elif key in created and isinstance(operation, alembic_ops.AddColumnOp):
-                created[key].append_column(operation.column._copy())
-            elif isinstance(operation, alembic_ops.AddColumnOp) and live.get(key) is not None:
-                # The live table with the column the plan adds before the batch (a copy).
-                table = grown.get(key)
-                if table is None:
-                    table = grown[key] = live[key].to_metadata(sa.MetaData())  # type: ignore[union-attr]
-                table.append_column(operation.column._copy())
-            elif key in created:
-                unknown.add(key)
+            else:
+                table = tracked(key)
+                if table is not None and not _follow(table, operation) and key in created:
+                    unknown.add(key)
         return invoke(self, operation)
 
     @contextmanager
@@ -124,8 +128,9 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
             if note and _recreates(batch_op):  # said where its SQL starts (at the exit)
                 self.migration_context.impl.static_output(f"-- {note}")
         changed.add(key)
-        if key in created:
-            unknown.add(key)  # what the batch made of the table is not followed here
+        table = tracked(key)
+        if table is not None and not _follow_batch(table, batch_op) and key in created:
+            unknown.add(key)
 
     own = {name: Operations.__dict__.get(name) for name in ("batch_alter_table", "invoke")}
     Operations.batch_alter_table = live_batch  # type: ignore[method-assign, assignment]
@@ -138,6 +143,45 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
                 delattr(Operations, name)
             else:
                 setattr(Operations, name, value)
+
+
+def _follow(table: sa.Table, operation: alembic_ops.MigrateOperation) -> bool:
+    """Apply an added column or index to the table as the steps before the batch leave it;
+    False for any other change, or an index on expressions (then the table is not known)."""
+    if isinstance(operation, alembic_ops.AddColumnOp):
+        table.append_column(operation.column._copy())
+        return True
+    if not isinstance(operation, alembic_ops.CreateIndexOp):
+        return False
+    names = [c for c in operation.columns if isinstance(c, str)]
+    return len(names) == len(operation.columns) and _index_columns(
+        table, names, operation.index_name, bool(operation.unique))
+
+
+def _follow_batch(table: sa.Table, batch_op: Any) -> bool:
+    """Apply a batch that ran in place (no table copy) and only added columns or indexes;
+    False for anything else (what a table copy made of the table is not followed)."""
+    if _recreates(batch_op):
+        return False
+    for name, args, _kw in getattr(batch_op.impl, "batch", None) or [("?", (), {})]:
+        if name == "add_column" and len(args) > 1 and isinstance(args[1], sa.Column):
+            table.append_column(args[1]._copy())
+        elif not (name == "create_index" and args and isinstance(args[0], sa.Index)
+                  and _index_columns(table, list(args[0].expressions), args[0].name,
+                                     bool(args[0].unique))):
+            return False
+    return True
+
+
+def _index_columns(table: sa.Table, columns: list[Any], name: str | None,
+                   unique: bool) -> bool:
+    """Put an index of plain columns on the table; False for expressions or columns it
+    does not have."""
+    names = [c if isinstance(c, str) else getattr(c, "name", None) for c in columns]
+    if not names or not all(isinstance(n, str) and n in table.c for n in names):
+        return False
+    sa.Index(name, *(table.c[n] for n in names if n), unique=unique)
+    return True
 
 
 def _recreates(batch_op: Any) -> bool:
