@@ -35,10 +35,10 @@ import time
 import tracemalloc
 import uuid
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -51,6 +51,11 @@ from migtui.core.actions.project import Project  # noqa: E402
 from migtui.core.schema.inspector import DatabaseInspector  # noqa: E402
 from migtui.core.schema.model import RowRequest, TableInfo, TableRef  # noqa: E402
 from projectkit.sample import copy_sample  # noqa: E402
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from migtui.screens.tables import TablesScreen
 
 TABLE = "bench_rows"
 
@@ -119,10 +124,10 @@ def make_tables(url: str, count: int) -> None:
     engine.dispose()
 
 
-async def app_table_list(project: Path) -> float:
-    """In the headless app, the database read: seconds from ``t`` to the list shown."""
-    from textual.widgets import OptionList
-
+@asynccontextmanager
+async def tables_after_t(project: Path) -> AsyncIterator[tuple[Pilot[None], TablesScreen, float]]:
+    """The headless app on the project, settled, right after ``t``: the pilot, the tables
+    screen and when ``t`` was pressed."""
     from migtui.screens.tables import TablesScreen
     from migtui.tui.app import MigtuiApp
 
@@ -134,6 +139,14 @@ async def app_table_list(project: Path) -> float:
         await pilot.press("t")
         screen = app.screen
         assert isinstance(screen, TablesScreen)
+        yield pilot, screen, started
+
+
+async def app_table_list(project: Path) -> float:
+    """In the headless app, the database read: seconds from ``t`` to the list shown."""
+    from textual.widgets import OptionList
+
+    async with tables_after_t(project) as (pilot, screen, started):
         listing = screen.query_one("#table-list", OptionList)
         while listing.option_count == 0:
             await asyncio.sleep(0.001)
@@ -160,18 +173,9 @@ def run_tables(label: str, project: Path, url: str, count: int) -> None:
 
 async def app_first_page(project: Path) -> tuple[float, float]:
     """In the headless app: seconds until the table list shows, then until the first page."""
-    from migtui.screens.tables import TablesScreen
-    from migtui.tui.app import MigtuiApp
     from migtui.widgets.row_grid import RowGrid
 
-    app = MigtuiApp(Project.open(ProjectOptions(cwd=str(project))))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        started = time.perf_counter()
-        await pilot.press("t")
-        screen = app.screen
-        assert isinstance(screen, TablesScreen)
+    async with tables_after_t(project) as (pilot, screen, started):
         while screen.schema is None:
             await asyncio.sleep(0.001)
         listed = time.perf_counter() - started
