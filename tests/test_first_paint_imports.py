@@ -1,4 +1,6 @@
-"""Nothing of alembic, sqlalchemy or sqlmodel is imported before the first paint (issue 15).
+"""Nothing of alembic, sqlalchemy or sqlmodel is imported before the first paint (issue 15),
+with the header cache warm, and on a first start of a plain project (an .ini naming its
+script folder).
 
 A fresh Python process (nothing imported by the test run) opens a project whose header
 cache is warm, runs the real app with ``run_test`` and notes ``sys.modules`` the moment
@@ -83,3 +85,16 @@ def test_no_alembic_or_sqlalchemy_before_the_first_paint(tmp_path: Path) -> None
     assert seen["rows"] == len(LINEAR), "the graph was painted"
     assert seen["heavy"] == [], f"imported before the first paint: {seen['heavy'][:5]}"
     assert seen["later"], "the database was read (with alembic) after the first paint"
+
+
+def test_a_first_start_of_a_plain_project_paints_before_importing_them_too(
+        tmp_path: Path) -> None:
+    folder = write_project(tmp_path / "proj", url=sqlite_url(tmp_path / "probe.db"),
+                           revisions=LINEAR)
+    cache = tmp_path / "cache"  # empty: nothing remembered, no headers cached
+    out = _run(PROBE, folder, cache)
+    seen = json.loads(next(line for line in out.splitlines() if line.startswith("JSON "))[5:])
+    assert seen["rows"] == len(LINEAR), "the graph was painted"
+    assert seen["heavy"] == [], f"imported before the first paint: {seen['heavy'][:5]}"
+    assert seen["later"], "the database was read (with alembic) after the first paint"
+    assert list(cache.glob("project-*.json")), "what Alembic found is kept for the next start"

@@ -73,7 +73,8 @@ def config_files(options: ProjectOptions) -> tuple[Path, Path]:
     return ini, toml
 
 
-def _toml_has_alembic(path: Path) -> bool:
+def toml_has_alembic(path: Path) -> bool:
+    """Whether the pyproject.toml at ``path`` has a [tool.alembic] table."""
     try:
         with path.open("rb") as f:
             data: dict[str, Any] = tomllib.load(f)
@@ -96,7 +97,7 @@ def open_config(options: ProjectOptions) -> Config:
     if not os.access(ini, os.R_OK) and ini.exists():
         raise MigtuiError(f"Config file is not readable: {ini}")
     has_ini = ini.is_file()
-    has_toml = _toml_has_alembic(toml)
+    has_toml = toml_has_alembic(toml)
     if not has_ini and not has_toml:
         where = ini.parent if not explicit else ini
         raise MigtuiError(

@@ -17,6 +17,7 @@ from migtui.core.actions.remembered import (
     Remembered,
     Stamps,
     config_stamps,
+    first_look,
     recall,
     remember,
 )
@@ -52,7 +53,8 @@ class Project:
     (and SQLAlchemy) are even imported."""
 
     def __init__(self, config: Config | None, options: ProjectOptions, *,
-                 remembered: Remembered | None = None, stamps: Stamps = ()) -> None:
+                 remembered: Remembered | None = None, stamps: Stamps = (),
+                 confirmed: bool = True) -> None:
         if config is None and remembered is None:
             raise ValueError("a Project needs its config or what the last start found")
         self._config = config
@@ -61,7 +63,7 @@ class Project:
         self._stamps = stamps
         self.revisions = RevisionLoader(  # headers, caches, the script directory
             lambda: self.config, remembered.locations if remembered else None,
-            self._remember if stamps else None)
+            self._remember if stamps else None, confirmed=confirmed)
         for argument in options.x_args:
             mask_x_argument(argument)  # remembers its secrets, to scrub them from errors
         if config is not None:
@@ -86,6 +88,9 @@ class Project:
         remembered = recall(options, stamps)
         if remembered is not None:
             return cls(None, options, remembered=remembered, stamps=stamps)
+        looked = first_look(options)  # a first start of a plain project: no Alembic yet
+        if looked is not None:
+            return cls(None, options, remembered=looked, stamps=stamps, confirmed=False)
         return cls(_open_config(options), options, stamps=stamps)
 
     @property

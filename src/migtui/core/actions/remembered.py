@@ -12,6 +12,7 @@ later, in a worker, and whatever they say differently wins (see revisions/loader
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migtui.core.actions.config import ProjectOptions, config_files
+from migtui.core.actions.config import ProjectOptions, config_files, toml_has_alembic
 from migtui.core.revisions.diskcache import alembic_version, cache_dir, prune
 from migtui.core.revisions.files import Locations
 
@@ -76,6 +77,46 @@ def recall(options: ProjectOptions, stamps: Stamps) -> Remembered | None:
                       bool(where["sourceless"]), bool(where["recursive"])))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+# Options that change where Alembic looks for revision files: a config with any of them
+# takes the slow path (Alembic's own Config), as does a package resource location.
+_NOT_SIMPLE = ("version_locations", "sourceless", "recursive_version_locations")
+
+
+def first_look(options: ProjectOptions) -> Remembered | None:
+    """Where a plain project's revision files are, read from its .ini without Alembic.
+
+    For a first start (nothing remembered yet) of the common layout: an .ini with the
+    section, ``script_location`` a folder (``%(here)s`` allowed), no pyproject
+    ``[tool.alembic]`` and none of the options that move the revision files. The values
+    are Alembic's own (``ScriptDirectory.from_config``: the folder as written, its
+    ``versions`` made absolute); None for anything else, or anything that fails to read,
+    which is then left to Alembic's Config. The real script directory is still built
+    later, and what it finds wins.
+    """
+    ini, toml = config_files(options)
+    if options.cwd != os.getcwd() or any("=" not in x for x in options.x_args):
+        return None  # Alembic resolves a relative location against the process's folder
+    try:
+        if not ini.is_file() or toml_has_alembic(toml):
+            return None
+        parser = configparser.ConfigParser({"here": ini.absolute().parent.as_posix()})
+        if not parser.read(ini, encoding="locale"):
+            return None
+        section = options.name
+        location = parser.get(section, "script_location", fallback=None)
+        if not location or any(parser.has_option(section, o) for o in _NOT_SIMPLE):
+            return None
+    except Exception:  # a broken file, say: Alembic's Config says what is wrong
+        return None
+    if ":" in location and not os.path.isabs(location):
+        return None  # a package resource ("package:folder")
+    folder = Path(location)
+    if not folder.is_dir():
+        return None  # Alembic's error message, from the slow path
+    versions = str(Path(folder, "versions").absolute())
+    return Remembered(str(ini), location, Locations(str(folder), (versions,)))
 
 
 def remember(options: ProjectOptions, stamps: Stamps, found: Remembered) -> None:

@@ -42,12 +42,16 @@ class RevisionLoader:
     """The revision files of one project, read once and re-read when they change."""
 
     def __init__(self, config: Callable[[], Config], locations: Locations | None = None,
-                 on_locations: Callable[[Locations], None] | None = None) -> None:
+                 on_locations: Callable[[Locations], None] | None = None, *,
+                 confirmed: bool = True) -> None:
         """``config()`` gives the Alembic config (built on first call); ``locations``,
-        when known, are where the files were last time (checked once the script directory
-        is built; ``on_locations`` hears what it found whenever that differs)."""
+        when known, are where the files were last time, or (not ``confirmed``) where the
+        config file says without Alembic. They are checked once the script directory is
+        built; ``on_locations`` hears what it found whenever that differs or was not
+        confirmed yet."""
         self._config = config
         self._locations = locations
+        self._confirmed = confirmed and locations is not None
         self._on_locations = on_locations
         self._files: RevisionFiles | None = None
         self._script: ScriptDirectory | None = None
@@ -67,11 +71,13 @@ class RevisionLoader:
             if self._script is None:
                 script = loaded_script_directory(self._config(), self._alembic_scripts)
                 found = Locations.of(script)
+                news = found != self._locations or not self._confirmed
                 if found != self._locations:
                     # Not where they were last time (or not known): read them there.
                     self._locations, self._graph = found, None
-                    if self._on_locations is not None:
-                        self._on_locations(found)
+                if news and self._on_locations is not None:
+                    self._on_locations(found)
+                self._confirmed = True
                 self._script = script
             return self._script
 
