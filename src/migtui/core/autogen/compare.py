@@ -22,6 +22,7 @@ from migtui.core.actions.project import Project
 from migtui.core.autogen.choices import Choices, RenameCandidate
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, rename_hints
 from migtui.core.autogen.edit import apply_choices, postgresql_cast, type_narrowing
+from migtui.core.autogen.reflection_cache import dump, load, reusing, schema_key
 from migtui.core.autogen.renames import Entry, Pair, make_key, rename_column_op, rename_pairs
 from migtui.core.autogen.render import count, identify, operation, render_file, type_name
 from migtui.core.autogen.render import python as render_python
@@ -36,13 +37,24 @@ _COMMAND_ARGS: dict[str, Any] = dict(
 )
 
 
-def compare(project: Project, choices: Choices | None = None) -> AutogenDiff:
+class Reflection:
+    """What a comparison read of the schema, for the next one (``reflection_cache``)."""
+
+    def __init__(self, blob: str = "") -> None:
+        self.blob = blob
+        self.reused = False  # this comparison started from the last one's reading
+
+
+def compare(project: Project, choices: Choices | None = None,
+            reflection: Reflection | None = None) -> AutogenDiff:
     """Run autogenerate's comparison through env.py and describe every operation.
 
     Works like ``alembic check``: nothing is written and the database is only read
     (``dont_mutate``: no alembic_version table is created). When the database is behind
     head the comparison still runs, against what the database has applied. The revision
     file is rendered with ``choices`` applied (those that still apply are kept).
+    With ``reflection``, what the last comparison read of an SQLite schema is reused if
+    the schema is the same, and what this one read is left there.
     """
     graph = project.graph()
     script = project.script()
@@ -59,11 +71,23 @@ def compare(project: Project, choices: Choices | None = None) -> AutogenDiff:
         if context.opts.get("target_metadata") is None:
             found["no_metadata"] = True
             return []
+        key = _schema_key(context) if reflection is not None else None
+        if key is None or reflection is None or context.connection is None:
+            _run_autogenerate(context)
+            return []
+        entries = load(reflection.blob, key)
+        with reusing(context.connection, entries) as cache:
+            _run_autogenerate(context)
+        # Kept only if nobody changed the schema while it was read.
+        reflection.blob = dump(cache, key) if _schema_key(context) == key else ""
+        reflection.reused = bool(entries)
+        return []
+
+    def _run_autogenerate(context: MigrationContext) -> None:
         # Passing the script heads skips Alembic's "Target database is not up to date"
         # refusal: the comparison is against what the database has applied.
         revision_context.run_autogenerate(tuple(script.get_heads()), context)
         found.update(_describe(revision_context, context, script, choices or Choices()))
-        return []
 
     base = AutogenDiff(state=DiffState.ERROR, heads=graph.heads, env_file=env_file)
     try:
@@ -102,7 +126,18 @@ def compare(project: Project, choices: Choices | None = None) -> AutogenDiff:
         renames=renames,
         choices=found.get("choices", Choices()),
         model_files=_model_files(script.dir),
+        reused_schema=reflection is not None and reflection.reused,
     )
+
+
+def _schema_key(context: MigrationContext) -> str | None:
+    """The key of the schema the comparison reads (None: no reuse; see reflection_cache)."""
+    if context.connection is None:
+        return None
+    try:
+        return schema_key(context.connection)
+    except Exception:  # it cannot be read: read the schema afresh, as always
+        return None
 
 
 def _replace(diff: AutogenDiff, **changes: Any) -> AutogenDiff:

@@ -87,6 +87,7 @@ class AutogenDiff:
     choices: Choices = field(default_factory=Choices)  # those applied to revision_file
     model_files: tuple[str, ...] = ()  # source files of the user's modules env.py imported
     env_file: str = ""
+    reused_schema: bool = False  # the database's schema as the last comparison read it
     error: str = ""
     error_details: str = ""
     log: tuple[str, ...] = ()
@@ -145,15 +146,26 @@ def compute_diff(project: Project, cancelled: Callable[[], bool] | None = None,
     Blocks for as long as env.py and the comparison take (run it in a worker), or until
     ``cancelled()`` turns true (the comparison's process is killed: an ERROR diff).
     """
+    options = project.options
+    request = {"task": "diff", "choices": _choices(choices),
+               "reflection": _reflections.get(options, "")}
     try:
-        payload = _run_child(project.options, {"task": "diff", "choices": _choices(choices)},
-                             cancelled)
+        payload = _run_child(options, request, cancelled)
     except MigtuiError as exc:
         return AutogenDiff(DiffState.ERROR, error=exc.message, error_details=exc.details)
     if "error" in payload:
         return AutogenDiff(DiffState.ERROR, error=payload["error"],
                            error_details=payload.get("details", ""))
+    if payload.get("reflection"):
+        _reflections[options] = payload["reflection"]
+    else:
+        _reflections.pop(options, None)
     return diff_from_dict(payload["diff"])
+
+
+# What the last comparison of each project read of its (SQLite) schema, handed to the
+# next one: reused only if the schema is still the same (core.autogen.reflection_cache).
+_reflections: dict[ProjectOptions, str] = {}
 
 
 def write_revision(project: Project, message: str,
@@ -213,7 +225,7 @@ def _run_child(options: ProjectOptions, request: dict[str, Any],
 
 def run_task(request: dict[str, Any]) -> dict[str, Any]:
     """In the fresh process: compare (``diff``) or write a revision (``write``)."""
-    from migtui.core.autogen.compare import compare, write_with_choices
+    from migtui.core.autogen.compare import Reflection, compare, write_with_choices
 
     options = ProjectOptions(**_tuples(request["options"], ProjectOptions))
     project = Project.open(options)
@@ -221,5 +233,7 @@ def run_task(request: dict[str, Any]) -> dict[str, Any]:
     if request["task"] == "write":
         result = write_with_choices(project, request["message"], choices)
         return {"result": asdict(result)}
-    diff = compare(project, choices)
-    return {"diff": {**asdict(diff), "choices": diff.choices.to_dict()}}
+    reflection = Reflection(request.get("reflection", ""))
+    diff = compare(project, choices, reflection)
+    return {"diff": {**asdict(diff), "choices": diff.choices.to_dict()},
+            "reflection": reflection.blob}

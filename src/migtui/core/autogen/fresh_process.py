@@ -141,6 +141,24 @@ def _run(job: Payload, log_path: str, timeout: float,
     return answer
 
 
+def warm() -> None:
+    """Start the fork server now, in the background, so that the first task does not
+    wait for it to import Alembic and SQLAlchemy (it imports no user code). Returns at
+    once; does nothing where tasks get a new interpreter each."""
+    global _fork_server_usable
+    context = _get_context()
+    if context.get_start_method() != "forkserver":
+        return
+    import multiprocessing.forkserver
+
+    try:
+        _ensure_resource_tracker()
+        with _lock:
+            multiprocessing.forkserver.ensure_running()
+    except (OSError, EOFError):
+        _fork_server_usable = False  # as _start finds: a new interpreter per task
+
+
 def _get_context() -> BaseContext:
     """The forkserver context (its preload set before it starts), else spawn."""
     global _preload_set
