@@ -17,7 +17,7 @@ from conftest import REPO
 from terminal_helpers import migtui_in_terminal, read_until
 
 
-def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
+def _sample(tmp_path: Path) -> Path:
     project = tmp_path / "sample"
     project.mkdir()
     for name in ("alembic.ini", "migrations", "sampleapp"):
@@ -26,6 +26,11 @@ def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
             shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, project / name)
+    return project
+
+
+def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
+    project = _sample(tmp_path)
     with migtui_in_terminal(project, columns=120) as (pid, fd):
         shown = read_until(fd, b"3 pending", 60)
         assert b"3 pending" in shown and b"env.py failed" not in shown, shown[-2000:]
@@ -47,3 +52,27 @@ def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
             == (1,)
     finally:
         db.close()
+
+
+def test_a_key_typed_while_migtui_starts_is_not_lost(tmp_path: Path) -> None:
+    """`u` typed before anything is on screen (before Textual even reads the terminal)
+    opens the upgrade's confirmation once the database has been read: it does not go
+    to the hidden filter box (which hid every revision without a "u")."""
+    project = _sample(tmp_path)
+    with migtui_in_terminal(project, columns=120) as (pid, fd):
+        os.write(fd, b"u")  # at once: the terminal holds it until migtui reads it
+        shown = read_until(fd, b"Apply (y)", 60)
+        assert b"Apply (y)" in shown, shown[-2000:]
+        os.write(fd, b"n")
+        shown = read_until(fd, b"3 pending", 60)
+        assert b"3 pending" in shown, shown[-2000:]
+        os.write(fd, b"q")
+        read_until(fd, b"\x1b[?1049l", 60)
+        os.waitpid(pid, 0)
+    if (project / "sample.db").exists():  # nothing was applied: n answered the dialog
+        db = sqlite3.connect(project / "sample.db")
+        try:
+            assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'user'"
+                              ).fetchone() == (0,)
+        finally:
+            db.close()

@@ -83,6 +83,9 @@ class GraphScreen(GraphHistory):
         Binding("v", "edit_diff", "Diff since applied", show=False, id="graph.edit_diff"),
     ]
 
+    # The graph has the keys from the start: a key typed while the app starts must not
+    # go to the (hidden) filter box, which Textual would otherwise focus first.
+    AUTO_FOCUS = "#graph"
     WRITE_ACTIONS = frozenset({"upgrade_step", "downgrade_step", "upgrade_to", "downgrade_to",
                                "stamp", "merge"})
 
