@@ -13,7 +13,9 @@ from migtui.core.actions.halfway import (
     ran_before_failure,
 )
 from migtui.core.env.mysql import display_name
+from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception, one_line
+from migtui.core.models import PartialStep
 from migtui.core.secrets import scrub_secrets
 
 # "Running upgrade a -> b, message" as Alembic logs each step ("a, b -> c" for a merge).
@@ -100,3 +102,20 @@ def explain_failure(
 
 
 _LONGEST = 420  # a failure that left part of its step behind says a little more
+
+
+def what_failed(failed: BaseException, action: str, lines: Sequence[str], dialect: str,
+                watch: Watch, heads: tuple[str, ...], changes: Sequence[str] | None,
+                ) -> tuple[str, str, PartialStep | None]:
+    """(error, details, the step left half done or None) for an action that raised
+    ``failed``: ``watch`` saw its steps and statements, ``heads`` are the database's
+    heads read after it, ``changes`` the schema against the one read before the step."""
+    step = watch.steps[-1] if watch.steps else None
+    statements = watch.step_statements if watch.steps else None
+    err = explain_failure(failed, action, lines, dialect, step=step,
+                          statements=statements, heads=heads, changes=changes)
+    error = f"Cancelled as you asked; {err.message}" if watch.cancelled else err.message
+    stayed = left_behind(failed, action, dialect, step, statements, changes)
+    partial = (PartialStep(step, step_revision(step), heads, stayed, tuple(changes or ()))
+               if step and (stayed or changes) else None)
+    return error, err.details, partial

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from migtui.core.actions import partial_store
 from migtui.core.actions.config import ProjectOptions, open_config
-from migtui.core.actions.failures import explain_failure, left_behind, step_revision
+from migtui.core.actions.failures import what_failed
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.remembered import (
     Remembered,
@@ -241,18 +241,9 @@ class Project:
                             if before_step is not None else None)
         partial: PartialStep | None = None
         if failed is not None:
-            step = watch.steps[-1] if watch.steps else None
-            statements = watch.step_statements if watch.steps else None
             changes = compare_catalogs(before_step, now[0]) if before_step and now else None
-            err = explain_failure(failed, action, lines, status.dialect, step=step,
-                                  statements=statements, heads=after, changes=changes)
-            error, details = err.message, err.details
-            if watch.cancelled:
-                error = f"Cancelled as you asked; {error}"
-            stayed = left_behind(failed, action, status.dialect, step, statements, changes)
-            if step and (stayed or changes):
-                partial = PartialStep(step, step_revision(step), after, stayed,
-                                      tuple(changes or ()))
+            error, details, partial = what_failed(failed, action, lines, status.dialect,
+                                                  watch, after, changes)
         if partial is not None:  # kept until the heads move (snapshot() checks)
             partial = self._partial = partial_store.remember(self._identity(status), replace(
                 partial, error=error))
