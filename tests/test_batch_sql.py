@@ -1,4 +1,5 @@
-"""Issue #20, case 9: batch steps have their SQL in the confirmation.
+"""Issue #20, case 9: batch steps have their SQL in the confirmation (and in a revision's
+details).
 
 Alembic's --sql mode cannot reflect a table, so a batch_alter_table that recreates its
 table (SQLite, or recreate="always") had no preview. The confirmation renders it from
@@ -195,3 +196,60 @@ async def test_batch_confirmed_runs_as_previewed(tmp_path: Path) -> None:
         await pilot.press("y")
         await settle(pilot)
     assert _name_length(url) == 200
+
+
+async def _details_sql(folder: Path) -> tuple[str, str]:
+    """The upgrade and downgrade SQL the details of the newest revision show."""
+    from migtui.screens.details import RevisionDetailsScreen
+
+    app = make_app(folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("home", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RevisionDetailsScreen)
+        return (widget_text(app.screen.query_one("#sql-up", Static)),
+                widget_text(app.screen.query_one("#sql-down", Static)))
+
+
+async def test_revision_details_show_a_batch_steps_sql(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "db.sqlite")
+    folder = write_project(tmp_path / "p", url=url,
+                           revisions=[USERS, _batch("c3c3c3c3c3c3", USERS.revision, 50, 200)])
+    _upgrade(folder, USERS.revision)  # where the batch step starts
+    up, down = await _details_sql(folder)
+    assert "SQL preview unavailable" not in up, up
+    assert "CREATE TABLE _alembic_tmp_users" in up and "name VARCHAR(200)" in up
+    assert "ALTER TABLE _alembic_tmp_users RENAME TO users;" in up
+    assert "what runs may differ" not in up  # built from the table this step starts from
+    # Its downgrade starts from c3, where the database is not: built from the table now.
+    assert "CREATE TABLE _alembic_tmp_users" in down and "name VARCHAR(50)" in down
+    assert "users: the database is not where this step starts" in down, down
+    _upgrade(folder, "head")
+    up, down = await _details_sql(folder)
+    assert "users: the database is not where this step starts" in up, up
+    assert "what runs may differ" not in down
+    assert _name_length(url) == 200  # only looked
+
+
+async def test_revision_details_of_a_batch_on_a_table_not_made_yet_say_why(
+        tmp_path: Path) -> None:
+    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"),
+                           revisions=[USERS, _batch("c3c3c3c3c3c3", USERS.revision, 50, 200)])
+    up, _down = await _details_sql(folder)  # the database file does not exist yet
+    assert up.startswith("SQL preview unavailable"), up
+    assert "users" in up and "does not exist yet" in up, up
+
+
+async def test_revision_details_of_a_batch_whose_columns_are_not_there_yet_say_why(
+        tmp_path: Path) -> None:
+    drop = Rev("d4d4d4d4d4d4", ADD_AGE.revision, "age out", upgrade=(
+        'with op.batch_alter_table("users") as batch_op:\n    batch_op.drop_column("age")'),
+        downgrade='op.add_column("users", sa.Column("age", sa.Integer()))')
+    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"),
+                           revisions=[USERS, ADD_AGE, drop])
+    _upgrade(folder, USERS.revision)  # users has no age yet
+    up, _down = await _details_sql(folder)
+    assert up.startswith("SQL preview unavailable: The batch SQL of users cannot be shown: "
+                         "the table as the database holds it now has no column 'age' (the "
+                         "database is not where this step starts)"), up

@@ -230,13 +230,15 @@ class GraphScreen(GraphHistory):
         dialect = self.state.snapshot.database.dialect if self.state.snapshot else ""
         parents = rev.down_revisions
 
+        heads = self.state.snapshot.database.current_heads if self.state.snapshot else ()
+
         def sql(direction: str) -> str:
             if len(parents) > 1:
                 raise MigtuiError("a merge point has no single SQL range (it joins branches)")
-            start = parents[0] if parents else "base"
-            if direction == "upgrade":
-                return project.sql("upgrade", start, rev.revision)
-            return project.sql("downgrade", rev.revision, start)
+            from migtui.core.checks.batch_sql import revision_sql  # SQLAlchemy
+
+            return revision_sql(project, rev.revision, parents[0] if parents else "base",
+                                direction, dialect, heads)
 
         def operations() -> tuple[FunctionOperations, ...]:
             from migtui.core.checks.preflight import revision_operations  # SQLAlchemy

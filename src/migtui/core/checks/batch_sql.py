@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
-from migtui.core.checks.probes import read_live
+from migtui.core.checks.probes import MISSING, read_live
 from migtui.core.checks.recorder import RecordedFunction, record_functions
 from migtui.core.env.capture import ENV_LOCK
 from migtui.core.errors import MigtuiError
@@ -47,16 +47,38 @@ def plan_sql(project: Project, plan: Plan, dialect: str, direction: str, start: 
              end: str) -> str:
     """``alembic upgrade/downgrade START:END --sql``, with the batches that recreate a
     table rendered from that table as the database holds it now."""
-    recorded = record_functions(
-        project.script(), [(s.revision, s.direction) for s in plan.steps], dialect)
+    return _sql(project, [(s.revision, s.direction) for s in plan.steps], dialect,
+                direction, start, end)
+
+
+def revision_sql(project: Project, revision: str, parent: str, direction: str,
+                 dialect: str, heads: tuple[str, ...]) -> str:
+    """The SQL of one revision, as ``alembic upgrade PARENT:REVISION --sql`` (or its
+    downgrade, REVISION:PARENT), batches rendered from the live tables. When the
+    database (at ``heads``) is not where this step starts, the SQL of each such batch
+    says that it is built from the table as it is now."""
+    start, end = (parent, revision) if direction == "upgrade" else (revision, parent)
+    here = () if start == "base" else (start,)
+    elsewhere = "" if tuple(heads) == here else (
+        "the database is not where this step starts: this batch SQL is built from the "
+        "table as the database holds it now, what runs may differ")
+    return _sql(project, [(revision, direction)], dialect, direction, start, end, elsewhere)
+
+
+def _sql(project: Project, steps: list[tuple[str, str]], dialect: str, direction: str,
+         start: str, end: str, elsewhere: str = "") -> str:
+    recorded = record_functions(project.script(), steps, dialect)
     wanted = recreated_tables(recorded, dialect)
     live: dict[TableKey, sa.Table | None] = {}
     if wanted:
         def reflect(conn: Connection, _context: Any) -> None:
             live.update({key: live_table(conn, key[1], key[0]) for key in wanted})
 
-        read_live(project.config, project.script(), reflect)  # not read: Alembic's error
-    with ENV_LOCK, _batches_from(live):
+        why = read_live(project.config, project.script(), reflect)
+        if why == MISSING:  # no database file yet: none of its tables exists
+            live.update(dict.fromkeys(wanted))
+        # (Not read for another reason: Alembic's own error says the table is needed.)
+    with ENV_LOCK, _batches_from(live, elsewhere):
         return project.sql(direction, start, end)
 
 
@@ -66,10 +88,12 @@ def _key(operation: alembic_ops.MigrateOperation) -> TableKey | None:
 
 
 @contextmanager
-def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
+def _batches_from(live: Mapping[TableKey, sa.Table | None],
+                  elsewhere: str = "") -> Iterator[None]:
     """While Alembic renders offline, give each batch without ``copy_from`` its live table
     (or the create_table of this plan that makes it), and note the tables that operations
-    before it change. Process-wide: the caller holds ENV_LOCK."""
+    before it change; ``elsewhere`` is said of every batch built from a live table.
+    Process-wide: the caller holds ENV_LOCK."""
     changed: set[TableKey] = set()
     created: dict[TableKey, sa.Table] = {}
     unknown: set[TableKey] = set()  # created in the plan, then changed beyond what is followed
@@ -118,15 +142,24 @@ def _batches_from(live: Mapping[TableKey, sa.Table | None]) -> Iterator[None]:
             elif copy_from is not None and key in changed:
                 note = (f"{table_name} is changed earlier in this plan: this batch SQL is "
                         "built from the table as it is now, what runs may differ")
+            elif copy_from is not None and elsewhere:
+                note = f"{table_name}: {elsewhere}"
             if copy_from is None and key in live:
                 raise MigtuiError(f"The batch SQL of {table_name} cannot be shown: the table "
                                   "does not exist yet")
             if copy_from is not None:
                 kw["copy_from"] = _with_overrides(copy_from, kw.get("reflect_args", ()))
-        with batch(self, table_name, schema, *args, **kw) as batch_op:
-            yield batch_op
-            if note and _recreates(batch_op):  # said where its SQL starts (at the exit)
-                self.migration_context.impl.static_output(f"-- {note}")
+        try:
+            with batch(self, table_name, schema, *args, **kw) as batch_op:
+                yield batch_op
+                if note and _recreates(batch_op):  # said where its SQL starts (at the exit)
+                    self.migration_context.impl.static_output(f"-- {note}")
+        except KeyError as exc:  # the table it was given lacks a column the batch names
+            if kw.get("copy_from") is None or key in created:
+                raise
+            where = " (the database is not where this step starts)" if elsewhere else ""
+            raise MigtuiError(f"The batch SQL of {table_name} cannot be shown: the table as "
+                              f"the database holds it now has no column {exc}{where}") from exc
         changed.add(key)
         table = tracked(key)
         if table is not None and not _follow_batch(table, batch_op) and key in created:
