@@ -198,3 +198,45 @@ def put_first(project: Path, name: str, url: str) -> None:
     path = project / "pyproject.toml"
     path.write_text(f'[tool.migtui.environments.{name}]\nurl = "{url}"\n\n'
                     + path.read_text())
+
+
+# env.py of a project whose environments are named by -x only: ``db=NAME`` takes the URL
+# from MIGTUI_TEST_URL_NAME (env.py computes it; migtui never sees it), ``tenant=`` picks
+# the schema, ``wait=long`` waits for a lock however long; it talks on stdout and stderr.
+ENV_PICKS = ENV_TENANTS.replace(
+    '''url = config.get_main_option("sqlalchemy.url")
+tenant = context.get_x_argument(as_dictionary=True).get("tenant")
+''', '''import os
+import sys
+
+x = context.get_x_argument(as_dictionary=True)
+url = os.environ.get("MIGTUI_TEST_URL_" + x.get("db", ""),
+                     config.get_main_option("sqlalchemy.url"))
+tenant = x.get("tenant")
+print("env.py talks on stdout")
+print("env.py talks on stderr", file=sys.stderr)
+''').replace('''            connection.commit()
+        context.configure(connection=connection,''', '''            connection.commit()
+        if x.get("wait") == "long":
+            connection.execute(text("SET lock_timeout = 0"))
+            connection.execute(text("SET statement_timeout = 0"))
+            connection.commit()
+        context.configure(connection=connection,''')
+assert "wait" in ENV_PICKS and "MIGTUI_TEST_URL_" in ENV_PICKS
+
+
+def build_picked(dest: Path, url: str, config: str, schemas: Sequence[str]) -> Path:
+    """The three-revision project on ``url`` (its alembic.ini), env.py ENV_PICKS, with
+    ``config`` as its pyproject.toml; tenant schema k of ``schemas`` at R1 if k is odd,
+    else R2."""
+    from migtui.core.actions.config import ProjectOptions
+    from migtui.core.actions.project import Project
+
+    write_project(dest, ENV_PICKS, url, THREE)
+    (dest / "pyproject.toml").write_text(textwrap.dedent(config))
+    create_schemas(url, schemas)
+    for index, schema in enumerate(schemas):
+        opened = Project.open(ProjectOptions(cwd=str(dest), x_args=(f"tenant={schema}",)))
+        result = opened.upgrade(R1 if index % 2 else R2)
+        assert result.ok, result.error
+    return dest

@@ -1,5 +1,7 @@
 """A database host that does not answer, or a version table locked by another session,
-holds no other environment back.
+holds no other environment back: environments with a URL (asked first, outside env.py's
+lock) and environments named by ``-x`` only, whose URL only env.py knows (read in
+processes of their own).
 
 The host is a real TCP server that accepts and then says nothing (as a firewalled or
 overloaded database host does) until the test releases it; the others are real SQLite,
@@ -21,7 +23,9 @@ from environments_helpers import (
     R3,
     SilentServer,
     build_fleet,
+    build_picked,
     pg_databases,
+    psql_version,
     put_first,
     silent_server,
 )
@@ -150,3 +154,121 @@ async def test_the_screen_shows_the_others_first(hanging: tuple[Path, SilentServ
         await pilot.pause()
         body = widget_text(app.screen.query_one("#text-content", Static))
         assert "The database cannot be reached" in body and PASSWORD not in body
+
+
+# -- environments named by -x only ---------------------------------------------------
+
+TENANTS = ("t01", "t02", "t03", "t04", "t05", "t06")  # t01, t03, t05 at R1; the others at R2
+PICKED = f'''\
+    [tool.migtui.environments.remote]
+    x = ["db=REMOTE"]
+
+    [tool.migtui.environments.locked]
+    x = ["tenant=t00", "wait=long"]
+
+    [tool.migtui.environments.tenants]
+    schemas = [{", ".join(f'"{t}"' for t in TENANTS)}]
+    x_each = "tenant={{schema}}"
+    '''
+
+
+@pytest.fixture
+def picked(tmp_path: Path, pg_url: str,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, SilentServer]]:
+    """A project whose environments are all named by -x: ``remote`` (env.py takes its
+    URL, to a host that does not answer, from MIGTUI_TEST_URL_REMOTE), ``locked`` (schema
+    t00, waits for a lock however long) and six tenants, all in ``pg_url``."""
+    with silent_server() as server:
+        monkeypatch.setenv("MIGTUI_TEST_URL_REMOTE", server.url(PASSWORD))
+        project = build_picked(tmp_path / "picked", pg_url, PICKED, ("t00", *TENANTS))
+        monkeypatch.chdir(project)
+        yield project, pg_url, server
+
+
+def _read_each_in_background(fleet: Fleet, names: tuple[str, ...]
+                             ) -> tuple[threading.Thread, dict[str, EnvironmentRead]]:
+    """``fleet.read_each`` of ``names`` on a thread; the reads by name, as they arrive."""
+    reads: dict[str, EnvironmentRead] = {}
+    envs = [e for e in fleet.environments if e.name in names]
+    thread = threading.Thread(target=fleet.read_each,
+                              args=(envs, lambda r: reads.update({r.environment.name: r})))
+    thread.start()
+    return thread, reads
+
+
+def _until_read(thread: threading.Thread, reads: dict[str, EnvironmentRead],
+                names: list[str]) -> None:
+    while not set(names) <= set(reads):
+        assert thread.is_alive(), sorted(reads)
+        time.sleep(0.05)
+
+
+def test_x_only_environments_are_read_while_env_py_waits_on_a_silent_host(
+        picked: tuple[Path, str, SilentServer], capfd: pytest.CaptureFixture[str]) -> None:
+    project, url, server = picked
+    fleet = Fleet(Project.open(ProjectOptions(cwd=str(project))))
+    tenants = [f"tenants:{t}" for t in TENANTS]
+    # remote first: the process that reads it was to read the first tenants next.
+    thread, reads = _read_each_in_background(fleet, ("remote", *tenants))
+    _until_read(thread, reads, tenants)
+    server.accepted.wait()
+    assert "remote" not in reads and not server.released  # env.py still waits for it
+    assert [reads[t].status.current_heads for t in tenants] == [(R1,), (R2,)] * 3
+    assert all(set(reads[f"tenants:{t}"].status.current_heads) == psql_version(url, t)
+               for t in TENANTS)
+    server.release()
+    thread.join()
+    status = reads["remote"].status
+    assert not status.reachable and status.cause == "connection"
+    assert "The database cannot be reached" in status.error
+    assert PASSWORD not in status.error + status.url + status.error_details
+    out, err = capfd.readouterr()
+    assert "env.py talks" not in out + err  # what env.py printed stayed in its process
+
+
+def test_x_only_environment_waiting_for_a_lock_holds_no_other_read_back(
+        picked: tuple[Path, str, SilentServer]) -> None:
+    project, url, _server = picked
+    fleet = Fleet(Project.open(ProjectOptions(cwd=str(project))))
+    tenants = [f"tenants:{t}" for t in TENANTS]
+    holder = sa.create_engine(url)
+    with holder.connect() as locker:  # a second session holds t00's version table
+        locker.execute(sa.text("LOCK TABLE t00.alembic_version IN ACCESS EXCLUSIVE MODE"))
+        thread, reads = _read_each_in_background(fleet, ("locked", *tenants))
+        while not _waits_for_lock(holder):  # locked's env.py now waits for the lock
+            assert thread.is_alive()
+            time.sleep(0.05)
+        _until_read(thread, reads, tenants)
+        assert "locked" not in reads and _waits_for_lock(holder)
+        locker.rollback()  # the lock is released: locked is read as it is
+    thread.join()
+    holder.dispose()
+    assert reads["locked"].status.current_heads == (R2,) == tuple(psql_version(url, "t00"))
+    assert [reads[t].status.current_heads for t in tenants] == [(R1,), (R2,)] * 3
+
+
+async def test_the_screen_fills_the_x_only_rows_while_one_hangs_and_one_waits(
+        picked: tuple[Path, str, SilentServer]) -> None:
+    project, url, server = picked
+    holder = sa.create_engine(url)
+    app = make_app(project)
+    tenants = tuple(f"tenants:{t}" for t in TENANTS)
+    with holder.connect() as locker:
+        locker.execute(sa.text("LOCK TABLE t00.alembic_version IN ACCESS EXCLUSIVE MODE"))
+        async with app.run_test(size=(180, 40)) as pilot:
+            await pilot.press("w")
+            await wait_for(pilot, app, tenants)
+            shown = cells(app)
+            assert [shown[t][2] for t in tenants] == [R1, R2] * 3
+            assert shown["remote"][2] == shown["locked"][2] == "…"
+            assert shown["remote"][4] == shown["locked"][4] == "reading…"
+            assert not server.released and _waits_for_lock(holder)
+            locker.rollback()
+            await wait_for(pilot, app, ("locked",))
+            assert cells(app)["locked"][2] == R2 and cells(app)["remote"][4] == "reading…"
+            server.release()
+            await wait_for(pilot, app, ("remote",))
+            remote = cells(app)["remote"]
+            assert remote[2] == "?" and remote[4].startswith("✗")
+            assert PASSWORD not in app.export_screenshot()
+    holder.dispose()

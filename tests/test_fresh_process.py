@@ -52,6 +52,12 @@ def talk(request):
 def die(request):
     os.write(2, b"the last words\\n")
     os._exit(3)
+
+
+def count(request):
+    for n in range(request["to"]):
+        yield {"n": n, "pid": os.getpid()}
+    return {"counted": request["to"]}
 '''
 
 
@@ -225,3 +231,10 @@ def test_tasks_run_and_quitting_is_prompt_inside_a_textual_app(tasks: Path) -> N
     assert json.loads(done.stdout) == {
         "fileno": -1, "ran": True, "error": "The task was cancelled, so it was stopped"}
     assert wait_until_gone(int(pidfile.read_text())), "the task outlived the app"
+
+
+def test_a_generator_task_sends_each_part_as_it_goes(tasks: Path) -> None:
+    parts: list[dict[str, int]] = []
+    answer = run_fresh("fresh_tasks:count", {"to": 3}, str(tasks), on_part=parts.append)
+    assert answer == {"counted": 3}
+    assert [p["n"] for p in parts] == [0, 1, 2] and parts[0]["pid"] != os.getpid()

@@ -2,8 +2,8 @@
 session works on.
 
 The base class of MigtuiApp (app.py keeps the wiring). After each read of the session's
-own database, every other configured environment is read, each in a thread worker of
-its own (one env.py run each, with the looking-only timeouts), so that the graph can
+own database, every other configured environment is read at once (``Fleet.read_each``:
+one env.py run each, with the looking-only timeouts), so that the graph can
 mark the revision each stands on and the environments screen show each row as it
 arrives (``AppState.environment_reads``); the session's own read is its environment's.
 ``E`` on the graph chooses the environment the session works on: the app then opens
@@ -70,9 +70,8 @@ class EnvironmentsApp(RunningActions):
         self.state = replace(self.state, environments=marks, environment_reads=reads,
                              environments_round=self._marks_token)
         self.fleet.forget_reach()
-        for env in self.fleet.environments:
-            if own is None or env.name != own.name:
-                self._read_environment(self._marks_token, env)
+        self._read_environments(self._marks_token, tuple(
+            env for env in self.fleet.environments if own is None or env.name != own.name))
 
     def _own_environment(self) -> Environment | None:
         """The environment the session's snapshot is the read of, if it is one."""
@@ -90,8 +89,12 @@ class EnvironmentsApp(RunningActions):
                        problem="" if db.reachable else db.error)
 
     @work(thread=True, group="environment-marks", exit_on_error=False)
-    def _read_environment(self, token: int, env: Environment) -> None:
-        self.post_message(EnvironmentMarked(token, self.fleet.read(env)))
+    def _read_environments(self, token: int, envs: tuple[Environment, ...]) -> None:
+        """Read them all at once (Fleet.read_each), posting each read as it arrives."""
+        def post(read: EnvironmentRead) -> None:
+            self.post_message(EnvironmentMarked(token, read))
+
+        self.fleet.read_each(envs, post)
 
     def on_environment_marked(self, message: EnvironmentMarked) -> None:
         if message.token != self._marks_token:

@@ -11,14 +11,14 @@ changed model class fails with "Table already defined"): edits would never show.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.core.autogen.choices import Choices, RenameCandidate
-from migtui.core.autogen.fresh_process import run_fresh
+from migtui.core.autogen.fresh_process import payload_fields, run_fresh
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult
 
@@ -194,7 +194,7 @@ def write_revision(project: Project, message: str,
 
 def diff_from_dict(data: dict[str, Any]) -> AutogenDiff:
     """Rebuild an AutogenDiff from its JSON form."""
-    values = _tuples(data, AutogenDiff)
+    values = payload_fields(AutogenDiff, data)
     values["state"] = DiffState(data["state"])
     values["operations"] = tuple(PendingOperation(**op) for op in data["operations"])
     values["renames"] = tuple(RenameCandidate(**{**r, "carried": tuple(r.get("carried", ()))})
@@ -204,12 +204,7 @@ def diff_from_dict(data: dict[str, Any]) -> AutogenDiff:
 
 
 def _result_from_dict(data: dict[str, Any]) -> ActionResult:
-    return ActionResult(**_tuples(data, ActionResult))
-
-
-def _tuples(data: dict[str, Any], cls: type) -> dict[str, Any]:
-    names = {f.name for f in fields(cls)}
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    return ActionResult(**payload_fields(ActionResult, data))
 
 
 def _choices(choices: Choices | None) -> dict[str, Any]:
@@ -227,7 +222,7 @@ def run_task(request: dict[str, Any]) -> dict[str, Any]:
     """In the fresh process: compare (``diff``) or write a revision (``write``)."""
     from migtui.core.autogen.compare import Reflection, compare, write_with_choices
 
-    options = ProjectOptions(**_tuples(request["options"], ProjectOptions))
+    options = ProjectOptions(**payload_fields(ProjectOptions, request["options"]))
     project = Project.open(options)
     choices = Choices.from_dict(request.get("choices"))
     if request["task"] == "write":

@@ -41,7 +41,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from dataclasses import fields
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -80,25 +81,29 @@ _running: set[BaseProcess] = set()
 
 
 def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
-              cancelled: Callable[[], bool] | None = None) -> Payload:
+              cancelled: Callable[[], bool] | None = None,
+              on_part: Callable[[Payload], None] | None = None) -> Payload:
     """Call ``target`` ("module:function") with ``request`` in a fresh process in ``cwd``.
 
-    The function takes and returns JSON-able dicts. Raises MigtuiError when the
-    process gives no answer, or none within ``timeout`` seconds, or ``cancelled()``
-    turns true first (checked a few times a second); the process is killed then.
+    The function takes and returns JSON-able dicts. A generator function's yielded
+    dicts are handed to ``on_part`` (on this thread) as they arrive, and what it returns
+    is the answer. Raises MigtuiError when the process gives no answer, or none within
+    ``timeout`` seconds, or ``cancelled()`` turns true first (checked a few times a
+    second); the process is killed then.
     """
     job = {"target": target, "request": request, "cwd": cwd, "env": dict(os.environ)}
     fd, log_path = tempfile.mkstemp(prefix="migtui-task-", suffix=".log")
     os.close(fd)
     try:
-        return _run(job, log_path, timeout, cancelled)
+        return _run(job, log_path, timeout, cancelled, on_part)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(log_path)
 
 
 def _run(job: Payload, log_path: str, timeout: float,
-         cancelled: Callable[[], bool] | None) -> Payload:
+         cancelled: Callable[[], bool] | None,
+         on_part: Callable[[Payload], None] | None) -> Payload:
     context = _get_context()
     reader, writer = context.Pipe(duplex=False)
     try:
@@ -108,12 +113,11 @@ def _run(job: Payload, log_path: str, timeout: float,
         raise
     finally:
         writer.close()  # the child has its own copy: EOF here once it is gone
-    data: bytes | None = None
-    ready: list[Any] = []
-    was_cancelled = False
+    answer: Payload | None = None
+    ended = was_cancelled = False  # ended: the answer came, or the process is gone
     try:
         deadline = time.monotonic() + timeout
-        while not ready:
+        while not ended:
             remaining = deadline - time.monotonic()
             was_cancelled = cancelled is not None and cancelled()
             if remaining <= 0 or was_cancelled:
@@ -121,23 +125,34 @@ def _run(job: Payload, log_path: str, timeout: float,
             ready = multiprocessing.connection.wait(
                 [reader, process.sentinel], remaining if cancelled is None else
                 min(remaining, _CANCEL_POLL))
-        if ready and (reader in ready or reader.poll(0)):
-            with contextlib.suppress(EOFError, OSError):
-                data = reader.recv_bytes()
+            if not ready:
+                continue
+            try:
+                message = json.loads(reader.recv_bytes()) if (
+                    reader in ready or reader.poll(0)) else {}  # {}: gone without a word
+            except (EOFError, OSError):
+                message = {}
+            if not message:
+                ended = True
+                continue
+            if "part" in message:
+                if on_part is not None:
+                    on_part(message["part"])
+                continue
+            answer, ended = message["answer"], True
     finally:
         reader.close()
-        status = _stop(process, grace=1.0 if ready else 0.0)  # killed if not finished
+        status = _stop(process, grace=1.0 if ended else 0.0)  # killed if not finished
     if was_cancelled:
         raise MigtuiError("The task was cancelled, so it was stopped")
-    if not ready:
+    if not ended:
         raise MigtuiError(f"The task did not finish within {timeout:g} s, so it was stopped")
-    if data is None:
+    if answer is None:
         details = scrub_secrets(_tail(log_path))
         last = details.strip().splitlines()[-1] if details.strip() else ""
         raise MigtuiError(
             f"The Python process ended without an answer (exit status {status})"
             + (f": {one_line(last)}" if last else ""), details)
-    answer: Payload = json.loads(data)
     return answer
 
 
@@ -157,6 +172,13 @@ def warm() -> None:
             multiprocessing.forkserver.ensure_running()
     except (OSError, EOFError):
         _fork_server_usable = False  # as _start finds: a new interpreter per task
+
+
+def payload_fields(cls: type, data: Payload) -> Payload:
+    """The arguments of dataclass ``cls`` from its JSON form (``asdict`` sent through
+    the pipe): lists become tuples again, keys it does not have are left out."""
+    names = {f.name for f in fields(cls)}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
 
 
 def _get_context() -> BaseContext:
@@ -280,9 +302,11 @@ def _child_main(conn: multiprocessing.connection.Connection, job: Payload,
     _end_with_parent()
     # Daemonic processes may not start processes of their own, but env.py may want to.
     multiprocessing.current_process().daemon = False
-    answer = _call(job)
     try:
-        conn.send_bytes(json.dumps(answer, default=str).encode())
+        def send(message: Payload) -> None:
+            conn.send_bytes(json.dumps(message, default=str).encode())
+
+        send({"answer": _call(job, lambda part: send({"part": part}))})
         conn.close()
     finally:
         for stream in (sys.stdout, sys.stderr):
@@ -321,8 +345,10 @@ def _end_with_parent() -> None:  # pragma: no cover - runs in the child process
                      name="migtui-parent-watch").start()
 
 
-def _call(job: Payload) -> Payload:  # pragma: no cover - runs in the child process
-    """Run one job in this (fresh) process: switch folder and environment, call target."""
+def _call(job: Payload, send_part: Callable[[Payload], None]
+          ) -> Payload:  # pragma: no cover - runs in the child process
+    """Run one job in this (fresh) process: switch folder and environment, call target
+    (a generator's parts go to ``send_part`` as it yields them)."""
     os.environ.clear()
     os.environ.update(job["env"])
     os.chdir(job["cwd"])
@@ -331,13 +357,22 @@ def _call(job: Payload) -> Payload:  # pragma: no cover - runs in the child proc
         sys.path.insert(0, job["cwd"])
     module, _, name = str(job["target"]).partition(":")
     try:
-        result: Payload = getattr(importlib.import_module(module), name)(job["request"])
+        result = getattr(importlib.import_module(module), name)(job["request"])
+        if isinstance(result, Generator):
+            parts: Generator[Payload, None, Payload | None] = result
+            while True:
+                try:
+                    send_part(next(parts))
+                except StopIteration as stop:
+                    result = stop.value or {}
+                    break
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # env.py may raise anything; the answer must get out
         err = from_exception(exc, "" if isinstance(exc, MigtuiError) else "Task failed")
         result = {"error": err.message, "details": err.details}
-    return result
+    answer: Payload = result
+    return answer
 
 
 # -- in the fork server -----------------------------------------------------------

@@ -28,6 +28,21 @@ if TYPE_CHECKING:
 _ASYNC_DRIVERS = ("asyncpg", "aiosqlite", "aiomysql", "asyncmy", "psycopg_async")
 
 
+def asked_first(url: str) -> bool:
+    """Whether a database at ``url`` may be read by env.py under ENV_LOCK: a SQLite file
+    (no server to wait for) or a server that :func:`unreachable` can ask first (not
+    through an async driver)."""
+    import sqlalchemy as sa
+    from sqlalchemy import exc as sa_exc
+
+    try:
+        parsed = sa.make_url(url)
+    except sa_exc.ArgumentError:
+        return False
+    return (parsed.get_backend_name() == "sqlite"
+            or parsed.get_driver_name() not in _ASYNC_DRIVERS)
+
+
 def unreachable(url: str, schema: str = "") -> DatabaseStatus | None:
     """The status of a server that does not answer at ``url`` (or whose alembic_version,
     in ``schema``, stays locked); None when it answered (or when this cannot tell:

@@ -3,10 +3,12 @@
 A :class:`Fleet` holds one :class:`Project` per environment, all sharing the base
 project's revision files (one reader, one cache, one script directory); only the
 Alembic config differs (the URL and ``-x`` arguments of the environment). Reading an
-environment is ``project.status()``, env.py run as ``alembic current`` does: those runs
-take the process-wide ENV_LOCK one after another (env.py mutates process state), each
-with the looking-only connect, lock and statement timeouts, so an unreachable database
-costs at most its connect timeout and never blocks the others for longer.
+environment is ``project.status()``, env.py run as ``alembic current`` does, with the
+looking-only connect, lock and statement timeouts. Those runs take the process-wide
+ENV_LOCK one after another (env.py mutates process state), so only an environment whose
+server ``reach`` has asked first is read in this process; one whose URL only env.py
+knows is read in a process of its own (core/environments/reading.py), so that a server
+that does not answer, or a lock another session holds, keeps no other read waiting.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -28,7 +30,7 @@ from migtui.core.environments.config import (
     load_environments,
 )
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
+from migtui.core.models import DatabaseState, DatabaseStatus, RevisionGraph, Snapshot
 from migtui.core.schema.model import SchemaInfo
 
 # The name of the single environment of a project that configures none.
@@ -110,6 +112,16 @@ class Fleet:
                 future.set_exception(exc)
         return future.result()
 
+    @staticmethod
+    def _read_here(env: Environment) -> bool:
+        """Whether env.py may read ``env`` in this process, under ENV_LOCK: its URL is
+        known, and either a SQLite file or a server that ``reach`` asks first."""
+        if not env.url:
+            return False
+        from migtui.core.env.reach import asked_first
+
+        return asked_first(env.url)
+
     @property
     def environments(self) -> tuple[Environment, ...]:
         """The configured environments, or the project's own database alone."""
@@ -142,16 +154,47 @@ class Fleet:
 
     def read(self, env: Environment) -> EnvironmentRead:
         """Read one environment's current revision(s); never raises."""
+        got: list[EnvironmentRead] = []
+        self.read_each((env,), got.append)
+        return got[0]
+
+    def read_each(self, envs: Sequence[Environment], on_read: Callable[[EnvironmentRead], None],
+                  workers: int = 16) -> None:
+        """Read every one of ``envs``, handing each read to ``on_read`` (from another
+        thread) as it arrives; blocks until all are read, never raises.
+
+        Those whose URL is known are read here by ``workers`` threads at once (env.py
+        under ENV_LOCK, after ``reach`` asked the server); those whose URL only env.py
+        knows in a few processes of their own (core/environments/reading.py)."""
+        from migtui.core.environments.reading import read_apart, start_reading
+
         started = time.perf_counter()
         graph = self.project.graph()
-        try:
-            project = self.project_for(env)
-            status = self.reach(env) or project.status()
-        except Exception as exc:
-            err = from_exception(exc, "Cannot open this environment")
-            status = DatabaseStatus(DatabaseState.UNREACHABLE, url=env.display_url,
-                                    error=err.message, error_details=err.details,
-                                    cause="config")
+        here = [env for env in envs if self._read_here(env) and not env.problem]
+        apart = [env for env in envs if env not in here and not env.problem]
+        if apart:
+            start_reading()  # while the rest is set up
+        for env in envs:
+            if env.problem:
+                on_read(self._made(env, _failed_status(env, MigtuiError(env.problem)),
+                                   graph, started))
+
+        def read_here(env: Environment) -> None:
+            at = time.perf_counter()
+            try:
+                status = self.reach(env) or self.project_for(env).status()
+            except Exception as exc:
+                status = _failed_status(env, exc)
+            on_read(self._made(env, status, graph, at))
+
+        with ThreadPoolExecutor(max(1, min(workers, len(here)))) as pool:
+            for env in here:
+                pool.submit(read_here, env)
+            read_apart([e.options(self.project.options) for e in apart],
+                       lambda i, status: on_read(self._made(apart[i], status, graph, started)))
+
+    def _made(self, env: Environment, status: DatabaseStatus, graph: RevisionGraph,
+              started: float) -> EnvironmentRead:
         if status.reachable and not status.url and env.display_url:
             status = DatabaseStatus(status.state, env.display_url, status.dialect,
                                     status.current_heads, status.error)
@@ -159,11 +202,13 @@ class Fleet:
                                time.perf_counter() - started)
 
     def read_all(self, workers: int = 16) -> tuple[EnvironmentRead, ...]:
-        """Every environment, read by ``workers`` threads at once, in configuration
-        order (the benchmark's fleet read)."""
+        """Every environment, read at once (``read_each``), in configuration order (the
+        benchmark's fleet read)."""
         self.forget_reach()
-        with ThreadPoolExecutor(max(1, min(workers, len(self.environments)))) as pool:
-            return tuple(pool.map(self.read, self.environments))
+        reads: dict[str, EnvironmentRead] = {}
+        self.read_each(self.environments, lambda r: reads.update({r.environment.name: r}),
+                       workers)
+        return tuple(reads[e.name] for e in self.environments)
 
     # -- drift -------------------------------------------------------------
 
@@ -227,6 +272,12 @@ class Fleet:
             for name, shape in shapes.items():
                 out[name] = _compare(shape, common, "the others")
         return out
+
+
+def _failed_status(env: Environment, exc: Exception) -> DatabaseStatus:
+    err = from_exception(exc, "Cannot open this environment")
+    return DatabaseStatus(DatabaseState.UNREACHABLE, url=env.display_url, error=err.message,
+                          error_details=err.details, cause="config")
 
 
 def _read_schema(project: Project) -> SchemaInfo:
