@@ -211,3 +211,38 @@ async def test_chosen_tenants_run_in_order_stop_at_the_failure_and_e_shows_it(
         assert SECRET not in body
     assert [psql_version(tenants, t) for t in FEW] == [{R3}, {R2}, {R1}, {R1}]
     assert psql_version(staging) == {R2}
+
+
+async def test_all_tenants_stop_at_a_failure_in_the_middle(
+        fleet: tuple[Path, list[str]]) -> None:
+    """No tenant chosen: ``b`` on the group brings every tenant, in order."""
+    project, (staging, prod, tenants) = fleet
+    with sa.create_engine(tenants).begin() as conn:  # gizmo already there: t02 fails
+        conn.execute(sa.text("CREATE TABLE t02.gizmo (id integer primary key)"))
+    app = make_app(project)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "b")  # dev, staging, prod, the group
+        await settle(pilot)
+        await pilot.press("enter")  # (head)
+        await settle(pilot)
+        title = widget_text(app.screen.query_one("#confirm-title", Static))
+        assert ("Bring 4 of tenants to (head)'s revision c3c3c3c3c3c3, one after another"
+                in title)
+        await pilot.press("y")
+        await settle(pilot)
+        summary = widget_text(app.screen.query_one("#environments-summary", Static))
+        assert summary.startswith("✗ 1 at c3c3c3c3c3c3 (t01); tenants:t02 failed (")
+        assert "and is at b2b2b2b2b2b2; 2 not run, still at a1a1a1a1a1a1 (t03, t04)" \
+            in summary
+        shown = rows(app)
+        assert [shown[t][0] for t in FEW] == ["  t01 ✓ done", "  t02 ✗ failed",
+                                              "  t03 · not run", "  t04 · not run"]
+        assert [shown[t][2] for t in FEW] == [R3, R2, R1, R1]
+        assert SECRET not in app.export_screenshot()
+    # Each schema's alembic_version, read by psql over a connection of its own.
+    assert [psql_version(tenants, t) for t in FEW] == [{R3}, {R2}, {R1}, {R1}]
+    assert psql_version(staging) == {R2} and psql_version(prod) == {R1}
+    assert sqlite_version(project / "dev.db") == {R3}
