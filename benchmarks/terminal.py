@@ -63,12 +63,14 @@ def _preexec() -> None:  # pragma: no cover - runs in the child
 
 def in_terminal(cmd: Sequence[str], cwd: Path, env: dict[str, str], *,
                 until: Callable[[str], bool] | None = None, keys: bytes = b"",
-                keys_when: Callable[[str], bool] | None = None) -> tuple[float, str]:
+                keys_when: Callable[[str], bool] | None = None,
+                sent: list[float] | None = None) -> tuple[float, str]:
     """Run ``cmd`` in a 140x40 pseudo-terminal: (seconds, the screen's text).
 
     With ``until``, the time until ``until(screen text)`` first holds (the process is
     then killed); without, the time until the process exits, having drained its output.
-    ``keys`` are typed as soon as ``keys_when(screen)`` holds.
+    ``keys`` are typed as soon as ``keys_when(screen)`` holds (``sent`` gets when, in
+    seconds from the start).
     """
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
@@ -104,6 +106,8 @@ def in_terminal(cmd: Sequence[str], cwd: Path, env: dict[str, str], *,
             if keys and keys_when is not None and keys_when(text):
                 os.write(master, keys)
                 keys = b""
+                if sent is not None:
+                    sent.append(time.perf_counter() - started)
             if until(text):
                 elapsed = time.perf_counter() - started
                 break

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from migtui.core.autogen.fresh_process import run_fresh
+from migtui.core.autogen.fresh_process import run_fresh, warm
 from migtui.core.errors import MigtuiError
 
 TASKS = '''\
@@ -137,7 +137,7 @@ def app_process(script: str, cwd: Path, timeout: float = 120) -> subprocess.Comp
 def test_nothing_of_a_task_reaches_the_apps_terminal(tasks: Path) -> None:
     done = app_process(f'''
         import json
-        from migtui.core.autogen.fresh_process import run_fresh
+        from migtui.core.autogen.fresh_process import run_fresh, warm
         from migtui.core.errors import MigtuiError
 
         said = run_fresh("fresh_tasks:talk", {{}}, {str(tasks)!r})
@@ -159,7 +159,7 @@ def test_quitting_the_app_kills_its_running_task(tasks: Path) -> None:
     pidfile = tasks / "pid"
     done = app_process(f'''
         import contextlib, os, threading, time
-        from migtui.core.autogen.fresh_process import run_fresh
+        from migtui.core.autogen.fresh_process import run_fresh, warm
         from migtui.core.errors import MigtuiError
 
         def worker():
@@ -195,7 +195,7 @@ def test_tasks_run_and_quitting_is_prompt_inside_a_textual_app(tasks: Path) -> N
         from textual import work
         from textual.app import App
         from textual.worker import get_current_worker
-        from migtui.core.autogen.fresh_process import run_fresh
+        from migtui.core.autogen.fresh_process import run_fresh, warm
         from migtui.core.errors import MigtuiError
 
         TASKS, PIDFILE = {str(tasks)!r}, {str(pidfile)!r}
@@ -238,3 +238,28 @@ def test_a_generator_task_sends_each_part_as_it_goes(tasks: Path) -> None:
     answer = run_fresh("fresh_tasks:count", {"to": 3}, str(tasks), on_part=parts.append)
     assert answer == {"counted": 3}
     assert [p["n"] for p in parts] == [0, 1, 2] and parts[0]["pid"] != os.getpid()
+
+
+def _fork_servers() -> set[int]:
+    """This process's children that are multiprocessing's fork server."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"multiprocessing.forkserver" in cmdline:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(bool(os.environ.get("MIGTUI_NO_FORK_SERVER")), reason="no fork server")
+def test_warm_starts_the_server_that_tasks_are_forked_from(tasks: Path) -> None:
+    """The app warms the server once the database is read: the first a then only forks."""
+    warm()
+    [server] = _fork_servers()
+    warm()  # again: the same server
+    assert _fork_servers() == {server}
+    answer = run_fresh("fresh_tasks:probe", {"modules": []}, str(tasks))
+    assert answer["ppid"] == server
