@@ -64,6 +64,11 @@ def test_the_schema_against_before_the_step(
     if dialect == "postgresql":  # transactional DDL: the whole step rolled back
         assert result.partial is None and "partially applied" not in result.error
         assert "size" not in column_names(url, "widget") and "extra" not in table_names(url)
+        # ...and the error says so, from the schema read before the step and after it.
+        assert ("— the 3 statements of this step that ran were rolled back (PostgreSQL ran "
+                "them in the migration's transaction); alembic_version still says "
+                "a1a1a1a1a1a1 (e: which)") in result.error
+        assert "→ rolled back with the step's transaction" in result.error_details
         return
     # What the database holds, read by a query of the test's own...
     assert "size" in column_names(url, "widget") and "extra" in table_names(url)
@@ -134,7 +139,7 @@ def test_sqlite_keeps_ddl_before_the_first_data_change(
            "transactional DDL" in result.error_details
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "mariadb"])
+@pytest.mark.parametrize("dialect", DATABASES)
 def test_nothing_stayed_is_not_partial(
         dialect: str, tmp_path: Path, request: pytest.FixtureRequest,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,8 +154,9 @@ def test_nothing_stayed_is_not_partial(
     result = project.upgrade("heads")
     assert _rows(url) == [] and not result.ok
     assert result.partial is None and project.snapshot().partial is None
-    why = ("SQLite ran them in the transaction the step's first data change began"
-           if dialect == "sqlite" else "no DDL came after them")
+    why = {"sqlite": "SQLite ran it in the transaction the step's first data change began",
+           "postgresql": "PostgreSQL ran it in the migration's transaction"}.get(
+               dialect, "no DDL came after it")
     assert f"— the statement of this step that ran was rolled back ({why})" in result.error
     assert "alembic_version still says a1a1a1a1a1a1" in result.error
 
@@ -256,3 +262,29 @@ def test_touched_tables_from_the_source(tmp_path: Path) -> None:
     assert touched_tables(str(path), "upgrade") == {
         "a", "b", "c", "d", "e", "f", "_alembic_tmp_f", "g"}
     assert touched_tables(str(path), "downgrade") is None, "raw SQL: not known"
+
+
+def test_postgresql_ddl_that_env_py_commits_is_told_as_stayed(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An env.py that connects in autocommit: each DDL statement commits as it runs, so
+    "rolled back" would be a lie; the schema read after the failure says what stayed."""
+    from projectkit.templates import ENV_STOCK
+
+    monkeypatch.chdir(tmp_path)
+    env_py = ENV_STOCK.replace("create_engine(url, poolclass=pool.NullPool)",
+                               'create_engine(url, poolclass=pool.NullPool, '
+                               'isolation_level="AUTOCOMMIT")')
+    assert env_py != ENV_STOCK
+    failing = Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "half", upgrade=SCHEMA_STEP)
+    folder = write_project(tmp_path / "p", env_py, url=pg_url, revisions=(BASE, failing))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade("a1a1a1a1a1a1").ok
+    result = project.upgrade("heads")
+    assert not result.ok and result.heads_after == ("a1a1a1a1a1a1",)
+    assert "size" in column_names(pg_url, "widget") and "extra" in table_names(pg_url)
+    assert result.partial is not None
+    assert result.partial.schema_changes == (
+        "+ table extra (id)", "+ column widget.size integer",
+        "+ index ix_widget_name on widget (name)")
+    assert "rolled back" not in result.error
+    assert "the database is partially applied b2b2b2b2b2b2" in result.error

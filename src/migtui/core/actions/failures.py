@@ -36,7 +36,8 @@ def left_behind(exc: BaseException, action: str, dialect: str, step: str | None,
                 statements: Sequence[str] | None,
                 changes: Sequence[str] | None = None) -> tuple[str, ...]:
     """The statements of the failing step that ran and stayed in the database."""
-    if not (not_rolled_back(dialect) and step and action in ("upgrade", "downgrade")):
+    if not ((not_rolled_back(dialect) or changes is not None) and step
+            and action in ("upgrade", "downgrade")):
         return ()
     failing = getattr(exc, "statement", None)
     ran = ran_before_failure(statements, failing)
@@ -76,7 +77,8 @@ def explain_failure(
         notes.append(f"Failing statement:\n{scrub_secrets(statement)}")
     ran = ran_before_failure(statements, statement)
     tail = ""  # what the database now holds: kept whole, the error is cut
-    if not_rolled_back(dialect) and step and action in ("upgrade", "downgrade"):
+    told = not_rolled_back(dialect) or changes is not None  # else: as the database says
+    if told and step and action in ("upgrade", "downgrade"):
         revision = step_revision(step)
         if statements is None:
             tail = (f"— {display_name(dialect)} could not roll back the DDL that ran before "

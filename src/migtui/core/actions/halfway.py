@@ -105,6 +105,9 @@ def fates(ran: Sequence[str], failing: object, dialect: str,
                 "transactional DDL, and a transaction begins only at the step's first "
                 "data change"))
         return tuple(found)
+    if dialect == "postgresql" and changes:  # env.py committed outside the step's transaction
+        return tuple(Ran(s, True, "committed before the failure: the schema shows it")
+                     for s in ran)
     return tuple(Ran(s, False, back) for s in ran)
 
 
@@ -140,8 +143,10 @@ def halfway_tail(dialect: str, revision: str, found: Sequence[Ran],
         return "— nothing of this step had run before the failure"
     version = versions_text(heads) if heads is not None else None
     if not stayed:
-        why = ("SQLite ran them in the transaction the step's first data change began"
-               if dialect == "sqlite" else "no DDL came after them")
+        them = "it" if len(found) == 1 else "them"
+        why = (f"SQLite ran {them} in the transaction the step's first data change began"
+               if dialect == "sqlite" else f"no DDL came after {them}" if is_mysql(dialect)
+               else f"{name} ran {them} in the migration's transaction")
         said = f"; alembic_version still says {version}" if version is not None else ""
         what = ("the statement of this step that ran was" if len(found) == 1 else
                 f"the {len(found)} statements of this step that ran were")

@@ -3,7 +3,9 @@
 Where DDL is not rolled back (MySQL, MariaDB; SQLite as Alembic runs it), a step that
 fails halfway leaves part of itself in the database. What exactly is told by comparing
 the schema read just before the step with the schema read after the failure: tables,
-columns and indexes added, dropped or changed. Two queries each time (the tables with
+columns and indexes added, dropped or changed. On PostgreSQL, where the step's DDL rolls
+back with its transaction, the same comparison is the evidence that it did (the default
+schema: ``current_schema()``). Two queries each time (the tables with
 their columns, the indexes), three when only the tables a step touches are read in
 full (core/revisions/touched.py), the others by name.
 """
@@ -43,7 +45,7 @@ class Catalog:
 
 def catalogued(dialect: str) -> bool:
     """Whether the catalog is read on this dialect (where DDL is not rolled back)."""
-    return dialect == "sqlite" or is_mysql(dialect)
+    return dialect in ("sqlite", "postgresql") or is_mysql(dialect)
 
 
 _SQLITE_NAMES = ("SELECT name FROM sqlite_master"
@@ -68,6 +70,29 @@ _MYSQL_INDEXES = (
     " GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ', ')"
     " FROM information_schema.statistics WHERE table_schema = DATABASE(){only}"
     " GROUP BY table_name, index_name, non_unique")
+_PG_TABLES = ("pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n"
+              " ON n.oid = c.relnamespace AND n.nspname = current_schema()"
+              " WHERE c.relkind IN ('r', 'p')")
+_PG_NAMES = f"SELECT c.relname FROM {_PG_TABLES}"
+_PG_COLUMNS = (
+    "SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),"
+    " a.attnotnull FROM pg_catalog.pg_attribute AS a"
+    " JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid"
+    " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+    " AND n.nspname = current_schema()"
+    " WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped{only}"
+    " ORDER BY c.relname, a.attnum")
+_PG_INDEXES = (
+    "SELECT c.relname, i.relname, x.indisunique,"
+    " (SELECT string_agg(coalesce(a.attname, '?'), ', ' ORDER BY k.ord)"
+    "  FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)"
+    "  LEFT JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum)"
+    " FROM pg_catalog.pg_index AS x"
+    " JOIN pg_catalog.pg_class AS c ON c.oid = x.indrelid"
+    " JOIN pg_catalog.pg_class AS i ON i.oid = x.indexrelid"
+    " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+    " AND n.nspname = current_schema()"
+    " WHERE c.relkind IN ('r', 'p'){only}")
 
 
 def read_catalog(conn: Connection, tables: Collection[str] | None = None) -> Catalog | None:
@@ -82,6 +107,8 @@ def read_catalog(conn: Connection, tables: Collection[str] | None = None) -> Cat
     elif is_mysql(dialect):
         names, columns, indexes, column = _MYSQL_NAMES, _MYSQL_COLUMNS, _MYSQL_INDEXES, \
             "table_name"
+    elif dialect == "postgresql":
+        names, columns, indexes, column = _PG_NAMES, _PG_COLUMNS, _PG_INDEXES, "c.relname"
     else:
         return None
     only, params = "", {}
@@ -132,8 +159,10 @@ def compare_catalogs(before: Catalog, after: Catalog) -> tuple[str, ...]:
 
 
 def _primary(index: str) -> bool:
-    """MySQL's "PRIMARY" or SQLite's automatic index of a primary key or unique column."""
-    return index == "PRIMARY" or index.startswith("sqlite_autoindex_")
+    """MySQL's "PRIMARY", SQLite's automatic index of a primary key or unique column, or
+    PostgreSQL's "<table>_pkey"."""
+    return (index == "PRIMARY" or index.startswith("sqlite_autoindex_")
+            or index.endswith("_pkey"))
 
 
 def _differences(kind: str, old: tuple[tuple[str, str], ...],
