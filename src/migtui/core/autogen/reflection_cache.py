@@ -36,15 +36,39 @@ from alembic.util import memoized_property
 from sqlalchemy.engine import Connection
 
 
+class _Stored:
+    """An entry not unpickled yet (most are never looked at again: Alembic reads the
+    per-kind entries of all tables, not each table's own)."""
+
+    __slots__ = ("blob",)
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+
+
 class RecordingCache(dict[Any, Any]):
-    """An Inspector's ``info_cache`` that keeps a pickled copy of every entry as it was
-    first stored (before Alembic's comparison converts names in place)."""
+    """An Inspector's ``info_cache`` that starts with the recorded entries (each made a
+    fresh object when first looked up) and keeps a pickled copy of every entry as it is
+    first stored (before Alembic's comparison converts names in place). SQLAlchemy and
+    Alembic use only ``get``, ``[]``, ``in``, item assignment and ``clear`` on it."""
 
     def __init__(self, recorded: dict[Any, bytes]) -> None:
         super().__init__()
         self.recorded = dict(recorded)
         for key, blob in recorded.items():
-            super().__setitem__(key, pickle.loads(blob))  # (our own bytes, from the last run)
+            super().__setitem__(key, _Stored(blob))
+
+    def __getitem__(self, key: Any) -> Any:
+        value = super().__getitem__(key)
+        if isinstance(value, _Stored):
+            value = pickle.loads(value.blob)  # (our own bytes, from the last run)
+            super().__setitem__(key, value)
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            return default
+        return self[key]  # (unpickled on the way)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         super().__setitem__(key, value)
