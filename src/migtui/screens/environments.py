@@ -26,7 +26,7 @@ from migtui.core.environments.bring import FleetRun, Outcome, plan_bring, revisi
 from migtui.core.environments.fleet import Drift, EnvironmentRead, Fleet
 from migtui.core.errors import MigtuiError
 from migtui.screens.dialogs import ChooseScreen, TextScreen
-from migtui.screens.environments_rows import COLUMNS, build_rows
+from migtui.screens.environments_rows import COLUMNS, build_rows, fit_columns
 from migtui.screens.state import AppState, SessionScreen
 from migtui.widgets.safe_text import safe, safe_line
 from migtui.widgets.status_line import StatusLine
@@ -98,7 +98,6 @@ class EnvironmentsScreen(SessionScreen):
         return self.query_one("#environments", DataTable)
 
     def on_mount(self) -> None:
-        self.table.add_columns(*COLUMNS)
         self._show_title()
         problems = self.fleet.config.problems
         box = self.query_one("#environments-problems", Static)
@@ -170,12 +169,21 @@ class EnvironmentsScreen(SessionScreen):
         keep = self.selected_key()
         rows = build_rows(self.fleet.environments, self.reads, self.drifts, self.collapsed,
                           self.runs, self.chosen)
-        table.clear()
+        # As wide as the screen (less a scrollbar's room): narrow columns rather than a
+        # URL pushed off the right edge; e shows each environment's whole text.
+        width = (self.table.size.width or self.app.size.width) - 2
+        shown = fit_columns(rows, width, table.cell_padding)
+        table.clear(columns=True)
+        for index, column_width in shown:
+            table.add_column(COLUMNS[index], width=column_width, key=COLUMNS[index])
         for row in rows:
-            table.add_row(*row.cells, key=row.key)
+            table.add_row(*(row.cells[i] for i, _ in shown), key=row.key)
         keys = [row.key for row in rows]
         if keep in keys:
             table.move_cursor(row=keys.index(keep), animate=False)
+
+    def on_resize(self) -> None:
+        self._redraw()
 
     def selected_key(self) -> str | None:
         table = self.table

@@ -6,7 +6,6 @@ rich ``Text``, never markup, with control characters made visible.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -20,14 +19,17 @@ from migtui.widgets.safe_text import safe_line
 
 COLUMNS = ("Environment", "Dialect", "Revision", "Pending", "Reachable", "Drift", "Read",
            "URL")
+# When the table is wider than the screen, these columns give up width, one after
+# another, down to the least width named (the whole text stays behind e)...
+SHRINK = (("Drift", 20), ("Revision", 20), ("Environment", 18), ("URL", 16),
+          ("Drift", 12), ("Revision", 12), ("Environment", 14), ("URL", 12))
+# ...after these are left out, one by one, while even the least widths do not fit.
+DROP = ("Read", "Dialect", "URL")
+_LEAST = {name: least for name, least in reversed(SHRINK)}
 
-
-_DRIVER = re.compile(r"^(\w+: )?\([\w.]+\) ")  # "OperationalError: (psycopg.Op…) "
-REASON_WIDTH = 44  # of why a database was not read, in its cell (the rest behind e)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+# Why a database was not read, in a word or two (e shows the whole error).
+_WHY = {"connection": "✗ unreachable", "lock": "✗ locked", "env.py": "✗ env.py failed",
+        "config": "✗ cannot open"}
 
 
 def clock(timestamp: float) -> str:
@@ -42,6 +44,37 @@ class Row:
     key: str  # the environment's name, or "group:NAME"
     cells: tuple[Text, ...]
 
+    def __post_init__(self) -> None:
+        for cell in self.cells:  # one line each, cut with … in a narrow column
+            cell.no_wrap, cell.overflow = True, "ellipsis"
+
+
+def fit_columns(rows: Sequence[Row], available: int, padding: int = 1
+                ) -> list[tuple[int, int]]:
+    """(column index, width) of the columns to show in ``available`` cells: every
+    column as wide as its widest cell where that fits, else narrower (SHRINK), else
+    fewer (DROP)."""
+    natural = [max([len(name)] + [row.cells[i].cell_len for row in rows])
+               for i, name in enumerate(COLUMNS)]
+    shown = list(range(len(COLUMNS)))
+
+    def least(i: int) -> int:
+        return min(natural[i], _LEAST.get(COLUMNS[i], natural[i]))
+
+    for name in DROP:
+        if sum(least(i) + 2 * padding for i in shown) <= available:
+            break
+        shown.remove(COLUMNS.index(name))
+    widths = {i: natural[i] for i in shown}
+    for name, width in SHRINK:
+        i = COLUMNS.index(name)
+        excess = sum(w + 2 * padding for w in widths.values()) - available
+        if excess <= 0:
+            break
+        if i in widths:
+            widths[i] = max(min(width, natural[i]), widths[i] - excess)
+    return [(i, widths[i]) for i in shown]
+
 
 def _heads(read: EnvironmentRead | None) -> str:
     if read is None:
@@ -52,16 +85,15 @@ def _heads(read: EnvironmentRead | None) -> str:
 
 
 def _reachable(env: Environment, read: EnvironmentRead | None) -> Text:
-    if env.problem:
-        return safe_line(f"✗ {env.problem.split(': ')[-1]}", "bold red")
+    if env.problem:  # (an unset url_env variable)
+        return Text("✗ no URL", style="bold red")
     if read is None:
         return Text("reading…", style="dim")
     db = read.status
-    if not db.reachable:  # the whole error is behind e
-        why = _DRIVER.sub("", db.error.removeprefix("The database cannot be reached: "))
-        return safe_line(f"✗ {_cut(why, REASON_WIDTH)}", "bold red")
-    if db.error:
-        return safe_line(f"✓ {db.error}", "dim")
+    if not db.reachable:
+        return Text(_WHY.get(db.cause, "✗ error"), style="bold red")
+    if db.error:  # a SQLite file that the first upgrade creates
+        return Text("✓ no file yet", style="dim")
     return Text("✓ yes", style="green")
 
 

@@ -238,7 +238,7 @@ class Fleet:
                  and not o.environment.group and o.status.reachable and not o.status.error
                  and set(o.status.current_heads) == set(read.status.current_heads)]
         if not peers:
-            return Drift("unknown", "not at head, no peer to compare")
+            return Drift("unknown", "no peer on this revision")
         try:
             mine = _shape(_read_schema(project), None)
             theirs = _shape(_read_schema(self.project_for(peers[0].environment)), None)
