@@ -69,8 +69,9 @@ def in_terminal(cmd: Sequence[str], cwd: Path, env: dict[str, str], *,
 
     With ``until``, the time until ``until(screen text)`` first holds (the process is
     then killed); without, the time until the process exits, having drained its output.
-    ``keys`` are typed as soon as ``keys_when(screen)`` holds (``sent`` gets when, in
-    seconds from the start).
+    ``keys`` are typed as soon as ``keys_when(screen)`` holds (asked again while the
+    program writes nothing, twenty times a second; ``sent`` gets when, in seconds from
+    the start).
     """
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
@@ -83,14 +84,24 @@ def in_terminal(cmd: Sequence[str], cwd: Path, env: dict[str, str], *,
     os.close(slave)
     elapsed: float | None = None
     tail = b""
+    text = ""
+
+    def type_keys() -> bytes:
+        os.write(master, keys)
+        if sent is not None:
+            sent.append(time.perf_counter() - started)
+        return b""
+
     try:
         while True:
             if time.perf_counter() - started > TIMEOUT:
                 raise TimeoutError(f"{' '.join(cmd)}: nothing after {TIMEOUT:.0f} s")
-            ready, _, _ = select.select([master], [], [], 0.5)
+            ready, _, _ = select.select([master], [], [], 0.05 if keys else 0.5)
             if not ready:
                 if until is None and proc.poll() is not None:
                     break
+                if keys and keys_when is not None and keys_when(text):
+                    keys = type_keys()
                 continue
             try:
                 data = os.read(master, 1 << 16)
@@ -104,10 +115,7 @@ def in_terminal(cmd: Sequence[str], cwd: Path, env: dict[str, str], *,
             stream.feed(data)
             text = "\n".join(screen.display)
             if keys and keys_when is not None and keys_when(text):
-                os.write(master, keys)
-                keys = b""
-                if sent is not None:
-                    sent.append(time.perf_counter() - started)
+                keys = type_keys()
             if until(text):
                 elapsed = time.perf_counter() - started
                 break

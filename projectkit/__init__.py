@@ -6,5 +6,6 @@ what both use lives here, importable from the repository root:
 
 * ``templates``: the alembic.ini, env.py and script.py.mako texts (the one copy of them);
 * ``sample``: the bundled sample project copied into a folder;
-* ``genproject``: synthetic projects of any size (``python -m projectkit.genproject``).
+* ``genproject``: synthetic projects of any size (``python -m projectkit.genproject``);
+* ``gentables``: a database of many small tables.
 """

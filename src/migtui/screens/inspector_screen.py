@@ -7,18 +7,26 @@ Messages below; the screen handles them on the UI thread.
 from __future__ import annotations
 
 import threading
+from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.message import Message
+from textual.worker import get_current_worker
 
 from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
-from migtui.core.schema.model import Cell, RowPage, RowRequest, SchemaInfo, TableInfo
+from migtui.core.schema.model import Cell, RowPage, RowRequest, SchemaInfo, TableInfo, TableRef
 from migtui.screens.state import AppState, SessionScreen
 
 if TYPE_CHECKING:  # the inspector imports SQLAlchemy: made by the first worker that reads
     from migtui.core.schema.inspector import DatabaseInspector
+
+# Tables whose structure one read takes: the first few soon (the list's top, the table
+# selected), then more at a time; a table asked for waits for one batch at most.
+FIRST_BATCH = 10
+BATCH = 40
 
 
 class InspectorScreen(SessionScreen):
@@ -31,6 +39,14 @@ class InspectorScreen(SessionScreen):
                      ) -> None:
             super().__init__()
             self.token, self.schema, self.error = token, schema, error
+
+    class StructureRead(Message, bubble=False):
+        """The structure of a few more tables was read (or could not be)."""
+
+        def __init__(self, token: int, tables: tuple[TableInfo, ...],
+                     error: MigtuiError | None) -> None:
+            super().__init__()
+            self.token, self.tables, self.error = token, tables, error
 
     class RowsRead(Message, bubble=False):
         """A page of a table's rows arrived (or could not be read)."""
@@ -51,6 +67,8 @@ class InspectorScreen(SessionScreen):
         super().__init__(project, state)
         self._inspector: DatabaseInspector | None = None
         self._inspector_lock = threading.Lock()
+        # Tables the user is looking at: the structure worker reads these next.
+        self._wanted: deque[TableRef] = deque()
 
     @property
     def inspector(self) -> DatabaseInspector:
@@ -76,11 +94,44 @@ class InspectorScreen(SessionScreen):
 
     @work(thread=True, exclusive=True, group="tables-schema", exit_on_error=False)
     def read_schema(self, token: int) -> None:
-        """Read every table and view; posts SchemaRead."""
+        """List every table and view by name (no structure: one query); posts SchemaRead."""
         try:
-            self.post_message(self.SchemaRead(token, self.inspector.read_schema(), None))
+            self.post_message(self.SchemaRead(
+                token, self.inspector.read_schema(structure=False), None))
         except MigtuiError as exc:
             self.post_message(self.SchemaRead(token, None, exc))
+
+    def want_structure(self, ref: TableRef) -> None:
+        """Have the structure worker read this table next (it is on screen)."""
+        self._wanted.append(ref)
+
+    @work(thread=True, exclusive=True, group="tables-structure", exit_on_error=False)
+    def read_structure(self, token: int, tables: Sequence[TableInfo]) -> None:
+        """Read these tables' structure, a batch at a time, those asked for with
+        ``want_structure`` first; posts StructureRead for each batch. One worker: a newer
+        one (or a cancel) stops it between two batches."""
+        worker = get_current_worker()
+        left = {t.ref: t for t in tables if not t.reflected}
+        size = FIRST_BATCH
+        while left and not worker.is_cancelled:
+            batch: dict[TableRef, TableInfo] = {}
+            while self._wanted and len(batch) < size:  # the newest asked for first
+                ref = self._wanted.pop()
+                if ref in left:
+                    batch[ref] = left[ref]
+            for ref, table in left.items():
+                if len(batch) >= size:
+                    break
+                batch.setdefault(ref, table)
+            try:
+                read = self.inspector.read_structure(tuple(batch.values()))
+            except MigtuiError as exc:
+                self.post_message(self.StructureRead(token, (), exc))
+                return
+            for ref in batch:
+                del left[ref]
+            self.post_message(self.StructureRead(token, read, None))
+            size = BATCH
 
     @work(thread=True, group="tables-rows", exit_on_error=False)
     def read_rows(self, token: int, request: RowRequest) -> None:

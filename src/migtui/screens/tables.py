@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,9 +13,6 @@ from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
 from migtui.core.schema.model import (
     NO_CHANGES,
-    Cell,
-    RowRequest,
-    SchemaChanges,
     SchemaInfo,
     TableInfo,
     TableRef,
@@ -27,22 +22,21 @@ from migtui.screens.dialogs import TextScreen
 from migtui.screens.history import TablesHistory
 from migtui.screens.inspector_screen import InspectorScreen
 from migtui.screens.state import AppState
-from migtui.screens.value import ValueScreen
+from migtui.screens.tables_rows import TableRows
 from migtui.widgets.row_grid import RowGrid
-from migtui.widgets.safe_text import clean, safe
+from migtui.widgets.safe_text import safe
 from migtui.widgets.status_line import StatusLine
 from migtui.widgets.table_structure import (
+    ListColumns,
     fill_columns,
     fill_constraints,
     fill_foreign_keys,
     fill_indexes,
     list_columns,
     list_entry,
-    rows_line,
     title_line,
 )
 
-PAGE_ROWS = 200
 TABS = ("columns", "indexes", "constraints", "foreign-keys", "rows")
 
 
@@ -51,7 +45,7 @@ SIDE_SHARE = 0.4
 SIDE_MIN = 24
 
 
-class TablesScreen(TablesHistory, InspectorScreen):
+class TablesScreen(TablesHistory, TableRows):
     """Every table and view of the database: structure, rows, what the last action changed."""
 
     WAITING = "Reading the database…"
@@ -79,15 +73,12 @@ class TablesScreen(TablesHistory, InspectorScreen):
     def __init__(self, project: Project, state: AppState) -> None:
         super().__init__(project, state)
         self.schema: SchemaInfo | None = None
-        self.changes: SchemaChanges = NO_CHANGES
         self._baseline: SchemaInfo | None = None
         self._refs: list[TableRef] = []
         self._fk_targets: list[TableRef] = []
+        self._shape: tuple[ListColumns, int] | None = None  # the list's columns and width
         self.selected: TableRef | None = None
         self._token = 0
-        self._rows_token = 0
-        self._rows_for: TableRef | None = None
-        self._rows_loading = False
         self._error: MigtuiError | None = None
 
     def compose(self) -> ComposeResult:
@@ -110,10 +101,6 @@ class TablesScreen(TablesHistory, InspectorScreen):
                                                 zebra_stripes=True)
         yield Footer()
 
-    @property
-    def grid(self) -> RowGrid:
-        return self.query_one(RowGrid)
-
     def on_mount(self) -> None:
         # Opened after an action: mark what it changed against the app's copy from before.
         if self.state.last_result is not None:
@@ -123,14 +110,27 @@ class TablesScreen(TablesHistory, InspectorScreen):
 
     # -- reading the schema ----------------------------------------------------
 
+    @property
+    def holds_structure(self) -> bool:
+        """Whether every table's structure is read (what an action's marks compare)."""
+        return self.schema is not None and self.schema.complete
+
     def show_state(self, old: AppState | None, new: AppState) -> None:
+        if old is not None and new.busy and not old.busy:
+            # A write starts: what we hold is "before"; reads finishing during it are not.
+            self._token += 1
+            self.workers.cancel_group(self, "tables-structure")
         if old is not None and new.last_result is not old.last_result:
-            # An action ran: what we hold now is "before"; the marks restart.
-            self._baseline = self.schema
+            # An action ran: what we held is "before" (or what the app read before it,
+            # when we did not hold every table's structure yet); the marks restart.
+            fresh = new.schema_before is not old.schema_before
+            self._baseline = new.schema_before if fresh else self.schema
             self.changes = NO_CHANGES
         if self.snapshot_changed(old, new):
             self.show_status()
-            if new.snapshot is not None:
+            before = None if old is None or old.snapshot is None else old.snapshot.database
+            # (The same database read with Alembic's verified graph: nothing to re-read.)
+            if new.snapshot is not None and new.snapshot.database is not before:
                 self.reload()
 
     def reload(self) -> None:
@@ -157,6 +157,24 @@ class TablesScreen(TablesHistory, InspectorScreen):
             title.update(safe(message.schema.missing, "dim"))
         self._rows_for = None
         self._show_selected()
+        # The structure, a few tables at a time: the one selected first.
+        self.read_structure(self._token, message.schema.tables)
+
+    def on_inspector_screen_structure_read(self, message: InspectorScreen.StructureRead
+                                           ) -> None:
+        if message.token != self._token or self.schema is None:
+            return
+        if message.error is not None:
+            self._error = message.error
+            self.query_one("#table-title", Static).update(
+                safe(f"✗ {message.error}  (e: details, r: retry)", "bold red"))
+            return
+        self.schema = self.schema.with_structure(message.tables)
+        if self._baseline is not None:
+            self.changes = compare(self._baseline, self.schema)
+        self._update_entries(message.tables)
+        if any(t.ref == self.selected for t in message.tables):
+            self._show_selected()
 
     def _all_tables(self) -> list[TableInfo]:
         if self.schema is None:
@@ -173,6 +191,7 @@ class TablesScreen(TablesHistory, InspectorScreen):
         tables = [t for t in every if needle in t.ref.label.lower()]
         self._refs = [t.ref for t in tables]
         width = self._size_side(columns.width)  # the names decide the list's width
+        self._shape = (columns, width)
         listing.clear_options()
         listing.add_options([
             Option(list_entry(t, self.changes.table_mark(t.ref), width, columns), id=str(i))
@@ -183,6 +202,21 @@ class TablesScreen(TablesHistory, InspectorScreen):
         index = self._refs.index(keep) if keep in self._refs else 0
         self.selected = self._refs[index]
         listing.highlighted = index
+
+    def _update_entries(self, tables: tuple[TableInfo, ...]) -> None:
+        """Redraw the entries of these tables (their structure and count just read): the
+        whole list only when its columns must widen (thousands of entries cost)."""
+        every = self._all_tables()
+        columns = list_columns(every, [self.changes.table_mark(t.ref) for t in every])
+        if self._shape is None or columns != self._shape[0]:
+            self._fill_list(keep=self.selected)
+            return
+        listing = self.query_one("#table-list", OptionList)
+        index = {ref: i for i, ref in enumerate(self._refs)}
+        for table in tables:
+            if table.ref in index:
+                listing.replace_option_prompt_at_index(index[table.ref], list_entry(
+                    table, self.changes.table_mark(table.ref), self._shape[1], columns))
 
     def _size_side(self, entry_width: int) -> int:
         """Size the table list to its entries, up to SIDE_SHARE of the screen (at least
@@ -238,7 +272,15 @@ class TablesScreen(TablesHistory, InspectorScreen):
             self._show_rows_line()
             return
         mark = self.changes.table_mark(table.ref)
-        title.update(title_line(table, mark))
+        line = title_line(table, mark)
+        if not table.reflected:  # its structure comes next (StructureRead)
+            title.update(line.append("  reading its structure…", style="dim"))
+            self.want_structure(table.ref)
+            for tab_id in TABS[:-1]:
+                self.query_one(f"#{tab_id}-table", DataTable).clear(columns=True)
+            self._fk_targets = []
+            return
+        title.update(line)
         fill_columns(self.query_one("#columns-table", DataTable), table, self.changes)
         fill_indexes(self.query_one("#indexes-table", DataTable), table)
         fill_constraints(self.query_one("#constraints-table", DataTable), table)
@@ -267,90 +309,6 @@ class TablesScreen(TablesHistory, InspectorScreen):
         self.query_one(TabbedContent).active = "columns"
         self._show_selected()
         self.query_one("#columns-table", DataTable).focus()
-
-    # -- rows ------------------------------------------------------------------
-
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "rows":
-            self._load_rows()
-
-    def _load_rows(self) -> None:
-        table = self.table(self.selected)
-        if table is None or table.ref == self._rows_for:
-            return
-        self._rows_for = table.ref
-        self._rows_token += 1
-        grid = self.grid
-        grid.reset(tuple(c.name for c in table.columns))
-        if self.changes.table_mark(table.ref) == "dropped":
-            self._rows_loading = False
-            self.query_one("#rows-info", Static).update(
-                Text("dropped by the last action: no rows to show", style="dim"))
-            return
-        self._fetch(table, 0, None, forward=True)
-
-    def _fetch(self, table: TableInfo, offset: int, key: tuple[Any, ...] | None,
-               forward: bool) -> None:
-        request = RowRequest(
-            schema=table.ref.schema, table=table.ref.name,
-            columns=tuple(c.name for c in table.columns), key_columns=table.key_columns,
-            key=key, offset=offset, backwards=not forward, limit=PAGE_ROWS,
-        )
-        self._rows_loading = True
-        self._show_rows_line()
-        self.read_rows(self._rows_token, request)
-
-    def on_inspector_screen_rows_read(self, message: InspectorScreen.RowsRead) -> None:
-        if message.token != self._rows_token:
-            return
-        self._rows_loading = False
-        if message.page is None:
-            self.grid.fetch_failed(not message.request.backwards)
-            self.query_one("#rows-info", Static).update(
-                safe(f"✗ {message.error}", "bold red"))
-            return
-        self.grid.add_page(message.page)
-        self._show_rows_line()
-
-    def on_row_grid_need_rows(self, event: RowGrid.NeedRows) -> None:
-        table = self.table(self._rows_for)
-        if table is None:
-            return
-        key, offset = event.grid.edge(event.forward)
-        self._fetch(table, offset, key, event.forward)
-
-    def on_row_grid_from_start(self, event: RowGrid.FromStart) -> None:
-        self._rows_for = None
-        self._load_rows()
-
-    def on_row_grid_moved(self, event: RowGrid.Moved) -> None:
-        self._show_rows_line()
-
-    def _show_rows_line(self) -> None:
-        grid = self.grid
-        table = self.table(self._rows_for)
-        total = str(table.rows) if table is not None and table.rows is not None else ""
-        self.query_one("#rows-info", Static).update(rows_line(
-            grid.first_held, grid.held, total, grid.cursor_row, grid.more_after,
-            self._rows_loading), layout=False)  # one line, always: no layout pass
-
-    def on_row_grid_value_wanted(self, event: RowGrid.ValueWanted) -> None:
-        table = self.table(self._rows_for)
-        name = clean(f"{table.ref.label if table else ''}.{event.column}", one_line=True)
-        title = f"{name}, row {event.row + 1:,}"
-        if event.cell.truncated and table is not None and table.key_columns and event.key:
-            self.read_value(title, table, event.column, event.key)
-            return
-        self._show_value(title, event.cell)
-
-    def on_inspector_screen_value_read(self, message: InspectorScreen.ValueRead) -> None:
-        if message.cell is None:
-            self.notify(str(message.error), title="Cannot read the value", severity="error")
-            return
-        self._show_value(message.title, message.cell)
-
-    def _show_value(self, title: str, cell: Cell) -> None:
-        self.app.push_screen(ValueScreen(title, cell))
 
     # -- keys --------------------------------------------------------------------
 

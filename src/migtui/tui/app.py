@@ -305,7 +305,8 @@ class MigtuiApp(LoadingApp):
             if self.state.busy:  # another action started while the dialog was open
                 self.notify("An action is already running", severity="warning")
                 return
-            read_before = "tables" not in self._screens  # else that screen holds them
+            # The tables from before, for the marks: unless the tables screen holds them.
+            read_before = not getattr(self._screens.get("tables"), "holds_structure", False)
             watch = Watch(report=self._report_progress, on_step=self._report_step)
             self._watch, self._running_plan = watch, plan
             self.refresh_bindings()

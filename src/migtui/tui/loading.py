@@ -26,6 +26,9 @@ from migtui.tui.environments_app import EnvironmentsApp
 from migtui.tui.messages import LoadFailed, SnapshotLoaded
 
 MAIN_MODES = ("graph", "pending", "tables", "environments")
+# Seconds after the database has first been read (and drawn) until the tables screen is
+# built while nobody looks: out of the way of a key typed at the first paint.
+PREBUILD_AFTER = 1.0
 
 
 def screen_class(mode: str) -> type[SessionScreen]:
@@ -52,6 +55,7 @@ class LoadingApp(EnvironmentsApp):
         super().__init__(fleet, environment, state)
         self._painted = threading.Event()  # the first graph is on screen
         self._shown = threading.Event()  # the last snapshot is on screen
+        self._prebuild_asked = False
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def draw_first(self) -> None:
@@ -95,4 +99,24 @@ class LoadingApp(EnvironmentsApp):
     def snapshot_arrived(self, message: SnapshotLoaded) -> None:
         """Called by the app's handler: the load worker goes on once this is drawn."""
         self.call_after_refresh((self._painted if message.first else self._shown).set)
+        if self.final(message.snapshot) and not self._prebuild_asked:
+            self._prebuild_asked = True
+            self.set_timer(PREBUILD_AFTER, self._prebuild_tables)
+
+    async def _prebuild_tables(self) -> None:
+        """Build (mount) the tables screen in the background, without showing it: it
+        lists the tables at once and keeps its list read from then on (it re-reads after
+        every new snapshot), so that `t` only has to show it."""
+        if "tables" in self._screens or "tables" not in self._modes:  # (not: closing)
+            return
+        # Textual's own first step of switch_mode (the mode's screen is made and
+        # mounted, its stack kept), without switching to it.
+        await self._init_mode("tables")
+        screen = self._screens.get("tables")
+        if screen is None:
+            return
+        # Styled as Textual styles the screens below the current one, so that switching
+        # to it does not restyle the whole app first (a tenth of a second and more).
+        self.stylesheet.update(screen, animate=False)
+        screen._css_update_count = self._css_update_count
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,14 +39,10 @@ from migtui.core.schema.model import (
     TableRef,
     decode_text,
 )
-from migtui.core.schema.reflect import read_tables
+from migtui.core.schema.reflect import list_tables, read_tables, reflect_tables
 from migtui.core.schema.rows import read_rows, read_value
 
 T = TypeVar("T")
-
-_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "sys", "performance_schema",
-                   "mysql", "temp"}
-
 
 # -- reading -----------------------------------------------------------------
 
@@ -124,8 +120,12 @@ class DatabaseInspector:
             self._close_kept()  # a broken connection is not kept; the next read reconnects
             raise
 
-    def read_schema(self) -> SchemaInfo:
-        """Every table and view with structure and row counts (env.py is run again)."""
+    def read_schema(self, structure: bool = True) -> SchemaInfo:
+        """Every table and view with structure and row counts (env.py is run again).
+
+        ``structure=False``: by name and kind alone (``TableInfo.reflected`` False), one
+        catalog query per schema however many tables there are; ``read_structure``
+        reads the rest, a few tables at a time."""
         self.forget()
         target = self._engine()
         if isinstance(target, SqliteFileMissing):
@@ -135,12 +135,22 @@ class DatabaseInspector:
                         "the first upgrade creates it",
             )
         version = target.version_table
+        read = read_tables if structure else list_tables
 
         def work(conn: Connection) -> SchemaInfo:
-            return SchemaInfo(target.url, dialect_name(conn.dialect), read_tables(conn, version),
+            return SchemaInfo(target.url, dialect_name(conn.dialect), read(conn, version),
                               version)
 
         return self._run(work)
+
+    def read_structure(self, tables: Sequence[TableInfo]) -> tuple[TableInfo, ...]:
+        """The structure and row counts of these tables (listed by ``read_schema``), in
+        their order (one dropped since by another session says why it cannot be read)."""
+        target = self._engine()
+        if isinstance(target, SqliteFileMissing):
+            raise MigtuiError(f"{os.path.basename(target.path)} does not exist any more")
+        version = target.version_table
+        return self._run(lambda conn: reflect_tables(conn, tables, version))
 
     def read_rows(self, request: RowRequest) -> RowPage:
         """One page of rows."""

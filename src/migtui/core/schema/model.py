@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from typing import Any, NamedTuple
 
 
@@ -82,6 +83,8 @@ class TableInfo:
     revisions: tuple[str, ...] | None = None  # set on the Alembic version table
     problem: str = ""  # why part of it could not be read ("locked by pid 42: LOCK …")
     engine: str = ""  # MySQL/MariaDB: the storage engine ("InnoDB", "Aria", …)
+    # False: listed by name and kind only, its structure and rows count not read yet.
+    reflected: bool = True
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -107,12 +110,26 @@ class SchemaInfo:
     version_table: TableRef = TableRef("alembic_version")
     missing: str = ""  # e.g. the SQLite file does not exist yet
 
+    @cached_property
+    def _by_ref(self) -> dict[TableRef, TableInfo]:
+        return {t.ref: t for t in self.tables}
+
     def get(self, ref: TableRef) -> TableInfo | None:
         """The table with this name and schema, or None."""
-        for table in self.tables:
-            if table.ref == ref:
-                return table
-        return None
+        return self._by_ref.get(ref)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every table's structure has been read."""
+        return all(t.reflected for t in self.tables)
+
+    def with_structure(self, tables: Iterable[TableInfo]) -> SchemaInfo:
+        """This schema with these tables' structure read (tables it does not list are
+        left out: they were dropped since it was listed)."""
+        read = {t.ref: t for t in tables if t.ref in self._by_ref}
+        if not read:
+            return self
+        return replace(self, tables=tuple(read.get(t.ref, t) for t in self.tables))
 
 
 # -- what the last action changed --------------------------------------------
@@ -153,6 +170,8 @@ def compare(before: SchemaInfo, after: SchemaInfo) -> SchemaChanges:
             tables[ref] = "new"
             columns.update({(ref, c.name): "new" for c in table.columns})
             continue
+        if not (previous.reflected and table.reflected):
+            continue  # a structure not read (yet) on either side: nothing to mark
         if previous.shape() == table.shape():
             continue
         tables[ref] = "changed"

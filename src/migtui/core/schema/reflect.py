@@ -7,7 +7,7 @@ cannot be read (a view over a dropped table) is marked with why, the others stil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import partial
@@ -46,22 +46,21 @@ def _safe(call: Callable[[], dict[Any, T]]) -> dict[Any, T]:
 
 
 def read_tables(conn: Connection, version: TableRef) -> tuple[TableInfo, ...]:
+    """Every table and view with its structure and row count."""
+    return reflect_tables(conn, list_tables(conn, version), version)
+
+
+def list_tables(conn: Connection, version: TableRef) -> tuple[TableInfo, ...]:
+    """Every table and view by name and kind alone (``reflected=False``): one catalog
+    query per schema and kind, whatever the number of tables, the default schema first."""
     insp = sa.inspect(conn)
     default = insp.default_schema_name
-    mysql = is_mysql(conn.dialect.name)
-    if mysql:  # the other databases of the server belong to other projects
+    if is_mysql(conn.dialect.name):  # the other databases of the server belong to other projects
         schemas = [version.schema] if version.schema and version.schema != default else []
     else:
         schemas = [s for s in insp.get_schema_names()
                    if s not in _SYSTEM_SCHEMAS and not s.startswith(("pg_", "temp"))
                    and s != default]
-    postgres = conn.dialect.name == "postgresql"
-    locked = (_guarded(conn, partial(pg_locked, conn)) or {}) if postgres else {}
-    stats = (_guarded(conn, partial(pg_stats, conn)) or {}) if postgres else {}
-    catalog = (_guarded(conn, partial(catalog_tables, conn)) or {}) if mysql else {}
-    stats.update({(default, t.name): float(t.rows) for t in catalog.values()})
-    if version.schema == default:
-        version = TableRef(version.name)
     tables: list[TableInfo] = []
     for schema in [None, *sorted(schemas)]:
         names = {n: "table" for n in insp.get_table_names(schema=schema)}
@@ -69,13 +68,36 @@ def read_tables(conn: Connection, version: TableRef) -> tuple[TableInfo, ...]:
         if conn.dialect.name == "postgresql":
             names.update({n: "materialized view"
                           for n in insp.get_materialized_view_names(schema=schema)})
-        if not names:
-            continue
-        tables.extend(_read_schema(conn, insp, schema, default, names, stats, version,
-                                   locked))
-    if catalog:
-        tables = [_with_catalog(t, catalog) if t.ref.schema is None else t for t in tables]
+        tables += [TableInfo(TableRef(n, schema), names[n], reflected=False)
+                   for n in sorted(names, key=lambda n: (n.lower(), n))]
     return tuple(tables)
+
+
+def reflect_tables(conn: Connection, tables: Sequence[TableInfo], version: TableRef
+                   ) -> tuple[TableInfo, ...]:
+    """The structure and row count of these tables and views (as ``list_tables`` named
+    them), in their order: the catalog is read per schema for them alone."""
+    insp = sa.inspect(conn)
+    default = insp.default_schema_name
+    mysql = is_mysql(conn.dialect.name)
+    postgres = conn.dialect.name == "postgresql"
+    locked = (_guarded(conn, partial(pg_locked, conn)) or {}) if postgres else {}
+    stats = (_guarded(conn, partial(pg_stats, conn)) or {}) if postgres else {}
+    catalog = (_guarded(conn, partial(catalog_tables, conn)) or {}) if mysql else {}
+    stats.update({(default, t.name): float(t.rows) for t in catalog.values()})
+    if version.schema == default:
+        version = TableRef(version.name)
+    by_schema: dict[str | None, dict[str, str]] = {}
+    for table in tables:
+        by_schema.setdefault(table.ref.schema, {})[table.ref.name] = table.kind
+    read: dict[TableRef, TableInfo] = {}
+    for schema, names in by_schema.items():
+        read.update((t.ref, t) for t in _read_schema(conn, insp, schema, default, names,
+                                                      stats, version, locked))
+    found = [read[t.ref] for t in tables if t.ref in read]
+    if catalog:
+        found = [_with_catalog(t, catalog) if t.ref.schema is None else t for t in found]
+    return tuple(found)
 
 
 def _with_catalog(table: TableInfo, catalog: Mapping[str, CatalogTable]) -> TableInfo:
