@@ -1,12 +1,12 @@
 """The environments screen (`w`): every configured database of the project side by side.
 
 The app reads every environment after each read of its own database (``r``, an action
-ending), each in a worker of its own (env.py as ``alembic current`` runs it, with the
-looking-only timeouts), and hands each result down as it arrives (``AppState``), so an
-unreachable database never holds the others' rows back. Drift is checked here once
-every environment of a round is read. ``b`` brings the selected environment (or every tenant of the
-selected group) to another's revision: the screen makes the plans and asks the app,
-which confirms and runs them.
+ending), all at once (env.py as ``alembic current`` runs it, with the looking-only
+timeouts; see core/environments/fleet.py), and hands each result down as it arrives
+(``AppState``), so an unreachable database never holds the others' rows back. Drift
+is checked here once every environment of a round is read. ``b`` brings the selected
+environment (or every tenant of the selected group) to another's revision: the screen
+makes the plans and asks the app, which confirms and runs them.
 """
 
 from __future__ import annotations
