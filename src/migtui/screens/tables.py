@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from migtui.core.actions.project import Project
@@ -23,6 +23,7 @@ from migtui.screens.history import TablesHistory
 from migtui.screens.inspector_screen import InspectorScreen
 from migtui.screens.state import AppState
 from migtui.screens.tables_rows import TableRows
+from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.row_grid import RowGrid
 from migtui.widgets.safe_text import safe
 from migtui.widgets.status_line import StatusLine
@@ -56,7 +57,9 @@ class TablesScreen(TablesHistory, TableRows):
         "keys (enter jumps to the referenced table) and rows (fetched a page at a time as "
         "you scroll; enter shows a whole value). After every upgrade, downgrade or stamp the "
         "screen re-reads the database and marks tables and columns as new, changed or "
-        "dropped until the next action. Row counts with ~ are estimates."
+        "dropped until the next action. Row counts with ~ are estimates. The list shows "
+        "at once; each table's structure and row count are read after it, a few tables "
+        "at a time, the one selected first."
     )
 
     BINDINGS = [
@@ -99,7 +102,7 @@ class TablesScreen(TablesHistory, TableRows):
                             else:
                                 yield DataTable(id=f"{tab_id}-table", cursor_type="row",
                                                 zebra_stripes=True)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         # Opened after an action: mark what it changed against the app's copy from before.

@@ -28,7 +28,7 @@ from migtui.tui.messages import LoadFailed, SnapshotLoaded
 MAIN_MODES = ("graph", "pending", "tables", "environments")
 # Seconds after the database has first been read (and drawn) until the tables screen is
 # built while nobody looks: out of the way of a key typed at the first paint.
-PREBUILD_AFTER = 1.0
+PREBUILD_AFTER = 0.5
 
 
 def screen_class(mode: str) -> type[SessionScreen]:

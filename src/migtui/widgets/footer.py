@@ -1,0 +1,39 @@
+"""Textual's Footer, composed again only when the keys it shows change."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class SteadyFooter(Footer):
+    """A Footer for a screen that is kept and shown again and again.
+
+    Textual's Footer builds its key widgets anew whenever its screen's bindings are
+    announced as updated, which happens every time the screen comes back: a few dozen
+    widgets mounted and styled before the screen's first frame (a tenth of a second and
+    more on a loaded machine), though the keys are the same. This one does so only when
+    the keys, their descriptions or whether they are enabled changed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._composed: tuple[object, ...] | None = None
+
+    def _keys(self) -> tuple[object, ...]:
+        return tuple((binding.key, self.app.get_key_display(binding), binding.action,
+                      binding.description, enabled, tooltip)
+                     for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+                     if binding.show)
+
+    def compose(self) -> ComposeResult:
+        if self._bindings_ready:
+            self._composed = self._keys()
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        if (self._composed is not None and self.is_attached and screen is self.screen
+                and self._keys() == self._composed):
+            return  # the same keys: what is shown stays
+        super().bindings_changed(screen)
