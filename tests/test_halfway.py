@@ -288,3 +288,33 @@ def test_postgresql_ddl_that_env_py_commits_is_told_as_stayed(
         "+ index ix_widget_name on widget (name)")
     assert "rolled back" not in result.error
     assert "the database is partially applied b2b2b2b2b2b2" in result.error
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_earlier_steps_of_the_run_undone_with_the_failing_one_are_said(
+        dialect: str, tmp_path: Path, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alembic runs a whole upgrade in one transaction: on PostgreSQL a step that fails
+    takes the steps before it in the same run with it."""
+    url = server_url(request, dialect, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    fine = Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "fine",
+               upgrade='op.add_column("widget", sa.Column("size", sa.Integer()))')
+    bad = Rev("c3c3c3c3c3c3", "b2b2b2b2b2b2", "bad",
+              upgrade='op.execute("INSERT INTO no_such_table VALUES (1)")')
+    folder = write_project(tmp_path / "p", url=url, revisions=(BASE, fine, bad))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade("a1a1a1a1a1a1").ok
+    result = project.upgrade("heads")
+    assert not result.ok
+    if dialect == "postgresql":
+        assert result.heads_after == ("a1a1a1a1a1a1",)
+        assert "size" not in column_names(url, "widget")
+        assert ("; the earlier step of this run rolled back with it (one transaction): "
+                "alembic_version says a1a1a1a1a1a1") in result.error
+        assert result.steps == ()
+    else:  # SQLite: the first step stayed, and alembic_version says so
+        assert result.heads_after == ("b2b2b2b2b2b2",)
+        assert "size" in column_names(url, "widget")
+        assert "rolled back with it" not in result.error
+        assert result.steps == ("upgrade a1a1a1a1a1a1 -> b2b2b2b2b2b2",)

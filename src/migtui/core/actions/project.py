@@ -240,10 +240,12 @@ class Project:
         after = self._heads(also=(lambda conn: _append(now, read_catalog(conn, watch.step_tables)))
                             if before_step is not None else None)
         partial: PartialStep | None = None
+        ran = list(watch.steps[:-1] if error and watch.steps else watch.steps)
         if failed is not None:
             changes = compare_catalogs(before_step, now[0]) if before_step and now else None
-            error, details, partial = what_failed(failed, action, lines, status.dialect,
-                                                  watch, after, changes)
+            error, details, partial, undone = what_failed(
+                failed, action, lines, status.dialect, watch, after, changes, before)
+            ran = [] if undone else watch.steps[:-1]
         if partial is not None:  # kept until the heads move (snapshot() checks)
             partial = self._partial = partial_store.remember(self._identity(status), replace(
                 partial, error=error))
@@ -259,7 +261,7 @@ class Project:
             error_details=details,
             new_revision=new_revision,
             plan_changed=plan_changed,
-            steps=tuple(watch.steps[:-1] if error and watch.steps else watch.steps),
+            steps=tuple(ran),
             partial=partial,
         )
 
