@@ -106,10 +106,12 @@ class InspectorScreen(SessionScreen):
         self._wanted.append(ref)
 
     @work(thread=True, exclusive=True, group="tables-structure", exit_on_error=False)
-    def read_structure(self, token: int, tables: Sequence[TableInfo]) -> None:
-        """Read these tables' structure, a batch at a time, those asked for with
-        ``want_structure`` first; posts StructureRead for each batch. One worker: a newer
-        one (or a cancel) stops it between two batches."""
+    def read_structure(self, token: int, tables: Sequence[TableInfo], whole: bool = True
+                       ) -> None:
+        """Read these tables' structure (those not read yet), a batch at a time, those
+        asked for with ``want_structure`` first; posts StructureRead for each batch.
+        ``whole=False``: the first batch only. One worker: a newer one (or a cancel)
+        stops it between two batches."""
         worker = get_current_worker()
         left = {t.ref: t for t in tables if not t.reflected}
         size = FIRST_BATCH
@@ -131,6 +133,8 @@ class InspectorScreen(SessionScreen):
             for ref in batch:
                 del left[ref]
             self.post_message(self.StructureRead(token, read, None))
+            if not whole:
+                return
             size = BATCH
 
     @work(thread=True, group="tables-rows", exit_on_error=False)

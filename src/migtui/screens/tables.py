@@ -160,8 +160,21 @@ class TablesScreen(TablesHistory, TableRows):
             title.update(safe(message.schema.missing, "dim"))
         self._rows_for = None
         self._show_selected()
-        # The structure, a few tables at a time: the one selected first.
-        self.read_structure(self._token, message.schema.tables)
+        # The structure, a few tables at a time: the one selected first. Hidden, the
+        # first few only (the rest once shown: no work in the background meanwhile).
+        self.read_structure(self._token, message.schema.tables, whole=self.app.screen is self)
+
+    def on_screen_resume(self) -> None:
+        # Once the list is on screen, the structure of the tables not read yet.
+        self.call_after_refresh(self._read_the_rest)
+
+    def on_screen_suspend(self) -> None:
+        self.workers.cancel_group(self, "tables-structure")  # (between two batches)
+
+    def _read_the_rest(self) -> None:
+        if (self.schema is not None and not self.schema.complete and self.app.screen is self
+                and not self.state.busy):  # (during a write: read once it is done)
+            self.read_structure(self._token, self.schema.tables)
 
     def on_inspector_screen_structure_read(self, message: InspectorScreen.StructureRead
                                            ) -> None:
