@@ -192,7 +192,8 @@ async def test_chosen_tenants_run_in_order_stop_at_the_failure_and_e_shows_it(
         assert "Bring 3 of tenants to (head)'s revision c3c3c3c3c3c3" in title
         await pilot.press("y")
         await settle(pilot)
-        summary = widget_text(app.screen.query_one("#environments-summary", Static))
+        summary = " ".join(widget_text(app.screen.query_one("#environments-summary", Static)
+                                       ).split())  # (wrapped where the error's length says)
         assert summary.startswith("✗ 1 at c3c3c3c3c3c3 (t01); tenants:t03 failed (")
         assert "and is at a1a1a1a1a1a1; 1 not run, still at a1a1a1a1a1a1 (t04)" in summary
         shown = rows(app)
@@ -233,7 +234,8 @@ async def test_all_tenants_stop_at_a_failure_in_the_middle(
                 in title)
         await pilot.press("y")
         await settle(pilot)
-        summary = widget_text(app.screen.query_one("#environments-summary", Static))
+        summary = " ".join(widget_text(app.screen.query_one("#environments-summary", Static)
+                                       ).split())
         assert summary.startswith("✗ 1 at c3c3c3c3c3c3 (t01); tenants:t02 failed (")
         assert "and is at b2b2b2b2b2b2; 2 not run, still at a1a1a1a1a1a1 (t03, t04)" \
             in summary

@@ -109,6 +109,9 @@ class LoadingApp(EnvironmentsApp):
         every new snapshot), so that `t` only has to show it."""
         if "tables" in self._screens or "tables" not in self._modes:  # (not: closing)
             return
+        if len(self.screen_stack) > 1:  # a dialog is up (or being built): not now
+            self.set_timer(PREBUILD_AFTER, self._prebuild_tables)
+            return
         # Textual's own first step of switch_mode (the mode's screen is made and
         # mounted, its stack kept), without switching to it.
         await self._init_mode("tables")
