@@ -313,8 +313,80 @@ def test_earlier_steps_of_the_run_undone_with_the_failing_one_are_said(
         assert ("; the earlier step of this run rolled back with it (one transaction): "
                 "alembic_version says a1a1a1a1a1a1") in result.error
         assert result.steps == ()
+        assert result.partial is None and project.snapshot().partial is None
     else:  # SQLite: the first step stayed, and alembic_version says so
         assert result.heads_after == ("b2b2b2b2b2b2",)
         assert "size" in column_names(url, "widget")
         assert "rolled back with it" not in result.error
         assert result.steps == ("upgrade a1a1a1a1a1a1 -> b2b2b2b2b2b2",)
+
+
+def test_a_run_rolled_back_whole_on_postgresql_leaves_nothing_partial(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schema read before the failing step is read inside the run's one transaction
+    (the earlier step's table in it): after the rollback neither table is there, and
+    nothing may be told as having stayed."""
+    monkeypatch.chdir(tmp_path)
+    fine = Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "fine",
+               upgrade='op.create_table("extra", sa.Column("id", sa.Integer(), primary_key=True))')
+    bad = Rev("c3c3c3c3c3c3", "b2b2b2b2b2b2", "bad", upgrade="\n".join([
+        'op.create_table("extra2", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.execute("INSERT INTO no_such_table VALUES (1)")']))
+    folder = write_project(tmp_path / "p", url=pg_url, revisions=(BASE, fine, bad))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade("a1a1a1a1a1a1").ok
+    result = project.upgrade("heads")
+    assert not result.ok and result.heads_after == ("a1a1a1a1a1a1",)
+    assert not {"extra", "extra2"} & table_names(pg_url)
+    assert result.partial is None and project.snapshot().partial is None
+    assert "could not roll back" not in result.error
+    assert "partially applied" not in result.error
+    assert ("; the earlier step of this run rolled back with it (one transaction): "
+            "alembic_version says a1a1a1a1a1a1") in result.error
+
+
+def test_heads_not_read_after_a_failure_are_not_taken_for_a_rollback(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a transaction per migration the first step stays; when alembic_version
+    cannot be read after the failure, its empty answer must not read as "nothing
+    changed, so everything rolled back"."""
+    from projectkit.templates import ENV_STOCK
+
+    monkeypatch.chdir(tmp_path)
+    broken = tmp_path / "env-py-broken"
+    env_py = ENV_STOCK.replace(
+        "context.configure(connection=connection)",
+        "context.configure(connection=connection, transaction_per_migration=True)",
+    ).replace("url = config", f"import pathlib\nif pathlib.Path({str(broken)!r}).exists():\n"
+              "    raise RuntimeError('env.py cannot connect now')\nurl = config")
+    assert env_py.count("transaction_per_migration") == 1 and "cannot connect" in env_py
+    first = Rev("a1a1a1a1a1a1", None, "create widget", "widget")
+    bad = Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "bad", upgrade="\n".join([
+        f"open({str(broken)!r}, 'w').close()",
+        'op.execute("INSERT INTO no_such_table VALUES (1)")']))
+    folder = write_project(tmp_path / "p", env_py, url=pg_url, revisions=(first, bad))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    result = project.upgrade("heads")
+    assert not result.ok and broken.exists()
+    assert "widget" in table_names(pg_url), "the first step committed on its own"
+    assert "rolled back with it" not in result.error
+    assert "alembic_version still says nothing" not in result.error
+    assert result.steps == ("upgrade base -> a1a1a1a1a1a1",)
+
+
+def test_a_first_run_failing_on_postgresql_is_rolled_back_whole(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an empty database the run creates alembic_version in its own transaction: the
+    failure takes it away again, which is no change of the step's to tell as stayed."""
+    monkeypatch.chdir(tmp_path)
+    bad = Rev("a1a1a1a1a1a1", None, "bad", upgrade="\n".join([
+        'op.create_table("extra", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.execute("INSERT INTO no_such_table VALUES (1)")']))
+    folder = write_project(tmp_path / "p", url=pg_url, revisions=(bad,))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    result = project.upgrade("heads")
+    assert not result.ok and result.heads_after == ()
+    assert not {"extra", "alembic_version"} & table_names(pg_url)
+    assert result.partial is None and "partially applied" not in result.error
+    assert ("— the statement of this step that ran was rolled back (PostgreSQL ran it in "
+            "the migration's transaction)") in result.error

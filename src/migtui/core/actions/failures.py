@@ -108,27 +108,34 @@ _LONGEST = 420  # a failure that left part of its step behind says a little more
 
 
 def what_failed(failed: BaseException, action: str, lines: Sequence[str], dialect: str,
-                watch: Watch, heads: tuple[str, ...], changes: Sequence[str] | None,
-                before: tuple[str, ...] = ()) -> tuple[str, str, PartialStep | None, bool]:
+                watch: Watch, heads: tuple[str, ...] | None, changes: Sequence[str] | None,
+                before: tuple[str, ...] | None = None
+                ) -> tuple[str, str, PartialStep | None, bool]:
     """(error, details, the step left half done or None, whether the earlier steps of the
     run were undone too) for an action that raised ``failed``: ``watch`` saw its steps
     and statements, ``heads`` are the database's heads read after it (``before``: read
-    before it), ``changes`` the schema against the one read before the step."""
+    before it; None: could not be read), ``changes`` the schema against the one read
+    before the step."""
     step = watch.steps[-1] if watch.steps else None
     statements = watch.step_statements if watch.steps else None
+    # Alembic runs every step of a run in one transaction (unless env.py asks for one
+    # per migration): where DDL is transactional, the steps before the failing one went
+    # with it, as alembic_version (read before and after, both) shows.
+    earlier = watch.steps[:-1]
+    undone = (bool(earlier) and not not_rolled_back(dialect) and heads is not None
+              and before is not None and tuple(heads) == tuple(before))
+    if undone:
+        # The schema "before the step" was read inside that transaction, with the
+        # earlier steps' uncommitted DDL in it: against it the rollback looks like changes.
+        changes = None
     err = explain_failure(failed, action, lines, dialect, step=step,
                           statements=statements, heads=heads, changes=changes)
     error = f"Cancelled as you asked; {err.message}" if watch.cancelled else err.message
-    # Alembic runs every step of a run in one transaction (unless env.py asks for one
-    # per migration): where DDL is transactional, the steps before the failing one went
-    # with it, as alembic_version shows.
-    earlier = watch.steps[:-1]
-    undone = bool(earlier) and not not_rolled_back(dialect) and tuple(heads) == tuple(before)
     if undone:
         count = f"the {len(earlier)} earlier steps" if len(earlier) > 1 else "the earlier step"
         error = one_line(f"{error}; {count} of this run rolled back with it (one transaction):"
-                         f" alembic_version says {versions_text(heads)}", _LONGEST + 120)
+                         f" alembic_version says {versions_text(heads or ())}", _LONGEST + 120)
     stayed = left_behind(failed, action, dialect, step, statements, changes)
-    partial = (PartialStep(step, step_revision(step), heads, stayed, tuple(changes or ()))
+    partial = (PartialStep(step, step_revision(step), heads or (), stayed, tuple(changes or ()))
                if step and (stayed or changes) else None)
     return error, err.details, partial, undone

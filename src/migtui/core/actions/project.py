@@ -187,12 +187,12 @@ class Project:
 
     # -- actions -------------------------------------------------------------
 
-    def _heads(self, also: Callable[[Connection], None] | None = None) -> tuple[str, ...]:
-        """The database's heads now; ``also`` reads more on the same connection."""
+    def _heads(self, also: Callable[[Connection], None] | None = None) -> tuple[str, ...] | None:
+        """The database's heads now (None: unreadable); ``also`` reads on its connection."""
         from migtui.core.env.status import read_status
 
         status = read_status(self.config, self.script(), also=also)
-        return status.current_heads if status.reachable else ()
+        return status.current_heads if status.reachable else None
 
     def _run(
         self, action: str, target: str, call: Callable[[LineSink, Watch], object],
@@ -244,7 +244,8 @@ class Project:
         if failed is not None:
             changes = compare_catalogs(before_step, now[0]) if before_step and now else None
             error, details, partial, undone = what_failed(
-                failed, action, lines, status.dialect, watch, after, changes, before)
+                failed, action, lines, status.dialect, watch, after, changes,
+                before if status.reachable else None)
             ran = [] if undone else watch.steps[:-1]
         if partial is not None:  # kept until the heads move (snapshot() checks)
             partial = self._partial = partial_store.remember(self._identity(status), replace(
@@ -255,7 +256,7 @@ class Project:
             ok=not error,
             log=tuple(lines),
             heads_before=before,
-            heads_after=after,
+            heads_after=after or (),
             seconds=seconds,
             error=error,
             error_details=details,
