@@ -41,15 +41,25 @@ def _upgrade(folder: Path, target: str) -> None:
         command.upgrade(Config(str(folder / "alembic.ini")), target)
 
 
-async def _confirmation_sql(folder: Path) -> str:
-    """The SQL the confirmation of U (upgrade to the newest revision) shows."""
+async def _shown(folder: Path, keys: tuple[str, ...], screen: type,
+                 *ids: str) -> list[str]:
+    """Press ``keys`` in the app on ``folder``: the text of each widget ``ids`` names on
+    the ``screen`` that opens (without ids: every Static's, as one line of words)."""
     app = make_app(folder)
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
-        await pilot.press("U")
+        await pilot.press(*keys)
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        return widget_text(app.screen.query_one("#confirm-sql", Static))
+        assert isinstance(app.screen, screen)
+        if not ids:
+            return [" ".join(" ".join(widget_text(w) for w in app.screen.query(Static)
+                                      ).split())]
+        return [widget_text(app.screen.query_one(i, Static)) for i in ids]
+
+
+async def _confirmation_sql(folder: Path) -> str:
+    """The SQL the confirmation of U (upgrade to the newest revision) shows."""
+    return (await _shown(folder, ("U",), ConfirmScreen, "#confirm-sql"))[0]
 
 
 def _name_length(url: str) -> int | None:
@@ -160,13 +170,7 @@ async def test_batch_after_a_batch_of_a_created_table_says_why_not(tmp_path: Pat
     folder = write_project(tmp_path / "p", url=url, revisions=[
         USERS, _batch("b2b2b2b2b2b2", USERS.revision, 50, 100),
         _batch("c3c3c3c3c3c3", "b2b2b2b2b2b2", 100, 200)])
-    app = make_app(folder)
-    async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("U")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        shown = " ".join(" ".join(widget_text(w) for w in app.screen.query(Static)).split())
+    shown = (await _shown(folder, ("U",), ConfirmScreen))[0]
     assert ("The batch SQL of users cannot be shown: the table is created and then changed "
             "earlier in this plan") in shown, shown
     assert "KeyError" not in shown
@@ -202,14 +206,9 @@ async def _details_sql(folder: Path) -> tuple[str, str]:
     """The upgrade and downgrade SQL the details of the newest revision show."""
     from migtui.screens.details import RevisionDetailsScreen
 
-    app = make_app(folder)
-    async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("home", "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, RevisionDetailsScreen)
-        return (widget_text(app.screen.query_one("#sql-up", Static)),
-                widget_text(app.screen.query_one("#sql-down", Static)))
+    up, down = await _shown(folder, ("home", "enter"), RevisionDetailsScreen,
+                            "#sql-up", "#sql-down")
+    return up, down
 
 
 async def test_revision_details_show_a_batch_steps_sql(tmp_path: Path) -> None:
