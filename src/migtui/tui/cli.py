@@ -63,11 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigtuiError as exc:
         print(f"migtui: error: {exc.message}", file=sys.stderr)
         return 2
+    from migtui.core.environments.reading import FirstRead
+
+    first_read = FirstRead(project.options)  # beside Textual's start, on another core
     from migtui.tui import exit_watchdog
     from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
 
     exit_watchdog.remember_terminal()
-    app = MigtuiApp(project, fleet, env_name)  # a protected one: writes need its name typed
+    # A protected environment: writes need its name typed.
+    app = MigtuiApp(project, fleet, env_name, first_read)
     app.exit_watchdog = 3.0  # a quit ends the process within seconds, whatever hangs
     app.run()
     return 0

@@ -18,6 +18,7 @@ from textual import work
 from textual.worker import get_current_worker
 
 from migtui.core.environments.fleet import Fleet
+from migtui.core.environments.reading import FirstRead
 from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.screens.graph import GraphScreen
@@ -51,8 +52,10 @@ def screen_class(mode: str) -> type[SessionScreen]:
 class LoadingApp(EnvironmentsApp):
     """Reads the project in the ``load`` worker group, one step per drawn snapshot."""
 
-    def __init__(self, fleet: Fleet, environment: str, state: AppState) -> None:
+    def __init__(self, fleet: Fleet, environment: str, state: AppState,
+                 first_read: FirstRead | None = None) -> None:
         super().__init__(fleet, environment, state)
+        self._first_read = first_read  # the database read begun at launch, apart
         self._painted = threading.Event()  # the first graph is on screen
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
@@ -82,8 +85,11 @@ class LoadingApp(EnvironmentsApp):
         """The snapshot, posted; then Alembic's authoritative load (in a load worker)."""
         if reload_files:
             self.project.reload()
+        early, self._first_read = self._first_read, None
         try:
-            snapshot = self.project.snapshot()
+            status = (early.status() if early is not None
+                      and early.options == self.project.options else None)
+            snapshot = self.project.snapshot(status=status)
             self._shown.clear()
             self.post_message(SnapshotLoaded(snapshot))
         except MigtuiError as exc:
