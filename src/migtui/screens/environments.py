@@ -18,7 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
@@ -28,6 +28,7 @@ from migtui.core.errors import MigtuiError
 from migtui.screens.dialogs import ChooseScreen, TextScreen
 from migtui.screens.environments_rows import COLUMNS, build_rows, fit_columns
 from migtui.screens.state import AppState, SessionScreen
+from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.safe_text import safe, safe_line
 from migtui.widgets.status_line import StatusLine
 
@@ -91,7 +92,7 @@ class EnvironmentsScreen(SessionScreen):
         yield Static("", id="environments-problems")
         yield DataTable(id="environments", cursor_type="row", zebra_stripes=True)
         yield Static("", id="environments-summary")
-        yield Footer()
+        yield SteadyFooter()
 
     @property
     def table(self) -> DataTable[Text]:

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Input, RichLog, Static
+from textual.widgets import Input, RichLog, Static
 
 from migtui.core.actions.plan import (
     Plan,
@@ -25,6 +25,7 @@ from migtui.screens.dialogs import ChooseScreen, PromptScreen
 from migtui.screens.graph_environments import choice_label, environment_labels
 from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
+from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
 from migtui.widgets.safe_text import safe
 from migtui.widgets.status_line import StatusLine
@@ -97,7 +98,7 @@ class GraphScreen(GraphHistory):
         yield RevisionGraphView(id="graph")
         yield Static(Text(LEGEND, style="dim"), id="legend")
         yield RichLog(id="log", max_lines=2000, wrap=False, markup=False)
-        yield Footer()
+        yield SteadyFooter()
 
     @property
     def graph_view(self) -> RevisionGraphView:

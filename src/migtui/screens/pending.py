@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from migtui.core.actions.plan import Plan, plan_upgrade
@@ -35,6 +35,7 @@ from migtui.screens.pending_review import (
     type_notes,
 )
 from migtui.screens.state import AppState, SessionScreen
+from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.safe_text import clean, safe, safe_line, scrub
 from migtui.widgets.status_line import StatusLine
 
@@ -127,7 +128,7 @@ class PendingScreen(SessionScreen):
                     yield Static("", id="operation-details")
                 with TabPane("Revision file", id="tab-file"), VerticalScroll():
                     yield Static("", id="revision-file")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.show_state(None, self.state)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey  # (Textual is pinned)
 
 
 class SteadyFooter(Footer):
@@ -30,10 +32,21 @@ class SteadyFooter(Footer):
     def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._composed = self._keys()
-        yield from super().compose()
+        for widget in super().compose():
+            yield _styled_once(widget, self.compact)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if (self._composed is not None and self.is_attached and screen is self.screen
                 and self._keys() == self._composed):
             return  # the same keys: what is shown stays
         super().bindings_changed(screen)
+
+
+def _styled_once(widget: Widget, compact: bool) -> Widget:
+    """A key widget made with the footer's ``compact`` already set: Textual's own key
+    starts compact and is told the footer's value once mounted, and each change of its
+    class restyles it (a few milliseconds a key, every key, on the first paint)."""
+    if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+        widget.set_reactive(FooterKey.compact, compact)  # (bound: told it once mounted)
+        widget.set_class(compact, "-compact", update=False)
+    return widget
