@@ -13,6 +13,7 @@ that does not answer, or a lock another session holds, keeps no other read waiti
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -165,7 +166,9 @@ class Fleet:
 
         Those whose URL is known are read here by ``workers`` threads at once (env.py
         under ENV_LOCK, after ``reach`` asked the server); those whose URL only env.py
-        knows in a few processes of their own (core/environments/reading.py)."""
+        knows in a few processes of their own (core/environments/reading.py). Every one
+        is told: whatever goes wrong in its work (even ``on_read`` raising) becomes its
+        error status, told once more at the end."""
         from migtui.core.environments.reading import read_apart, start_reading
 
         started = time.perf_counter()
@@ -174,24 +177,43 @@ class Fleet:
         apart = [env for env in envs if env not in here and not env.problem]
         if apart:
             start_reading()  # while the rest is set up
+        told: set[int] = set()  # ids of the environments on_read has taken a read of
+        failed: dict[int, MigtuiError] = {}  # why telling one its read failed
+
+        def tell(env: Environment, status: DatabaseStatus, at: float) -> None:
+            try:
+                on_read(self._made(env, status, graph, at))
+            except Exception as exc:
+                with self._lock:
+                    failed[id(env)] = from_exception(exc, "Its read could not be shown")
+                return
+            with self._lock:
+                told.add(id(env))
+
         for env in envs:
             if env.problem:
-                on_read(self._made(env, _failed_status(env, MigtuiError(env.problem)),
-                                   graph, started))
+                tell(env, _failed_status(env, MigtuiError(env.problem)), started)
 
         def read_here(env: Environment) -> None:
             at = time.perf_counter()
             try:
                 status = self.reach(env) or self.project_for(env).status()
-            except Exception as exc:
+            except BaseException as exc:  # anything: this environment must still report
                 status = _failed_status(env, exc)
-            on_read(self._made(env, status, graph, at))
+            tell(env, status, at)
 
-        with ThreadPoolExecutor(max(1, min(workers, len(here)))) as pool:
-            for env in here:
-                pool.submit(read_here, env)
-            read_apart([e.options(self.project.options) for e in apart],
-                       lambda i, status: on_read(self._made(apart[i], status, graph, started)))
+        try:
+            with ThreadPoolExecutor(max(1, min(workers, len(here)))) as pool:
+                for env in here:
+                    pool.submit(read_here, env)
+                read_apart([e.options(self.project.options) for e in apart],
+                           lambda i, status: tell(apart[i], status, started))
+        finally:
+            for env in envs:  # those never told: their error (once; on_read may fail again)
+                if id(env) not in told:
+                    why = failed.get(id(env)) or MigtuiError("This environment was not read")
+                    with contextlib.suppress(Exception):
+                        on_read(self._made(env, _failed_status(env, why), graph, started))
 
     def _made(self, env: Environment, status: DatabaseStatus, graph: RevisionGraph,
               started: float) -> EnvironmentRead:
@@ -274,7 +296,7 @@ class Fleet:
         return out
 
 
-def _failed_status(env: Environment, exc: Exception) -> DatabaseStatus:
+def _failed_status(env: Environment, exc: BaseException) -> DatabaseStatus:
     err = from_exception(exc, "Cannot open this environment")
     return DatabaseStatus(DatabaseState.UNREACHABLE, url=env.display_url, error=err.message,
                           error_details=err.details, cause="config")

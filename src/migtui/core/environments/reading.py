@@ -20,6 +20,7 @@ it; whichever process reads an environment first gives its status. At most
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -197,7 +198,8 @@ class _Round:
                 return
             self.heard.add(index)
             self.changed.notify_all()
-        self.on_status(index, status)
+        with contextlib.suppress(Exception):  # the listener's failure stops no other read
+            self.on_status(index, status)
 
     def _read(self, share: _Share) -> None:
         """A process reading ``share`` (its own thread): each status as it arrives."""
@@ -206,9 +208,10 @@ class _Round:
             with self.changed:
                 share.since = time.monotonic()
             if "index" in part:
+                index, status = int(part["index"]), _status_from(part["status"])
                 with self.changed:
                     share.done += 1
-                self._hear(int(part["index"]), _status_from(part["status"]))
+                self._hear(index, status)
 
         def stop() -> bool:  # everyone heard (it reads what another already has), or stuck
             with self.changed:
@@ -218,23 +221,25 @@ class _Round:
         items = [(i, asdict(self.options[i])) for i in share.items]
         error: MigtuiError | None = None
         try:
-            payload = run_fresh("migtui.core.environments.reading:read_share",
-                                {"items": items}, self.options[share.items[0]].cwd,
-                                cancelled=stop, on_part=on_part)
-            if "error" in payload:
-                error = MigtuiError(payload["error"], payload.get("details", ""))
-        except MigtuiError as exc:
-            error = exc
-        with self.changed:
-            current = share.items[share.done] if share.done < len(share.items) else None
-        if error is not None and current is not None:
-            if share.stuck:
-                error = MigtuiError(f"env.py gave no answer within {STUCK_S:g} s, so its "
-                                    "process was stopped", error.details)
-            self._hear(current, _failed(error.message, error.details))
-        with self.changed:
-            share.running = False
-            rest = [i for i in share.items[share.done + 1:] if i not in self.heard]
-            if rest and not share.handed_on:  # it ended early: the rest in a new process
-                self._start(rest)
-            self.changed.notify_all()
+            try:
+                payload = run_fresh("migtui.core.environments.reading:read_share",
+                                    {"items": items}, self.options[share.items[0]].cwd,
+                                    cancelled=stop, on_part=on_part)
+                if "error" in payload:
+                    error = MigtuiError(payload["error"], payload.get("details", ""))
+            except Exception as exc:  # a pipe, a temp file, an answer that makes no sense
+                error = from_exception(exc, "Cannot read this environment")
+            with self.changed:
+                current = share.items[share.done] if share.done < len(share.items) else None
+            if error is not None and current is not None:
+                if share.stuck:
+                    error = MigtuiError(f"env.py gave no answer within {STUCK_S:g} s, so "
+                                        "its process was stopped", error.details)
+                self._hear(current, _failed(error.message, error.details))
+        finally:  # whatever happened: the round knows this process is gone
+            with self.changed:
+                share.running = False
+                rest = [i for i in share.items[share.done + 1:] if i not in self.heard]
+                if rest and not share.handed_on:  # it ended early: the rest in a new one
+                    self._start(rest)
+                self.changed.notify_all()
