@@ -35,15 +35,22 @@ def read_until(fd: int, needle: bytes, seconds: float) -> bytes:
 
 
 @contextmanager
-def migtui_in_terminal(folder: Path, rows: int = 30, columns: int = 100
-                       ) -> Iterator[tuple[int, int]]:
-    """(pid, terminal fd) of `migtui` started in ``folder``; killed afterwards if alive."""
+def migtui_in_terminal(folder: Path, rows: int = 30, columns: int = 100,
+                       from_shell: bool = False) -> Iterator[tuple[int, int]]:
+    """(pid, terminal fd) of `migtui` started in ``folder``; killed afterwards if alive.
+
+    ``from_shell``: started by a shell that stays (as from a shell prompt, or tmux), which
+    prints ``migtui-exited`` once migtui has ended; the pid is the shell's. (Started
+    directly, migtui leads the terminal's session: its end hangs up every process it
+    started, which a shell's child cannot count on.)"""
     migtui = str(Path(sys.executable).with_name("migtui"))
     pid, fd = pty.fork()
     if pid == 0:  # the child: migtui in the project folder, as a user runs it
         os.chdir(folder)
         os.environ["TERM"] = "xterm-256color"
         os.environ.pop("PYTHONPATH", None)
+        if from_shell:
+            os.execv("/bin/sh", ["/bin/sh", "-c", f"'{migtui}'; echo migtui-exited; sleep 600"])
         os.execv(migtui, [migtui])
     try:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))

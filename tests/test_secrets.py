@@ -71,3 +71,14 @@ def test_env_py_failures_are_told_apart_from_an_unreachable_database(tmp_path: P
     assert status.cause == "connection"
     assert status.error.startswith("The database cannot be reached")
     assert "pw12345" not in status.error + status.error_details + status.url
+
+
+def test_long_lines_are_scrubbed_whole() -> None:
+    """env.py may print a line of hundreds of kilobytes (a JSON blob, a long SQL): it is
+    scrubbed in one pass (before, each start in a run of word characters scanned the rest
+    of the line: a 300 KB line took minutes), and a secret at its end is still masked."""
+    for filler in ("x" * 300_000, "a." * 150_000, "x://" * 50_000, '{"u":"http://h/x",' * 20_000):
+        line = filler + " postgresql://bob:s3cret@db/app password=hunter22"
+        scrubbed = scrub_secrets(line)
+        assert scrubbed.endswith(" postgresql://bob:***@db/app password=***")
+        assert scrubbed.startswith(filler[:1000])

@@ -41,3 +41,46 @@ def test_q_ends_the_process_while_env_py_hangs(tmp_path: Path) -> None:
             read_until(fd, b"\0", 0.2)  # keep the terminal drained
         assert status is not None and done == pid, "migtui did not exit after q"
         assert b"\x1b[?1049l" in rest, "the terminal was not handed back"
+
+
+# env.py notes its process, then hangs holding the GIL (a regex that never ends, all
+# in C): that process cannot notice by itself that the app is gone.
+ENV_HOGS = ENV_STOCK.replace(
+    "def run_migrations_online() -> None:\n",
+    "def run_migrations_online() -> None:\n"
+    "    import os, pathlib, re\n"
+    "    pathlib.Path(config.config_file_name).with_name('env.pid').write_text("
+    "str(os.getpid()))\n"
+    "    re.match(r'(a+)+$', 'a' * 64 + 'b')\n",
+)
+assert ENV_HOGS != ENV_STOCK
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone too
+        return stat.read().split(") ")[-1][:1] != "Z"
+
+
+def test_q_leaves_no_env_py_process_behind(tmp_path: Path) -> None:
+    """The first read runs env.py in a process of its own; quitting while it hangs ends
+    that process too, not only migtui's."""
+    folder = write_project(tmp_path / "proj", env_py=ENV_HOGS,
+                           url=sqlite_url(tmp_path / "hog.db"), revisions=LINEAR)
+    with migtui_in_terminal(folder, from_shell=True) as (_shell, fd):
+        shown = read_until(fd, b"create gadget", 60)
+        assert b"create gadget" in shown, "the graph was not drawn"
+        pid_file = folder / "env.pid"
+        deadline = time.monotonic() + 60  # guards against a hang, not speed tests
+        while not pid_file.exists() and time.monotonic() < deadline:
+            read_until(fd, b"\0", 0.2)
+        env_pid = int(pid_file.read_text())
+        assert _alive(env_pid), "env.py hangs in its process"
+        os.write(fd, b"q")
+        assert b"migtui-exited" in read_until(fd, b"migtui-exited", 60), "q did not quit"
+        while _alive(env_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(env_pid), "env.py's process outlived migtui"

@@ -13,12 +13,17 @@ import re
 from urllib.parse import quote, unquote
 
 # Keys whose values are secrets, wherever they appear as key=value.
+# (Prefixes and schemes are bounded, and a scheme starts where a word does: unbounded,
+# each start in a long run of word characters scanned the rest of it, and a line of
+# 100 KB that env.py printed took tens of seconds to scrub.)
 _SECRET_KEY = (
-    r"(?:[\w.-]*(?:password|passwd|secret|token|credential)s?|pwd|pass|sslkey"
+    r"(?:[\w.-]{0,64}(?:password|passwd|secret|token|credential)s?|pwd|pass|sslkey"
     r"|api[_-]?key|access[_-]?key|private[_-]?key|auth)"
 )
 # user:password@ inside any URL-looking text (tracebacks, driver messages).
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
+_CREDENTIALS = re.compile(
+    r"(?<![\w+.-])(?P<scheme>[a-zA-Z][\w+.-]{0,63}://)"
+    r"(?P<user>[^:/@\s]{0,1024}):(?P<pw>[^@\s]{0,1024})@")
 # key=value and key: value (quoted or bare, up to a separator).
 _SECRET_KV = re.compile(
     rf"(?i)(?<![\w-])(?P<key>{_SECRET_KEY})(?P<sep>\s*[=:]\s*)"

@@ -32,6 +32,11 @@ def arm(seconds: float, status: int = 0) -> None:
     """End the process ``seconds`` from now unless it has ended by itself."""
 
     def end() -> None:
+        # The processes of tasks still running go first: exit handlers do not run here.
+        fresh = sys.modules.get("migtui.core.autogen.fresh_process")  # (if ever used)
+        if fresh is not None:
+            with contextlib.suppress(Exception):
+                fresh.kill_running(wait=False)
         if _terminal:
             with contextlib.suppress(Exception):
                 import termios

@@ -86,9 +86,12 @@ class LoadingApp(EnvironmentsApp):
         if reload_files:
             self.project.reload()
         early, self._first_read = self._first_read, None
+        worker = get_current_worker()
         try:
-            status = (early.status() if early is not None
+            status = (early.status(lambda: worker.is_cancelled) if early is not None
                       and early.options == self.project.options else None)
+            if worker.is_cancelled:  # (quitting, or a newer read asked for)
+                return
             snapshot = self.project.snapshot(status=status)
             self._shown.clear()
             self.post_message(SnapshotLoaded(snapshot))
@@ -97,7 +100,6 @@ class LoadingApp(EnvironmentsApp):
             return
         # Once shown (and a key that waited for it answered: its dialog drawn).
         self._shown.wait(timeout=5)
-        worker = get_current_worker()
         verified = self.project.verify(lambda: worker.is_cancelled)
         if verified is not None:
             self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))

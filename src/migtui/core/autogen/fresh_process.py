@@ -267,13 +267,21 @@ def _stop(process: BaseProcess, grace: float) -> int | None:
     return status
 
 
-def _kill_running() -> None:
-    """At exit: kill the tasks still running, so that quitting never waits for one."""
-    with _lock:
+def kill_running(wait: bool = True) -> None:
+    """Kill the tasks still running, so that quitting never waits for one (at exit; and
+    by the exit watchdog, ``wait=False``, before it ends the process without exit
+    handlers: a task could not always see its app gone, as env.py may hold its GIL)."""
+    if not _lock.acquire(timeout=-1 if wait else 0.5):
+        return
+    try:
         running = list(_running)
+    finally:
+        _lock.release()
     for process in running:
         with contextlib.suppress(Exception):
             process.kill()
+    if not wait:
+        return
     for process in running:
         with contextlib.suppress(Exception):
             process.join(5)
@@ -281,7 +289,7 @@ def _kill_running() -> None:
 
 # atexit runs the last registered first: this runs before multiprocessing's own handler,
 # which would otherwise wait for every child process to end.
-atexit.register(_kill_running)
+atexit.register(kill_running)
 
 
 def _tail(path: str) -> str:

@@ -70,10 +70,13 @@ class FirstRead:
         self._done = threading.Event()
         threading.Thread(target=self._read, daemon=True, name="migtui-first-read").start()
 
-    def status(self) -> DatabaseStatus | None:
-        """The status, once read (blocks until then); None when no process could read
-        it (the caller reads it itself, as it would have without this)."""
-        self._done.wait()
+    def status(self, cancelled: Callable[[], bool] = lambda: False) -> DatabaseStatus | None:
+        """The status, once read (blocks until then, or until ``cancelled()``: a quit
+        must not wait for env.py); None when no process could read it (the caller reads
+        it itself, as it would have without this) or the wait was cancelled."""
+        while not self._done.wait(_POLL_S):
+            if cancelled():
+                return None
         return self._status
 
     def _read(self) -> None:
