@@ -6,7 +6,7 @@ see these.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -193,7 +193,7 @@ class ActionResult:
     ok: bool
     log: tuple[str, ...]
     heads_before: tuple[str, ...]
-    heads_after: tuple[str, ...]
+    heads_after: tuple[str, ...] | None  # None: they could not be read after the run
     seconds: float
     error: str = ""
     error_details: str = ""
@@ -204,3 +204,11 @@ class ActionResult:
     plan_changed: bool = False
     steps: tuple[str, ...] = ()  # the steps that ran to the end: "upgrade a, b -> c"
     partial: PartialStep | None = None  # the failing step, when what it ran stayed
+
+
+def heads_label(heads: Sequence[str] | None) -> str:
+    """Revisions for a sentence after a run: "a1b2c3, d4e5f6"; "base" when the database
+    holds none; and, when they could not be read (None), that they are not known."""
+    if heads is None:
+        return "unknown (the database's revision could not be read)"
+    return ", ".join(h[:12] for h in heads) or "base"

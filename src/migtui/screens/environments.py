@@ -229,8 +229,9 @@ class EnvironmentsScreen(SessionScreen):
         key = self.selected_key()
         failed = self._failure(key or "")
         if failed is not None:  # the failed tenant's own error, not its group's line
-            body = safe(f"{failed.error}\n\nnow at: {revision_label(failed.heads)} "
-                        f"(read back from the database)\n\n"
+            read_back = " (read back from the database)" if failed.heads is not None else ""
+            body = safe(f"{failed.error}\n\nnow at: {revision_label(failed.heads)}"
+                        f"{read_back}\n\n"
                         f"{failed.result.error_details if failed.result else ''}")
             self.app.push_screen(TextScreen(f"{failed.name} failed", body))
             return

@@ -13,7 +13,7 @@ from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.models import ActionResult, Snapshot
+from migtui.core.models import ActionResult, Snapshot, heads_label
 from migtui.core.schema.model import SchemaInfo
 
 # The checks, the inspector and the ledger import SQLAlchemy: each is imported by the
@@ -127,8 +127,7 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
 
 def done_text(result: ActionResult) -> str:
     """The notification after an action that went well."""
-    after = ", ".join(h[:12] for h in result.heads_after) or "base"
-    what = result.new_revision[:12] if result.new_revision else after
+    what = result.new_revision[:12] if result.new_revision else heads_label(result.heads_after)
     ran = len(result.steps)
     count = (f" {ran} revision{'s' if ran != 1 else ''}"
              if result.action in ("upgrade", "downgrade") else "")

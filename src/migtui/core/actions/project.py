@@ -260,7 +260,7 @@ class Project:
             ok=not error,
             log=tuple(lines),
             heads_before=before,
-            heads_after=after or (),
+            heads_after=after,
             seconds=seconds,
             error=error,
             error_details=details,

@@ -16,11 +16,13 @@ from migtui.core.env.capture import LineSink
 from migtui.core.environments.config import Environment
 from migtui.core.environments.fleet import Fleet
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.models import ActionResult, Snapshot
+from migtui.core.models import ActionResult, Snapshot, heads_label
 
 
-def revision_label(heads: Sequence[str]) -> str:
-    return ", ".join(h[:12] for h in heads) or "base"
+def revision_label(heads: Sequence[str] | None) -> str:
+    """Revisions for a sentence: "a1b2c3, d4e5f6", "base", or (None) that they are not
+    known: "unknown (the database could not be read)"."""
+    return heads_label(heads)
 
 
 def plan_bring(target: Snapshot, heads: tuple[str, ...], target_name: str,
@@ -60,7 +62,7 @@ class Outcome:
     name: str
     ran: bool  # False: not run (a tenant after the failure)
     ok: bool
-    heads: tuple[str, ...]  # read back from the database afterwards
+    heads: tuple[str, ...] | None  # read back from the database afterwards (None: could not)
     error: str = ""
     result: ActionResult | None = None
 
@@ -111,8 +113,7 @@ def bring_all(fleet: Fleet, items: Sequence[tuple[Environment, Plan]], target: s
     for env, plan in items:
         if stopped or (should_stop is not None and should_stop()):
             stopped = True
-            read = fleet.read(env)
-            outcome = Outcome(env.name, False, False, read.status.current_heads)
+            outcome = Outcome(env.name, False, False, _heads_now(fleet, env))
         else:
             try:
                 result = fleet.project_for(env).run_plan(plan, on_line)
@@ -120,13 +121,18 @@ def bring_all(fleet: Fleet, items: Sequence[tuple[Environment, Plan]], target: s
                                   result.error, result)
             except Exception as exc:
                 err = from_exception(exc, f"{env.name} failed")
-                heads = fleet.read(env).status.current_heads
-                outcome = Outcome(env.name, True, False, heads, err.message)
+                outcome = Outcome(env.name, True, False, _heads_now(fleet, env), err.message)
             stopped = not outcome.ok
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
     return FleetRun(tuple(outcomes), target)
+
+
+def _heads_now(fleet: Fleet, env: Environment) -> tuple[str, ...] | None:
+    """The environment's heads as read now; None when it cannot be read."""
+    status = fleet.read(env).status
+    return status.current_heads if status.reachable else None
 
 
 def furthest_behind(plans: Sequence[Plan]) -> Plan:
