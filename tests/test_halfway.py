@@ -390,3 +390,34 @@ def test_a_first_run_failing_on_postgresql_is_rolled_back_whole(
     assert result.partial is None and "partially applied" not in result.error
     assert ("— the statement of this step that ran was rolled back (PostgreSQL ran it in "
             "the migration's transaction)") in result.error
+
+
+def test_postgresql_data_changes_that_env_py_commits_are_not_told_as_stayed(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With env.py in autocommit, the schema shows the DDL that stayed, but an INSERT,
+    UPDATE or DELETE leaves no mark on it: those are said to be unknown, not committed."""
+    from projectkit.templates import ENV_STOCK
+
+    monkeypatch.chdir(tmp_path)
+    env_py = ENV_STOCK.replace("create_engine(url, poolclass=pool.NullPool)",
+                               'create_engine(url, poolclass=pool.NullPool, '
+                               'isolation_level="AUTOCOMMIT")')
+    step = "\n".join([
+        'op.add_column("widget", sa.Column("size", sa.Integer(), nullable=True))',
+        "op.execute(\"INSERT INTO widget (id, name) VALUES (7, 'seven')\")",
+        'op.execute("INSERT INTO no_such_table VALUES (1)")',
+    ])
+    failing = Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "half", upgrade=step)
+    folder = write_project(tmp_path / "p", env_py, url=pg_url, revisions=(BASE, failing))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade("a1a1a1a1a1a1").ok
+    result = project.upgrade("heads")
+    assert not result.ok and result.partial is not None
+    assert result.partial.schema_changes == ("+ column widget.size integer",)
+    assert result.partial.statements == (
+        "ALTER TABLE widget ADD COLUMN size INTEGER",)  # the INSERT: not known to stay
+    assert "could not roll back 1 statement of this step" in result.error
+    assert "1 not verifiable from the schema" in result.error
+    insert = result.error_details.split("INSERT INTO widget", 1)[1].split("\n\n", 1)[0]
+    assert "→ unknown: not verifiable from the schema" in insert
+    assert "committed" not in insert and "stayed" not in insert

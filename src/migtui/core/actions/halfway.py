@@ -60,7 +60,7 @@ class Ran:
     """One statement of the failing step that ran to its end, and what became of it."""
 
     statement: str
-    stayed: bool
+    stayed: bool | None  # None: not known (nothing that was read can show it)
     why: str  # "MariaDB commits DDL as it runs", "rolled back with the step's transaction"
 
 
@@ -106,9 +106,15 @@ def fates(ran: Sequence[str], failing: object, dialect: str,
                 "data change"))
         return tuple(found)
     if dialect == "postgresql" and changes:  # env.py committed outside the step's transaction
-        return tuple(Ran(s, True, "committed before the failure: the schema shows it")
+        return tuple(Ran(s, None, _NOT_SHOWN) if _verb(s) in _DATA else
+                     Ran(s, True, "committed before the failure: the schema shows it")
                      for s in ran)
     return tuple(Ran(s, False, back) for s in ran)
+
+
+_NOT_SHOWN = ("not verifiable from the schema: a data change (INSERT, UPDATE, DELETE) "
+              "leaves no mark on the tables' structure, and env.py ends transactions on "
+              "its own here, so whether it remains cannot be told (check the rows by hand)")
 
 
 def _plural(n: int, word: str) -> str:
@@ -138,10 +144,15 @@ def halfway_tail(dialect: str, revision: str, found: Sequence[Ran],
     most, unless what must be said is longer)."""
     name = display_name(dialect)
     stayed = [r for r in found if r.stayed]
-    back = len(found) - len(stayed)
+    unknown = sum(r.stayed is None for r in found)
+    back = len(found) - len(stayed) - unknown
     if not found:
         return "— nothing of this step had run before the failure"
     version = versions_text(heads) if heads is not None else None
+    if not stayed and unknown:
+        said = f"; alembic_version still says {version}" if version is not None else ""
+        return (f"— whether the {_plural(unknown, 'data change')} of this step that ran "
+                f"stayed is not verifiable from the schema{said} (e: which)")
     if not stayed:
         them = "it" if len(found) == 1 else "them"
         why = (f"SQLite ran {them} in the transaction the step's first data change began"
@@ -153,19 +164,21 @@ def halfway_tail(dialect: str, revision: str, found: Sequence[Ran],
         return f"— {what} rolled back ({why}){said} (e: which)"
     # Shortened until it fits: the first statement goes, then the changes listed.
     for first, most in ((True, 3), (False, 3), (False, 2), (False, 1)):
-        text = _stayed_text(name, stayed, back, first, version, revision, changes, most)
+        text = _stayed_text(name, stayed, back, unknown, first, version, revision, changes,
+                            most)
         if len(text) <= limit:
             break
     return text
 
 
-def _stayed_text(name: str, stayed: Sequence[Ran], back: int, first: bool,
+def _stayed_text(name: str, stayed: Sequence[Ran], back: int, unknown: int, first: bool,
                  version: str | None, revision: str, changes: Sequence[str] | None,
                  most: int) -> str:
     more = f" and {len(stayed) - 1} more" if len(stayed) > 1 else ""
     which = f" ({_short(stayed[0].statement)}{more})" if first else ""
     tail = [f"— {name} could not roll back {_plural(len(stayed), 'statement')} of this "
-            f"step{which}" + (f", {back} rolled back" if back else "") + ";"]
+            f"step{which}" + (f", {back} rolled back" if back else "")
+            + (f", {unknown} not verifiable from the schema" if unknown else "") + ";"]
     if version is not None:
         tail.append(f"alembic_version still says {version}: the database is partially "
                     f"applied {revision[:12]};")
@@ -183,7 +196,7 @@ def halfway_details(found: Sequence[Ran], heads: Sequence[str] | None, revision:
     notes = []
     if found:
         notes.append("Statements of this step that ran before the failure:\n\n" + "\n\n".join(
-            f"{r.statement.strip()}\n  → {'stayed: ' if r.stayed else ''}{r.why}"
+            f"{r.statement.strip()}\n  → {_fate(r)}{r.why}"
             for r in found))
     if heads is not None:
         notes.append(f"alembic_version now says: {versions_text(heads)} "
@@ -195,6 +208,10 @@ def halfway_details(found: Sequence[Ran], heads: Sequence[str] | None, revision:
         notes.append("The schema now, against the schema read just before the step: "
                      "no table, column or index differs.")
     return notes
+
+
+def _fate(ran: Ran) -> str:
+    return "stayed: " if ran.stayed else "unknown: " if ran.stayed is None else ""
 
 
 FORGET_COMMAND = "Forget the 'partially applied' mark"
