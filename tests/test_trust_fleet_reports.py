@@ -7,6 +7,7 @@ process reading environments apart that dies must leave none of them unreported.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from migtui.core.models import DatabaseStatus
 SECRET = "hunter2pw"
 APART = ("a1", "a2", "a3", "a4", "a5")  # named by -x only: read in processes of their own
 HERE = ("h1", "h2", "h3")  # with a url: read in this process
-# env.py ends its process at once, without a word, for -x die=now.
+# env.py ends its process at once, without a word, for -x die=now; waits for -x sleep=S.
 ENV_DIES = ENV_PICKS.replace("tenant = x.get(\"tenant\")\n", "tenant = x.get(\"tenant\")\n"
-                             "if x.get(\"die\"):\n    os._exit(3)\n")
+                             "if x.get(\"die\"):\n    os._exit(3)\n"
+                             "__import__(\"time\").sleep(float(x.get(\"sleep\", 0)))\n")
 assert "os._exit(3)" in ENV_DIES
 
 
@@ -117,3 +119,16 @@ def test_read_apart_hears_every_one_when_the_listener_raises(project: Path) -> N
     thread.join(120)  # (a guard against a hang, not a limit on speed)
     assert not thread.is_alive(), f"read_apart still waits; heard {sorted(heard)}"
     assert sorted(heard) == list(range(len(APART)))  # each one exactly once
+
+
+def test_read_apart_returns_when_the_processes_it_stopped_are_gone(project: Path) -> None:
+    """The first one is slow: the rest of its share moves to another process, and the
+    slow process, once all are heard, is stopped before read_apart returns."""
+    slow = ProjectOptions(cwd=str(project), x_args=("db=A1", "sleep=1.5"))
+    options = [slow, *(ProjectOptions(cwd=str(project), x_args=(f"db={n.upper()}",))
+                       for n in APART[1:])]
+    heard: list[int] = []
+    read_apart(options, lambda index, status: heard.append(index))
+    assert sorted(heard) == list(range(len(options)))
+    assert [p.name for p in multiprocessing.active_children()
+            if p.name == "migtui-task"] == []

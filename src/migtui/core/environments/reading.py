@@ -40,6 +40,7 @@ MOST = 8  # processes at once for a round, counting those waiting on a slow serv
 SLOW_S = 0.5  # a read this long: the rest of its process's share moves on
 STUCK_S = timeouts.CONNECT_TIMEOUT_S + timeouts.STATEMENT_TIMEOUT_S + 30.0
 _POLL_S = 0.1
+GONE_S = 15.0  # at most this long for the processes stopped at a round's end to be gone
 NICE = 5  # the first read gives way to the first paint where both want a core
 
 StatusSink = Callable[[int, DatabaseStatus], None]
@@ -169,6 +170,11 @@ class _Round:
                 self._start(list(range(count * n // parts, count * (n + 1) // parts)))
             while len(self.heard) < count and any(s.running for s in self.shares):
                 self._hand_on_slow()
+                self.changed.wait(_POLL_S)
+            # Every one heard: the processes still reading (what another has read) are
+            # being stopped; wait until they are gone, so that none outlives the round.
+            gone_by = time.monotonic() + GONE_S
+            while any(s.running for s in self.shares) and time.monotonic() < gone_by:
                 self.changed.wait(_POLL_S)
         for index in range(count):  # (every process ended, and none read it)
             self._hear(index, _failed("No process read this environment"))
