@@ -87,6 +87,8 @@ class LoadingApp(EnvironmentsApp):
             self.project.reload()
         early, self._first_read = self._first_read, None
         worker = get_current_worker()
+        if early is not None:  # imported while the read apart runs, before other threads
+            self.project.import_libraries()
         try:
             status = (early.status(lambda: worker.is_cancelled) if early is not None
                       and early.options == self.project.options else None)

@@ -159,6 +159,13 @@ class Project:
 
         return read_status(self.config, self.script(), on_line)
 
+    @staticmethod
+    def import_libraries() -> None:
+        """Import what a read through env.py imports of Alembic and SQLAlchemy, in this
+        thread, reading nothing (two threads importing SQLAlchemy at once can find it
+        half initialized: the app does it before any other thread may)."""
+        from migtui.core.env import runner, status  # noqa: F401
+
     def snapshot(self, on_line: LineSink | None = None,
                  status: DatabaseStatus | None = None) -> Snapshot:
         """The graph and the database status together (``status``: as read elsewhere
