@@ -26,7 +26,6 @@ from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
 from migtui.core.env.watch import Watch
 from migtui.core.environments.fleet import Fleet
-from migtui.core.environments.reading import FirstRead
 from migtui.core.models import DatabaseState, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
 from migtui.screens.dialogs import TextScreen
@@ -85,12 +84,11 @@ class MigtuiApp(LoadingApp):
     ]
 
     def __init__(self, project: Project, fleet: Fleet | None = None,
-                 environment: str = "", first_read: FirstRead | None = None) -> None:
+                 environment: str = "") -> None:
         """``project`` opened on environment ``environment`` of ``fleet`` (by default the
-        environments configured beside the project, and its own database); its database
-        read by ``first_read`` when one was started for it."""
+        environments configured beside the project, and its own database)."""
         super().__init__(fleet if fleet is not None else Fleet(project), environment,
-                         AppState(read_only=project.options.read_only), first_read)
+                         AppState(read_only=project.options.read_only))
         self.project = project
         for mode in MAIN_MODES:
             self.add_mode(mode, partial(self._make_screen, mode))

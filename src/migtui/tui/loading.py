@@ -18,7 +18,6 @@ from textual import work
 from textual.worker import get_current_worker
 
 from migtui.core.environments.fleet import Fleet
-from migtui.core.environments.reading import FirstRead
 from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.screens.graph import GraphScreen
@@ -52,10 +51,8 @@ def screen_class(mode: str) -> type[SessionScreen]:
 class LoadingApp(EnvironmentsApp):
     """Reads the project in the ``load`` worker group, one step per drawn snapshot."""
 
-    def __init__(self, fleet: Fleet, environment: str, state: AppState,
-                 first_read: FirstRead | None = None) -> None:
+    def __init__(self, fleet: Fleet, environment: str, state: AppState) -> None:
         super().__init__(fleet, environment, state)
-        self._first_read = first_read  # the database read begun at launch, apart
         self._painted = threading.Event()  # the first graph is on screen
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
@@ -85,16 +82,8 @@ class LoadingApp(EnvironmentsApp):
         """The snapshot, posted; then Alembic's authoritative load (in a load worker)."""
         if reload_files:
             self.project.reload()
-        early, self._first_read = self._first_read, None
-        worker = get_current_worker()
-        if early is not None:  # imported while the read apart runs, before other threads
-            self.project.import_libraries()
         try:
-            status = (early.status(lambda: worker.is_cancelled) if early is not None
-                      and early.options == self.project.options else None)
-            if worker.is_cancelled:  # (quitting, or a newer read asked for)
-                return
-            snapshot = self.project.snapshot(status=status)
+            snapshot = self.project.snapshot()
             self._shown.clear()
             self.post_message(SnapshotLoaded(snapshot))
         except MigtuiError as exc:
@@ -102,6 +91,7 @@ class LoadingApp(EnvironmentsApp):
             return
         # Once shown (and a key that waited for it answered: its dialog drawn).
         self._shown.wait(timeout=5)
+        worker = get_current_worker()
         verified = self.project.verify(lambda: worker.is_cancelled)
         if verified is not None:
             self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))
