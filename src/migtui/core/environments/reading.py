@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -61,7 +62,11 @@ def start_reading() -> None:
 
 def read_share(request: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
     """In a fresh process: read each environment of the share in turn, sending each
-    status (``{"index", "status"}``) as it is read; ``{"ready"}`` first."""
+    status (``{"index", "status"}``) as it is read; ``{"ready"}`` first. ``sys_path``:
+    the app's, so that env.py imports what it imports in the app and in ``alembic``
+    (the project's folder is on it only where ``prepend_sys_path`` puts it)."""
+    if "sys_path" in request:
+        sys.path[:] = request["sys_path"]
     from migtui.core.actions.config import open_config
     from migtui.core.actions.project import Project
 
@@ -182,7 +187,8 @@ class _Round:
         try:
             try:
                 payload = run_fresh("migtui.core.environments.reading:read_share",
-                                    {"items": items}, self.options[share.items[0]].cwd,
+                                    {"items": items, "sys_path": list(sys.path)},
+                                    self.options[share.items[0]].cwd,
                                     cancelled=stop, on_part=on_part)
                 if "error" in payload:
                     error = MigtuiError(payload["error"], payload.get("details", ""))
