@@ -95,8 +95,7 @@ class PendingScreen(SessionScreen):
         "disk, compared through env.py with the database. Operations are grouped by table; "
         f"{WARNING_MARK} marks ones that may lose data or fail. The right pane shows the "
         "selected operation's Alembic call and SQL, or the whole revision file (f). "
-        "n writes the revision; r compares again after you edit the models."
-    )
+        "n writes the revision; r compares again after you edit the models.")
 
     BINDINGS = [
         Binding("n", "new_revision", "New revision", id="pending.new_revision"),

@@ -109,7 +109,8 @@ class TablesScreen(TablesHistory, TableRows):
         if self.state.last_result is not None:
             self._baseline = self.state.schema_before
         self.show_state(None, self.state)
-        self.query_one("#table-list", OptionList).focus()
+        for listing in self.query("#table-list").results(OptionList):  # (none: closing)
+            listing.focus()
 
     # -- reading the schema ----------------------------------------------------
 
@@ -139,8 +140,9 @@ class TablesScreen(TablesHistory, TableRows):
     def reload(self) -> None:
         """Read the tables again (in a worker)."""
         self._token += 1
-        if self.schema is None:
-            self.query_one("#table-title", Static).update(Text("Reading the database…"))
+        if self.schema is None:  # (built in the background: maybe as the app closes)
+            for title in self.query("#table-title").results(Static):
+                title.update(Text("Reading the database…"))
         self.read_schema(self._token)
 
     def on_inspector_screen_schema_read(self, message: InspectorScreen.SchemaRead) -> None:
