@@ -127,6 +127,10 @@ async def test_revision_surfaces_show_text_literally(tmp_path: Path) -> None:
         app.post_message(LogLine(f"{TITLE} [/] printed by env.py"))
         app.notify(f"{RED}[/bold] revert [/] {TITLE}", title=f"[b]{RED}")
         await settle(pilot)
+        for _ in range(200):  # rounds: a log just shown writes its lines once it is sized
+            if log.lines:
+                break
+            await pilot.pause()
         logged = "\n".join(strip.text for strip in log.lines)
         no_controls(logged)
         assert f"{SHOWN_TITLE} [/] printed by env.py" in logged
