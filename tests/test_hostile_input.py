@@ -15,6 +15,7 @@ from projects import Rev, sqlite_url, write_project
 from rich.text import Text
 from textual.command import CommandList
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 from textual.widgets import OptionList, RichLog, Static
 from ui_helpers import graph_lines, make_app, settle, status_text, widget_text
 
@@ -122,8 +123,12 @@ async def test_revision_surfaces_show_text_literally(tmp_path: Path) -> None:
 
         # The log panel and notifications (which Textual reads as markup by default).
         log = app.screen.query_one(RichLog)
-        if not log.display:
-            await pilot.press("l")
+        for _ in range(200):  # rounds: the palette may still be closing and take the key
+            if log.display and log.size.width:
+                break
+            if not log.display and not isinstance(app.screen, ModalScreen):
+                await pilot.press("l")
+            await pilot.pause()
         app.post_message(LogLine(f"{TITLE} [/] printed by env.py"))
         app.notify(f"{RED}[/bold] revert [/] {TITLE}", title=f"[b]{RED}")
         await settle(pilot)
