@@ -92,17 +92,23 @@ class RevisionLoader:
     def graph(self) -> RevisionGraph:
         """Every revision, newest first, with the problems found; files read only if changed."""
         with quiet(), self._lock:
-            if self._graph is None:
-                where = self.locations()
-                if self._files is None or self._files.cache_key != where.cache_key:
-                    self._files = RevisionFiles(where.cache_key)
-                try:
-                    with quick_gil_handover():
-                        self._records = self._files.scan(where)
-                except Exception as exc:
-                    raise from_exception(exc, "Cannot read the revision files") from exc
-                self._graph = build_graph(self._records)
-            return self._graph
+            return self._graph_now()
+
+    def _graph_now(self) -> RevisionGraph:
+        """graph(), for a caller already quiet and holding the lock: a quiet() nested here
+        could wait for ENV_LOCK while holding the lock (another thread's capture ended
+        meanwhile), against a thread holding ENV_LOCK that waits for the lock."""
+        if self._graph is None:
+            where = self.locations()
+            if self._files is None or self._files.cache_key != where.cache_key:
+                self._files = RevisionFiles(where.cache_key)
+            try:
+                with quick_gil_handover():
+                    self._records = self._files.scan(where)
+            except Exception as exc:
+                raise from_exception(exc, "Cannot read the revision files") from exc
+            self._graph = build_graph(self._records)
+        return self._graph
 
     def reload(self) -> None:
         """Forget the graph and script directory; unchanged files are not read again."""
@@ -125,7 +131,7 @@ class RevisionLoader:
         with quiet(), self._lock:
             if self.changed_on_disk():
                 self.reload()
-            graph = self.graph()
+            graph = self._graph_now()
             if graph.problems:
                 raise refusal(graph.problems)
             return self.script()
@@ -137,7 +143,7 @@ class RevisionLoader:
         from migtui.core.revisions.scriptdir import LazyScript
 
         with quiet(), self._lock:
-            graph = self.graph()
+            graph = self._graph_now()
             if graph.problems:
                 raise refusal(graph.problems)
             scripts: list[Script] = []
@@ -174,7 +180,7 @@ class RevisionLoader:
         None, when ``should_stop()`` says so or the files are reloaded meanwhile.
         """
         with quiet(), self._lock:
-            self.graph()
+            self._graph_now()
             files = self._files
             generation = self._generation
             todo = files.unverified() if files is not None else []
