@@ -22,10 +22,9 @@ from textual.widgets import DataTable, Static
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
-from migtui.core.environments.bring import FleetRun, Outcome, plan_bring
+from migtui.core.environments.bring import FleetRun, Outcome, plan_bring, revision_label
 from migtui.core.environments.fleet import Drift, EnvironmentRead, Fleet
 from migtui.core.errors import MigtuiError
-from migtui.core.models import heads_label
 from migtui.screens.dialogs import ChooseScreen, TextScreen
 from migtui.screens.environments_rows import COLUMNS, build_rows, fit_columns
 from migtui.screens.state import AppState, SessionScreen
@@ -231,7 +230,7 @@ class EnvironmentsScreen(SessionScreen):
         failed = self._failure(key or "")
         if failed is not None:  # the failed tenant's own error, not its group's line
             read_back = " (read back from the database)" if failed.heads is not None else ""
-            body = safe(f"{failed.error}\n\nnow at: {heads_label(failed.heads)}"
+            body = safe(f"{failed.error}\n\nnow at: {revision_label(failed.heads)}"
                         f"{read_back}\n\n"
                         f"{failed.result.error_details if failed.result else ''}")
             self.app.push_screen(TextScreen(f"{failed.name} failed", body))
@@ -246,7 +245,7 @@ class EnvironmentsScreen(SessionScreen):
         body.append_text(safe(f"URL: {read.status.url or env.display_url}\n"
                               f"-x: {env.display_x or '(none)'}\n"
                               f"configured in: {env.source}\n"
-                              f"revision: {heads_label(read.status.current_heads)}\n"
+                              f"revision: {revision_label(read.status.current_heads)}\n"
                               f"drift: {drift.text if drift else 'not checked'}\n"
                               f"read in {read.seconds:.2f} s\n"))
         if env.problem or read.status.error:
@@ -283,7 +282,7 @@ class EnvironmentsScreen(SessionScreen):
         reads = [self.reads[e.name] for e in self.fleet.environments
                  if e.name in self.reads and not e.group and e.name not in names]
         sources += [(r.environment.name,
-                     f"{r.environment.name}  at {heads_label(r.status.current_heads)}")
+                     f"{r.environment.name}  at {revision_label(r.status.current_heads)}")
                     for r in reads if r.status.reachable]
         label = (targets[0].environment.group or targets[0].environment.name
                  if len(targets) > 1 else targets[0].environment.name)
@@ -317,7 +316,7 @@ class EnvironmentsScreen(SessionScreen):
         self.runs.clear()
         self.last_run = None
         self.post_message(self.BringRequested(self.fleet, tuple(items), source,
-                                              heads_label(heads)))
+                                              revision_label(heads)))
 
     # -- what the app's action worker posts -------------------------------------
 

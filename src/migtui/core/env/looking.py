@@ -25,9 +25,10 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.pool import Pool
 
-LOCK_TIMEOUT_S = 3  # waiting this long for a lock while only looking is an error
-STATEMENT_TIMEOUT_S = 30
-CONNECT_TIMEOUT_S = 5  # a host that does not answer at all, while only looking
+from migtui.core.env.timeouts import CONNECT_TIMEOUT_S as CONNECT_TIMEOUT_S
+from migtui.core.env.timeouts import LOCK_TIMEOUT_S as LOCK_TIMEOUT_S
+from migtui.core.env.timeouts import STATEMENT_TIMEOUT_S as STATEMENT_TIMEOUT_S
+
 _MARK = "migtui_looking"
 
 

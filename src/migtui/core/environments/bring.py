@@ -19,12 +19,18 @@ from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import ActionResult, Snapshot, heads_label
 
 
+def revision_label(heads: Sequence[str] | None) -> str:
+    """Revisions for a sentence: "a1b2c3, d4e5f6", "base", or (None) that they are not
+    known: "unknown (the database could not be read)"."""
+    return heads_label(heads)
+
+
 def plan_bring(target: Snapshot, heads: tuple[str, ...], target_name: str,
                source_name: str) -> Plan:
     """The upgrade or downgrade from ``target``'s heads to ``heads``; MigtuiError when the
     two are not on one line of history (or already equal)."""
     current = target.database.current_heads
-    label = heads_label(heads)
+    label = revision_label(heads)
     if not target.database.reachable:
         raise MigtuiError(f"{target_name} cannot be read: {target.database.error}")
     if set(current) == set(heads):
@@ -40,7 +46,7 @@ def plan_bring(target: Snapshot, heads: tuple[str, ...], target_name: str,
         plan = plan_downgrade(target, heads[0])
     else:
         if not set(current) <= target.graph.ancestors(heads):
-            raise MigtuiError(f"{target_name} ({heads_label(current)}) is on a branch that "
+            raise MigtuiError(f"{target_name} ({revision_label(current)}) is on a branch that "
                               f"{label} does not contain: bring it by hand from the graph")
         plan = plan_upgrade(target, heads[0])
     verb = "upgrade" if plan.action == "upgrade" else "downgrade"
@@ -80,9 +86,9 @@ class FleetRun:
         parts = [f"{len(done)} at {self.target}" + (f" ({_names(done)})" if done else "")]
         if failed is not None:
             parts.append(f"{failed.name} failed ({failed.error}) and is at "
-                         f"{heads_label(failed.heads)}")
+                         f"{revision_label(failed.heads)}")
         if skipped:
-            where = sorted({heads_label(o.heads) for o in self.outcomes if not o.ran})
+            where = sorted({revision_label(o.heads) for o in self.outcomes if not o.ran})
             parts.append(f"{len(skipped)} not run, still at {', '.join(where)} "
                          f"({_names(skipped)})")
         return "; ".join(parts)

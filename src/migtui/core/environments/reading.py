@@ -31,7 +31,7 @@ from typing import Any
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.autogen.fresh_process import payload_fields, run_fresh, warm
-from migtui.core.env import looking
+from migtui.core.env import timeouts
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
 from migtui.core.secrets import scrub_secrets
@@ -39,7 +39,7 @@ from migtui.core.secrets import scrub_secrets
 BUSY = max(2, min(4, os.cpu_count() or 2))  # processes started for a round
 MOST = 8  # processes at once for a round, counting those waiting on a slow server
 SLOW_S = 0.5  # a read this long: the rest of its process's share moves on
-STUCK_S = looking.CONNECT_TIMEOUT_S + looking.STATEMENT_TIMEOUT_S + 30.0
+STUCK_S = timeouts.CONNECT_TIMEOUT_S + timeouts.STATEMENT_TIMEOUT_S + 30.0
 _POLL_S = 0.1
 GONE_S = 15.0  # at most this long for the processes stopped at a round's end to be gone
 
