@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, RichLog, Static
+from textual.widgets import Log, OptionList, Static
 from ui_helpers import graph_lines, make_app, settle, status_text, widget_text
 
 from migtui.core.actions.config import ProjectOptions
@@ -122,7 +122,7 @@ async def test_revision_surfaces_show_text_literally(tmp_path: Path) -> None:
         await settle(pilot)
 
         # The log panel and notifications (which Textual reads as markup by default).
-        log = app.screen.query_one(RichLog)
+        log = app.screen.query_one(Log)
         for _ in range(200):  # rounds: the palette may still be closing and take the key
             if log.display and log.size.width:
                 break
@@ -132,13 +132,11 @@ async def test_revision_surfaces_show_text_literally(tmp_path: Path) -> None:
         app.post_message(LogLine(f"{TITLE} [/] printed by env.py"))
         app.notify(f"{RED}[/bold] revert [/] {TITLE}", title=f"[b]{RED}")
         await settle(pilot)
-        for _ in range(200):  # rounds: a log just shown writes its lines once it is sized
-            if log.lines:
-                break
-            await pilot.pause()
-        logged = "\n".join(strip.text for strip in log.lines)
+        logged = "\n".join(log.lines)
         no_controls(logged)
         assert f"{SHOWN_TITLE} [/] printed by env.py" in logged
+        drawn = "\n".join(log.render_line(y).text for y in range(log.size.height))
+        assert f"{SHOWN_TITLE} [/] printed by env.py" in drawn, drawn
         toasts = shown_toasts(app)
         no_controls(toasts)
         assert "[/bold] revert [/]" in toasts and SHOWN_TITLE in toasts, toasts
@@ -330,3 +328,23 @@ async def test_read_only_does_not_advertise_write_keys(tmp_path: Path) -> None:
         await settle(pilot)
         keys = {b.binding.action for b in app.screen.active_bindings.values()}
         assert "new_revision" not in keys and "upgrade_head" not in keys
+
+
+async def test_log_panel_goes_on_past_the_lines_kept(tmp_path: Path) -> None:
+    """env.py that prints more lines than the session keeps: the panel still shows the
+    newest line after each one (it once stopped once the kept lines were full)."""
+    app = make_app(hostile_project(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        log = app.screen.query_one(Log)
+        kept = app.LOG_LINES_KEPT
+        for n in range(kept + 5):
+            app.post_message(LogLine(f"line {n}"))
+        await settle(pilot)
+        assert log.lines[-1] == f"line {kept + 4}"
+        app.post_message(LogLine("one more [/]"))
+        await settle(pilot)
+        assert log.lines[-1] == "one more [/]"
+        assert len(app.state.log_lines) == kept
+        assert app.state.log_lines[0].startswith("… 6 older lines dropped")

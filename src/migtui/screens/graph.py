@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Log, Static
 
 from migtui.core.actions.plan import (
     Plan,
@@ -27,7 +27,7 @@ from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
 from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
-from migtui.widgets.safe_text import safe
+from migtui.widgets.safe_text import clean, safe
 from migtui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -97,7 +97,9 @@ class GraphScreen(GraphHistory):
                     id="filter")
         yield RevisionGraphView(id="graph")
         yield Static(Text(LEGEND, style="dim"), id="legend")
-        yield RichLog(id="log", max_lines=2000, wrap=False, markup=False)
+        # A Log, not a RichLog: a RichLog shown after a scroll may never hear its first
+        # size and then keeps every line it is given to itself.
+        yield Log(id="log", max_lines=2000)
         yield SteadyFooter()
 
     @property
@@ -127,7 +129,7 @@ class GraphScreen(GraphHistory):
             widget = self.query_one("#progress", Static)
             widget.update(safe(new.progress, "bold"))
             widget.display = bool(new.progress)
-        if old is None or new.log_lines is not old.log_lines:
+        if old is None or new.log_written != old.log_written:
             self._sync_log()
 
     def _show_snapshot(self, select: str | None = None) -> None:
@@ -209,16 +211,17 @@ class GraphScreen(GraphHistory):
             [(m.name, choice_label(m, chosen)) for m in marks]), picked)
 
     def action_toggle_log(self) -> None:
-        log = self.query_one("#log", RichLog)
+        log = self.query_one("#log", Log)
         log.display = not log.display
 
     def _sync_log(self) -> None:
         """Append the captured Alembic lines that the log panel does not show yet."""
-        lines = self.state.log_lines
-        log = self.query_one("#log", RichLog)
-        for line in lines[self._log_shown:]:
-            log.write(safe(line))
-        self._log_shown = len(lines)
+        state = self.state
+        new = min(state.log_written - self._log_shown, len(state.log_lines))
+        if new > 0:
+            lines = state.log_lines[len(state.log_lines) - new:]
+            self.query_one("#log", Log).write_lines(clean(line) for line in lines)
+        self._log_shown = state.log_written
 
     def action_error_details(self) -> None:
         self.show_last_error()

@@ -58,8 +58,10 @@ class AppState:
     schema_before: SchemaInfo | None = None
     # The revision the graph selects with this snapshot (a new merge or revision).
     select_next: str | None = None
-    # Every line Alembic and env.py wrote during actions, for the graph's log panel.
+    # The last lines Alembic and env.py wrote during actions, for the graph's log panel,
+    # and how many lines were written in all (the kept ones are the last of those).
     log_lines: tuple[str, ...] = ()
+    log_written: int = 0
     # The error that `e` explains: (one line, details).
     last_error: tuple[str, str] | None = None
     # Every configured environment (none: the project's own database alone), and the one

@@ -50,7 +50,8 @@ class RunningActions(App[None]):
             self._log_dropped += cut
             lines = (f"… {self._log_dropped:,} older lines dropped …",
                      *lines[cut + 1:])
-        self.state = replace(self.state, log_lines=lines)
+        self.state = replace(self.state, log_lines=lines,
+                             log_written=self.state.log_written + 1)
 
     def _report_progress(self, text: str) -> None:  # from the action's watch thread
         self.post_message(ActionProgress(text))
