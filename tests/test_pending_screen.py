@@ -18,7 +18,7 @@ from autogen_helpers import (
 from conftest import database_url, snapshot_sample, table_names
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
-from ui_helpers import make_app, settle, widget_text
+from ui_helpers import make_app, settle, tabs_underlined, widget_text
 
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import PromptScreen, TextScreen
@@ -261,5 +261,6 @@ def test_snapshot_with_changes(snap_compare, pending_fixed: Path) -> None:  # ty
         await open_pending(pilot)
         # (not a user-table row: SQLite's table copy re-creates its indexes in set order)
         await select_row(pilot, "type change")
+        await tabs_underlined(pilot)
 
     assert snap_compare(make_app(pending_fixed), terminal_size=(110, 34), run_before=run_before)

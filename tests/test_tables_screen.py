@@ -15,6 +15,7 @@ from tables_helpers import WEIRD, execute, make_big_table, make_weird_table, ope
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static, TabbedContent
 from textual.worker import WorkerCancelled
+from ui_helpers import tabs_underlined
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -320,6 +321,7 @@ def test_snapshot_tables_with_rows(snap_compare, sample_with_rows: Path) -> None
         screen(pilot.app).query_one(RowGrid).focus()  # type: ignore[arg-type]
         await pilot.press("down")
         await settle(pilot)
+        await tabs_underlined(pilot)
 
     assert snap_compare(make_app(sample_with_rows), terminal_size=SIZE, run_before=open_rows)
 

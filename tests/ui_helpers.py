@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.widgets._tabs import Underline
 from textual.worker import WorkerCancelled
 
 from migtui.core.actions.config import ProjectOptions
@@ -39,6 +40,17 @@ async def settle(pilot: Pilot[None]) -> None:
         quiet = 0 if any(not w.is_finished for w in app.workers) else quiet + 1
         if quiet == 2:
             break
+
+
+async def tabs_underlined(pilot: Pilot[None]) -> None:
+    """Wait until every shown row of tabs draws the bar under its active tab (placed a
+    frame or more after the tab is laid out: late under load, which a snapshot sees)."""
+    for _ in range(200):
+        bars = [u for u in pilot.app.screen.query(Underline) if u.display]
+        if all(u.show_highlight and u.highlight_end > u.highlight_start for u in bars):
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("a tab underline was never placed")
 
 
 def graph_lines(app: MigtuiApp) -> list[str]:

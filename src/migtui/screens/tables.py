@@ -92,7 +92,7 @@ class TablesScreen(TablesHistory, TableRows):
                 yield OptionList(id="table-list")
             with Vertical(id="table-detail"):
                 yield Static("", id="table-title")
-                with TabbedContent(id="table-tabs", initial="columns"):
+                with TabbedContent(id="table-tabs"):  # the first tab: columns
                     for tab_id, label in zip(TABS, ("Columns", "Indexes", "Constraints",
                                                     "Foreign keys", "Rows"), strict=True):
                         with TabPane(label, id=tab_id):
