@@ -75,7 +75,10 @@ def _timed(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
 
 
 def _env(cache: Path) -> dict[str, str]:
-    env = dict(os.environ)
+    # Bytecode is written and read as on a user's machine (after the first launch, or a
+    # pip install, migtui runs from .pyc like alembic does): a shell that sets
+    # PYTHONDONTWRITEBYTECODE would otherwise make every launch compile migtui anew.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["MIGTUI_CACHE_DIR"] = str(cache)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     return env

@@ -30,13 +30,13 @@ from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.history.applied import EditedRevision, applied_version_diff, edited_revisions
 from migtui.core.history.rescue import Rescue, discard, find_rescue
 from migtui.core.models import Revision, Snapshot
-from migtui.core.schema.model import TableRef
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.state import SessionScreen
 from migtui.widgets.safe_text import safe, safe_line, scrub
 
 if TYPE_CHECKING:
     from migtui.core.history.tables import TableHistory
+    from migtui.core.schema.model import TableRef
 
 
 def rescue_text(rescue: Rescue) -> Text:

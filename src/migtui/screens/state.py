@@ -9,6 +9,7 @@ and ask for work by posting Messages, which the app handles.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -22,9 +23,11 @@ from migtui.core.actions.project import Project
 from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.models import ActionResult, DatabaseState, Snapshot
 from migtui.core.revisions.problems import history_refusal
-from migtui.core.schema.model import SchemaInfo
 from migtui.screens.dialogs import TextScreen
 from migtui.widgets.status_line import StatusLine, not_read
+
+if TYPE_CHECKING:
+    from migtui.core.schema.model import SchemaInfo
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,16 @@ them (``GraphScreen.PlanRequested``, ``ConfirmScreen.SqlRendered``, …).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
-from migtui.core.schema.model import SchemaInfo
+
+if TYPE_CHECKING:
+    from migtui.core.schema.model import SchemaInfo
 
 
 class SnapshotLoaded(Message):

@@ -7,24 +7,24 @@ worker (`MigtuiApp._run_action`), never on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import ActionResult, Snapshot, heads_label
-from migtui.core.schema.model import SchemaInfo
 
 # The checks, the inspector and the ledger import SQLAlchemy: each is imported by the
 # worker that first needs it, never before the first paint.
 if TYPE_CHECKING:
     from migtui.core.checks.preflight import Preflight
     from migtui.core.checks.rehearsal import Rehearsal
+    from migtui.core.schema.model import SchemaInfo
 
 LineSink = Callable[[str], None]
 # What an action job returns: its result, and the tables from before it (if read).
-Outcome = tuple[ActionResult, SchemaInfo | None]
+Outcome: TypeAlias = "tuple[ActionResult, SchemaInfo | None]"
 
 _VERB = {"upgrade": "Upgraded", "downgrade": "Downgraded", "stamp": "Stamped",
          "merge": "Merged", "revision": "Wrote revision"}

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from migtui.core.actions.config import open_config
 from migtui.core.actions.project import Project
@@ -32,7 +33,9 @@ from migtui.core.environments.config import (
 )
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus, RevisionGraph, Snapshot
-from migtui.core.schema.model import SchemaInfo
+
+if TYPE_CHECKING:
+    from migtui.core.schema.model import SchemaInfo
 
 # The name of the single environment of a project that configures none.
 PROJECT_DATABASE = "(project)"
