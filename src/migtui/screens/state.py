@@ -144,7 +144,7 @@ class SessionScreen(Screen[None]):
                           and snapshot.database.state is DatabaseState.NOT_CHECKED):
             return
         self._deferred = ""
-        if snapshot is not None and self.app.screen is self:
+        if snapshot is not None and self.is_current and self.app.screen is self:
             self.call_later(self.run_action, action)
 
     def show_state(self, old: AppState | None, new: AppState) -> None:

@@ -164,7 +164,7 @@ class TablesScreen(TablesHistory, TableRows):
         self._show_selected()
         # The structure, a few tables at a time: the one selected first. Hidden, the
         # first few only (the rest once shown: no work in the background meanwhile).
-        self.read_structure(self._token, message.schema.tables, whole=self.app.screen is self)
+        self.read_structure(self._token, message.schema.tables, whole=self.is_current)
 
     def on_screen_resume(self) -> None:
         # Once the list is on screen, the structure of the tables not read yet.
@@ -174,7 +174,7 @@ class TablesScreen(TablesHistory, TableRows):
         self.workers.cancel_group(self, "tables-structure")  # (between two batches)
 
     def _read_the_rest(self) -> None:
-        if (self.schema is not None and not self.schema.complete and self.app.screen is self
+        if (self.schema is not None and not self.schema.complete and self.is_current
                 and not self.state.busy):  # (during a write: read once it is done)
             self.read_structure(self._token, self.schema.tables)
 
