@@ -18,11 +18,16 @@ from pathlib import Path
 
 from projects import LINEAR, sqlite_url, write_project
 
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+
 PROBE = r'''
 import asyncio, json, sys
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
+from migtui.core.environments.reading import FirstRead
 from migtui.tui.app import MigtuiApp
+from migtui.tui.loading import LoadingApp
 from migtui.widgets.revision_graph import RevisionGraphView
 
 HEAVY = ("alembic", "sqlalchemy", "sqlmodel")
@@ -39,10 +44,23 @@ def render_line(self, y):
 
 
 RevisionGraphView.render_line = render_line
+APART = "--apart" in sys.argv  # as `migtui` starts: the first read begun apart
+arrived = LoadingApp.snapshot_arrived
+
+
+def snapshot_arrived(self, message):
+    # The database as first read: what was imported by then.
+    if message.snapshot.database.reachable and "at_read" not in seen:
+        seen["at_read"] = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)[:3]
+    return arrived(self, message)
+
+
+LoadingApp.snapshot_arrived = snapshot_arrived
 
 
 async def main() -> None:
-    app = MigtuiApp(Project.open(ProjectOptions()))
+    project = Project.open(ProjectOptions())
+    app = MigtuiApp(project, first_read=FirstRead(project.options) if APART else None)
     async with app.run_test(size=(140, 40)) as pilot:
         for _ in range(10000):
             if "heavy" in seen and app.state.snapshot is not None and (
@@ -67,9 +85,9 @@ project.verify()
 '''
 
 
-def _run(code: str, folder: Path, cache: Path) -> str:
+def _run(code: str, folder: Path, cache: Path, *args: str) -> str:
     env = {**os.environ, "MIGTUI_CACHE_DIR": str(cache)}
-    done = subprocess.run([sys.executable, "-c", code], cwd=folder, env=env,
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=folder, env=env,
                           capture_output=True, text=True, check=True)
     return done.stdout
 
@@ -98,3 +116,20 @@ def test_a_first_start_of_a_plain_project_paints_before_importing_them_too(
     assert seen["heavy"] == [], f"imported before the first paint: {seen['heavy'][:5]}"
     assert seen["later"], "the database was read (with alembic) after the first paint"
     assert list(cache.glob("project-*.json")), "what Alembic found is kept for the next start"
+
+
+def test_the_first_read_apart_shows_the_database_before_importing_them(
+        tmp_path: Path) -> None:
+    """As `migtui` starts: the first read is begun in a process apart; the app's own
+    process shows what it read without having imported alembic or SQLAlchemy, and
+    imports them afterwards (core/libraries.py: one thread at a time)."""
+    folder = write_project(tmp_path / "proj", url=sqlite_url(tmp_path / "probe.db"),
+                           revisions=LINEAR)
+    Project.open(ProjectOptions(cwd=str(folder))).upgrade(LINEAR[0].revision)
+    cache = tmp_path / "cache"
+    _run(WARM, folder, cache)
+    out = _run(PROBE, folder, cache, "--apart")
+    seen = json.loads(next(line for line in out.splitlines() if line.startswith("JSON "))[5:])
+    assert seen["heavy"] == [], f"imported before the first paint: {seen['heavy'][:5]}"
+    assert seen["at_read"] == [], f"imported before the database showed: {seen['at_read']}"
+    assert seen["later"], "imported once the database was shown"

@@ -26,6 +26,7 @@ from textual.widgets import Button, Static
 
 from migtui.core.actions.plan import Plan
 from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.libraries import needs_libraries
 from migtui.screens.preflight_text import (
     describe_preflight,
     describe_rehearsal,
@@ -174,6 +175,7 @@ class ConfirmScreen(ModalScreen[bool]):
     # -- workers -------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False, group="sql")
+    @needs_libraries
     def _render_sql(self) -> None:
         assert self._sql_loader is not None
         self._shown.wait(timeout=5)
@@ -183,6 +185,7 @@ class ConfirmScreen(ModalScreen[bool]):
             self.post_message(self.SqlRendered("", exc.message))
 
     @work(thread=True, exit_on_error=False, group="preflight")
+    @needs_libraries
     def _check_plan(self) -> None:
         assert self._checks is not None
         self._shown.wait(timeout=5)
@@ -192,6 +195,7 @@ class ConfirmScreen(ModalScreen[bool]):
             self.post_message(self.PlanChecked(None, from_exception(exc)))
 
     @work(thread=True, exit_on_error=False, group="rehearsal")
+    @needs_libraries
     def _run_rehearsal(self) -> None:
         assert self._rehearse is not None
         try:

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
 from migtui.core.errors import MigtuiError, from_exception
+from migtui.core.libraries import needs_libraries
 from migtui.core.models import Revision
 from migtui.core.revisions.source import read_function
 from migtui.screens.preflight_text import describe_functions
@@ -130,6 +131,7 @@ class RevisionDetailsScreen(ModalScreen[None]):
             self.query_one("#details-ops", Static).update(_static_operations(self.revision))
 
     @work(thread=True, exit_on_error=False, group="operations")
+    @needs_libraries
     def _record_operations(self) -> None:
         assert self._operations is not None
         try:
@@ -147,6 +149,7 @@ class RevisionDetailsScreen(ModalScreen[None]):
             target.update(describe_functions(message.functions))
 
     @work(thread=True, exit_on_error=False)
+    @needs_libraries
     def _render_sql(self, key: str) -> None:
         try:
             self.post_message(self.SqlRendered(key, self._loaders[key]()))

@@ -25,6 +25,7 @@ from migtui.core.actions.project import Project
 from migtui.core.environments.bring import FleetRun, Outcome, plan_bring, revision_label
 from migtui.core.environments.fleet import Drift, EnvironmentRead, Fleet
 from migtui.core.errors import MigtuiError
+from migtui.core.libraries import needs_libraries
 from migtui.screens.dialogs import ChooseScreen, TextScreen
 from migtui.screens.environments_rows import COLUMNS, build_rows, fit_columns
 from migtui.screens.state import AppState, SessionScreen
@@ -147,6 +148,7 @@ class EnvironmentsScreen(SessionScreen):
             self._drift_group(self._token, tuple(self.reads[e.name] for e in members))
 
     @work(thread=True, group="environments-drift", exit_on_error=False)
+    @needs_libraries
     def _drift_one(self, token: int, read: EnvironmentRead,
                    others: tuple[EnvironmentRead, ...]) -> None:
         try:
@@ -156,6 +158,7 @@ class EnvironmentsScreen(SessionScreen):
         self.post_message(self.DriftChecked(token, {read.environment.name: drift}))
 
     @work(thread=True, group="environments-drift", exit_on_error=False)
+    @needs_libraries
     def _drift_group(self, token: int, reads: tuple[EnvironmentRead, ...]) -> None:
         self.post_message(self.DriftChecked(token, self.fleet.group_drift(reads)))
 

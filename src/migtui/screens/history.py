@@ -29,6 +29,7 @@ from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.history.applied import EditedRevision, applied_version_diff, edited_revisions
 from migtui.core.history.rescue import Rescue, discard, find_rescue
+from migtui.core.libraries import needs_libraries
 from migtui.core.models import Revision, Snapshot
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.state import SessionScreen
@@ -103,6 +104,7 @@ class RescueScreen(ModalScreen[tuple[Rescue, str] | None]):
         self.search()
 
     @work(thread=True, exit_on_error=False, group="rescue")
+    @needs_libraries
     def search(self) -> None:
         try:
             self.post_message(self.Found(find_rescue(self.project, self.snapshot)))
@@ -293,6 +295,7 @@ class TableHistoryScreen(ModalScreen[str | None]):
         self.read()
 
     @work(thread=True, exit_on_error=False, group="table-history")
+    @needs_libraries
     def read(self) -> None:
         from migtui.core.history.tables import table_history  # SQLAlchemy: when asked
 

@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
+from migtui.core.libraries import needs_libraries
 from migtui.core.schema.model import Cell, RowPage, RowRequest, SchemaInfo, TableInfo, TableRef
 from migtui.screens.state import AppState, SessionScreen
 
@@ -93,6 +94,7 @@ class InspectorScreen(SessionScreen):
             self._inspector.close()
 
     @work(thread=True, exclusive=True, group="tables-schema", exit_on_error=False)
+    @needs_libraries
     def read_schema(self, token: int) -> None:
         """List every table and view by name (no structure: one query); posts SchemaRead."""
         try:
@@ -106,6 +108,7 @@ class InspectorScreen(SessionScreen):
         self._wanted.append(ref)
 
     @work(thread=True, exclusive=True, group="tables-structure", exit_on_error=False)
+    @needs_libraries
     def read_structure(self, token: int, tables: Sequence[TableInfo], whole: bool = True
                        ) -> None:
         """Read these tables' structure (those not read yet), a batch at a time, those
@@ -138,6 +141,7 @@ class InspectorScreen(SessionScreen):
             size = BATCH
 
     @work(thread=True, group="tables-rows", exit_on_error=False)
+    @needs_libraries
     def read_rows(self, token: int, request: RowRequest) -> None:
         """Read one page of rows; posts RowsRead."""
         try:
@@ -147,6 +151,7 @@ class InspectorScreen(SessionScreen):
             self.post_message(self.RowsRead(token, request, None, exc))
 
     @work(thread=True, group="tables-value", exit_on_error=False)
+    @needs_libraries
     def read_value(self, title: str, table: TableInfo, column: str, key: tuple[Any, ...]
                    ) -> None:
         """Read the whole value of one cell; posts ValueRead."""

@@ -20,6 +20,7 @@ from migtui.core.actions.plan import Plan, plan_upgrade
 from migtui.core.actions.project import Project
 from migtui.core.autogen.choices import Choices, covered_by_renames
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, compute_diff
+from migtui.core.libraries import needs_libraries
 from migtui.core.models import Snapshot
 from migtui.core.revisions.watch import FolderWatcher
 from migtui.screens.dialogs import PromptScreen, TextScreen
@@ -196,6 +197,7 @@ class PendingScreen(SessionScreen):
         self._just_started = False
 
     @work(thread=True, group="autogen", exit_on_error=False)
+    @needs_libraries
     def _compare(self, generation: int, choices: Choices) -> None:
         self.post_message(self.DiffComputed(compute_diff(self.project, choices=choices),
                                             generation))

@@ -26,6 +26,8 @@ from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
 from migtui.core.env.watch import Watch
 from migtui.core.environments.fleet import Fleet
+from migtui.core.environments.reading import FirstRead
+from migtui.core.libraries import needs_libraries
 from migtui.core.models import DatabaseState, Snapshot
 from migtui.core.revisions.problems import problems_summary, problems_text
 from migtui.screens.dialogs import TextScreen
@@ -84,11 +86,12 @@ class MigtuiApp(LoadingApp):
     ]
 
     def __init__(self, project: Project, fleet: Fleet | None = None,
-                 environment: str = "") -> None:
+                 environment: str = "", first_read: FirstRead | None = None) -> None:
         """``project`` opened on environment ``environment`` of ``fleet`` (by default the
-        environments configured beside the project, and its own database)."""
+        environments configured beside the project, and its own database); its database
+        read by ``first_read`` when one was started for it."""
         super().__init__(fleet if fleet is not None else Fleet(project), environment,
-                         AppState(read_only=project.options.read_only))
+                         AppState(read_only=project.options.read_only), first_read)
         self.project = project
         for mode in MAIN_MODES:
             self.add_mode(mode, partial(self._make_screen, mode))
@@ -331,6 +334,7 @@ class MigtuiApp(LoadingApp):
         self._run_action(action, target, job)
 
     @work(thread=True, group="action", exit_on_error=False)
+    @needs_libraries
     def _run_action(self, action: str, target: str, job: Callable[[], Outcome]) -> None:
         """Run one write action; whatever happens, post ActionFinished (it clears busy)."""
         result, before = failed(action, target), None

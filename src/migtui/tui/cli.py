@@ -9,8 +9,7 @@ from typing import NoReturn
 
 from migtui import __version__
 from migtui.core.actions.config import ProjectOptions
-from migtui.core.actions.project import Project
-from migtui.core.environments.fleet import Fleet
+from migtui.core.environments.reading import FirstRead
 from migtui.core.errors import MigtuiError
 
 
@@ -53,21 +52,32 @@ def parse_options(argv: Sequence[str] | None = None) -> ProjectOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `migtui` script."""
+    first_read = None
     try:
         options = parse_options(argv)
+        env_name = build_parser().parse_args(argv).env or ""
+        # The database is read beside the app's start, on another core: begun first of
+        # all (an environment's options are known once the project is open).
+        first_read = None if env_name else FirstRead(options)
+        from migtui.core.actions.project import Project
+        from migtui.core.environments.fleet import Fleet
+
         project = Project.open(options)
         fleet = Fleet(project)  # the environments configured beside the project
-        env_name = build_parser().parse_args(argv).env or ""
         if env_name:
             project = fleet.project_for(fleet.select(env_name))
+            first_read = FirstRead(project.options)
     except MigtuiError as exc:
+        if first_read is not None:
+            first_read.stop()
         print(f"migtui: error: {exc.message}", file=sys.stderr)
         return 2
     from migtui.tui import exit_watchdog
     from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
 
     exit_watchdog.remember_terminal()
-    app = MigtuiApp(project, fleet, env_name)  # a protected one: writes need its name typed
+    # A protected environment: writes need its name typed.
+    app = MigtuiApp(project, fleet, env_name, first_read)
     app.exit_watchdog = 3.0  # a quit ends the process within seconds, whatever hangs
     app.run()
     return 0

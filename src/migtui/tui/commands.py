@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.screen import Screen
 
 from migtui.core.actions.halfway import FORGET_COMMAND
+from migtui.core.libraries import needs_libraries
 from migtui.tui.help import key_label
 from migtui.widgets.safe_text import clean
 
@@ -59,7 +60,7 @@ def _forget_partial(app: MigtuiApp) -> None:
         app.project.forget_partial()
         app.call_from_thread(app.load)
 
-    app.run_worker(forget, thread=True, group="forget", exit_on_error=False)
+    app.run_worker(needs_libraries(forget), thread=True, group="forget", exit_on_error=False)
 
 
 def highlight(matcher: Matcher, text: str) -> Content:

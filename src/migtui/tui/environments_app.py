@@ -22,6 +22,7 @@ from migtui.core.actions.project import Project
 from migtui.core.environments.config import Environment
 from migtui.core.environments.fleet import EnvironmentRead, Fleet
 from migtui.core.errors import MigtuiError
+from migtui.core.libraries import load
 from migtui.core.models import DatabaseState, Snapshot
 from migtui.screens.state import AppState, EnvironmentMark, SessionScreen
 from migtui.tui.messages import EnvironmentMarked
@@ -94,6 +95,9 @@ class EnvironmentsApp(RunningActions):
         def post(read: EnvironmentRead) -> None:
             self.post_message(EnvironmentMarked(token, read))
 
+        if not envs:  # (no other environment: nothing to import for, beside a dialog)
+            return
+        load()
         self.fleet.read_each(envs, post)
 
     def on_environment_marked(self, message: EnvironmentMarked) -> None:

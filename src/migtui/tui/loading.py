@@ -18,7 +18,9 @@ from textual import work
 from textual.worker import get_current_worker
 
 from migtui.core.environments.fleet import Fleet
+from migtui.core.environments.reading import FirstRead
 from migtui.core.errors import MigtuiError
+from migtui.core.libraries import importing, load
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.screens.graph import GraphScreen
 from migtui.screens.state import AppState, SessionScreen
@@ -51,8 +53,10 @@ def screen_class(mode: str) -> type[SessionScreen]:
 class LoadingApp(EnvironmentsApp):
     """Reads the project in the ``load`` worker group, one step per drawn snapshot."""
 
-    def __init__(self, fleet: Fleet, environment: str, state: AppState) -> None:
+    def __init__(self, fleet: Fleet, environment: str, state: AppState,
+                 first_read: FirstRead | None = None) -> None:
         super().__init__(fleet, environment, state)
+        self._first_read = first_read  # the database read begun at launch, apart
         self._painted = threading.Event()  # the first graph is on screen
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
@@ -62,36 +66,55 @@ class LoadingApp(EnvironmentsApp):
         """The graph from the revision files alone, for the first paint; the database
         (env.py may take seconds to import the models) once that is on screen."""
         self._painted.clear()
+        apart, self._first_read = self._first_read, None
         try:
+            with importing():  # (a cold cache: Alembic finds the script folder)
+                graph = self.project.graph()
             waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
-            early = Snapshot(self.project.info, self.project.graph(), waiting)
+            early = Snapshot(self.project.info, graph, waiting)
         except MigtuiError as exc:
+            if apart is not None:
+                apart.stop()
             self.post_message(LoadFailed(exc))
             return
         self.post_message(SnapshotLoaded(early, first=True))
         self._painted.wait(timeout=10)
         if not get_current_worker().is_cancelled:
-            self._read()
+            self._read(apart=apart)
+        elif apart is not None:
+            apart.stop()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self, reload_files: bool = False) -> None:
         """Read the revision files (again, when asked) and the database in a worker."""
         self._read(reload_files)
 
-    def _read(self, reload_files: bool = False) -> None:
-        """The snapshot, posted; then Alembic's authoritative load (in a load worker)."""
-        if reload_files:
-            self.project.reload()
+    def _read(self, reload_files: bool = False, apart: FirstRead | None = None) -> None:
+        """The snapshot, posted; then Alembic's authoritative load (in a load worker).
+        ``apart``: the database read begun at launch, used if it read these options."""
+        worker = get_current_worker()
+        status = None
+        if apart is not None:
+            if apart.options == self.project.options:
+                status = apart.status(lambda: worker.is_cancelled)
+            apart.stop()  # (answered, or not wanted: its process is not left running)
+            if worker.is_cancelled:  # (quitting, or a newer read asked for)
+                return
         try:
-            snapshot = self.project.snapshot()
+            if status is None:  # read here: imported first, before any other worker may
+                load()
+            if reload_files:
+                self.project.reload()
+            snapshot = self.project.snapshot(status=status)
             self._shown.clear()
             self.post_message(SnapshotLoaded(snapshot))
         except MigtuiError as exc:
             self.post_message(LoadFailed(exc))
             return
-        # Once shown (and a key that waited for it answered: its dialog drawn).
+        # Once shown (and a key that waited for it answered: its dialog drawn); a read
+        # apart imported nothing here yet.
         self._shown.wait(timeout=5)
-        worker = get_current_worker()
+        load()
         verified = self.project.verify(lambda: worker.is_cancelled)
         if verified is not None:
             self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))

@@ -15,6 +15,7 @@ from textual.app import App
 from textual.reactive import reactive
 
 from migtui.core.env.watch import Watch
+from migtui.core.libraries import needs_libraries
 from migtui.screens.dialogs import QuestionScreen
 from migtui.screens.state import AppState
 from migtui.tui import exit_watchdog
@@ -83,6 +84,7 @@ class RunningActions(App[None]):
         self._cancel(self._watch)
 
     @work(thread=True, group="cancel", exit_on_error=False)
+    @needs_libraries
     def _cancel(self, watch: Watch) -> None:
         watch.cancel()  # a second connection asks the server to cancel the statement
 

@@ -51,6 +51,11 @@ def _step(entry: dict[str, Any]) -> PartialStep | None:
         return None
 
 
+def any_kept() -> bool:
+    """Whether a mark is kept for any database (if not, none needs an identity)."""
+    return bool(_entries())
+
+
 def recall(identity: Identity) -> PartialStep | None:
     """The mark kept for this database, if any (whatever its heads say now)."""
     return next((p for e in _entries() if _mine(e, identity)

@@ -159,8 +159,12 @@ class Project:
 
         return read_status(self.config, self.script(), on_line)
 
-    def snapshot(self, on_line: LineSink | None = None) -> Snapshot:
-        """The graph and the database status together."""
+    def snapshot(self, on_line: LineSink | None = None,
+                 status: DatabaseStatus | None = None) -> Snapshot:
+        """The graph and the database status together (``status``: as read elsewhere
+        for this project, in another process, just now)."""
+        if status is not None:  # (neither Alembic nor SQLAlchemy imported here for it)
+            return Snapshot(self.info, self.graph(), status, self._partial_now(status))
         with quick_gil_handover():  # many short system calls while the UI thread is busy
             self.script()  # first: it may find the files elsewhere than last time
             graph = self.graph()
@@ -173,7 +177,7 @@ class Project:
     def _partial_now(self, status: DatabaseStatus) -> PartialStep | None:
         """The step left half done on this database (by this run or an earlier one),
         while alembic_version still says what it said after the failure."""
-        if status.reachable:
+        if status.reachable and (self._partial is not None or partial_store.any_kept()):
             self._partial = partial_store.still_partial(
                 self._identity(status), status.current_heads, self._partial)
         return self._partial if status.reachable else None

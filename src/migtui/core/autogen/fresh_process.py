@@ -82,20 +82,22 @@ _running: set[BaseProcess] = set()
 
 def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
               cancelled: Callable[[], bool] | None = None,
-              on_part: Callable[[Payload], None] | None = None) -> Payload:
+              on_part: Callable[[Payload], None] | None = None,
+              new_interpreter: bool = False) -> Payload:
     """Call ``target`` ("module:function") with ``request`` in a fresh process in ``cwd``.
 
     The function takes and returns JSON-able dicts. A generator function's yielded
     dicts are handed to ``on_part`` (on this thread) as they arrive, and what it returns
     is the answer. Raises MigtuiError when the process gives no answer, or none within
     ``timeout`` seconds, or ``cancelled()`` turns true first (checked a few times a
-    second); the process is killed then.
+    second); the process is killed then. ``new_interpreter``: a new interpreter even
+    where the fork server runs (for a task that imports less than its preload).
     """
     job = {"target": target, "request": request, "cwd": cwd, "env": dict(os.environ)}
     fd, log_path = tempfile.mkstemp(prefix="migtui-task-", suffix=".log")
     os.close(fd)
     try:
-        return _run(job, log_path, timeout, cancelled, on_part)
+        return _run(job, log_path, timeout, cancelled, on_part, new_interpreter)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(log_path)
@@ -103,8 +105,8 @@ def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
 
 def _run(job: Payload, log_path: str, timeout: float,
          cancelled: Callable[[], bool] | None,
-         on_part: Callable[[Payload], None] | None) -> Payload:
-    context = _get_context()
+         on_part: Callable[[Payload], None] | None, new_interpreter: bool) -> Payload:
+    context = multiprocessing.get_context("spawn") if new_interpreter else _get_context()
     reader, writer = context.Pipe(duplex=False)
     try:
         process = _start(context, writer, job, log_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from migtui.core.libraries import importing
 from migtui.core.secrets import MASK, is_secret_key, remember, scrub_secrets
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a URL is parsed, not before
@@ -19,15 +20,20 @@ __all__ = ["database_identity", "mask_url", "mask_x_argument", "remember_secret"
            "scrub_secrets"]
 
 
+def _make_url(url: str) -> URL:
+    """SQLAlchemy's URL parser (imported on first use, under the one import lock)."""
+    with importing():
+        from sqlalchemy.engine import make_url
+    return make_url(url)
+
+
 def remember_secret(url: URL | str | None) -> None:
     """Remember a URL's password and secret query values so that scrub_secrets removes
     them from any text."""
     if url is None:
         return
-    from sqlalchemy.engine import make_url
-
     try:
-        parsed = make_url(url) if isinstance(url, str) else url
+        parsed = _make_url(url) if isinstance(url, str) else url
     except Exception:
         return
     if parsed.password:
@@ -42,10 +48,8 @@ def mask_url(url: URL | str | None) -> str:
     """The URL as text with its password and secret query values replaced by ***."""
     if url is None or url == "":
         return ""
-    from sqlalchemy.engine import make_url
-
     try:
-        parsed = make_url(url) if isinstance(url, str) else url
+        parsed = _make_url(url) if isinstance(url, str) else url
     except Exception:
         return scrub_secrets(str(url))
     remember_secret(parsed)
@@ -74,11 +78,9 @@ def database_identity(url: str, folder: str | None = None) -> tuple[str, str]:
 
     With ``folder``, a relative SQLite path is made absolute from it (env.py opened it
     relative to the working folder), so two projects' ``sqlite:///app.db`` differ."""
-    from sqlalchemy.engine import make_url
-
     masked = mask_url(url)
     try:
-        parsed = make_url(masked)
+        parsed = _make_url(masked)
     except Exception:
         return masked, ""
     name = parsed.database or ""

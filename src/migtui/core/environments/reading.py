@@ -42,6 +42,7 @@ SLOW_S = 0.5  # a read this long: the rest of its process's share moves on
 STUCK_S = timeouts.CONNECT_TIMEOUT_S + timeouts.STATEMENT_TIMEOUT_S + 30.0
 _POLL_S = 0.1
 GONE_S = 15.0  # at most this long for the processes stopped at a round's end to be gone
+NICE = 5  # the first read gives way to the first paint where both want a core
 
 StatusSink = Callable[[int, DatabaseStatus], None]
 
@@ -54,6 +55,60 @@ def read_apart(options: Sequence[ProjectOptions], on_status: StatusSink) -> None
         _Round(list(options), on_status).run()
 
 
+class FirstRead:
+    """The session's first database read, started at launch in a new interpreter.
+
+    Read in the app's own process, it would wait for the first paint and then import
+    Alembic and SQLAlchemy and run env.py there (most of a second, holding the GIL).
+    Read here it runs beside Textual's start, on another core: a ``u`` typed at the
+    first paint opens its confirmation about when ``alembic current`` would have
+    answered. The read is ``Project.status()`` in that process (the one env.py runner,
+    with the looking-only timeouts), as for any environment read apart.
+    """
+
+    def __init__(self, options: ProjectOptions) -> None:
+        self.options = options
+        self._status: DatabaseStatus | None = None
+        self._done = threading.Event()
+        self._stopped = threading.Event()
+        threading.Thread(target=self._read, daemon=True, name="migtui-first-read").start()
+
+    def stop(self) -> None:
+        """Not wanted after all (the app did not start, or reads other options): its
+        process is killed if it still runs."""
+        self._stopped.set()
+
+    def status(self, cancelled: Callable[[], bool] = lambda: False) -> DatabaseStatus | None:
+        """The status, once read (blocks until then, or until ``cancelled()``: a quit
+        must not wait for env.py); None when no process could read it (the caller reads
+        it itself, as it would have without this) or the wait was cancelled."""
+        while not self._done.wait(_POLL_S):
+            if cancelled():
+                return None
+        return self._status
+
+    def _read(self) -> None:
+        heard: list[DatabaseStatus] = []
+
+        def on_part(part: dict[str, Any]) -> None:
+            if "index" in part:
+                heard.append(_status_from(part["status"]))
+
+        try:
+            run_fresh("migtui.core.environments.reading:read_share",
+                      {"items": [(0, asdict(self.options))], "nice": NICE,
+                       "sys_path": list(sys.path)}, self.options.cwd,
+                      timeout=STUCK_S, cancelled=self._stopped.is_set, on_part=on_part,
+                      new_interpreter=True)
+        except MigtuiError as exc:
+            if exc.message.startswith("The task did not finish"):  # env.py hangs
+                heard.append(_failed(f"env.py gave no answer within {STUCK_S:g} s, so "
+                                     "its process was stopped", exc.details))
+        finally:
+            self._status = heard[0] if heard else None
+            self._done.set()
+
+
 def start_reading() -> None:
     """Reading apart is about to be asked for: start its processes' server now, in the
     background, while the caller sets the rest up."""
@@ -64,9 +119,12 @@ def read_share(request: dict[str, Any]) -> Generator[dict[str, Any], None, None]
     """In a fresh process: read each environment of the share in turn, sending each
     status (``{"index", "status"}``) as it is read; ``{"ready"}`` first. ``sys_path``:
     the app's, so that env.py imports what it imports in the app and in ``alembic``
-    (the project's folder is on it only where ``prepend_sys_path`` puts it)."""
+    (the project's folder is on it only where ``prepend_sys_path`` puts it). ``nice``:
+    run at that lower priority (the first read, beside the app's first paint)."""
     if "sys_path" in request:
         sys.path[:] = request["sys_path"]
+    if request.get("nice"):
+        os.nice(int(request["nice"]))
     from migtui.core.actions.config import open_config
     from migtui.core.actions.project import Project
 

@@ -1,0 +1,121 @@
+"""The session's first database read, begun at launch in a process of its own (issue 15).
+
+`migtui` starts reading the database (env.py, through ``Project.status()``) in a new
+interpreter before Textual starts, so that the read runs beside the first paint. What
+the app then shows must be exactly what reading in its own process shows: the same
+heads, the same error for a missing file, the same error when env.py ends its process;
+a read begun for other options than the app's is not used.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from projects import ENV_STOCK, LINEAR, applied, sqlite_url, write_project
+from ui_helpers import row_of, settle, status_text
+
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+from migtui.core.environments.reading import FirstRead
+from migtui.core.models import DatabaseState
+from migtui.tui.app import MigtuiApp
+
+
+def _app_with_first_read(folder: Path, options: ProjectOptions | None = None) -> MigtuiApp:
+    """The app as `migtui` opens it: its first read begun apart, before the app."""
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    return MigtuiApp(project, first_read=FirstRead(options or project.options))
+
+
+def _upgraded_once(tmp_path: Path) -> tuple[Path, str]:
+    url = sqlite_url(tmp_path / "first.db")
+    folder = write_project(tmp_path / "proj", url=url, revisions=LINEAR)
+    Project.open(ProjectOptions(cwd=str(folder))).upgrade(LINEAR[0].revision)
+    assert applied(url) == {LINEAR[0].revision}
+    return folder, url
+
+
+def test_the_first_read_apart_is_the_status_read_here(tmp_path: Path) -> None:
+    folder, _ = _upgraded_once(tmp_path)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    apart = FirstRead(project.options).status()
+    assert apart is not None
+    here = project.status()
+    assert apart == here
+    assert apart.current_heads == (LINEAR[0].revision,)
+
+
+async def test_the_app_shows_the_database_as_read_apart(tmp_path: Path) -> None:
+    folder, url = _upgraded_once(tmp_path)
+    app = _app_with_first_read(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        snapshot = app.state.snapshot
+        assert snapshot is not None and snapshot.database.state is DatabaseState.OK
+        assert snapshot.database.current_heads == (LINEAR[0].revision,)
+        assert "(current)" in row_of(app, LINEAR[0].revision)
+        await pilot.press("u")  # the next step, confirmed, runs against that database
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+    assert applied(url) == {LINEAR[1].revision}
+
+
+async def test_a_missing_database_file_reads_as_it_does_here(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    folder = write_project(tmp_path / "proj", url=sqlite_url(db), revisions=LINEAR)
+    here = Project.open(ProjectOptions(cwd=str(folder))).status()
+    app = _app_with_first_read(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        snapshot = app.state.snapshot
+        assert snapshot is not None
+        assert snapshot.database == here
+        assert "does not exist yet" in status_text(app)
+    assert not db.exists(), "looking created no file"
+
+
+# env.py that ends a process apart at once, without a word (as a crash would).
+ENV_DIES_APART = ENV_STOCK.replace(
+    "def run_migrations_online() -> None:\n",
+    "def run_migrations_online() -> None:\n"
+    "    import multiprocessing, os\n"
+    "    if multiprocessing.parent_process() is not None:\n"
+    "        os._exit(3)\n",
+)
+assert ENV_DIES_APART != ENV_STOCK
+
+
+async def test_a_read_apart_without_an_answer_is_read_here_instead(tmp_path: Path) -> None:
+    """The process apart ends without an answer: the app reads the database itself, and
+    shows what it would have shown without the read apart."""
+    url = sqlite_url(tmp_path / "x.db")
+    folder = write_project(tmp_path / "proj", env_py=ENV_DIES_APART, url=url,
+                           revisions=LINEAR)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    project.upgrade(LINEAR[0].revision)
+    assert FirstRead(project.options).status() is None
+    app = _app_with_first_read(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        snapshot = app.state.snapshot
+        assert snapshot is not None
+        assert snapshot.database == project.status()
+        assert snapshot.database.current_heads == (LINEAR[0].revision,)
+
+
+async def test_a_read_begun_for_other_options_is_not_used(tmp_path: Path) -> None:
+    folder, _ = _upgraded_once(tmp_path)
+    elsewhere = tmp_path / "elsewhere.db"
+    sqlite3.connect(elsewhere).executescript(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);"
+        f"INSERT INTO alembic_version VALUES ('{LINEAR[-1].revision}');")
+    options = ProjectOptions(cwd=str(folder), url=sqlite_url(elsewhere))
+    app = _app_with_first_read(folder, options)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        snapshot = app.state.snapshot
+        assert snapshot is not None
+        assert snapshot.database.current_heads == (LINEAR[0].revision,), (
+            "the app's own database, not the one the read apart was begun for")
