@@ -33,6 +33,9 @@ from migtui.widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from migtui.core.checks.preflight import FunctionOperations
 
+# The footer's keys wait for the first graph this long at most (an env.py that takes
+# its time to list the revisions leaves them out no longer).
+FOOTER_HELD_S = 1.0
 
 class GraphScreen(GraphHistory):
     """Every revision newest first, with what the database has applied."""
@@ -100,7 +103,7 @@ class GraphScreen(GraphHistory):
         # A Log, not a RichLog: a RichLog shown after a scroll may never hear its first
         # size and then keeps every line it is given to itself.
         yield Log(id="log", max_lines=2000)
-        yield SteadyFooter()
+        yield SteadyFooter(held=True)  # (the graph first: released once it is drawn)
 
     @property
     def graph_view(self) -> RevisionGraphView:
@@ -110,6 +113,13 @@ class GraphScreen(GraphHistory):
         self._log_shown = 0
         self.show_state(None, self.state)
         self.graph_view.focus()
+        self.set_timer(FOOTER_HELD_S, self._release_footer)  # whatever the read does
+
+    def _release_footer(self) -> None:
+        self.query_one(SteadyFooter).release()
+
+    def on_revision_graph_view_first_drawn(self) -> None:
+        self._release_footer()  # the rows are on screen: the keys next
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "rescue":  # only where there is something to rescue (footer room)
@@ -125,6 +135,8 @@ class GraphScreen(GraphHistory):
             self._show_snapshot(select=new.select_next)
             if new.snapshot is not None:
                 self.read_edits(new.snapshot)  # the ✎ marks come a moment later
+        if new.load_error:  # (no rows to wait for)
+            self._release_footer()
         if old is None or new.progress != old.progress:
             widget = self.query_one("#progress", Static)
             widget.update(safe(new.progress, "bold"))

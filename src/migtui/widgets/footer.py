@@ -17,11 +17,27 @@ class SteadyFooter(Footer):
     widgets mounted and styled before the screen's first frame (a tenth of a second and
     more on a loaded machine), though the keys are the same. This one does so only when
     the keys, their descriptions or whether they are enabled changed.
+
+    ``held``: no keys until :meth:`release` (the screen's first content is drawn first:
+    mounting the keys takes the UI thread for a frame or two at launch).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, held: bool = False) -> None:
         super().__init__()
         self._composed: tuple[object, ...] | None = None
+        self._held = held
+        self._asked = False  # the bindings were announced while held
+
+    def release(self) -> None:
+        """Show the keys (of a footer made ``held``), now or once they are known."""
+        if self._held:
+            self._held = False
+            if self._asked:  # (from the footer's own queue: its keys bind to it)
+                self.call_next(self._announced)
+
+    def _announced(self) -> None:
+        if self.is_attached:
+            self.bindings_changed(self.screen)
 
     def _keys(self) -> tuple[object, ...]:
         return tuple((binding.key, self.app.get_key_display(binding), binding.action,
@@ -36,6 +52,9 @@ class SteadyFooter(Footer):
             yield _styled_once(widget, self.compact)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
+        if self._held:
+            self._asked = True
+            return
         if (self._composed is not None and self.is_attached and screen is self.screen
                 and self._keys() == self._composed):
             return  # the same keys: what is shown stays

@@ -158,10 +158,14 @@ class RevisionGraphView(ScrollView, can_focus=True):
             super().__init__()
             self.revision = revision
 
+    class FirstDrawn(Message):
+        """Revision rows were drawn for the first time (what comes next may follow)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[GraphRow] = []
         self._glyph_width = 2
+        self._drawn = False
 
     def set_rows(self, rows: list[GraphRow], keep: str | None = None) -> None:
         """Show new rows, keeping the cursor on revision ``keep`` when it is still there."""
@@ -231,6 +235,9 @@ class RevisionGraphView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if not 0 <= index < len(self.rows):
             return Strip.blank(width, self.rich_style)
+        if not self._drawn:
+            self._drawn = True
+            self.post_message(self.FirstDrawn())
         row = self.rows[index]
         base = self.rich_style
 
