@@ -119,3 +119,17 @@ async def test_a_read_begun_for_other_options_is_not_used(tmp_path: Path) -> Non
         assert snapshot is not None
         assert snapshot.database.current_heads == (LINEAR[0].revision,), (
             "the app's own database, not the one the read apart was begun for")
+
+
+async def test_a_config_error_read_apart_is_said_as_the_app_says_it(tmp_path: Path) -> None:
+    """A bad -x argument makes the project's config unreadable: the process apart reports
+    it as a status; the app reads it itself and says it as the load error it is."""
+    folder, _ = _upgraded_once(tmp_path)
+    options = ProjectOptions(cwd=str(folder), x_args=("bad",))
+    project = Project.open(options)
+    app = MigtuiApp(project, first_read=FirstRead(options))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert app.state.load_error, app.state
+        assert "-x" in app.state.load_error
+        assert app.state.snapshot is None or not app.state.snapshot.database.reachable

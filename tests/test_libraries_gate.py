@@ -66,7 +66,8 @@ async def main() -> None:
             await pilot.pause(0.02)
         await app.workers.wait_for_complete()
         print("JSON " + json.dumps({"outside": outside[:10], "loaded": libraries.loaded(),
-                                    "screen": type(app.screen).__name__}))
+                                    "screen": type(app.screen).__name__,
+                                    "environment": app.state.environment}))
 
 
 asyncio.run(main())
@@ -78,6 +79,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("gate")
     folder = write_project(tmp / "proj", url=sqlite_url(tmp / "gate.db"), revisions=LINEAR)
     Project.open(ProjectOptions(cwd=str(folder))).upgrade(LINEAR[0].revision)
+    (folder / "migtui.toml").write_text(  # for E: the project's own database, another
+        f'[environments.dev]\n[environments.other]\nurl = "{sqlite_url(tmp / "o.db")}"\n')
     return folder
 
 
@@ -86,6 +89,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("enter", "RevisionDetailsScreen"),  # its operations and SQL workers
     ("t", "TablesScreen"),  # its schema workers
     ("a", "PendingScreen"),  # the comparison
+    ("E,down,enter", "GraphScreen"),  # another environment: its config read
 ])
 def test_no_thread_imports_them_beside_another(project: Path, keys: str, screen: str) -> None:
     env = {**os.environ, "MIGTUI_CACHE_DIR": str(project.parent / "cache")}
@@ -94,5 +98,6 @@ def test_no_thread_imports_them_beside_another(project: Path, keys: str, screen:
     seen = json.loads(next(line for line in done.stdout.splitlines()
                            if line.startswith("JSON "))[5:])
     assert seen["screen"] == screen, "the key was answered"
+    assert seen["environment"] == ("other" if keys.startswith("E") else ""), seen
     assert seen["loaded"], "the libraries were loaded by then"
     assert seen["outside"] == [], f"imported outside the lock: {seen['outside']}"

@@ -183,6 +183,8 @@ class MigtuiApp(LoadingApp):
         warm()
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        if message.project is not self.project:
+            return  # read for an environment chosen before the one chosen now
         snapshot = message.snapshot
         self.snapshot_arrived(message)
         if not message.first:

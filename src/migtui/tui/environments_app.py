@@ -22,7 +22,7 @@ from migtui.core.actions.project import Project
 from migtui.core.environments.config import Environment
 from migtui.core.environments.fleet import EnvironmentRead, Fleet
 from migtui.core.errors import MigtuiError
-from migtui.core.libraries import load
+from migtui.core.libraries import importing, load
 from migtui.core.models import DatabaseState, Snapshot
 from migtui.screens.state import AppState, EnvironmentMark, SessionScreen
 from migtui.tui.messages import EnvironmentMarked
@@ -121,7 +121,8 @@ class EnvironmentsApp(RunningActions):
             self.notify(f"No environment {name!r}", severity="warning")
             return False
         try:
-            project = self.fleet.project_for(env)
+            with importing():  # (Alembic reads its config: the one import lock)
+                project = self.fleet.project_for(env)
         except MigtuiError as exc:
             self.notify(exc.message, severity="error")
             return False

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 
 from migtui.core.environments.fleet import Fleet
 from migtui.core.environments.reading import FirstRead
-from migtui.core.errors import MigtuiError
+from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.libraries import importing, load
 from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
 from migtui.screens.graph import GraphScreen
@@ -67,17 +67,18 @@ class LoadingApp(EnvironmentsApp):
         (env.py may take seconds to import the models) once that is on screen."""
         self._painted.clear()
         apart, self._first_read = self._first_read, None
+        project = self.project
         try:
             with importing():  # (a cold cache: Alembic finds the script folder)
-                graph = self.project.graph()
+                graph = project.graph()
             waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
-            early = Snapshot(self.project.info, graph, waiting)
+            early = Snapshot(project.info, graph, waiting)
         except MigtuiError as exc:
             if apart is not None:
                 apart.stop()
             self.post_message(LoadFailed(exc))
             return
-        self.post_message(SnapshotLoaded(early, first=True))
+        self.post_message(SnapshotLoaded(early, project, first=True))
         self._painted.wait(timeout=10)
         if not get_current_worker().is_cancelled:
             self._read(apart=apart)
@@ -93,31 +94,49 @@ class LoadingApp(EnvironmentsApp):
         """The snapshot, posted; then Alembic's authoritative load (in a load worker).
         ``apart``: the database read begun at launch, used if it read these options."""
         worker = get_current_worker()
+        project = self.project  # (one environment throughout: another chosen cancels)
         status = None
         if apart is not None:
-            if apart.options == self.project.options:
+            if apart.options == project.options:
                 status = apart.status(lambda: worker.is_cancelled)
             apart.stop()  # (answered, or not wanted: its process is not left running)
-            if worker.is_cancelled:  # (quitting, or a newer read asked for)
+            if status is not None and status.cause == "config":
+                status = None  # (the project's own error: read here, to say it as such)
+            if worker.is_cancelled or project is not self.project:
                 return
         try:
             if status is None:  # read here: imported first, before any other worker may
                 load()
             if reload_files:
-                self.project.reload()
-            snapshot = self.project.snapshot(status=status)
+                project.reload()
+            snapshot = project.snapshot(status=status)
             self._shown.clear()
-            self.post_message(SnapshotLoaded(snapshot))
+            self.post_message(SnapshotLoaded(snapshot, project))
         except MigtuiError as exc:
             self.post_message(LoadFailed(exc))
+            return
+        except Exception as exc:  # (Alembic or SQLAlchemy failed to import: said too)
+            self.post_message(LoadFailed(from_exception(exc, "Cannot read the project")))
             return
         # Once shown (and a key that waited for it answered: its dialog drawn); a read
         # apart imported nothing here yet.
         self._shown.wait(timeout=5)
-        load()
-        verified = self.project.verify(lambda: worker.is_cancelled)
+        try:
+            load()
+            if status is not None:
+                project.remember_secrets()
+        except Exception:  # (the workers that need them say why, each in its place)
+            return
+        verified = project.verify(lambda: worker.is_cancelled)
         if verified is not None:
-            self.post_message(SnapshotLoaded(replace(snapshot, graph=verified)))
+            self.post_message(SnapshotLoaded(replace(snapshot, graph=verified), project))
+
+    def use_environment(self, name: str) -> bool:
+        """Another environment: the read begun at launch is not wanted (if not taken)."""
+        first, self._first_read = self._first_read, None
+        if first is not None:
+            first.stop()
+        return super().use_environment(name)
 
     def snapshot_arrived(self, message: SnapshotLoaded) -> None:
         """Called by the app's handler: the load worker goes on once this is drawn."""

@@ -15,16 +15,19 @@ from migtui.core.errors import MigtuiError
 from migtui.core.models import ActionResult, Snapshot
 
 if TYPE_CHECKING:
+    from migtui.core.actions.project import Project
     from migtui.core.schema.model import SchemaInfo
 
 
 class SnapshotLoaded(Message):
     """The revision files and the database were read (``first``: the files only, for
-    the first paint; the database is read once that is on screen)."""
+    the first paint; the database is read once that is on screen), for ``project``
+    (the environment chosen when the read began: another one chosen since drops it)."""
 
-    def __init__(self, snapshot: Snapshot, first: bool = False) -> None:
+    def __init__(self, snapshot: Snapshot, project: Project, first: bool = False) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.project = project
         self.first = first
 
 

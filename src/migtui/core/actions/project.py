@@ -159,6 +159,13 @@ class Project:
 
         return read_status(self.config, self.script(), on_line)
 
+    def remember_secrets(self) -> None:
+        """Remember the configured database URL's secrets for scrubbing (its status was
+        read in another process, which masked what it sent)."""
+        from migtui.core.env.status import remember_configured_secrets
+
+        remember_configured_secrets(self.config)
+
     def snapshot(self, on_line: LineSink | None = None,
                  status: DatabaseStatus | None = None) -> Snapshot:
         """The graph and the database status together (``status``: as read elsewhere

@@ -19,7 +19,7 @@ from migtui.core.env.capture import LineSink
 from migtui.core.env.looking import SqliteFileMissing, SqliteFolderMissing
 from migtui.core.env.mysql import dialect_name
 from migtui.core.env.runner import run_env
-from migtui.core.env.urls import mask_url
+from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
 
@@ -117,6 +117,12 @@ def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str
             line = lineno
     where = f"env.py, line {line}" if line else "env.py"
     return "env.py", f"env.py failed ({where})"
+
+
+def remember_configured_secrets(config: Config) -> None:
+    """Remember the configured URL's secrets (as a read here does when env.py connects)
+    so that every text shown is scrubbed of them: for a status read in another process."""
+    remember_secret(_configured_url(config))
 
 
 def _configured_url(config: Config) -> str | None:

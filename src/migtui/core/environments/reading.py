@@ -91,8 +91,10 @@ class FirstRead:
         heard: list[DatabaseStatus] = []
 
         def on_part(part: dict[str, Any]) -> None:
-            if "index" in part:
+            if "index" in part and not heard:  # told at once: the process ends after
                 heard.append(_status_from(part["status"]))
+                self._status = heard[0]
+                self._done.set()
 
         try:
             run_fresh("migtui.core.environments.reading:read_share",
@@ -105,8 +107,9 @@ class FirstRead:
                 heard.append(_failed(f"env.py gave no answer within {STUCK_S:g} s, so "
                                      "its process was stopped", exc.details))
         finally:
-            self._status = heard[0] if heard else None
-            self._done.set()
+            if not self._done.is_set():
+                self._status = heard[0] if heard else None
+                self._done.set()
 
 
 def start_reading() -> None:
