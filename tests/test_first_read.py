@@ -18,6 +18,7 @@ from ui_helpers import row_of, settle, status_text
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.core.environments.reading import FirstRead
+from migtui.core.errors import MigtuiError
 from migtui.core.models import DatabaseState
 from migtui.tui.app import MigtuiApp
 
@@ -122,14 +123,30 @@ async def test_a_read_begun_for_other_options_is_not_used(tmp_path: Path) -> Non
 
 
 async def test_a_config_error_read_apart_is_said_as_the_app_says_it(tmp_path: Path) -> None:
-    """A bad -x argument makes the project's config unreadable: the process apart reports
-    it as a status; the app reads it itself and says it as the load error it is."""
+    """The script folder of a remembered project is gone: the process apart cannot open
+    the config; the app shows what it shows without the read apart."""
     folder, _ = _upgraded_once(tmp_path)
-    options = ProjectOptions(cwd=str(folder), x_args=("bad",))
-    project = Project.open(options)
-    app = MigtuiApp(project, first_read=FirstRead(options))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        assert app.state.load_error, app.state
-        assert "-x" in app.state.load_error
-        assert app.state.snapshot is None or not app.state.snapshot.database.reachable
+    Project.open(ProjectOptions(cwd=str(folder))).graph()  # remembered from now on
+    (folder / "migrations").rename(folder / "moved")
+    options = ProjectOptions(cwd=str(folder))
+    shown = []
+    for first_read in (None, FirstRead(options)):
+        app = MigtuiApp(Project.open(options), first_read=first_read)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            db = app.state.snapshot.database if app.state.snapshot else None
+            shown.append((app.state.load_error, db))
+    assert shown[0][0] or shown[0][1], shown
+    assert shown[1] == shown[0]
+
+
+def test_a_bad_x_argument_is_refused_even_when_the_project_is_remembered(
+        tmp_path: Path) -> None:
+    folder, _ = _upgraded_once(tmp_path)
+    Project.open(ProjectOptions(cwd=str(folder))).graph()  # remembered from now on
+    try:
+        Project.open(ProjectOptions(cwd=str(folder), x_args=("bad",)))
+    except MigtuiError as exc:
+        assert "Bad -x argument 'bad'" in exc.message
+    else:
+        raise AssertionError("a bad -x argument was accepted")

@@ -32,6 +32,13 @@ class ProjectOptions:
     cwd: str = field(default_factory=os.getcwd)
 
 
+def check_x_args(options: ProjectOptions) -> None:
+    """MigtuiError for a ``-x`` argument that is not KEY=VALUE."""
+    for x in options.x_args:
+        if "=" not in x:
+            raise MigtuiError(f"Bad -x argument {x!r}: expected KEY=VALUE")
+
+
 class _CurrentStdout:
     """Writes to whatever sys.stdout is at the time, so capture can redirect it."""
 
@@ -121,9 +128,7 @@ def open_config(options: ProjectOptions) -> Config:
             raise MigtuiError(f"Cannot parse {ini}: {exc}") from exc
         if options.name not in sections and not (has_toml and options.name == "alembic"):
             raise MigtuiError(f"No [{options.name}] section in {ini}")
-    for x in options.x_args:
-        if "=" not in x:
-            raise MigtuiError(f"Bad -x argument {x!r}: expected KEY=VALUE")
+    check_x_args(options)
     if options.url:
         config.set_main_option("sqlalchemy.url", options.url.replace("%", "%%"))
     location = config.get_alembic_option("script_location")

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from migtui.core.actions import partial_store
-from migtui.core.actions.config import ProjectOptions, open_config
+from migtui.core.actions.config import ProjectOptions, check_x_args, open_config
 from migtui.core.actions.failures import what_failed
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.remembered import (
@@ -84,6 +84,7 @@ class Project:
     @classmethod
     def open(cls, options: ProjectOptions) -> Project:
         """Open the project the options name; raises MigtuiError when it cannot."""
+        check_x_args(options)  # (what is remembered does not depend on them)
         stamps = config_stamps(options)  # before reading: a later edit is then noticed
         remembered = recall(options, stamps)
         if remembered is not None:
