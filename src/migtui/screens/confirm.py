@@ -26,7 +26,7 @@ from textual.widgets import Button, Static
 
 from migtui.core.actions.plan import Plan
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.libraries import needs_libraries
+from migtui.core.libraries import load, needs_libraries
 from migtui.screens.preflight_text import (
     describe_preflight,
     describe_rehearsal,
@@ -175,20 +175,20 @@ class ConfirmScreen(ModalScreen[bool]):
     # -- workers -------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False, group="sql")
-    @needs_libraries
     def _render_sql(self) -> None:
         assert self._sql_loader is not None
         self._shown.wait(timeout=5)
+        load()  # (once the dialog is drawn: the first import holds the GIL a while)
         try:
             self.post_message(self.SqlRendered(self._sql_loader()))
         except MigtuiError as exc:
             self.post_message(self.SqlRendered("", exc.message))
 
     @work(thread=True, exit_on_error=False, group="preflight")
-    @needs_libraries
     def _check_plan(self) -> None:
         assert self._checks is not None
         self._shown.wait(timeout=5)
+        load()
         try:
             self.post_message(self.PlanChecked(self._checks()))
         except Exception as exc:  # a check must never take the dialog down

@@ -6,12 +6,15 @@ revision headers: with the header cache warm that imports neither alembic nor
 SQLAlchemy (tests/test_first_paint_imports.py). Importing them, running env.py and
 importing unchecked revision files all hold the GIL for tenths of a second, so each
 waits in its worker until the snapshot before it has been drawn; the workers start at
-once (a test that waits for workers sees them).
+once (a test that waits for workers sees them). As `migtui` starts, the database's first
+read is begun in a process of its own (FirstRead) and runs beside the first paint: its
+status is shown without importing either here; core/libraries.py imports them after.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 
 from textual import work
@@ -31,6 +34,10 @@ MAIN_MODES = ("graph", "pending", "tables", "environments")
 # Seconds after the database has first been read (and drawn) until the tables screen is
 # built while nobody looks: out of the way of a key typed at the first paint.
 PREBUILD_AFTER = 0.5
+# Seconds the load worker waits after the database is drawn before importing Alembic:
+# a key typed at the first paint opens its dialog in the frames after it, and the
+# import would hold the GIL while the dialog is built (the authoritative load can wait).
+KEY_GRACE_S = 0.15
 
 
 def screen_class(mode: str) -> type[SessionScreen]:
@@ -121,6 +128,7 @@ class LoadingApp(EnvironmentsApp):
         # Once shown (and a key that waited for it answered: its dialog drawn); a read
         # apart imported nothing here yet.
         self._shown.wait(timeout=5)
+        time.sleep(KEY_GRACE_S)
         try:
             load()
             if status is not None:

@@ -81,8 +81,11 @@ def _save(records: list[AppliedRecord]) -> None:
 
 def records_for(status: DatabaseStatus) -> dict[str, AppliedRecord]:
     """The records of one database, by revision id."""
+    records = _load()
+    if not records:  # (nothing recorded: no URL to parse, nothing to import for it)
+        return {}
     url, name = database_identity(status.url)
-    return {r.revision: r for r in _load() if r.url == url and r.database == name}
+    return {r.revision: r for r in records if r.url == url and r.database == name}
 
 
 def _ran(result: ActionResult, plan: Plan) -> list[str]:
