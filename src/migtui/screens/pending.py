@@ -176,10 +176,8 @@ class PendingScreen(SessionScreen):
             self.compare()
 
     def compare(self, quiet: bool = False) -> None:
-        """Run the comparison again (in a worker); older answers are ignored.
-
-        ``quiet``: only the revision file is being re-rendered for new choices; the
-        list stays as it is meanwhile."""
+        """Run the comparison again (in a worker); older answers are ignored. ``quiet``:
+        only the file is re-rendered for new choices; the list stays as it is."""
         if self._just_started:  # several requests in one batch of messages run once
             return
         self._just_started = True
