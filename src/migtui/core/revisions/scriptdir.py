@@ -137,6 +137,9 @@ def loaded_script_directory(
     """``ScriptDirectory.from_config(config)`` whose revision map is built from ``scripts()``
     (called once, when Alembic first needs the map) instead of importing every file."""
     before = list(sys.path)
+    # Kept before Alembic puts them first: an env.py run in another thread that puts
+    # sys.path back meanwhile then keeps them too.
+    keep_on_sys_path(list(getattr(config, "get_prepend_sys_paths_list", lambda: None)() or ()))
     script = ScriptDirectory.from_config(config)  # prepends prepend_sys_path, every time
     keep_on_sys_path([p for p in sys.path if p not in before])
     if len(set(sys.path)) != len(sys.path):
