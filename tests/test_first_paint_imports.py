@@ -22,7 +22,7 @@ from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 
 PROBE = r'''
-import asyncio, json, sys
+import asyncio, json, os, sys
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.core.environments.reading import FirstRead
@@ -70,7 +70,8 @@ async def main() -> None:
         await app.workers.wait_for_complete()
         # The database was read after the first paint: by now alembic is imported.
         seen["later"] = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)[:3]
-        print("JSON " + json.dumps(seen))
+        # (to the real stdout: Textual redirects sys.stdout while it runs)
+        os.write(1, ("JSON " + json.dumps(seen) + "\n").encode())
 
 
 asyncio.run(main())

@@ -27,7 +27,7 @@ from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 
 PROBE = r'''
-import asyncio, json, sys, threading
+import asyncio, json, os, sys, threading
 from migtui.core import libraries
 
 HEAVY = ("alembic", "sqlalchemy", "sqlmodel")
@@ -65,9 +65,10 @@ async def main() -> None:
         for _ in range(200):
             await pilot.pause(0.02)
         await app.workers.wait_for_complete()
-        print("JSON " + json.dumps({"outside": outside[:10], "loaded": libraries.loaded(),
-                                    "screen": type(app.screen).__name__,
-                                    "environment": app.state.environment}))
+        seen = {"outside": outside[:10], "loaded": libraries.loaded(),
+                "screen": type(app.screen).__name__, "environment": app.state.environment}
+        # (to the real stdout: Textual redirects sys.stdout while it runs)
+        os.write(1, ("JSON " + json.dumps(seen) + "\n").encode())
 
 
 asyncio.run(main())
