@@ -71,6 +71,9 @@ class MigtuiApp(LoadingApp):
     """Browse and apply the Alembic migrations of one project."""
 
     TITLE = "migtui"
+    # The first screen, made by Textual as it starts (a switch_mode would hold the
+    # first frame back for 50 ms, and draw Textual's default screen before).
+    DEFAULT_MODE = "graph"
     CSS_PATH = Path(__file__).with_name("app.tcss")
     # Quit, help and cancel first: a narrow footer cuts from the end.
     BINDINGS = [
@@ -101,6 +104,7 @@ class MigtuiApp(LoadingApp):
         self._versions_watcher: FolderWatcher | None = None
         self._running_plan: Plan | None = None
         self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
+        self._drawn_at_load = False  # the first graph was at hand as the app started
 
     COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
 
@@ -122,10 +126,17 @@ class MigtuiApp(LoadingApp):
         for screen in self._screens.values():
             screen.state = state
 
+    def on_load(self) -> None:
+        # Before the graph screen is made (Textual makes DEFAULT_MODE's at Compose): a
+        # graph at hand is in its very first frame.
+        early = self.graph_at_hand()
+        if early is not None:
+            self._drawn_at_load = True
+            self.on_snapshot_loaded(early)
+
     def on_mount(self) -> None:
         self._apply_settings()
-        self.switch_mode("graph")
-        self.draw_first()
+        self.draw_first(drawn=self._drawn_at_load)
 
     def on_unmount(self) -> None:
         if self._versions_watcher is not None:

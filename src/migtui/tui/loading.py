@@ -20,11 +20,12 @@ from dataclasses import replace
 from textual import work
 from textual.worker import get_current_worker
 
+from migtui.core.actions.project import Project
 from migtui.core.environments.fleet import Fleet
 from migtui.core.environments.reading import FirstRead
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.libraries import importing, load
-from migtui.core.models import DatabaseState, DatabaseStatus, Snapshot
+from migtui.core.models import DatabaseState, DatabaseStatus, RevisionGraph, Snapshot
 from migtui.screens.graph import GraphScreen
 from migtui.screens.state import AppState, SessionScreen
 from migtui.tui.environments_app import EnvironmentsApp
@@ -57,6 +58,12 @@ def screen_class(mode: str) -> type[SessionScreen]:
     return GraphScreen
 
 
+def _early(project: Project, graph: RevisionGraph) -> Snapshot:
+    """The first snapshot: the graph, the database not read yet."""
+    waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
+    return Snapshot(project.info, graph, waiting)
+
+
 class LoadingApp(EnvironmentsApp):
     """Reads the project in the ``load`` worker group, one step per drawn snapshot."""
 
@@ -68,24 +75,37 @@ class LoadingApp(EnvironmentsApp):
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
 
+    def graph_at_hand(self) -> SnapshotLoaded | None:
+        """The first snapshot, if the graph can be had at once (the header cache warm):
+        read here on the UI thread, it is in the very first frame. (A worker would
+        wait its turn for the GIL behind that frame, and a second frame would follow.)
+        None when it needs a worker: Alembic, a revision module imported, a cold cache."""
+        try:
+            graph = self.project.graph_at_hand()
+        except Exception:  # (the worker reads it again, and says what is wrong)
+            return None
+        if graph is None:
+            return None
+        return SnapshotLoaded(_early(self.project, graph), self.project, first=True)
+
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def draw_first(self) -> None:
-        """The graph from the revision files alone, for the first paint; the database
-        (env.py may take seconds to import the models) once that is on screen."""
-        self._painted.clear()
+    def draw_first(self, drawn: bool = False) -> None:
+        """The graph from the revision files alone, for the first paint (unless
+        ``drawn``: already on its way); the database (env.py may take seconds to import
+        the models) once that is on screen."""
         apart, self._first_read = self._first_read, None
         project = self.project
-        try:
-            with importing():  # (a cold cache: Alembic finds the script folder)
-                graph = project.graph()
-            waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
-            early = Snapshot(project.info, graph, waiting)
-        except MigtuiError as exc:
-            if apart is not None:
-                apart.stop()
-            self.post_message(LoadFailed(exc))
-            return
-        self.post_message(SnapshotLoaded(early, project, first=True))
+        if not drawn:
+            self._painted.clear()
+            try:
+                with importing():  # (a cold cache: Alembic finds the script folder)
+                    early = _early(project, project.graph())
+            except MigtuiError as exc:
+                if apart is not None:
+                    apart.stop()
+                self.post_message(LoadFailed(exc))
+                return
+            self.post_message(SnapshotLoaded(early, project, first=True))
         self._painted.wait(timeout=10)
         if not get_current_worker().is_cancelled:
             self._read(apart=apart)
@@ -157,8 +177,8 @@ class LoadingApp(EnvironmentsApp):
         """Build (mount) the tables screen in the background, without showing it: it
         lists the tables at once and keeps its list read from then on (it re-reads after
         every new snapshot), so that `t` only has to show it."""
-        if "tables" in self._screens or "tables" not in self._modes:  # (not: closing)
-            return
+        if "tables" in self._screens or not self.is_running:  # (not while closing:
+            return  # Textual goes through the screen stacks then)
         if len(self.screen_stack) > 1:  # a dialog is up (or being built): not now
             self.set_timer(PREBUILD_AFTER, self._prebuild_tables)
             return

@@ -8,6 +8,8 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey  # (Textual is pinned)
 
+_BATCHED_POLL_S = 0.01
+
 
 class SteadyFooter(Footer):
     """A Footer for a screen that is kept and shown again and again.
@@ -29,11 +31,18 @@ class SteadyFooter(Footer):
         self._asked = False  # the bindings were announced while held
 
     def release(self) -> None:
-        """Show the keys (of a footer made ``held``), now or once they are known."""
-        if self._held:
-            self._held = False
-            if self._asked:  # (from the footer's own queue: its keys bind to it)
-                self.call_next(self._announced)
+        """Show the keys (of a footer made ``held``) in the frame after the one being
+        drawn, or once they are known."""
+        if not self._held:
+            return
+        if self.app._batch_count:  # (Textual is pinned)
+            # Textual shows no frame while it batches updates (as the app starts): what
+            # was drawn is not on screen yet, and the keys would be in its first frame.
+            self.set_timer(_BATCHED_POLL_S, self.release)
+            return
+        self._held = False
+        if self._asked:  # (from the footer's own queue: its keys bind to it)
+            self.call_after_refresh(self.call_next, self._announced)
 
     def _announced(self) -> None:
         if self.is_attached:

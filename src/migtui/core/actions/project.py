@@ -44,6 +44,10 @@ if TYPE_CHECKING:  # alembic imports SQLAlchemy: both only once the database is 
     from migtui.core.env.catalog import Catalog
     from migtui.core.revisions.scriptdir import Pinned
 
+# Files whose headers graph_at_hand may read (the rest are cached): a few edited since
+# the last start, never a cold cache of thousands on the UI thread.
+AT_HAND_READS = 50
+
 
 class Project:
     """An Alembic project opened from its config; every call blocks (run it in a worker).
@@ -144,6 +148,10 @@ class Project:
             raise
         except Exception as exc:
             raise from_exception(exc, "Cannot read the revision files") from exc
+
+    def graph_at_hand(self) -> RevisionGraph | None:
+        """The graph if it can be had at once (the header cache warm), else None."""
+        return self.revisions.graph_at_hand(reads=AT_HAND_READS)
 
     def verify(self, should_stop: Callable[[], bool] | None = None) -> RevisionGraph | None:
         """Import the revision modules not yet imported (Alembic's authoritative load);

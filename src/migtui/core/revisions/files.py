@@ -203,6 +203,17 @@ class RevisionFiles:
 
     def scan(self, script: ScriptDirectory | Locations) -> list[FileRecord]:
         """Every revision file of ``script``, reading only files that changed."""
+        records = self._scan(script, None)
+        assert records is not None
+        return records
+
+    def scan_quick(self, locations: Locations, reads: int) -> list[FileRecord] | None:
+        """scan(), or None if more than ``reads`` files must be read or any imported:
+        a scan sure to be quick, in which no code of the project runs."""
+        return self._scan(locations, reads)
+
+    def _scan(self, script: ScriptDirectory | Locations,
+              reads: int | None) -> list[FileRecord] | None:
         records: list[FileRecord] = []
         to_import: list[tuple[int, str, FileKey]] = []
         for key, file_key in revision_files(script):
@@ -214,8 +225,14 @@ class RevisionFiles:
             record = None if cached is None else FileRecord(
                 key, file_key, header=cached[0], verified=cached[1], problem=cached[2])
             if record is None:
+                if reads is not None:
+                    reads -= 1
+                    if reads < 0:
+                        return None
                 record = self._read(key, file_key)
                 if record is None:
+                    if reads is not None:
+                        return None
                     to_import.append((len(records), key, file_key))
                     records.append(FileRecord(key, file_key))  # placeholder, filled below
                     continue
