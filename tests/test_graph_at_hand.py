@@ -111,3 +111,23 @@ async def test_a_cold_cache_draws_the_graph_from_the_worker(tmp_path: Path) -> N
         assert isinstance(screen, GraphScreen)
         assert screen.graph_view.rows[0].revision.revision == CHAIN[-1].revision
         assert app.state.snapshot is not None and app.state.snapshot.database.reachable
+
+
+def test_the_first_rows_marks_are_read_ahead_until_told_to_stop(tmp_path: Path) -> None:
+    """While the database is read in another process the load worker reads the sources
+    the first rows' marks need, so the UI thread does not parse them as it draws."""
+    from migtui.core.actions.plan import read_marks_ahead
+    from migtui.core.revisions import reader
+
+    folder = make_project(tmp_path / "p", CHAIN)
+    graph = open_project(folder).graph()
+    paths = [rev.path for rev in graph.revisions]
+
+    def read(path: str | None) -> bool:
+        entry = reader._ENTRIES.get(str(path))
+        return entry is not None and "functions" in entry.derived
+
+    read_marks_ahead(graph, 2, lambda: True)
+    assert not any(read(p) for p in paths)
+    read_marks_ahead(graph, 2, lambda: False)
+    assert [read(p) for p in paths] == [True, True, False, False]

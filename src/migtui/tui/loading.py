@@ -13,6 +13,7 @@ status is shown without importing either here; core/libraries.py imports them af
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import replace
@@ -20,6 +21,7 @@ from dataclasses import replace
 from textual import work
 from textual.worker import get_current_worker
 
+from migtui.core.actions.plan import read_marks_ahead
 from migtui.core.actions.project import Project
 from migtui.core.environments.fleet import Fleet
 from migtui.core.environments.reading import FirstRead
@@ -39,6 +41,9 @@ PREBUILD_AFTER = 0.5
 # a key typed at the first paint opens its dialog in the frames after it, and the
 # import would hold the GIL while the dialog is built (the authoritative load can wait).
 KEY_GRACE_S = 0.15
+
+# Revisions whose marks (read from their source) are read ahead for the first frames.
+MARKS_AHEAD = 100
 
 
 def screen_class(mode: str) -> type[SessionScreen]:
@@ -107,7 +112,12 @@ class LoadingApp(EnvironmentsApp):
                 return
             self.post_message(SnapshotLoaded(early, project, first=True))
         self._painted.wait(timeout=10)
-        if not get_current_worker().is_cancelled:
+        worker = get_current_worker()
+        if apart is not None:  # (while the database is read elsewhere: this thread idles)
+            with contextlib.suppress(MigtuiError):
+                read_marks_ahead(project.graph(), MARKS_AHEAD,
+                                 lambda: apart.answered() or worker.is_cancelled)
+        if not worker.is_cancelled:
             self._read(apart=apart)
         elif apart is not None:
             apart.stop()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from migtui.core.models import Revision, Snapshot
+from migtui.core.models import Revision, RevisionGraph, Snapshot
 from migtui.core.revisions.reader import source_hash
 from migtui.core.revisions.source import read_function
 
@@ -81,6 +82,16 @@ def upgrade_marks(rev: Revision) -> tuple[str, ...]:
     if down is not None and (down.raises or down.empty) and not up.empty:
         marks.append("cannot be undone")
     return tuple(dict.fromkeys(marks))
+
+
+def read_marks_ahead(graph: RevisionGraph, count: int, stop: Callable[[], bool]) -> None:
+    """Read what :func:`upgrade_marks` needs for the first ``count`` revisions of
+    ``graph`` (the rows a first frame shows) until ``stop()``, in a worker: the rows are
+    then drawn without parsing revision files on the UI thread."""
+    for rev in graph.revisions[:count]:
+        if stop():
+            return
+        read_function(rev.path, "upgrade")
 
 
 def descendants(snapshot: Snapshot, revision: str) -> frozenset[str]:

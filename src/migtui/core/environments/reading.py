@@ -78,6 +78,10 @@ class FirstRead:
         process is killed if it still runs."""
         self._stopped.set()
 
+    def answered(self) -> bool:
+        """Whether :meth:`status` would answer at once."""
+        return self._done.is_set()
+
     def status(self, cancelled: Callable[[], bool] = lambda: False) -> DatabaseStatus | None:
         """The status, once read (blocks until then, or until ``cancelled()``: a quit
         must not wait for env.py); None when no process could read it (the caller reads
