@@ -100,11 +100,9 @@ class RevisionLoader:
         meanwhile), against a thread holding ENV_LOCK that waits for the lock."""
         if self._graph is None:
             where = self.locations()
-            if self._files is None or self._files.cache_key != where.cache_key:
-                self._files = RevisionFiles(where.cache_key)
             try:
                 with quick_gil_handover():
-                    self._records = self._files.scan(where)
+                    self._records = self._files_of(where).scan(where)
             except Exception as exc:
                 raise from_exception(exc, "Cannot read the revision files") from exc
             self._graph = build_graph(self._records)
@@ -119,14 +117,18 @@ class RevisionLoader:
                 where = self._locations
                 if where is None:
                     return None
-                if self._files is None or self._files.cache_key != where.cache_key:
-                    self._files = RevisionFiles(where.cache_key)
-                records = self._files.scan_quick(where, reads)
+                records = self._files_of(where).scan_quick(where, reads)
                 if records is None:
                     return None
                 self._records = records
                 self._graph = build_graph(records)
             return self._graph
+
+    def _files_of(self, where: Locations) -> RevisionFiles:
+        """The file reader of these locations' cache (the caller holds the lock)."""
+        if self._files is None or self._files.cache_key != where.cache_key:
+            self._files = RevisionFiles(where.cache_key)
+        return self._files
 
     def reload(self) -> None:
         """Forget the graph and script directory; unchanged files are not read again."""
