@@ -104,7 +104,7 @@ class MigtuiApp(LoadingApp):
         self._versions_watcher: FolderWatcher | None = None
         self._running_plan: Plan | None = None
         self._replan: tuple[Plan, str] | None = None  # refused: offer it made anew
-        self._drawn_at_load = False  # the first graph was at hand as the app started
+        self._drawn_at_load: SnapshotLoaded | None = None  # the graph at hand at start
 
     COMMANDS = App.COMMANDS | {RevisionCommands, TableCommands}
 
@@ -129,14 +129,14 @@ class MigtuiApp(LoadingApp):
     def on_load(self) -> None:
         # Before the graph screen is made (Textual makes DEFAULT_MODE's at Compose): a
         # graph at hand is in its very first frame.
-        early = self.graph_at_hand()
-        if early is not None:
-            self._drawn_at_load = True
-            self.on_snapshot_loaded(early)
+        self._drawn_at_load = self.graph_at_hand()
+        if self._drawn_at_load is not None:
+            self.on_snapshot_loaded(self._drawn_at_load)
 
     def on_mount(self) -> None:
         self._apply_settings()
-        self.draw_first(drawn=self._drawn_at_load)
+        at_load = self._drawn_at_load
+        self.draw_first(at_load.snapshot if at_load is not None else None)
 
     def on_unmount(self) -> None:
         if self._versions_watcher is not None:

@@ -94,13 +94,14 @@ class LoadingApp(EnvironmentsApp):
         return SnapshotLoaded(_early(self.project, graph), self.project, first=True)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def draw_first(self, drawn: bool = False) -> None:
+    def draw_first(self, drawn: Snapshot | None = None) -> None:
         """The graph from the revision files alone, for the first paint (unless
-        ``drawn``: already on its way); the database (env.py may take seconds to import
-        the models) once that is on screen."""
+        ``drawn``: that one is already on its way); the database (env.py may take
+        seconds to import the models) once that is on screen."""
         apart, self._first_read = self._first_read, None
         project = self.project
-        if not drawn:
+        early = drawn
+        if early is None:
             self._painted.clear()
             try:
                 with importing():  # (a cold cache: Alembic finds the script folder)
@@ -114,8 +115,8 @@ class LoadingApp(EnvironmentsApp):
         self._painted.wait(timeout=10)
         worker = get_current_worker()
         if apart is not None:  # (while the database is read elsewhere: this thread idles)
-            with contextlib.suppress(MigtuiError):
-                read_marks_ahead(project.graph(), MARKS_AHEAD,
+            with contextlib.suppress(Exception):  # (only ahead: the read must go on)
+                read_marks_ahead(early.graph, MARKS_AHEAD,
                                  lambda: apart.answered() or worker.is_cancelled)
         if not worker.is_cancelled:
             self._read(apart=apart)
