@@ -103,6 +103,27 @@ def no_prebuild(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loading, "PREBUILD_AFTER", 3600.0)
 
 
+@pytest.mark.parametrize("ticks", [1, 2, 3, 5])
+async def test_quitting_while_the_screen_is_built_in_the_background(
+        sample_sqlite: Path, no_prebuild: None, ticks: int) -> None:
+    """q a moment after the background build began: Textual mounts the screen without
+    its widgets then, and nothing of it may raise (a failed CI run, once)."""
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        async def build_then_quit() -> None:
+            building = asyncio.ensure_future(app._prebuild_tables())
+            for _ in range(ticks):
+                await asyncio.sleep(0)
+            app.exit()
+            await building
+
+        app.call_next(build_then_quit)
+        await pilot.pause()
+    assert app.return_code == 0  # (an error in any handler would leave 1, and raise)
+
+
 async def test_300_tables_list_at_once_and_a_table_not_read_yet_shows_its_columns(
         sample_project: Path, no_prebuild: None) -> None:
     make_tables(database_url(sample_project), 300)

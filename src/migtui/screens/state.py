@@ -150,6 +150,13 @@ class SessionScreen(Screen[None]):
     def show_state(self, old: AppState | None, new: AppState) -> None:
         """Redraw what changed between two states."""
 
+    @property
+    def app_closing(self) -> bool:
+        """Whether the app is exiting. A screen built in the background can be mounted
+        then without its widgets (Textual mounts none once exit is asked): its handlers
+        have nothing to draw on."""
+        return not (self.app.is_running and self.is_attached)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A read-only session does not advertise what it will not do.
         return not (self.state.read_only and action in self.WRITE_ACTIONS)

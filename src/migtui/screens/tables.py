@@ -105,6 +105,8 @@ class TablesScreen(TablesHistory, TableRows):
         yield SteadyFooter()
 
     def on_mount(self) -> None:
+        if self.app_closing:
+            return
         # Opened after an action: mark what it changed against the app's copy from before.
         if self.state.last_result is not None:
             self._baseline = self.state.schema_before
@@ -146,7 +148,7 @@ class TablesScreen(TablesHistory, TableRows):
         self.read_schema(self._token)
 
     def on_inspector_screen_schema_read(self, message: InspectorScreen.SchemaRead) -> None:
-        if message.token != self._token:
+        if message.token != self._token or self.app_closing:
             return
         title = self.query_one("#table-title", Static)
         if message.schema is None:
@@ -180,7 +182,7 @@ class TablesScreen(TablesHistory, TableRows):
 
     def on_inspector_screen_structure_read(self, message: InspectorScreen.StructureRead
                                            ) -> None:
-        if message.token != self._token or self.schema is None:
+        if message.token != self._token or self.schema is None or self.app_closing:
             return
         if message.error is not None:
             self._error = message.error
