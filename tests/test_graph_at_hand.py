@@ -4,6 +4,7 @@ quick: the header cache warm, no revision module to import, a few files at most 
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,35 @@ def test_the_first_rows_marks_are_read_ahead_until_told_to_stop(tmp_path: Path) 
     assert not any(read(p) for p in paths)
     read_marks_ahead(graph, 2, lambda: False)
     assert [read(p) for p in paths] == [True, True, False, False]
+
+
+async def test_the_collector_paused_for_the_start_is_back_on_once_painted(
+        tmp_path: Path) -> None:
+    """`migtui` starts with Python's garbage collector off (cli.run); the app turns it
+    back on after its first frame, the objects of the start frozen (never walked again)."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    _warm(folder)
+    app = make_app(folder)
+    app.collector_paused = True
+    gc.disable()
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+            assert row_of(app, CHAIN[-1].revision)  # (the graph drawn meanwhile)
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+async def test_the_collector_is_left_alone_when_not_paused(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    app = make_app(folder)
+    gc.disable()  # (as an embedding program might have it)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -137,6 +137,7 @@ class MigtuiApp(LoadingApp):
         self._apply_settings()
         at_load = self._drawn_at_load
         self.draw_first(at_load.snapshot if at_load is not None else None)
+        self.resume_collector_after_paint()
 
     def on_unmount(self) -> None:
         if self._versions_watcher is not None:

@@ -14,6 +14,7 @@ status is shown without importing either here; core/libraries.py imports them af
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import time
 from dataclasses import replace
@@ -63,6 +64,11 @@ def screen_class(mode: str) -> type[SessionScreen]:
     return GraphScreen
 
 
+def _resume_collector() -> None:
+    gc.freeze()
+    gc.enable()
+
+
 def _early(project: Project, graph: RevisionGraph) -> Snapshot:
     """The first snapshot: the graph, the database not read yet."""
     waiting = DatabaseStatus(DatabaseState.NOT_CHECKED, error="reading the database")
@@ -79,6 +85,17 @@ class LoadingApp(EnvironmentsApp):
         self._painted = threading.Event()  # the first graph is on screen
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
+        # Set by the CLI when it disabled the garbage collector for the start (see
+        # cli.run): turned back on once the first frame is on screen.
+        self.collector_paused = False
+
+    def resume_collector_after_paint(self) -> None:
+        """Turn the garbage collector back on after the next frame, if it was paused:
+        what the start made is frozen first (it lives as long as the app), so that
+        collections later do not walk it again."""
+        if self.collector_paused:
+            self.collector_paused = False
+            self.call_after_refresh(_resume_collector)
 
     def graph_at_hand(self) -> SnapshotLoaded | None:
         """The first snapshot, if the graph can be had at once (the header cache warm):
