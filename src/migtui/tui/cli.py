@@ -90,7 +90,7 @@ def run() -> None:
     """Console-script wrapper: exit with main()'s status.
 
     The cyclic garbage collector is off until the first frame is on screen: starting
-    makes a few hundred thousand objects that all live on (modules, styles, the graph),
+    makes about 90,000 container objects that all live on (modules, styles, the graph),
     and collecting while they pile up cost about a tenth of the time to the first paint
     (a full collection of 40 ms just before it, at 1,000 revisions)."""
     gc.disable()
