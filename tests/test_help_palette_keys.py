@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.command import CommandPalette
+from textual.message import Message
 from textual.widgets import Static
 from ui_helpers import make_app, settle, widget_text
 
@@ -135,3 +137,33 @@ async def test_theme_is_remembered(sample_sqlite: Path) -> None:
     async with again.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert again.theme == "textual-light"
+
+
+async def test_a_configured_theme_styles_the_first_graph_screen(sample_sqlite: Path) -> None:
+    """The theme is set before the graph screen is made (set after, it restyles the whole
+    screen again before the first frame): the graph screen is in it from its mount on."""
+    (sample_sqlite / "pyproject.toml").write_text('[tool.migtui]\ntheme = "textual-light"\n')
+    app = make_app(sample_sqlite)
+    at_mounts: set[str] = set()  # the theme as each widget of the first screen mounts
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.Mount):
+            at_mounts.add(app.theme)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        await settle(pilot)
+        light = app.available_themes["textual-light"]
+        assert screen.styles.background.hex.lower() == str(light.background).lower()
+    assert at_mounts == {"textual-light"}
+
+
+async def test_an_unknown_theme_is_reported_and_the_default_kept(sample_sqlite: Path) -> None:
+    (sample_sqlite / "pyproject.toml").write_text('[tool.migtui]\ntheme = "no-such-theme"\n')
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
+        messages = [n.message for n in app._notifications]
+        assert any("unknown theme 'no-such-theme'" in m for m in messages), messages

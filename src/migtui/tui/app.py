@@ -48,7 +48,7 @@ from migtui.tui.messages import (
     SnapshotLoaded,
     VersionsChanged,
 )
-from migtui.tui.settings import binding_ids, load_settings, remember_theme
+from migtui.tui.settings import Settings, binding_ids, load_settings, remember_theme
 from migtui.tui.writes import (
     Outcome,
     apply_plan,
@@ -128,13 +128,15 @@ class MigtuiApp(LoadingApp):
 
     def on_load(self) -> None:
         # Before the graph screen is made (Textual makes DEFAULT_MODE's at Compose): a
-        # graph at hand is in its very first frame.
+        # graph at hand is in its very first frame, in the chosen theme (set once the
+        # screen is there, the theme restyles it all again, 40 ms before the first frame).
+        self._settings = self._read_settings()
         self._drawn_at_load = self.graph_at_hand()
         if self._drawn_at_load is not None:
             self.on_snapshot_loaded(self._drawn_at_load)
 
     def on_mount(self) -> None:
-        self._apply_settings()
+        self._apply_settings(self._settings)
         at_load = self._drawn_at_load
         self.draw_first(at_load.snapshot if at_load is not None else None)
         self.resume_collector_after_paint()
@@ -158,15 +160,19 @@ class MigtuiApp(LoadingApp):
         if not self.state.busy:  # an action re-reads everything when it ends
             self.load(reload_files=True)
 
-    def _apply_settings(self) -> None:
-        """Remapped keys and the remembered theme; bad config is reported, defaults apply."""
+    def _read_settings(self) -> Settings:
+        """The user's settings, the remembered theme applied (an unknown one is a problem)."""
         settings = load_settings(Path(self.project.options.cwd), binding_ids([DOMNode]))
-        if settings.keymap:
-            self.set_keymap(settings.keymap)
         if settings.theme and settings.theme in self.available_themes:
             self.theme = settings.theme
         elif settings.theme:
             settings.problems.append(f"unknown theme {settings.theme!r}")
+        return settings
+
+    def _apply_settings(self, settings: Settings) -> None:
+        """Remapped keys; bad config is reported, defaults apply."""
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
         for problem in settings.problems:
             self.notify(problem, title="migtui settings", severity="warning", timeout=10)
         self.theme_changed_signal.subscribe(self, lambda theme: remember_theme(theme.name))
