@@ -127,9 +127,7 @@ class MigtuiApp(LoadingApp):
             screen.state = state
 
     def on_load(self) -> None:
-        # Before the graph screen is made (Textual makes DEFAULT_MODE's at Compose): a
-        # graph at hand is in its very first frame, in the chosen theme (set once the
-        # screen is there, the theme restyles it all again, 40 ms before the first frame).
+        # Before Textual makes the graph screen: the graph at hand and the theme in its first frame.
         self._settings = self._read_settings()
         self._drawn_at_load = self.graph_at_hand()
         if self._drawn_at_load is not None:
@@ -137,8 +135,7 @@ class MigtuiApp(LoadingApp):
 
     def on_mount(self) -> None:
         self._apply_settings(self._settings)
-        at_load = self._drawn_at_load
-        self.draw_first(at_load.snapshot if at_load is not None else None)
+        self.draw_first(self._drawn_at_load.snapshot if self._drawn_at_load else None)
         self.resume_collector_after_paint()
 
     def on_unmount(self) -> None:
@@ -161,12 +158,11 @@ class MigtuiApp(LoadingApp):
             self.load(reload_files=True)
 
     def _read_settings(self) -> Settings:
-        """The user's settings, the remembered theme applied (an unknown one is a problem)."""
-        settings = load_settings(Path(self.project.options.cwd), binding_ids([DOMNode]))
-        if settings.theme and settings.theme in self.available_themes:
+        """The user's settings, with the configured (or remembered) theme applied."""
+        settings = load_settings(Path(self.project.options.cwd), binding_ids([DOMNode]),
+                                 self.available_themes)
+        if settings.theme:
             self.theme = settings.theme
-        elif settings.theme:
-            settings.problems.append(f"unknown theme {settings.theme!r}")
         return settings
 
     def _apply_settings(self, settings: Settings) -> None:

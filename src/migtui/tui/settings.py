@@ -78,8 +78,10 @@ def _apply(data: dict[str, Any], where: str, settings: Settings, known: set[str]
         settings.theme = theme
 
 
-def load_settings(project_dir: Path, known_ids: Iterable[str]) -> Settings:
-    """Read the user's config and the project's [tool.migtui]; never raises."""
+def load_settings(project_dir: Path, known_ids: Iterable[str],
+                  themes: Iterable[str]) -> Settings:
+    """Read the user's config and the project's [tool.migtui]; never raises. A theme not
+    among ``themes`` is a problem, and no theme is set."""
     settings = Settings()
     known = set(known_ids)
     user = config_path()
@@ -89,6 +91,9 @@ def load_settings(project_dir: Path, known_ids: Iterable[str]) -> Settings:
     _apply(project, f"{pyproject} [tool.migtui]", settings, known)
     if settings.theme is None:
         settings.theme = remembered_theme()
+    if settings.theme is not None and settings.theme not in set(themes):
+        settings.problems.append(f"unknown theme {settings.theme!r}")
+        settings.theme = None
     return settings
 
 
