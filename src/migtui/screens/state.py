@@ -132,7 +132,7 @@ class SessionScreen(Screen[None]):
     def watch_state(self, old: AppState, new: AppState) -> None:
         # Until mounted, on_mount draws whatever state is newest; once the app is
         # exiting, nothing needs drawing.
-        if self.is_mounted and self.is_attached:
+        if self.is_mounted and not self.app_closing:
             self.show_state(old, new)
             self._replay(new)
 
