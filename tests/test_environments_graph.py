@@ -51,7 +51,11 @@ async def choose(pilot: Pilot[None], app: MigtuiApp, name: str) -> list[str]:
     await settle(pilot)
     options = app.screen.query_one(OptionList)
     lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-    await pilot.press(*["down"] * ORDER.index(name), "enter")
+    # The cursor starts on the environment the graph refers to now (else the first).
+    now = [i for i, line in enumerate(lines) if line.endswith("◀ now")]
+    assert options.highlighted == (now[0] if now else 0)
+    steps = ORDER.index(name) - (options.highlighted or 0)
+    await pilot.press(*["down" if steps > 0 else "up"] * abs(steps), "enter")
     await settle(pilot)
     return lines
 

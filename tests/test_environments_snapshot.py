@@ -91,3 +91,6 @@ async def test_the_columns_fit_the_screen(four: Path, size: tuple[int, int]) -> 
         assert isinstance(app.screen, TextScreen)
         body = widget_text(app.screen.query_one("#text-content", Static))
         assert "The database cannot be reached" in body and "Snap-s3cret" not in body
+        # Not read is not at base: the revision is not known.
+        assert "revision: not known (the database was not read)" in body
+        assert "revision: base" not in body

@@ -46,16 +46,24 @@ class ChooseScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose.cancel")]
 
-    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, options: list[tuple[str, str]],
+                 highlighted: str | None = None) -> None:
         super().__init__()
         self._title = title
         self._options = options
+        self._highlighted = highlighted  # the option the cursor starts on (else the first)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(safe(self._title, "bold"))
             yield OptionList(*[Option(safe_line(label), id=key) for key, label in self._options],
                              id="choose-list")
+
+    def on_mount(self) -> None:
+        keys = [key for key, _ in self._options]
+        if self._highlighted in keys:
+            self.query_one("#choose-list", OptionList).highlighted = keys.index(
+                self._highlighted)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -248,13 +248,20 @@ class EnvironmentsScreen(SessionScreen):
         body.append_text(safe(f"URL: {read.status.url or env.display_url}\n"
                               f"-x: {env.display_x or '(none)'}\n"
                               f"configured in: {env.source}\n"
-                              f"revision: {revision_label(read.status.current_heads)}\n"
+                              f"revision: {self._revision(read)}\n"
                               f"drift: {drift.text if drift else 'not checked'}\n"
                               f"read in {read.seconds:.2f} s\n"))
         if env.problem or read.status.error:
             body.append_text(safe(f"\n{env.problem or read.status.error}\n\n"
                                   f"{read.status.error_details}"))
         self.app.push_screen(TextScreen(env.name, body))
+
+    @staticmethod
+    def _revision(read: EnvironmentRead) -> str:
+        """Where the database is; not known when it could not be read (not "base")."""
+        if not read.status.reachable:
+            return "not known (the database was not read)"
+        return revision_label(read.status.current_heads)
 
     def targets(self) -> list[EnvironmentRead]:
         """The environment under the cursor, or every tenant of the group under it."""

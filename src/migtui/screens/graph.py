@@ -220,7 +220,7 @@ class GraphScreen(GraphHistory):
 
         self.app.push_screen(ChooseScreen(
             "Which environment do the graph and its actions refer to?",
-            [(m.name, choice_label(m, chosen)) for m in marks]), picked)
+            [(m.name, choice_label(m, chosen)) for m in marks], highlighted=chosen), picked)
 
     def action_toggle_log(self) -> None:
         log = self.query_one("#log", Log)
