@@ -263,3 +263,36 @@ def test_warm_starts_the_server_that_tasks_are_forked_from(tasks: Path) -> None:
     assert _fork_servers() == {server}
     answer = run_fresh("fresh_tasks:probe", {"modules": []}, str(tasks))
     assert answer["ppid"] == server
+
+
+@pytest.mark.skipif(bool(os.environ.get("MIGTUI_NO_FORK_SERVER")), reason="no fork server")
+@pytest.mark.parametrize("uses_sqlmodel", [False, True])
+def test_the_server_preloads_what_the_first_read_found_imported(
+        tmp_path: Path, tasks: Path, uses_sqlmodel: bool) -> None:
+    """The first read (env.py run in a new interpreter) says which drivers and whether
+    SQLModel the project imports; the comparisons' server, started after it, imports
+    those and not the others (a SQLite project waits for no PostgreSQL or MySQL driver)."""
+    from projects import ENV_STOCK, sqlite_url, write_project
+
+    env_py = ENV_STOCK.replace("config = context.config",
+                               "import sqlmodel  # the models are SQLModel's\n"
+                               "config = context.config") if uses_sqlmodel else ENV_STOCK
+    project = write_project(tmp_path / "proj", env_py, url=sqlite_url(tmp_path / "p.db"))
+    watched = ["sqlalchemy.dialects.sqlite", "psycopg", "psycopg2", "pymysql", "sqlmodel"]
+    done = app_process(f'''
+        import json, sys
+        sys.path.insert(0, {str(tasks)!r})
+        from migtui.core.actions.config import ProjectOptions
+        from migtui.core.autogen.fresh_process import run_fresh, warm
+        from migtui.core.environments.reading import FirstRead
+
+        status = FirstRead(ProjectOptions(cwd={str(project)!r})).status()
+        warm()
+        seen = run_fresh("fresh_tasks:probe", {{"modules": {watched!r}}}, {str(tasks)!r})
+        print(json.dumps({{"state": status.state.value, "seen": seen["seen"]}}))
+    ''', project)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["state"] == "ok"
+    expected = ["sqlalchemy.dialects.sqlite", *(["sqlmodel"] if uses_sqlmodel else [])]
+    assert answer["seen"] == sorted(expected)

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import fields
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -60,23 +60,32 @@ PRELOAD = [
     "alembic",
     "alembic.command",
     "sqlalchemy",
-    "sqlalchemy.dialects.sqlite",
-    "sqlalchemy.dialects.postgresql",
-    "sqlalchemy.dialects.mysql",
-    "psycopg",  # drivers: those not installed are skipped
-    "psycopg2",
-    "pymysql",
-    "sqlmodel",
     "logging.config",
     "migtui.core.autogen.diff",
     "migtui.core.autogen.compare",
 ]
+# Dialects, drivers and SQLModel: known libraries (never the user's code), imported by
+# the server too when a read of the project's database found them imported there (see
+# expect_libraries); all of them while that is not known. Those not installed are skipped.
+PRELOAD_IF_USED = (
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.dialects.mysql",
+    "psycopg",
+    "psycopg2",
+    "pymysql",
+    "MySQLdb",
+    "asyncpg",
+    "aiosqlite",
+    "sqlmodel",
+)
 _CANCEL_POLL = 0.2  # seconds between looks at cancelled()
 _LOG_TAIL = 64 * 1024  # bytes of a task's output kept for the error details
 
 _lock = threading.Lock()
 _fork_server_usable = "forkserver" in multiprocessing.get_all_start_methods()
 _preload_set = False
+_expected: tuple[str, ...] | None = None  # of PRELOAD_IF_USED; None: not known
 _running: set[BaseProcess] = set()
 
 
@@ -176,6 +185,22 @@ def warm() -> None:
         _fork_server_usable = False  # as _start finds: a new interpreter per task
 
 
+def used_libraries() -> list[str]:
+    """Which of :data:`PRELOAD_IF_USED` this process has imported (a read reports them
+    once env.py has run: its models' SQLModel, its database's driver)."""
+    return [name for name in PRELOAD_IF_USED if name in sys.modules]
+
+
+def expect_libraries(names: Sequence[str]) -> None:
+    """What the project's tasks import of :data:`PRELOAD_IF_USED` (what a read of its
+    database imported): a server not started yet preloads those only. Importing a driver
+    or SQLModel that no task uses would hold the first task back (most of a second for
+    all of them); a task still imports what its server did not."""
+    global _expected
+    with _lock:
+        _expected = tuple(name for name in names if name in PRELOAD_IF_USED)
+
+
 def payload_fields(cls: type, data: Payload) -> Payload:
     """The arguments of dataclass ``cls`` from its JSON form (``asdict`` sent through
     the pipe): lists become tuples again, keys it does not have are left out."""
@@ -191,7 +216,8 @@ def _get_context() -> BaseContext:
     context = multiprocessing.get_context("forkserver")
     with _lock:
         if not _preload_set:
-            context.set_forkserver_preload(PRELOAD)
+            used = PRELOAD_IF_USED if _expected is None else _expected
+            context.set_forkserver_preload([*PRELOAD, *used])
             _preload_set = True
     return context
 

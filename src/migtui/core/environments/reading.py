@@ -30,7 +30,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from migtui.core.actions.config import ProjectOptions
-from migtui.core.autogen.fresh_process import payload_fields, run_fresh, warm
+from migtui.core.autogen.fresh_process import (
+    expect_libraries,
+    payload_fields,
+    run_fresh,
+    used_libraries,
+    warm,
+)
 from migtui.core.env import timeouts
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
@@ -99,6 +105,8 @@ class FirstRead:
 
         def on_part(part: dict[str, Any]) -> None:
             if "index" in part and not heard:  # told at once: the process ends after
+                if part.get("libraries") is not None:  # before the server can start
+                    expect_libraries(part["libraries"])
                 heard.append(_status_from(part["status"]))
                 self._status = heard[0]
                 self._done.set()
@@ -147,7 +155,8 @@ def read_share(request: dict[str, Any]) -> Generator[dict[str, Any], None, None]
             err = from_exception(exc, "Cannot open this environment")
             status = DatabaseStatus(DatabaseState.UNREACHABLE, error=err.message,
                                     error_details=err.details, cause="config")
-        yield {"index": index, "status": {**asdict(status), "state": status.state.value}}
+        yield {"index": index, "status": {**asdict(status), "state": status.state.value},
+               "libraries": used_libraries() if status.reachable else None}
 
 
 def _status_from(data: dict[str, Any]) -> DatabaseStatus:
