@@ -97,6 +97,24 @@ def test_no_config_in_the_folder(tmp_path: Path) -> None:
     assert "pyproject.toml" in message
 
 
+@pytest.mark.parametrize("content", [b"[tool.alembic\n", b"\xff\xfe[tool]\n"])
+def test_a_pyproject_that_is_not_toml_is_said_in_one_line(tmp_path: Path,
+                                                          content: bytes) -> None:
+    """Bad TOML, or bytes that are not UTF-8: which file, and why (alembic itself fails
+    on both with a traceback); the environments' reader says the same and goes on."""
+    from migtui.core.environments.config import load_environments
+
+    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "p.db"))
+    (folder / "pyproject.toml").write_bytes(content)
+    message = open_error(folder)
+    why = "Expected ']'" if content.startswith(b"[") else "can't decode byte 0xff"
+    assert message.startswith(f"Cannot read {folder / 'pyproject.toml'}: ")
+    assert why in message and "\n" not in message
+    problems = load_environments(folder).problems
+    assert len(problems) == 1 and problems[0].startswith("pyproject.toml: cannot be read: ")
+    assert why in problems[0]
+
+
 def test_config_file_given_with_c_does_not_exist(tmp_path: Path) -> None:
     message = open_error(tmp_path, config_files=("nowhere.ini",))
     assert str(tmp_path / "nowhere.ini") in message

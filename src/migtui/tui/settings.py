@@ -13,18 +13,13 @@ The theme chosen in the app is remembered in ``~/.local/state/migtui/state.json`
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from migtui.core.folders import config_dir, state_dir
+from migtui.core.toml_files import TomlError, load_toml
 
 
 def config_path() -> Path:
@@ -48,12 +43,11 @@ class Settings:
 
 def _read_toml(path: Path, settings: Settings, section: tuple[str, ...]) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = load_toml(path)
+    except TomlError as exc:
         settings.problems.append(f"{path}: {exc}; using the default keys")
+        return {}
+    if data is None:
         return {}
     for key in section:
         value = data.get(key, {})

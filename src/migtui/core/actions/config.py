@@ -7,17 +7,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from migtui.core.errors import MigtuiError
+from migtui.core.toml_files import TomlError, load_toml
 
 if TYPE_CHECKING:  # alembic imports SQLAlchemy: only when the config is built
     from alembic.config import Config
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -83,13 +79,10 @@ def config_files(options: ProjectOptions) -> tuple[Path, Path]:
 def toml_has_alembic(path: Path) -> bool:
     """Whether the pyproject.toml at ``path`` has a [tool.alembic] table."""
     try:
-        with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-    except FileNotFoundError:
-        return False
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = load_toml(path)
+    except TomlError as exc:
         raise MigtuiError(f"Cannot read {path}: {exc}") from exc
-    return "alembic" in data.get("tool", {})
+    return data is not None and "alembic" in data.get("tool", {})
 
 
 def open_config(options: ProjectOptions) -> Config:

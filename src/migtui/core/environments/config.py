@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,11 +21,7 @@ from typing import Any
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.env.urls import mask_url, mask_x_argument, remember_secret
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from migtui.core.toml_files import TomlError, load_toml
 
 KEYS = ("url", "url_env", "x", "protected", "schemas", "x_each")
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -116,12 +111,11 @@ def load_environments(folder: Path) -> EnvironmentsConfig:
                                                  ("environments",)))):
         path = folder / file_name
         try:
-            with path.open("rb") as f:
-                data: dict[str, Any] = tomllib.load(f)
-        except FileNotFoundError:
-            continue
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = load_toml(path)
+        except TomlError as exc:
             problems.append(f"{file_name}: cannot be read: {exc}")
+            continue
+        if data is None:
             continue
         for prefix in prefixes:
             table = _dig(data, prefix)
