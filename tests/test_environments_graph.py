@@ -120,3 +120,35 @@ async def test_E_chooses_the_environment_that_u_and_d_act_on(
     assert psql_version(prod) == {R1}
     assert sqlite_version(project / "dev.db") == {R3}
     assert psql_version(tenants, "t01") == {R2} and psql_version(tenants, "t03") == {R1}
+
+
+async def test_an_environment_that_cannot_be_used_leaves_the_graph_where_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """E on an environment whose URL variable is not set: it says why, names the
+    database the graph still works on, and u then plans for that database only."""
+    from projects import LINEAR, sqlite_url, write_project
+
+    monkeypatch.delenv("MIGTUI_TEST_UNSET_URL", raising=False)
+    own = tmp_path / "own.db"
+    project = write_project(tmp_path / "p", url=sqlite_url(own), revisions=LINEAR)
+    (project / "migtui.toml").write_text(
+        '[environments.staging]\nurl_env = "MIGTUI_TEST_UNSET_URL"\n')
+    monkeypatch.chdir(project)
+    app = make_app(project)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+        await pilot.press("enter")  # the one environment: staging
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("staging cannot be used: ") and "MIGTUI_TEST_UNSET_URL is "
+                   "not set" in m and m.endswith("Still on the project's own database.")
+                   for m in said), said
+        assert "env " not in status_text(app) and "own.db" in status_text(app)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+    assert sqlite_version(own) == {R1}

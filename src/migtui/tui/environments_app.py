@@ -124,7 +124,9 @@ class EnvironmentsApp(RunningActions):
             with importing():  # (Alembic reads its config: the one import lock)
                 project = self.fleet.project_for(env)
         except MigtuiError as exc:
-            self.notify(exc.message, severity="error")
+            now = self.state.environment or "the project's own database"
+            self.notify(f"{name} cannot be used: {exc.message}. Still on {now}.",
+                        severity="error")
             return False
         self.project = project
         self.protected = env.name if env.protected else ""

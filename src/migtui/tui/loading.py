@@ -188,11 +188,14 @@ class LoadingApp(EnvironmentsApp):
             self.post_message(SnapshotLoaded(replace(snapshot, graph=verified), project))
 
     def use_environment(self, name: str) -> bool:
-        """Another environment: the read begun at launch is not wanted (if not taken)."""
+        """Another environment: the read begun at launch is not wanted (if not taken).
+        One that cannot be used leaves the session, and that read, as they were."""
+        if not super().use_environment(name):
+            return False
         first, self._first_read = self._first_read, None
         if first is not None:
             first.stop()
-        return super().use_environment(name)
+        return True
 
     def snapshot_arrived(self, message: SnapshotLoaded) -> None:
         """Called by the app's handler: the load worker goes on once this is drawn."""
