@@ -125,7 +125,7 @@ class EnvironmentsApp(RunningActions):
                 project = self.fleet.project_for(env)
         except MigtuiError as exc:
             now = self.state.environment or "the project's own database"
-            self.notify(f"{name} cannot be used: {exc.message}. Still on {now}.",
+            self.notify(f"{name} cannot be used: {exc.message.rstrip('.')}. Still on {now}.",
                         severity="error")
             return False
         self.project = project
