@@ -45,7 +45,11 @@ async def test_step_up_and_down(sample_project: Path) -> None:
         assert row_of(app, EVOLVE).startswith("○")
         assert table_names(url) == {"user"}
 
-        await pilot.press("u", "y")
+        await pilot.press("u")
+
+        await settle(pilot)  # y applies once the checks are shown
+
+        await pilot.press("y")
         await settle(pilot)
         assert "(current)" in row_of(app, EVOLVE)
         assert {"ssn", "created_at"} <= column_names(url, "user")
@@ -165,7 +169,9 @@ async def test_two_heads_ask_which_and_merge(tmp_path: Path, monkeypatch) -> Non
         assert "2 heads" in status_text(app)
         lines = graph_lines(app)
         assert sum(line.count("(head)") for line in lines) == 2
-        await pilot.press("U", "y")  # the newest head
+        await pilot.press("U")  # the newest head
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         await pilot.press("u")
         await settle(pilot)
@@ -209,7 +215,9 @@ async def test_mouse_selects_and_notifies_what_ran(sample_sqlite: Path) -> None:
         await pilot.click(RevisionGraphView, offset=(5, 2))
         await settle(pilot)
         assert view.selected is not None and view.selected.revision == USER
-        await pilot.press("U", "y")
+        await pilot.press("U")
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         messages = [n.message for n in app._notifications]
         assert any("Upgraded 1 revision" in m and USER in m for m in messages)
@@ -245,7 +253,11 @@ async def test_branch_point_and_several_heads_ask_which(tmp_path: Path, monkeypa
         await settle(pilot)
         assert "(current)" in row_of(app, chosen)
 
-        await pilot.press("home", "U", "y")  # the newest head: the other line too
+        await pilot.press("home", "U")  # the newest head: the other line too
+
+        await settle(pilot)  # y applies once the checks are shown
+
+        await pilot.press("y")
         await settle(pilot)
         heads = app.state.snapshot.database.current_heads if app.state.snapshot else ()
         if len(heads) < 2:  # the newest head is on the line already applied: apply the other

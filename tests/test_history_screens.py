@@ -84,7 +84,9 @@ async def test_editing_a_revision_migtui_applied_marks_it(tmp_path: Path) -> Non
     app = make_app(project)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("u", "y")  # migtui applies USER
+        await pilot.press("u")  # migtui applies USER
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert "(current)" in row_of(app, USER)
         assert "✎" not in row_of(app, USER)

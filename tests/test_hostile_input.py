@@ -348,3 +348,32 @@ async def test_log_panel_goes_on_past_the_lines_kept(tmp_path: Path) -> None:
         assert log.lines[-1] == "one more [/]"
         assert len(app.state.log_lines) == kept
         assert app.state.log_lines[0].startswith("… 6 older lines dropped")
+
+
+async def test_a_migration_that_prints_thousands_of_lines_is_drawn_in_batches(
+        tmp_path: Path) -> None:
+    """Every line reaches the log panel, but not as one new state per line (40,000 lines
+    once took a minute to draw; the CLI prints them in a second)."""
+    folder = write_project(tmp_path / "proj", url=sqlite_url(tmp_path / "noisy.db"),
+                           revisions=(Rev("a1a1a1a1a1a1", None, "noisy", upgrade=(
+                               'for n in range(5000): print("line", n)')),))
+    app = make_app(folder)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        states: list[object] = []
+
+        def seen(state: object) -> None:
+            states.append(state)
+
+        app.watch(app, "state", seen, init=False)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.state.last_result is not None and app.state.last_result.ok
+        assert app.state.log_written >= 5000
+        assert "line 4999" in app.state.log_lines
+        await pilot.press("l")
+        await settle(pilot)
+        assert "line 4999" in app.screen.query_one(Log).lines
+    assert len(states) < 1000  # lines taken many at a time

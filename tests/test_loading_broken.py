@@ -6,7 +6,10 @@ stop the rest from showing; a good history loads exactly as Alembic builds it.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -260,3 +263,45 @@ def test_random_histories_load_every_readable_revision_once(
             assert final == alembic_graph(folder)
             assert project.revisions.script_for_action() is project.script()
 
+
+
+def test_a_revision_that_imports_the_projects_own_package_is_not_broken(
+        tmp_path: Path) -> None:
+    """`prepend_sys_path` puts the project's package on sys.path for Alembic: the
+    background import of every file (verify) must see it too, and the step runs."""
+    from projects import applied, sqlite_url, write_project
+
+    from migtui.core.actions.config import ProjectOptions
+    from migtui.core.actions.plan import plan_upgrade
+    from migtui.core.actions.project import Project
+
+    url = sqlite_url(tmp_path / "own.db")
+    folder = write_project(tmp_path / "proj", url=url, revisions=())
+    package = f"own_{tmp_path.name.replace('-', '_')}"  # on no sys.path of this process
+    (folder / "src" / package).mkdir(parents=True)
+    (folder / "src" / package / "__init__.py").write_text('TABLE = "from_package"\n')
+    ini = folder / "alembic.ini"
+    ini.write_text(ini.read_text().replace("prepend_sys_path = .",
+                                           "prepend_sys_path = %(here)s/src"))
+    source = Rev("a1a1a1a1a1a1", None, "uses the package",
+                 upgrade='op.create_table(TABLE, sa.Column("id", sa.Integer()))').source()
+    (folder / "migrations/versions/a1a1_uses.py").write_text(
+        source.replace("from alembic import op", f"from alembic import op\nfrom {package} "
+                       "import TABLE", 1))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert not project.graph().problems  # (and the headers are cached for the next start)
+    # The next start, in a process of its own: the graph comes from the cache, and
+    # nothing has run env.py or built Alembic's script directory before verify.
+    check = ("import sys\n"
+             "from migtui.core.actions.config import ProjectOptions\n"
+             "from migtui.core.actions.project import Project\n"
+             f"project = Project.open(ProjectOptions(cwd={str(folder)!r}))\n"
+             "project.graph()\n"
+             "found = project.verify()\n"
+             "print([p.message for p in found.problems] if found else 'no problems')\n")
+    run = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, env=os.environ)
+    assert run.stdout.strip() == "no problems", run.stdout + run.stderr
+    result = project.run_plan(plan_upgrade(project.snapshot(), "a1a1a1a1a1a1"))
+    assert result.ok, result.error
+    assert applied(url) == {"a1a1a1a1a1a1"}

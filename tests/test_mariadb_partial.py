@@ -73,7 +73,9 @@ async def test_the_app_shows_the_half_applied_step(
     app = make_app(folder)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("U", "y")  # the top row: the failing revision
+        await pilot.press("U")  # the top row: the failing revision
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert app.state.last_error is not None
         message, _ = app.state.last_error
@@ -124,7 +126,9 @@ async def test_the_app_shows_the_half_applied_step(
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        await pilot.press("home", "U", "y")
+        await pilot.press("home", "U")
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert versions(mariadb_url) == [FAILING]
         assert "partially applied" not in status_text(app)
@@ -144,7 +148,9 @@ async def test_the_mark_survives_a_restart_until_the_database_moves(
     app = make_app(folder)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("U", "y")
+        await pilot.press("U")
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert "partially applied" in status_text(app)
 

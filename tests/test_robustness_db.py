@@ -109,7 +109,9 @@ async def test_missing_sqlite_folder_then_refresh(tmp_path: Path, monkeypatch) -
         await pilot.press("r")
         await settle(pilot)
         assert "unreachable" not in status_text(app)
-        await pilot.press("u", "y")
+        await pilot.press("u")
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert "(current)" in row_of(app, USER)
 
@@ -126,7 +128,9 @@ async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) ->
         await settle(pilot)
         status = status_text(app)
         assert "deadbeef0000" in status and "no file defines" in status
-        await pilot.press("s", "y")  # stamp the newest revision
+        await pilot.press("s")  # stamp the newest revision
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert "(current)" in row_of(app, POST)
         assert "deadbeef0000" not in status_text(app)
@@ -145,7 +149,9 @@ async def test_migration_failing_halfway(
     app = make_app(project)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("U", "y")  # the top row: the failing revision
+        await pilot.press("U")  # the top row: the failing revision
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert app.state.last_error is not None
         message, details = app.state.last_error
@@ -202,7 +208,9 @@ async def test_connection_drops_and_recovers(tmp_path: Path, monkeypatch) -> Non
             await pilot.press("r")
             await settle(pilot)
             assert "unreachable" not in status_text(app)
-            await pilot.press("u", "y")
+            await pilot.press("u")
+            await settle(pilot)  # y applies once the checks are shown
+            await pilot.press("y")
             await settle(pilot)
             assert "(current)" in row_of(app, USER)
     finally:
@@ -267,7 +275,9 @@ async def test_a_revision_calling_sys_exit_leaves_the_app_up(tmp_path: Path, mon
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("U", "y")
+        await pilot.press("U")
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         assert not app.state.busy, "the app is ready for the next action"
         assert app.state.last_error is not None and "e1e1e1e1e1e1" in app.state.last_error[0]

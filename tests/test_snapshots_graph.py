@@ -68,7 +68,9 @@ def test_graph_sample_light_theme(snap_compare, sample_fixed: Path) -> None:  # 
     async def light(pilot: Pilot[None]) -> None:
         pilot.app.theme = "textual-light"
         await settle(pilot)
-        await pilot.press("u", "y")
+        await pilot.press("u")
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         pilot.app.clear_notifications()
         await pilot.pause()

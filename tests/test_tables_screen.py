@@ -345,7 +345,9 @@ async def test_palette_opens_a_table(sample_sqlite: Path) -> None:
     app = make_app(sample_sqlite)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("U", "y")
+        await pilot.press("U")
+        await settle(pilot)  # y applies once the checks are shown
+        await pilot.press("y")
         await settle(pilot)
         await pilot.press("t")
         await settle(pilot)

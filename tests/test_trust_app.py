@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import column_names, table_names
 from projects import applied, sqlite_url
-from textual.pilot import Pilot
 from trust_helpers import ADD_EXTRA, R1, R2, project_at_r1
-from ui_helpers import make_app, settle, widget_text
+from ui_helpers import make_app, settle, wait_for, widget_text
 
 from migtui.screens.confirm import ConfirmScreen
+from migtui.screens.dialogs import QuestionScreen
 from migtui.tui.app import MigtuiApp
 
 
@@ -35,16 +35,6 @@ def dialog_text(app: MigtuiApp) -> str:
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)
     return "\n".join(widget_text(w) for w in screen.query("Static"))
-
-
-async def wait_for(pilot: Pilot[None], check: object, seconds: float = 30) -> None:
-    """Let the app run until ``check()`` holds (a guard against hangs, not a speed test)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"timed out waiting for {check}")
 
 
 async def test_a_file_edited_after_the_dialog_brings_the_dialog_back(
@@ -100,8 +90,9 @@ async def test_a_lock_wait_is_named_and_c_cancels_it(tmp_path: Path, pg_url: str
     assert "extra" not in column_names(pg_url, "t1")
 
 
+@pytest.mark.parametrize("answer", ["y", "ctrl+c"])
 async def test_quitting_during_a_lock_wait_cancels_the_migration(
-    tmp_path: Path, pg_url: str
+    tmp_path: Path, pg_url: str, answer: str
 ) -> None:
     folder = project_at_r1(tmp_path, pg_url)
     holder = sa.create_engine(pg_url)
@@ -116,7 +107,9 @@ async def test_quitting_during_a_lock_wait_cancels_the_migration(
             await wait_for(pilot, lambda: "for a lock on t1" in app.state.progress)
             await pilot.press("q")
             await pilot.pause()
-            await pilot.press("y")  # "A migration is running. Cancel it and quit?"
+            assert sum(isinstance(s, QuestionScreen) for s in app.screen_stack) == 1
+            # "A migration is running. Cancel it and quit?": yes, or quitting again
+            await pilot.press(answer)
             deadline = time.monotonic() + 30  # a guard against a hang
             while app.is_running and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)

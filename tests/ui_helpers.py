@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -40,6 +42,17 @@ async def settle(pilot: Pilot[None]) -> None:
         quiet = 0 if any(not w.is_finished for w in app.workers) else quiet + 1
         if quiet == 2:
             break
+
+
+async def wait_for(pilot: Pilot[None], check: Callable[[], object],
+                   seconds: float = 30) -> None:
+    """Let the app run until ``check()`` holds (a guard against hangs, not a speed test)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {check}")
 
 
 def _underlined(bar: Underline) -> bool:

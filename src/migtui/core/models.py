@@ -115,6 +115,9 @@ class DatabaseStatus:
     # or the config it reads failed before connecting), "lock" (its alembic_version stayed
     # locked by another session), "" when it was read.
     cause: str = ""
+    # Which database and version table env.py connected to (``context_database``): a
+    # plan made from this read runs only where env.py connects to the same.
+    identity: str = ""
 
     @property
     def reachable(self) -> bool:

@@ -10,6 +10,7 @@ and the report says how each step went and that the database is as before.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,11 @@ if TYPE_CHECKING:  # the checks import SQLAlchemy: not before the first paint
 
 ChecksLoader = Callable[[], "Preflight"]
 RehearsalRunner = Callable[[], "Rehearsal"]
+
+# How long a plan offered again (the database or a file moved) is on screen, checked,
+# before y applies it: a y typed in the wake of the refused one must not apply a plan
+# that nobody has read (as browsers delay the OK of a dialog that pops up under a key).
+REOFFER_PAUSE = 1.0
 
 
 def describe_plan(plan: Plan) -> Text:
@@ -112,10 +118,12 @@ class ConfirmScreen(ModalScreen[bool]):
         rehearse: RehearsalRunner | None = None,
         notice: str = "",
         refusal: str = "",
+        reoffered: bool = False,
     ) -> None:
         super().__init__()
         self.plan = plan
-        self.notice = notice  # why this dialog is shown again (the plan changed)
+        self.notice = notice  # what to know first (why the plan is offered again, say)
+        self.reoffered = reoffered  # the plan changed under a refused y: y waits a moment
         # Why Alembic would refuse this plan (a broken history): then only Cancel is offered.
         self.refusal = refusal
         self._sql_loader = sql_loader
@@ -125,6 +133,11 @@ class ConfirmScreen(ModalScreen[bool]):
         self.rehearsal: Rehearsal | None = None
         self.rehearsing = False
         self._shown = threading.Event()  # drawn: the workers may start their heavy work
+        # y applies only once what the dialog checks and renders is on screen: the user
+        # must have been able to see the SQL and the risks of what runs.
+        self._awaiting = {name for name, loader in (("sql", sql_loader), ("checks", checks))
+                          if loader is not None}
+        self._ready_at: float | None = None
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -167,6 +180,7 @@ class ConfirmScreen(ModalScreen[bool]):
         # The workers start now (a test waiting for workers sees them) but do their work
         # once the dialog is on screen: importing and rendering would hold it up.
         self.call_after_refresh(self._shown.set)
+        self.call_after_refresh(self._arrived, "")
         if self._sql_loader is not None:
             self._render_sql()
         if self._checks is not None:
@@ -178,20 +192,23 @@ class ConfirmScreen(ModalScreen[bool]):
     def _render_sql(self) -> None:
         assert self._sql_loader is not None
         self._shown.wait(timeout=5)
-        load()  # (once the dialog is drawn: the first import holds the GIL a while)
+        # Whatever happens, say so: y waits for this (a revision may raise SystemExit).
         try:
+            load()  # (once the dialog is drawn: the first import holds the GIL a while)
             self.post_message(self.SqlRendered(self._sql_loader()))
         except MigtuiError as exc:
             self.post_message(self.SqlRendered("", exc.message))
+        except BaseException as exc:
+            self.post_message(self.SqlRendered("", from_exception(exc).message))
 
     @work(thread=True, exit_on_error=False, group="preflight")
     def _check_plan(self) -> None:
         assert self._checks is not None
         self._shown.wait(timeout=5)
-        load()
         try:
+            load()
             self.post_message(self.PlanChecked(self._checks()))
-        except Exception as exc:  # a check must never take the dialog down
+        except BaseException as exc:  # a check must never take the dialog down
             self.post_message(self.PlanChecked(None, from_exception(exc)))
 
     @work(thread=True, exit_on_error=False, group="rehearsal")
@@ -200,12 +217,28 @@ class ConfirmScreen(ModalScreen[bool]):
         assert self._rehearse is not None
         try:
             self.post_message(self.RehearsalFinished(self._rehearse()))
-        except Exception as exc:
+        except BaseException as exc:
             self.post_message(self.RehearsalFinished(None, from_exception(exc)))
 
     # -- results -------------------------------------------------------------
 
+    def _arrived(self, part: str) -> None:
+        """One of the awaited parts is on screen ("": the dialog itself is drawn)."""
+        self._awaiting.discard(part)
+        if not self._awaiting and self._ready_at is None and self._shown.is_set():
+            self._ready_at = time.monotonic()
+
+    def _not_ready(self) -> str:
+        """Why y may not apply the plan yet ("" once it may)."""
+        if self._ready_at is None:
+            return ("Still checking the plan: y applies it once its checks and SQL are "
+                    "shown. Nothing ran")
+        if self.reoffered and time.monotonic() - self._ready_at < REOFFER_PAUSE:
+            return "The plan changed: read it, then press y again. Nothing ran"
+        return ""
+
     def on_confirm_screen_sql_rendered(self, message: ConfirmScreen.SqlRendered) -> None:
+        self._arrived("sql")
         sql = self.query_one("#confirm-sql", Static)
         if message.error:
             sql.update(safe(f"SQL preview unavailable: {message.error}", "dim"))
@@ -214,6 +247,7 @@ class ConfirmScreen(ModalScreen[bool]):
                               theme="ansi_dark"))
 
     def on_confirm_screen_plan_checked(self, message: ConfirmScreen.PlanChecked) -> None:
+        self._arrived("checks")
         checks = self.query_one("#confirm-checks", Static)
         preflight = message.preflight
         if preflight is None:
@@ -312,5 +346,9 @@ class ConfirmScreen(ModalScreen[bool]):
             return
         if yes and self.rehearsing:
             self.notify("Wait for the rehearsal to finish", severity="warning")
+            return
+        not_ready = self._not_ready() if yes else ""
+        if not_ready:
+            self.notify(not_ready, severity="warning")
             return
         self.dismiss(yes)

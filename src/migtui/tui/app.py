@@ -42,12 +42,7 @@ from migtui.tui.commands import (
 )
 from migtui.tui.help import help_text
 from migtui.tui.loading import MAIN_MODES, LoadingApp, screen_class
-from migtui.tui.messages import (
-    ActionFinished,
-    LoadFailed,
-    SnapshotLoaded,
-    VersionsChanged,
-)
+from migtui.tui.messages import ActionFinished, LoadFailed, SnapshotLoaded, VersionsChanged
 from migtui.tui.settings import Settings, binding_ids, load_settings, remember_theme
 from migtui.tui.writes import (
     Outcome,
@@ -234,7 +229,8 @@ class MigtuiApp(LoadingApp):
                             severity="warning")
             else:
                 self._confirm_and_run(new, snapshot, notice=f"{why}. This is the plan for "
-                                      "the database and the files as they are now.")
+                                      "the database and the files as they are now.",
+                                      reoffered=True)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.state = replace(
@@ -301,7 +297,8 @@ class MigtuiApp(LoadingApp):
             self.notify(text, severity=severity)
         return refusal is not None
 
-    def _confirm_and_run(self, plan: Plan, snapshot: Snapshot, notice: str = "") -> None:
+    def _confirm_and_run(self, plan: Plan, snapshot: Snapshot, notice: str = "",
+                         reoffered: bool = False) -> None:
         """Ask with a ConfirmScreen; run the plan in a worker when the user says yes.
 
         The plan is frozen: it runs only if the database's heads and every revision file
@@ -336,11 +333,10 @@ class MigtuiApp(LoadingApp):
         from migtui.screens.confirm import ConfirmScreen
         from migtui.screens.protected_confirm import ProtectedConfirmScreen
 
-        if self.protected:  # --env NAME of a protected environment
-            self.push_screen(ProtectedConfirmScreen(self.protected, plan, sql, checks,
-                                                    rehearsal, notice=notice), answered)
-            return
-        self.push_screen(ConfirmScreen(plan, sql, checks, rehearsal, notice=notice), answered)
+        dialog = (partial(ProtectedConfirmScreen, self.protected) if self.protected
+                  else ConfirmScreen)  # --env NAME of a protected environment: type NAME
+        self.push_screen(dialog(plan, sql, checks, rehearsal, notice=notice,
+                                reoffered=reoffered), answered)
 
     def _act(self, label: str, steps: int, action: str, target: str,
              job: Callable[[], Outcome]) -> None:

@@ -40,11 +40,12 @@ class LoadFailed(Message):
 
 
 class LogLine(Message):
-    """One line that Alembic or env.py wrote while an action ran."""
+    """Lines that Alembic or env.py wrote while an action ran (and those written since
+    this was posted: the app takes them all at once)."""
 
-    def __init__(self, line: str) -> None:
+    def __init__(self, *lines: str) -> None:
         super().__init__()
-        self.line = line
+        self.lines = lines
 
 
 class ActionFinished(Message):

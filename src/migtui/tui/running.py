@@ -8,6 +8,7 @@ and always ends the process, even when env.py hangs (exit_watchdog).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from textual import work
@@ -36,23 +37,35 @@ class RunningActions(App[None]):
         self._action_label = ""
         self._watch: Watch | None = None  # of the running plan: its waits, its cancel
         self._quitting = False
+        self._quit_question: QuestionScreen | None = None  # "Cancel it and quit?", open
         self._log_dropped = 0
+        self._log_lock = threading.Lock()
+        self._log_waiting: list[str] = []  # lines written since the last LogLine was taken
         # Seconds a quit may take before the process is ended anyway (set by the CLI;
         # None under tests, where ending the process would end the test run).
         self.exit_watchdog: float | None = None
 
-    def _post_line(self, line: str) -> None:
-        self.post_message(LogLine(line))
+    def _post_line(self, line: str) -> None:  # from the action's worker
+        # One message for many lines: an env.py that prints 40,000 lines must not make
+        # 40,000 new states for the screens to draw.
+        with self._log_lock:
+            self._log_waiting.append(line)
+            if len(self._log_waiting) > 1:
+                return  # the LogLine on its way takes this one too
+        self.post_message(LogLine())
 
     def on_log_line(self, message: LogLine) -> None:
-        lines = (*self.state.log_lines, message.line)
+        with self._log_lock:
+            waiting, self._log_waiting = self._log_waiting, []
+        written = (*message.lines, *waiting)
+        lines = (*self.state.log_lines, *written)
         if len(lines) > self.LOG_LINES_KEPT:
             cut = len(lines) - self.LOG_LINES_KEPT
             self._log_dropped += cut
             lines = (f"… {self._log_dropped:,} older lines dropped …",
                      *lines[cut + 1:])
         self.state = replace(self.state, log_lines=lines,
-                             log_written=self.state.log_written + 1)
+                             log_written=self.state.log_written + len(written))
 
     def _report_progress(self, text: str) -> None:  # from the action's watch thread
         self.post_message(ActionProgress(text))
@@ -96,8 +109,13 @@ class RunningActions(App[None]):
         if self._quitting:  # asked twice: do not wait any longer
             self._exit_now()
             return
+        if self._quit_question is not None:  # q or ctrl+c again while asking: yes
+            if self.screen is self._quit_question:
+                self._quit_question.dismiss(True)
+            return
 
         def answered(yes: bool | None) -> None:
+            self._quit_question = None
             if not yes:
                 return
             self._quitting = True
@@ -107,11 +125,12 @@ class RunningActions(App[None]):
             # If Alembic does not return (env.py stuck in its own code), quit anyway.
             self.set_timer(5, self._exit_now)
 
-        self.push_screen(QuestionScreen(
+        self._quit_question = QuestionScreen(
             "A migration is running. Cancel it and quit?",
             "migtui cancels the running step (its transaction rolls back; on SQLite and "
             "MySQL the DDL that already ran stays), waits for Alembic to return, then "
-            "quits. Press n to keep watching."), answered)
+            "quits. Quitting again says yes; n keeps watching.")
+        self.push_screen(self._quit_question, answered)
 
     def _exit_now(self) -> None:
         if self.exit_watchdog is not None:

@@ -39,6 +39,9 @@ class Plan:
     # How it was asked for, to make it again from a newer snapshot: "upgrade_to",
     # "downgrade_to", "step_down" (from ``steps[0]``'s revision) or "stamp".
     kind: str = ""
+    # Which database it was made for (``DatabaseStatus.identity``; "" when not known):
+    # it runs only if env.py connects to that one again.
+    database: str = ""
 
     @property
     def destructive(self) -> bool:
@@ -127,7 +130,7 @@ def plan_upgrade(snapshot: Snapshot, target: str) -> Plan:
     needed = graph.ancestors((target,)) - applied
     steps = tuple(_step(r, "upgrade") for r in reversed(graph.revisions) if r.revision in needed)
     return Plan("upgrade", target, steps, f"Upgrade to {target[:12]}", _heads(snapshot),
-                "upgrade_to")
+                "upgrade_to", snapshot.database.identity)
 
 
 def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
@@ -137,7 +140,7 @@ def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
     steps = tuple(_step(r, "downgrade") for r in graph.revisions if r.revision in undo)
     label = "base" if target == "base" else target[:12]
     return Plan("downgrade", target, steps, f"Downgrade to {label}", _heads(snapshot),
-                "downgrade_to")
+                "downgrade_to", snapshot.database.identity)
 
 
 def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
@@ -152,20 +155,22 @@ def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
     target = f"{head}@-1" if several or len(parents) > 1 else single
     steps = (_step(rev, "downgrade"),) if rev is not None else ()
     return Plan("downgrade", target, steps, f"Downgrade one step from {head[:12]}",
-                _heads(snapshot), "step_down")
+                _heads(snapshot), "step_down", snapshot.database.identity)
 
 
 def plan_stamp(snapshot: Snapshot, target: str) -> Plan:
     """Stamp ``target``: alembic_version changes, no migration runs."""
     return Plan("stamp", target, (), f"Stamp {target[:12]} (no migration runs)",
-                _heads(snapshot), "stamp")
+                _heads(snapshot), "stamp", snapshot.database.identity)
 
 
 def replan(plan: Plan, snapshot: Snapshot) -> Plan | None:
     """The same request made again from a newer snapshot (after a refused plan), or None
-    when it no longer means anything (its revision is gone, or several heads make one
-    step down ambiguous)."""
+    when it no longer means the same (env.py connects to another database; its revision
+    is gone; one step down from a database that moved, or that has several heads)."""
     graph = snapshot.graph
+    if plan.database and plan.database != snapshot.database.identity:
+        return None  # env.py now connects elsewhere: the request was for that database
     if plan.kind == "upgrade_to" and plan.target in graph:
         return plan_upgrade(snapshot, plan.target)
     if plan.kind == "downgrade_to" and (plan.target == "base" or plan.target in graph):
@@ -173,7 +178,10 @@ def replan(plan: Plan, snapshot: Snapshot) -> Plan | None:
     if plan.kind == "stamp" and plan.target in graph:
         return plan_stamp(snapshot, plan.target)
     heads = snapshot.database.current_heads
-    if plan.kind == "step_down" and len(heads) == 1 and heads[0] in graph:
+    # One step down is relative: from another head it would undo another revision than
+    # the one confirmed. Offered again only from the same head (a file changed).
+    if (plan.kind == "step_down" and len(heads) == 1 and heads == plan.heads
+            and heads[0] in graph):
         return plan_step_down(snapshot, heads[0])
     return None
 

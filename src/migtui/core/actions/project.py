@@ -298,7 +298,8 @@ class Project:
         """
         from migtui.core.revisions.scriptdir import Pinned
 
-        pinned = Pinned(frozenset(plan.heads), {s.revision: s.sha256 for s in plan.steps})
+        pinned = Pinned(frozenset(plan.heads), {s.revision: s.sha256 for s in plan.steps},
+                        plan.database)
         if plan.action == "upgrade":
             return self.upgrade(plan.target, on_line, pinned=pinned, watch=watch)
         if plan.action == "downgrade":
@@ -342,10 +343,12 @@ class Project:
 
         def call(sink: LineSink, watch: Watch) -> None:
             graph = self.graph()
-            heads = self.status().current_heads
+            status = self.status()
+            heads = status.current_heads
             purge = any(h not in graph for h in heads)
             nonlocal pinned
             if purge and pinned is not None:
+                pinned.check_database(status.identity)
                 # Alembic purges the version table before the migration function sees
                 # the heads: compare them here, just before.
                 if pinned.heads is not None and frozenset(heads) != pinned.heads:

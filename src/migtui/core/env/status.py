@@ -38,6 +38,7 @@ def read_status(
         url = context_url(context)
         if url is not None:
             found["url"] = url
+            found["identity"] = context_database(context)
         found["dialect"] = dialect_name(context.dialect)
         found["heads"] = tuple(context.get_current_heads())
         if also is not None and context.connection is not None:
@@ -84,6 +85,7 @@ def read_status(
         url=found.get("url", ""),
         dialect=found.get("dialect", ""),
         current_heads=found["heads"],
+        identity=found.get("identity", ""),
     )
 
 
@@ -92,6 +94,22 @@ def context_url(context: MigrationContext) -> str | None:
     or None while it runs offline."""
     conn = context.connection
     return mask_url(conn.engine.url) if conn is not None else None
+
+
+def context_database(context: MigrationContext) -> str:
+    """Which database env.py connected to and where it keeps alembic_version: the URL
+    (password masked), the version table and the schema it is in ("" while offline).
+
+    Two runs of env.py that say the same here work on the same database: what a write
+    compares with the dialog's read, for an env.py that picks its database as it runs
+    (a URL from a file, ``-x tenant=…``, a search_path it sets).
+    """
+    conn = context.connection
+    if conn is None:
+        return ""
+    schema = context.version_table_schema or getattr(conn.dialect, "default_schema_name", "")
+    table = ".".join(part for part in (schema, context.version_table) if part)
+    return f"{mask_url(conn.engine.url)} ({table})"
 
 
 def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str]:

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from migtui.core.actions.config import open_config
@@ -221,8 +221,7 @@ class Fleet:
     def _made(self, env: Environment, status: DatabaseStatus, graph: RevisionGraph,
               started: float) -> EnvironmentRead:
         if status.reachable and not status.url and env.display_url:
-            status = DatabaseStatus(status.state, env.display_url, status.dialect,
-                                    status.current_heads, status.error)
+            status = replace(status, url=env.display_url)
         return EnvironmentRead(env, Snapshot(self.project.info, graph, status), time.time(),
                                time.perf_counter() - started)
 

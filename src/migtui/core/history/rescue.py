@@ -181,7 +181,8 @@ def _plans(project: Project, snapshot: Snapshot, rescue: Rescue) -> Rescue:
         snapshot.database, current_heads=() if target == "base" else (target,)))
     up = plan_upgrade(at_ancestor, head) if head else None
     stamp = Plan("stamp", target, (), f"Stamp {target[:12]} (no migration runs; the "
-                 f"missing revisions stay in the schema)", snapshot.database.current_heads)
+                 f"missing revisions stay in the schema)", snapshot.database.current_heads,
+                 "", snapshot.database.identity)
     return replace(rescue, chain=chain, head=head, down=down, up=up, stamp=stamp)
 
 

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -206,6 +207,12 @@ class RevisionLoader:
             todo = files.unverified() if files is not None else []
         if files is None:
             return None
+        if todo:
+            # Alembic imports revision files with prepend_sys_path first on sys.path (a
+            # revision may import the project's own package): building the script
+            # directory puts it there, as ScriptDirectory.from_config does for the CLI.
+            with contextlib.suppress(Exception):
+                self.script()
         changed = False
         try:
             for start in range(0, len(todo), _VERIFY_CHUNK):

@@ -24,6 +24,7 @@ from alembic.script.revision import Revision, RevisionMap
 
 from migtui.core.env.capture import CapturedOutput, keep_on_sys_path
 from migtui.core.env.runner import run_env
+from migtui.core.env.status import context_database
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged
 from migtui.core.models import ScriptProblem
@@ -85,13 +86,16 @@ class Pinned:
 
     heads: frozenset[str] | None  # None: checked by the caller (a stamp with --purge)
     revisions: Mapping[str, str]  # revision id -> SHA-256 of its file
+    database: str = ""  # where env.py connected (``context_database``); "": not pinned
 
-    def check(self, heads: Iterable[str], steps: Sequence[Any]) -> None:
-        """Raise PlanChanged unless ``heads`` and ``steps`` are exactly what was pinned.
+    def check(self, heads: Iterable[str], steps: Sequence[Any], database: str = "") -> None:
+        """Raise PlanChanged unless ``database``, ``heads`` and ``steps`` are exactly what
+        was pinned.
 
         Called inside the migration function, on the connection the steps will run on,
         after Alembic read the heads and before the first step runs.
         """
+        self.check_database(database)
         now = frozenset(heads)
         if self.heads is not None and now != self.heads:
             raise PlanChanged(
@@ -115,6 +119,13 @@ class Pinned:
             found = getattr(step.revision.module, SOURCE_HASH, "")
             if found != pinned:
                 raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran")
+
+    def check_database(self, database: str) -> None:
+        """Raise PlanChanged if env.py now connects to another database than the one the
+        plan was made for (an env.py that picks its URL or schema as it runs)."""
+        if self.database and database and database != self.database:
+            raise PlanChanged(f"env.py now connects to {database}, not to {self.database} "
+                              "as when you confirmed: nothing ran")
 
 
 def _attached(watch: Watch | None, context: Any, heads: Any) -> Any:
@@ -188,7 +199,7 @@ def _run_steps(
         rev = _attached(watch, context, rev)
         steps = walk(revision, rev)
         if pinned is not None:
-            pinned.check(rev, steps)
+            pinned.check(rev, steps, context_database(context))
         return watch.each_step(steps, step_tables) if watch is not None else steps
 
     return run_env(
@@ -232,7 +243,7 @@ def run_stamp(
     def do_stamp(rev: Any, context: Any) -> Any:
         rev = _attached(watch, context, rev)
         if pinned is not None:
-            pinned.check(rev, [])
+            pinned.check(rev, [], context_database(context))
         return script._stamp_revs(util.to_tuple(destination_revs), rev)
 
     return run_env(
