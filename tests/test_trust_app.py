@@ -90,6 +90,34 @@ async def test_a_lock_wait_is_named_and_c_cancels_it(tmp_path: Path, pg_url: str
     assert "extra" not in column_names(pg_url, "t1")
 
 
+async def test_a_metadata_lock_wait_on_mariadb_is_named_and_c_cancels_it(
+        tmp_path: Path, mariadb_url: str) -> None:
+    folder = project_at_r1(tmp_path, mariadb_url)
+    holder = sa.create_engine(mariadb_url)
+    app = make_app(folder)
+    with holder.connect() as conn:
+        connection_id = conn.execute(sa.text("SELECT CONNECTION_ID()")).scalar()
+        conn.execute(sa.text("SELECT * FROM t1"))  # an open transaction: ALTER t1 waits
+        async with app.run_test(size=(200, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("u")
+            await settle(pilot)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "metadata lock" in app.state.progress)
+            progress = app.state.progress
+            assert f"held by connection {connection_id}" in progress, progress
+            assert "waiting" in progress and "ALTER TABLE t1" in progress
+            await pilot.press("c")
+            await wait_for(pilot, lambda: not app.state.busy)
+            await settle(pilot)
+            assert app.state.last_error is not None
+            assert app.state.last_error[0].startswith("Cancelled as you asked")
+        conn.rollback()  # released: nothing may run now
+    holder.dispose()
+    assert applied(mariadb_url) == {R1}
+    assert "extra" not in column_names(mariadb_url, "t1")
+
+
 @pytest.mark.parametrize("answer", ["y", "ctrl+c"])
 async def test_quitting_during_a_lock_wait_cancels_the_migration(
     tmp_path: Path, pg_url: str, answer: str

@@ -7,18 +7,22 @@ pre-flight's live read, upgrade and downgrade, none waiting on a lock its caller
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from projects import LINEAR, sqlite_url, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
 from migtui.core.actions.project import Project
 from migtui.core.checks.preflight import check_plan
+from migtui.core.env import capture
+from migtui.core.errors import MigtuiError
 from migtui.core.schema.inspector import DatabaseInspector
-from projectkit.templates import ENV_THREADED
+from projectkit.templates import ENV_STOCK, ENV_THREADED
 
 T = TypeVar("T")
 
@@ -26,10 +30,20 @@ T = TypeVar("T")
 def within(seconds: float, call: Callable[[], T]) -> T:
     """The call's result; fails (instead of hanging the suite) if it deadlocks."""
     box: list[T] = []
-    thread = threading.Thread(target=lambda: box.append(call()), daemon=True)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(call())
+        except BaseException as exc:  # raised in the caller's thread below
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     thread.join(seconds)
     assert not thread.is_alive(), f"{call} did not return within {seconds} s (deadlock?)"
+    if raised:
+        raise raised[0]
     return box[0]
 
 
@@ -60,3 +74,43 @@ def test_an_env_py_that_runs_migrations_on_its_own_thread(tmp_path: Path) -> Non
     down = within(60, lambda: project.run_plan(step_down))
     assert down.ok, down.error
     assert within(60, project.status).current_heads == (first,)
+
+
+# env.py that waits while a file named "hold" is beside alembic.ini (an env.py stuck on
+# a prompt, a socket or a lock), after writing "entered".
+ENV_HOLDS = ENV_STOCK.replace(
+    'url = config.get_main_option("sqlalchemy.url")',
+    'import pathlib, time\n'
+    'here = pathlib.Path(config.config_file_name).parent\n'
+    '(here / "entered").touch()\n'
+    'while (here / "hold").exists():\n'
+    '    time.sleep(0.05)\n'
+    'url = config.get_main_option("sqlalchemy.url")')
+
+
+def test_a_hanging_env_py_makes_later_runs_say_so_instead_of_queueing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(capture, "ENV_WAIT_S", 1.0)
+    url = sqlite_url(tmp_path / "hang.db")
+    folder = write_project(tmp_path / "proj", env_py=ENV_HOLDS, url=url, revisions=LINEAR)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade(LINEAR[0].revision).ok
+    (folder / "hold").touch()
+    (folder / "entered").unlink()
+    stuck = threading.Thread(target=project.status, daemon=True)
+    stuck.start()
+    while not (folder / "entered").exists():
+        time.sleep(0.05)
+
+    status = within(30, project.status)  # `r` while env.py hangs
+    schema = DatabaseInspector(project)
+    try:
+        with pytest.raises(MigtuiError, match="has not returned"):
+            within(30, schema.read_schema)  # the tables screen
+    finally:
+        (folder / "hold").unlink()
+        stuck.join(30)
+    schema.close()
+
+    assert not status.reachable and "An earlier env.py run has not returned" in status.error
+    assert within(30, project.status).current_heads == (LINEAR[0].revision,)  # it returned

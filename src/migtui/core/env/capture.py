@@ -16,10 +16,12 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from migtui.core.errors import MigtuiError
 from migtui.core.secrets import scrub_secrets
 
 LineSink = Callable[[str], None]
@@ -32,7 +34,42 @@ LineSink = Callable[[str], None]
 #                       while env.py or a revision file runs, so code that env.py (or a
 #                       thread it starts) calls back into never waits on ENV_LOCK's holder.
 #   inspector locks     DatabaseInspector._lock: its engine and kept connection.
-ENV_LOCK = threading.RLock()
+
+# How long a thread waits for ENV_LOCK before saying that an earlier run holds it (an
+# env.py stuck on input(), a socket, a sleep): every later read would queue behind it.
+ENV_WAIT_S = 30.0
+
+
+class EnvBusy(MigtuiError):
+    """An earlier env.py run (a read, a migration) has not returned: nothing ran now."""
+
+
+class _EnvLock:
+    """A re-entrant lock that a thread waits for at most ENV_WAIT_S, then EnvBusy."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = threading.local()
+        self._since = 0.0  # when its holder took it
+
+    def __enter__(self) -> _EnvLock:
+        if not self._lock.acquire(timeout=ENV_WAIT_S):
+            held = time.monotonic() - self._since
+            raise EnvBusy(f"An earlier env.py run has not returned for {held:.0f} s "
+                          "(env.py may be waiting for something): nothing ran now. Try "
+                          "again once it returns, or restart migtui")
+        depth = getattr(self._depth, "n", 0)
+        if depth == 0:
+            self._since = time.monotonic()
+        self._depth.n = depth + 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth.n -= 1
+        self._lock.release()
+
+
+ENV_LOCK = _EnvLock()
 _capturing = 0  # captures in progress (any thread), under ENV_LOCK
 
 

@@ -4,14 +4,16 @@ A :class:`Watch` is handed to an action before it starts. When Alembic gives the
 migration function its connection, the watch attaches to it: every statement is noted
 as it starts, and a watcher thread reports, twice a second, what the migration is
 doing. On PostgreSQL it asks a second connection whether the migration's backend waits
-on a lock and who holds it (``pg_blocking_pids``). On SQLite, whose busy wait can be
-neither watched nor interrupted, the migration first waits for the file's write lock
-itself, saying so, before its first statement.
+on a lock and who holds it (``pg_blocking_pids``); on MySQL and MariaDB, the session's
+state (a metadata or row lock wait) and the sessions in a transaction that can hold it.
+On SQLite, whose busy wait can be neither watched nor interrupted, the migration first
+waits for the file's write lock itself, saying so, before its first statement.
 
 :meth:`Watch.cancel` stops the migration: the next statement is refused, and the
-statement running now is cancelled on the server (``pg_cancel_backend`` from the
-second connection) or interrupted (SQLite's ``interrupt()``). Either way the error
-ends env.py's transaction, which rolls back.
+statement running now is cancelled on the server from the second connection
+(``pg_cancel_backend``, ``KILL QUERY``) or interrupted (SQLite's ``interrupt()``).
+Either way the error ends env.py's transaction, which rolls back (what MySQL's DDL
+already committed stays).
 """
 
 from __future__ import annotations
@@ -84,10 +86,10 @@ class Watch:
             self._dbapi = connection.connection.dbapi_connection
         event.listen(connection, "before_cursor_execute", self._before)
         event.listen(connection, "after_cursor_execute", self._after)
-        if self._dialect == "postgresql":
+        backend_id = _BACKEND_ID.get(self._dialect)
+        if backend_id is not None:
             with contextlib.suppress(Exception):
-                self._pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-                                or 0) or None
+                self._pid = int(connection.exec_driver_sql(backend_id).scalar() or 0) or None
                 self._watcher_engine = _second_engine(connection)
         self._thread = threading.Thread(target=self._watch, name="migtui-watch", daemon=True)
         self._thread.start()
@@ -196,11 +198,13 @@ class Watch:
     def cancel(self) -> None:
         """Stop the migration: refuse its next statement, cancel the one running now."""
         self._cancelled.set()
-        if self._dialect == "postgresql" and self._pid and self._watcher_engine is not None:
+        if self._dialect in _BACKEND_ID and self._pid and self._watcher_engine is not None:
             import sqlalchemy as sa
 
+            cancel = ("SELECT pg_cancel_backend(:pid)" if self._dialect == "postgresql"
+                      else f"KILL QUERY {int(self._pid)}")  # (KILL takes no parameter)
             with contextlib.suppress(Exception), self._watcher_engine.connect() as conn:
-                conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": self._pid})
+                conn.execute(sa.text(cancel), {"pid": self._pid})
         elif self._dialect == "sqlite" and self._dbapi is not None:
             with contextlib.suppress(Exception):
                 self._dbapi.interrupt()
@@ -233,10 +237,11 @@ class Watch:
 
     def _describe_wait(self, statement: str, waited: int) -> str:
         running = _short(statement)
-        if self._dialect == "postgresql" and self._pid and self._watcher_engine is not None:
+        if self._dialect in _BACKEND_ID and self._pid and self._watcher_engine is not None:
+            read = _pg_wait if self._dialect == "postgresql" else _mysql_wait
             try:
                 with self._watcher_engine.connect() as conn:
-                    found = _pg_wait(conn, self._pid)
+                    found = read(conn, self._pid)
             except Exception:
                 found = ""
             if found:
@@ -262,6 +267,11 @@ def describe_step(step: Any) -> str:
 def _short(statement: str, limit: int = 90) -> str:
     return statement if len(statement) <= limit else statement[: limit - 1] + "…"
 
+
+# The id of the migration's session, for a second connection to ask about it and
+# cancel its statement (PostgreSQL's backend pid, MySQL's and MariaDB's connection id).
+_BACKEND_ID = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()",
+               "mariadb": "SELECT CONNECTION_ID()"}
 
 _PG_WAIT = (
     "SELECT a.wait_event_type, pg_blocking_pids(a.pid),"
@@ -293,13 +303,47 @@ def _pg_wait(conn: Connection, pid: int) -> str:
     return f"for a lock{on} held by pid {blocker}" + (f" ({what})" if what else "")
 
 
+_MY_STATE = "SELECT state FROM information_schema.processlist WHERE id = :pid"
+_MY_TRANSACTIONS = (
+    "SELECT t.trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), p.info"
+    " FROM information_schema.innodb_trx t"
+    " LEFT JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id"
+    " WHERE t.trx_mysql_thread_id <> :pid ORDER BY t.trx_started"
+)
+
+
+def _mysql_wait(conn: Connection, pid: int) -> str:
+    """'for a lock (waiting for table metadata lock) held by connection 42 (in a
+    transaction for 12 s)' or '' when the session is not waiting for a lock.
+
+    MySQL and MariaDB say what a session waits for in its state, but not who holds a
+    metadata lock: the sessions with an open transaction are the ones that can."""
+    import sqlalchemy as sa
+
+    state = str(conn.execute(sa.text(_MY_STATE), {"pid": pid}).scalar() or "")
+    if "lock" not in state.lower():
+        return ""
+    holders = conn.execute(sa.text(_MY_TRANSACTIONS), {"pid": pid}).all()
+    text = f"for a lock ({state[:1].lower()}{state[1:]})"
+    if len(holders) == 1:
+        thread, seconds, query = holders[0]
+        what = ": ".join(filter(None, (f"in a transaction for {int(seconds or 0)} s",
+                                       _short(" ".join(str(query or "").split()), 60))))
+        return f"{text} held by connection {thread} ({what})"
+    if holders:
+        ids = ", ".join(str(h[0]) for h in holders[:5])
+        return f"{text}; connections in a transaction: {ids}"
+    return text
+
+
 def _second_engine(connection: Connection) -> Engine | None:
     """An engine for a second connection to the same server, outside env.py's pool."""
     import sqlalchemy as sa
 
     url = connection.engine.url
-    if connection.dialect.is_async:
-        url = url.set(drivername="postgresql+psycopg")
+    if connection.dialect.is_async:  # the watcher's reads are plain blocking ones
+        url = url.set(drivername="postgresql+psycopg" if connection.dialect.name ==
+                      "postgresql" else f"{url.get_backend_name()}+pymysql")
     try:
         return sa.create_engine(url, poolclass=sa.pool.NullPool,
                                 connect_args={"connect_timeout": 5})
