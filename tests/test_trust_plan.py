@@ -169,3 +169,20 @@ def test_a_lock_on_an_unrelated_postgresql_table_delays_nothing(
     assert status.current_heads == (R1,)
     assert result.ok, result.error
     assert applied(pg_url) == {R2}
+
+
+def test_a_refused_first_upgrade_leaves_no_sqlite_file(tmp_path: Path) -> None:
+    """The dialog said "the first upgrade creates it"; refused, nothing was created."""
+    database = tmp_path / "new.db"
+    folder = write_project(tmp_path / "proj", url=sqlite_url(database), revisions=CHAIN)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    plan = plan_upgrade(project.snapshot(), R1)
+    path = next((folder / "migrations/versions").glob(f"{R1}_*.py"))
+    path.write_text(path.read_text().replace('"t1"', '"t_other"'))
+
+    result = project.run_plan(plan)
+
+    assert not result.ok and result.plan_changed
+    assert not database.exists()
+    assert project.run_plan(plan_upgrade(project.snapshot(), R1)).ok  # as it is now
+    assert table_names(sqlite_url(database)) == {"t_other"}

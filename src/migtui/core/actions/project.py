@@ -296,17 +296,21 @@ class Project:
         the plan. Any difference raises PlanChanged: nothing runs, and the result says
         what changed (``plan_changed``). ``watch`` reports waits and can cancel.
         """
+        from migtui.core.env.looking import noting_created_files, remove_if_unused
         from migtui.core.revisions.scriptdir import Pinned
 
         pinned = Pinned(frozenset(plan.heads), {s.revision: s.sha256 for s in plan.steps},
                         plan.database)
-        if plan.action == "upgrade":
-            return self.upgrade(plan.target, on_line, pinned=pinned, watch=watch)
-        if plan.action == "downgrade":
-            return self.downgrade(plan.target, on_line, pinned=pinned, watch=watch)
-        if plan.action == "stamp":
-            return self.stamp(plan.target, on_line, pinned=pinned, watch=watch)
-        raise MigtuiError(f"Unknown action {plan.action!r}")
+        run = {"upgrade": self.upgrade, "downgrade": self.downgrade,
+               "stamp": self.stamp}.get(plan.action)
+        if run is None:
+            raise MigtuiError(f"Unknown action {plan.action!r}")
+        with noting_created_files() as created:
+            result = run(plan.target, on_line, pinned=pinned, watch=watch)
+        if result.plan_changed:  # nothing ran: nor is a SQLite file left that did not exist
+            for path in created:
+                remove_if_unused(path)
+        return result
 
     def upgrade(self, target: str = "+1", on_line: LineSink | None = None,
                 pinned: Pinned | None = None, watch: Watch | None = None) -> ActionResult:

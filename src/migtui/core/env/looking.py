@@ -16,6 +16,7 @@ ENV_LOCK (by run_env and the inspector), and a thread that env.py starts must se
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ _MARK = "migtui_looking"
 
 class _Looking:
     active = False
+    created: list[str] | None = None  # while noted: SQLite files a write's connects create
 
 
 _looking = _Looking()
@@ -65,23 +67,63 @@ def _while_looking(
 ) -> None:
     """While only looking: no SQLite file is created, and every wait has an end."""
     if not _looking.active:
+        if _looking.created is not None and dialect.name == "sqlite":
+            path = _file_of(cargs, cparams)
+            if path and not os.path.exists(path):
+                _looking.created.append(os.path.abspath(path))
         return
     conn_rec.info[_MARK] = True
     if dialect.name != "sqlite":
         add_timeouts(dialect, cparams)
         return
     cparams["timeout"] = min(float(cparams.get("timeout", LOCK_TIMEOUT_S)), LOCK_TIMEOUT_S)
-    database = cparams.get("database", cargs[0] if cargs else "")
-    if not database or database == ":memory:" or str(database).startswith("file:"):
-        return
-    if cparams.get("uri"):
-        return
-    if not os.path.exists(database):
+    database = _file_of(cargs, cparams)
+    if database and not os.path.exists(database):
         folder = os.path.dirname(os.path.abspath(database))
         if not os.path.isdir(folder):
             raise SqliteFolderMissing(folder)
         driver = "" if dialect.driver == "pysqlite" else f"+{dialect.driver}"
         raise SqliteFileMissing(os.path.abspath(database), f"sqlite{driver}")
+
+
+def _file_of(cargs: list[Any], cparams: dict[str, Any]) -> str:
+    """The file a SQLite connect opens ("" for memory and URI databases)."""
+    database = str(cparams.get("database", cargs[0] if cargs else "") or "")
+    if database == ":memory:" or database.startswith("file:") or cparams.get("uri"):
+        return ""
+    return database
+
+
+@contextmanager
+def noting_created_files() -> Iterator[list[str]]:
+    """The SQLite files that connections made within this block create (the caller
+    holds ENV_LOCK, or runs env.py, which takes it)."""
+    before, _looking.created = _looking.created, []
+    try:
+        yield _looking.created
+    finally:
+        _looking.created = before
+
+
+def remove_if_unused(path: str) -> bool:
+    """Delete a SQLite file a refused write created: only if all it holds is Alembic's
+    empty version table (what connecting and Alembic's first look leave)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True)) as conn:
+            names = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+            if names - {"alembic_version"}:
+                return False
+            if names and conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0]:
+                return False
+        for leftover in (path, f"{path}-journal", f"{path}-wal", f"{path}-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(leftover)
+    except (OSError, sqlite3.Error):
+        return False
+    return True
 
 
 def add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:
