@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -225,3 +227,9 @@ def untouched(capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
     assert after["disable"] == before["disable"]
     changed = [name for name in before if after.get(name) != before[name]]
     assert not changed, f"logging changed for {changed}"
+
+
+def alembic_cli(folder: Path, *args: str) -> None:
+    """The alembic command line in another process: another user moving the database."""
+    subprocess.run([sys.executable, "-m", "alembic", *args], cwd=folder, check=True,
+                   capture_output=True, timeout=120)

@@ -10,13 +10,11 @@ when env.py picks its URL as it runs.
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import table_names
-from projects import Rev, applied, sqlite_url, write_project
+from projects import Rev, alembic_cli, applied, sqlite_url, write_project
 from trust_helpers import R1, R2, project_at_r1
 from ui_helpers import make_app, settle, wait_for
 
@@ -40,12 +38,6 @@ ENV_URL_FROM_FILE = ENV_STOCK.replace(
     'import pathlib\n'
     'url = (pathlib.Path(config.config_file_name).parent / "db_url.txt").read_text().strip()')
 assert ENV_URL_FROM_FILE != ENV_STOCK
-
-
-def alembic_cli(folder: Path, *args: str) -> None:
-    """The alembic command line in another process: another user moving the database."""
-    subprocess.run([sys.executable, "-m", "alembic", *args], cwd=folder, check=True,
-                   capture_output=True, timeout=120)
 
 
 def said(app: MigtuiApp) -> str:

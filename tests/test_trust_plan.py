@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import DATABASES, server_url, table_names
-from projects import Rev, applied, data_engine, sqlite_url, write_project
+from projects import Rev, alembic_cli, applied, data_engine, sqlite_url, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
@@ -40,12 +40,6 @@ def open_at(tmp_path: Path, url: str, revision: str) -> Project:
     project = Project.open(ProjectOptions(cwd=str(folder)))
     assert project.upgrade(revision).ok
     return project
-
-
-def alembic_cli(folder: Path, *args: str) -> None:
-    """The alembic command line in another process: another user moving the database."""
-    subprocess.run([sys.executable, "-m", "alembic", *args], cwd=folder, check=True,
-                   capture_output=True, timeout=120)
 
 
 def test_a_database_moved_by_another_process_refuses_the_step_down(
