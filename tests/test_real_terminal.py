@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 
 from conftest import REPO
@@ -37,9 +36,13 @@ def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
         os.write(fd, b"u")
         shown = read_until(fd, b"Apply (y)", 60)
         assert b"Apply (y)" in shown, shown[-2000:]
-        time.sleep(0.5)
-        os.write(fd, b"y")
-        shown = read_until(fd, b"2 pending", 60)
+        # y applies once the dialog's checks and SQL are on screen (until then it says
+        # "Still checking the plan" and does nothing): as a user does, press it again.
+        for _ in range(30):
+            os.write(fd, b"y")
+            shown = read_until(fd, b"2 pending", 2)
+            if b"2 pending" in shown:
+                break
         assert b"2 pending" in shown, shown[-2000:]
         os.write(fd, b"q")
         read_until(fd, b"\x1b[?1049l", 60)
