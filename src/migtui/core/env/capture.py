@@ -65,6 +65,14 @@ class _EnvLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def acquire(self) -> bool:
+        """Take it (waiting at most ENV_WAIT_S); True, or EnvBusy."""
+        self.__enter__()
+        return True
+
+    def release(self) -> None:
         self._depth.n -= 1
         self._lock.release()
 

@@ -20,6 +20,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -111,7 +112,8 @@ def remove_if_unused(path: str) -> bool:
     import sqlite3
 
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True)) as conn:
+        uri = f"{Path(path).as_uri()}?mode=rw"  # (a "?" in the name stays in the name)
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
             names = {row[0] for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
             if names - {"alembic_version"}:

@@ -109,7 +109,10 @@ def context_database(context: MigrationContext) -> str:
         return ""
     schema = context.version_table_schema or getattr(conn.dialect, "default_schema_name", "")
     table = ".".join(part for part in (schema, context.version_table) if part)
-    return f"{mask_url(conn.engine.url)} ({table})"
+    # Not mask_url: it also blanks every secret learnt so far, which would make the same
+    # database look different once another environment's password is known.
+    url = conn.engine.url.set(query={}).render_as_string(hide_password=True)
+    return f"{url} ({table})"
 
 
 def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str]:
