@@ -378,7 +378,7 @@ class MigtuiApp(LoadingApp):
             if result.action == "revision":
                 self.switch_mode("graph")  # where the new revision shows
             self.notify(done_text(result), title="Done")
-        elif not result.plan_changed:  # (refused: the next snapshot says why, and offers)
+        elif self._replan is None:  # (refused: the next snapshot says why, and offers)
             hint = "" if result.error.endswith(")") and "(e: " in result.error else "  (e: details)"
             self.notify(f"{result.error}{hint}", title="Failed", severity="error", timeout=10)
         self.load(reload_files=result.action in ("merge", "revision"))
