@@ -196,8 +196,6 @@ class ConfirmScreen(ModalScreen[bool]):
         try:
             load()  # (once the dialog is drawn: the first import holds the GIL a while)
             self.post_message(self.SqlRendered(self._sql_loader()))
-        except MigtuiError as exc:
-            self.post_message(self.SqlRendered("", exc.message))
         except BaseException as exc:
             self.post_message(self.SqlRendered("", from_exception(exc).message))
 
