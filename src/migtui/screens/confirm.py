@@ -236,7 +236,7 @@ class ConfirmScreen(ModalScreen[bool]):
         return ""
 
     def on_confirm_screen_sql_rendered(self, message: ConfirmScreen.SqlRendered) -> None:
-        self._arrived("sql")
+        self.call_after_refresh(self._arrived, "sql")  # ready once drawn
         sql = self.query_one("#confirm-sql", Static)
         if message.error:
             sql.update(safe(f"SQL preview unavailable: {message.error}", "dim"))
@@ -245,7 +245,7 @@ class ConfirmScreen(ModalScreen[bool]):
                               theme="ansi_dark"))
 
     def on_confirm_screen_plan_checked(self, message: ConfirmScreen.PlanChecked) -> None:
-        self._arrived("checks")
+        self.call_after_refresh(self._arrived, "checks")  # ready once drawn
         checks = self.query_one("#confirm-checks", Static)
         preflight = message.preflight
         if preflight is None:
