@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from projects import LINEAR, sqlite_url, write_project
+from projects import LINEAR, Rev, sqlite_url, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
@@ -114,3 +114,57 @@ def test_a_hanging_env_py_makes_later_runs_say_so_instead_of_queueing(
 
     assert not status.reachable and "An earlier env.py run has not returned" in status.error
     assert within(30, project.status).current_heads == (LINEAR[0].revision,)  # it returned
+
+
+def test_closing_the_tables_screen_while_env_py_hangs_does_not_wait_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tables screen closes its inspector on the UI thread: it must not wait for
+    ENV_LOCK (30 s of a frozen screen, then an EnvBusy that nothing catches)."""
+    monkeypatch.setattr(capture, "ENV_WAIT_S", 1.0)
+    url = sqlite_url(tmp_path / "close.db")
+    folder = write_project(tmp_path / "proj", env_py=ENV_HOLDS, url=url, revisions=LINEAR)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade(LINEAR[0].revision).ok
+    schema = DatabaseInspector(project)
+    assert {t.ref.name for t in within(30, schema.read_schema).tables} >= {"widget"}
+    (folder / "hold").touch()
+    (folder / "entered").unlink()
+    stuck = threading.Thread(target=project.status, daemon=True)
+    stuck.start()
+    while not (folder / "entered").exists():
+        time.sleep(0.05)
+    try:
+        within(5, schema.close)  # returns while env.py still hangs
+        assert stuck.is_alive()
+    finally:
+        (folder / "hold").unlink()
+        stuck.join(30)
+    assert within(30, project.status).current_heads == (LINEAR[0].revision,)
+
+
+def test_a_read_during_a_long_step_says_a_step_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(capture, "ENV_WAIT_S", 1.0)
+    url = sqlite_url(tmp_path / "step.db")
+    hold, entered = tmp_path / "hold", tmp_path / "entered"
+    slow = Rev("a1a1a1a1a1a1", None, "a long step", upgrade=(
+        "import pathlib, time\n"
+        f"pathlib.Path({str(entered)!r}).touch()\n"
+        f"while pathlib.Path({str(hold)!r}).exists():\n"
+        "    time.sleep(0.05)\n"
+        'op.create_table("widget", sa.Column("id", sa.Integer(), primary_key=True))'))
+    folder = write_project(tmp_path / "proj", url=url, revisions=(slow,))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    hold.touch()
+    step = threading.Thread(target=lambda: project.upgrade("head"), daemon=True)
+    step.start()
+    while not entered.exists():
+        time.sleep(0.05)
+    try:
+        with pytest.raises(MigtuiError, match="A step has been running") as raised:
+            within(30, DatabaseInspector(project).read_schema)
+        assert "restart" not in str(raised.value)
+    finally:
+        hold.unlink()
+        step.join(30)
+    assert within(30, project.status).current_heads == ("a1a1a1a1a1a1",)

@@ -7,6 +7,7 @@ a revision file edited, a lock held) and checks what the database holds afterwar
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,44 @@ def test_a_refused_first_upgrade_leaves_no_sqlite_file(tmp_path: Path) -> None:
     assert not database.exists()
     assert project.run_plan(plan_upgrade(project.snapshot(), R1)).ok  # as it is now
     assert table_names(sqlite_url(database)) == {"t_other"}
+
+
+# env.py whose engine lives in a module beside it: imported once, it keeps its pooled
+# connection open between runs (as an app's shared `engine` does).
+ENV_SHARED_ENGINE = '''\
+import importlib, os, sys
+
+from alembic import context
+
+sys.path.insert(0, os.path.dirname(__file__))
+engine = importlib.import_module("MODULE").engine
+sys.path.pop(0)
+
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+
+def test_a_refused_first_upgrade_keeps_a_file_a_pooled_engine_holds(tmp_path: Path) -> None:
+    """Deleting it would send the next upgrade to a file no longer on disk."""
+    database = tmp_path / "pooled.db"
+    module = f"shared_engine_{abs(hash(str(tmp_path)))}"  # one per test: sys.modules keeps it
+    folder = write_project(tmp_path / "proj", url=sqlite_url(database), revisions=CHAIN,
+                           env_py=ENV_SHARED_ENGINE.replace("MODULE", module))
+    (folder / "migrations" / f"{module}.py").write_text(
+        "from sqlalchemy import create_engine\n"
+        f"engine = create_engine({sqlite_url(database)!r})\n")
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    plan = plan_upgrade(project.snapshot(), R1)
+    path = next((folder / "migrations/versions").glob(f"{R1}_*.py"))
+    path.write_text(path.read_text().replace('"t1"', '"t_other"'))
+
+    result = project.run_plan(plan)
+
+    assert not result.ok and result.plan_changed
+    assert project.run_plan(plan_upgrade(project.snapshot(), R1)).ok
+    assert table_names(sqlite_url(database)) == {"t_other"}  # on disk, not in a lost file
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(R1,)]

@@ -51,30 +51,54 @@ class _EnvLock:
         self._lock = threading.RLock()
         self._depth = threading.local()
         self._since = 0.0  # when its holder took it
+        self._writing = False  # its holder runs a step (looking=False), not a read
 
     def __enter__(self) -> _EnvLock:
         if not self._lock.acquire(timeout=ENV_WAIT_S):
             held = time.monotonic() - self._since
+            if self._writing:
+                raise EnvBusy(f"A step has been running for {held:.0f} s: nothing was "
+                              "read now. Try again once it ends")
             raise EnvBusy(f"An earlier env.py run has not returned for {held:.0f} s "
                           "(env.py may be waiting for something): nothing ran now. Try "
                           "again once it returns, or restart migtui")
-        depth = getattr(self._depth, "n", 0)
-        if depth == 0:
-            self._since = time.monotonic()
-        self._depth.n = depth + 1
+        self._took()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+    def _took(self) -> None:
+        depth = getattr(self._depth, "n", 0)
+        if depth == 0:
+            self._since = time.monotonic()
+        self._depth.n = depth + 1
 
     def acquire(self) -> bool:
         """Take it (waiting at most ENV_WAIT_S); True, or EnvBusy."""
         self.__enter__()
         return True
 
+    def try_acquire(self) -> bool:
+        """Take it only if no other thread holds it (never waits)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        self._took()
+        return True
+
     def release(self) -> None:
         self._depth.n -= 1
         self._lock.release()
+
+    @contextmanager
+    def held(self, writing: bool) -> Iterator[None]:
+        """Hold it across a run; ``writing`` tells waiting readers that a step runs."""
+        with self:
+            outer, self._writing = self._writing, self._writing or writing
+            try:
+                yield
+            finally:
+                self._writing = outer
 
 
 ENV_LOCK = _EnvLock()

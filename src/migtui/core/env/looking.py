@@ -120,12 +120,33 @@ def remove_if_unused(path: str) -> bool:
                 return False
             if names and conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0]:
                 return False
+        if _open_here(path):
+            return False  # a pooled connection of env.py's would write to a deleted file
         for leftover in (path, f"{path}-journal", f"{path}-wal", f"{path}-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(leftover)
     except (OSError, sqlite3.Error):
         return False
     return True
+
+
+def _open_here(path: str) -> bool:
+    """Whether a file descriptor of this process is open on ``path`` (True where that
+    cannot be told: there is no /proc/self/fd)."""
+    fds = Path("/proc/self/fd")
+    try:
+        wanted = os.stat(path)
+        names = os.listdir(fds)
+    except OSError:
+        return True
+    for name in names:
+        try:
+            found = os.stat(fds / name)
+        except OSError:
+            continue  # closed meanwhile (or the listing's own descriptor)
+        if (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+            return True
+    return False
 
 
 def add_timeouts(dialect: Dialect, cparams: dict[str, Any]) -> None:

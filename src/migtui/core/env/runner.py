@@ -48,7 +48,8 @@ def run_env(
     ``looking=False`` is for runs that may write (an upgrade may create the SQLite
     file). Whatever env.py raises is raised, with ``sys.exit()`` turned into an error.
     """
-    with ENV_LOCK, captured(on_line) as out, _thread_errors() as errors:
+    with ENV_LOCK.held(writing=not looking), captured(on_line) as out, \
+            _thread_errors() as errors:
         if output_buffer is not None:
             config.output_buffer = output_buffer
         try:

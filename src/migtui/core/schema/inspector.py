@@ -24,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
 from migtui.core.actions.project import Project
-from migtui.core.env.capture import ENV_LOCK
+from migtui.core.env.capture import ENV_LOCK, EnvBusy
 from migtui.core.env.looking import SqliteFileMissing, looking_only
 from migtui.core.env.mysql import dialect_name, is_mysql
 from migtui.core.env.runner import run_env
@@ -73,8 +73,22 @@ class DatabaseInspector:
             self._close_kept()
 
     def close(self) -> None:
-        """Let go of the connection kept between reads."""
-        self.forget()
+        """Let go of the connection kept between reads, without waiting (the UI thread
+        calls this): while a step or a read holds ENV_LOCK, a thread does it after."""
+        if ENV_LOCK.try_acquire():
+            try:
+                self.forget()
+            finally:
+                ENV_LOCK.release()
+        else:
+            threading.Thread(target=self._close_once_free, daemon=True,
+                             name="migtui-inspector-close").start()
+
+    def _close_once_free(self) -> None:
+        while True:
+            with suppress(EnvBusy):
+                self.forget()
+                return
 
     def _close_kept(self) -> None:
         conn, self._kept = self._kept, None
