@@ -11,11 +11,12 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 from conftest import column_names
-from projects import applied, sqlite_url
+from projects import Rev, applied, sqlite_url, write_project
 from trust_helpers import R1, R2, project_at_r1
 
 from migtui.core.actions.config import ProjectOptions
@@ -132,3 +133,79 @@ def test_sqlite_writer_lock_released_lets_the_step_run(tmp_path: Path) -> None:
     assert running.result is not None and running.result.ok, running.result
     assert applied(url) == {R2}
     assert "extra" in column_names(url, "t1")
+
+
+def _row_lock_project(tmp_path: Path, url: str) -> Project:
+    """t1 with one row at r1; r2 updates that row (a data migration)."""
+    folder = write_project(tmp_path / "proj", url=url, revisions=(
+        Rev(R1, None, "create t1", upgrade=(
+            't1 = op.create_table("t1", sa.Column("id", sa.Integer(), primary_key=True),'
+            ' sa.Column("name", sa.String(50)))\n'
+            'op.bulk_insert(t1, [{"id": 1, "name": "first"}])'),
+            downgrade='op.drop_table("t1")'),
+        Rev(R2, R1, "rename the first row", date="2026-01-02 10:00:00.000000",
+            upgrade="op.execute(\"UPDATE t1 SET name = 'renamed' WHERE id = 1\")",
+            downgrade="op.execute(\"UPDATE t1 SET name = 'first' WHERE id = 1\")"),
+    ))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade(R1).ok
+    return project
+
+
+def _names(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text("SELECT name FROM t1")).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_mariadb_row_lock_is_named_with_its_holder_and_cancel_rolls_back(
+    tmp_path: Path, mariadb_url: str
+) -> None:
+    project = _row_lock_project(tmp_path, mariadb_url)
+    holder = sa.create_engine(mariadb_url)
+    with holder.connect() as conn:
+        thread = conn.execute(sa.text("SELECT CONNECTION_ID()")).scalar()
+        conn.execute(sa.text("SELECT name FROM t1 WHERE id = 1 FOR UPDATE"))
+        running = Running(project)
+        report = running.wait_for_report("for a row lock")
+        assert f"for a row lock held by connection {thread} (in a transaction for" in report
+        assert "UPDATE t1 SET name = 'renamed'" in report and report.startswith("waiting")
+        result = running.cancel()
+        assert not result.ok and result.error.startswith("Cancelled as you asked")
+        conn.rollback()
+    holder.dispose()
+    assert applied(mariadb_url) == {R1}
+    assert _names(mariadb_url) == ["first"]
+
+
+def test_mariadb_lock_wait_is_named_for_a_user_without_the_process_privilege(
+    tmp_path: Path, mariadb_url: str
+) -> None:
+    """InnoDB's transaction list needs PROCESS: without it the session's state is said."""
+    user = f"u_{uuid.uuid4().hex[:8]}"
+    database = sa.make_url(mariadb_url).database
+    admin = sa.create_engine(mariadb_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"))
+        conn.execute(sa.text(f"GRANT ALL ON `{database}`.* TO '{user}'@'%'"))
+    limited = sa.make_url(mariadb_url).set(username=user, password="pw").render_as_string(
+        hide_password=False)
+    try:
+        project = open_at_r1(tmp_path, limited)
+        holder = sa.create_engine(limited)
+        with holder.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM t1"))  # an open transaction on t1
+            running = Running(project)
+            report = running.wait_for_report("metadata lock")
+            assert report.startswith("waiting") and "for a lock (waiting for table" in report
+            result = running.cancel()
+            conn.rollback()
+        holder.dispose()
+        assert not result.ok and applied(limited) == {R1}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP USER '{user}'@'%'"))
+        admin.dispose()

@@ -304,6 +304,8 @@ def _pg_wait(conn: Connection, pid: int) -> str:
 
 
 _MY_STATE = "SELECT state FROM information_schema.processlist WHERE id = :pid"
+_MY_ROW_WAIT = ("SELECT trx_state FROM information_schema.innodb_trx"
+                " WHERE trx_mysql_thread_id = :pid")
 _MY_TRANSACTIONS = (
     "SELECT t.trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), p.info"
     " FROM information_schema.innodb_trx t"
@@ -313,18 +315,31 @@ _MY_TRANSACTIONS = (
 
 
 def _mysql_wait(conn: Connection, pid: int) -> str:
-    """'for a lock (waiting for table metadata lock) held by connection 42 (in a
-    transaction for 12 s)' or '' when the session is not waiting for a lock.
+    """'for a row lock held by connection 42 (in a transaction for 12 s: UPDATE …)',
+    'for a lock (waiting for table metadata lock) …', or '' when the session is not
+    waiting for a lock.
 
-    MySQL and MariaDB say what a session waits for in its state, but not who holds a
-    metadata lock: the sessions with an open transaction are the ones that can."""
+    MySQL and MariaDB say what a session waits for in its state (a metadata lock) or in
+    InnoDB's transaction list (a row lock), but not who holds a metadata lock: the
+    sessions with an open transaction are the ones that can. A user without the
+    PROCESS privilege sees no InnoDB list: the state alone is said."""
     import sqlalchemy as sa
 
+    def innodb(query: str) -> list[sa.Row[Any]]:
+        try:
+            return list(conn.execute(sa.text(query), {"pid": pid}).all())
+        except sa.exc.DBAPIError:
+            conn.rollback()
+            return []
+
     state = str(conn.execute(sa.text(_MY_STATE), {"pid": pid}).scalar() or "")
-    if "lock" not in state.lower():
+    if any(str(row[0]).upper() == "LOCK WAIT" for row in innodb(_MY_ROW_WAIT)):
+        text = "for a row lock"
+    elif "lock" in state.lower():
+        text = f"for a lock ({state[:1].lower()}{state[1:]})"
+    else:
         return ""
-    holders = conn.execute(sa.text(_MY_TRANSACTIONS), {"pid": pid}).all()
-    text = f"for a lock ({state[:1].lower()}{state[1:]})"
+    holders = innodb(_MY_TRANSACTIONS)
     if len(holders) == 1:
         thread, seconds, query = holders[0]
         what = ": ".join(filter(None, (f"in a transaction for {int(seconds or 0)} s",
