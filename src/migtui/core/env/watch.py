@@ -325,7 +325,7 @@ def _mysql_wait(conn: Connection, pid: int) -> str:
     PROCESS privilege sees no InnoDB list: the state alone is said."""
     import sqlalchemy as sa
 
-    def innodb(query: str) -> list[sa.Row[Any]]:
+    def innodb(query: str) -> list[Any]:
         try:
             return list(conn.execute(sa.text(query), {"pid": pid}).all())
         except sa.exc.DBAPIError:
