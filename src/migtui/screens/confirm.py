@@ -188,7 +188,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     # -- workers -------------------------------------------------------------
 
-    @work(thread=True, exit_on_error=False, group="sql")
+    @work(description="_render_sql", thread=True, exit_on_error=False, group="sql")
     def _render_sql(self) -> None:
         assert self._sql_loader is not None
         self._shown.wait(timeout=5)
@@ -199,7 +199,7 @@ class ConfirmScreen(ModalScreen[bool]):
         except BaseException as exc:
             self.post_message(self.SqlRendered("", from_exception(exc).message))
 
-    @work(thread=True, exit_on_error=False, group="preflight")
+    @work(description="_check_plan", thread=True, exit_on_error=False, group="preflight")
     def _check_plan(self) -> None:
         assert self._checks is not None
         self._shown.wait(timeout=5)
@@ -209,7 +209,7 @@ class ConfirmScreen(ModalScreen[bool]):
         except BaseException as exc:  # a check must never take the dialog down
             self.post_message(self.PlanChecked(None, from_exception(exc)))
 
-    @work(thread=True, exit_on_error=False, group="rehearsal")
+    @work(description="_run_rehearsal", thread=True, exit_on_error=False, group="rehearsal")
     @needs_libraries
     def _run_rehearsal(self) -> None:
         assert self._rehearse is not None

@@ -130,7 +130,7 @@ class RevisionDetailsScreen(ModalScreen[None]):
         else:
             self.query_one("#details-ops", Static).update(_static_operations(self.revision))
 
-    @work(thread=True, exit_on_error=False, group="operations")
+    @work(description="_record_operations", thread=True, exit_on_error=False, group="operations")
     @needs_libraries
     def _record_operations(self) -> None:
         assert self._operations is not None
@@ -148,7 +148,7 @@ class RevisionDetailsScreen(ModalScreen[None]):
         else:
             target.update(describe_functions(message.functions))
 
-    @work(thread=True, exit_on_error=False)
+    @work(description="_render_sql", thread=True, exit_on_error=False)
     @needs_libraries
     def _render_sql(self, key: str) -> None:
         try:

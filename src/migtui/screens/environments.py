@@ -147,7 +147,7 @@ class EnvironmentsScreen(SessionScreen):
         for members in self.fleet.config.groups().values():
             self._drift_group(self._token, tuple(self.reads[e.name] for e in members))
 
-    @work(thread=True, group="environments-drift", exit_on_error=False)
+    @work(description="_drift_one", thread=True, group="environments-drift", exit_on_error=False)
     @needs_libraries
     def _drift_one(self, token: int, read: EnvironmentRead,
                    others: tuple[EnvironmentRead, ...]) -> None:
@@ -157,7 +157,7 @@ class EnvironmentsScreen(SessionScreen):
             drift = Drift("error", exc.message)
         self.post_message(self.DriftChecked(token, {read.environment.name: drift}))
 
-    @work(thread=True, group="environments-drift", exit_on_error=False)
+    @work(description="_drift_group", thread=True, group="environments-drift", exit_on_error=False)
     @needs_libraries
     def _drift_group(self, token: int, reads: tuple[EnvironmentRead, ...]) -> None:
         self.post_message(self.DriftChecked(token, self.fleet.group_drift(reads)))

@@ -103,7 +103,7 @@ class RescueScreen(ModalScreen[tuple[Rescue, str] | None]):
     def on_mount(self) -> None:
         self.search()
 
-    @work(thread=True, exit_on_error=False, group="rescue")
+    @work(description="search", thread=True, exit_on_error=False, group="rescue")
     @needs_libraries
     def search(self) -> None:
         try:
@@ -177,7 +177,8 @@ class GraphHistory(SessionScreen):
         """The mark of every edited revision, for the graph rows."""
         return {r: e.mark for r, e in self.edits.items()}
 
-    @work(thread=True, exclusive=True, group="edit-marks", exit_on_error=False)
+    @work(description="read_edits",
+          thread=True, exclusive=True, group="edit-marks", exit_on_error=False)
     def read_edits(self, snapshot: Snapshot) -> None:
         """Compare the applied revisions with what migtui applied (in a worker)."""
         try:
@@ -206,7 +207,8 @@ class GraphHistory(SessionScreen):
             return
         self.read_diff(edited)
 
-    @work(thread=True, exclusive=True, group="edit-diff", exit_on_error=False)
+    @work(description="read_diff",
+          thread=True, exclusive=True, group="edit-diff", exit_on_error=False)
     def read_diff(self, edited: EditedRevision) -> None:
         self.post_message(self.DiffRead(edited, applied_version_diff(edited)))
 
@@ -294,7 +296,7 @@ class TableHistoryScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.read()
 
-    @work(thread=True, exit_on_error=False, group="table-history")
+    @work(description="read", thread=True, exit_on_error=False, group="table-history")
     @needs_libraries
     def read(self) -> None:
         from migtui.core.history.tables import table_history  # SQLAlchemy: when asked

@@ -93,7 +93,8 @@ class InspectorScreen(SessionScreen):
         if self._inspector is not None:
             self._inspector.close()
 
-    @work(thread=True, exclusive=True, group="tables-schema", exit_on_error=False)
+    @work(description="read_schema",
+          thread=True, exclusive=True, group="tables-schema", exit_on_error=False)
     @needs_libraries
     def read_schema(self, token: int) -> None:
         """List every table and view by name (no structure: one query); posts SchemaRead."""
@@ -107,7 +108,8 @@ class InspectorScreen(SessionScreen):
         """Have the structure worker read this table next (it is on screen)."""
         self._wanted.append(ref)
 
-    @work(thread=True, exclusive=True, group="tables-structure", exit_on_error=False)
+    @work(description="read_structure",
+          thread=True, exclusive=True, group="tables-structure", exit_on_error=False)
     @needs_libraries
     def read_structure(self, token: int, tables: Sequence[TableInfo], whole: bool = True
                        ) -> None:
@@ -140,7 +142,7 @@ class InspectorScreen(SessionScreen):
                 return
             size = BATCH
 
-    @work(thread=True, group="tables-rows", exit_on_error=False)
+    @work(description="read_rows", thread=True, group="tables-rows", exit_on_error=False)
     @needs_libraries
     def read_rows(self, token: int, request: RowRequest) -> None:
         """Read one page of rows; posts RowsRead."""
@@ -150,7 +152,7 @@ class InspectorScreen(SessionScreen):
         except MigtuiError as exc:
             self.post_message(self.RowsRead(token, request, None, exc))
 
-    @work(thread=True, group="tables-value", exit_on_error=False)
+    @work(description="read_value", thread=True, group="tables-value", exit_on_error=False)
     @needs_libraries
     def read_value(self, title: str, table: TableInfo, column: str, key: tuple[Any, ...]
                    ) -> None:

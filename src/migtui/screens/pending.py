@@ -194,7 +194,7 @@ class PendingScreen(SessionScreen):
     def _end_batch(self) -> None:
         self._just_started = False
 
-    @work(thread=True, group="autogen", exit_on_error=False)
+    @work(description="_compare", thread=True, group="autogen", exit_on_error=False)
     @needs_libraries
     def _compare(self, generation: int, choices: Choices) -> None:
         self.post_message(self.DiffComputed(compute_diff(self.project, choices=choices),

@@ -182,7 +182,7 @@ class MigtuiApp(LoadingApp):
 
     # -- reading -------------------------------------------------------------
 
-    @work(thread=True, group="warm", exit_on_error=False)
+    @work(description="_warm_comparisons", thread=True, group="warm", exit_on_error=False)
     def _warm_comparisons(self) -> None:
         """Start the comparisons' process server (it imports Alembic and SQLAlchemy, never
         the user's code) while the graph is looked at: the first ``a`` then waits only
@@ -345,7 +345,7 @@ class MigtuiApp(LoadingApp):
         self.state = replace(self.state, busy=True, progress=f"{label}…")
         self._run_action(action, target, job)
 
-    @work(thread=True, group="action", exit_on_error=False)
+    @work(description="_run_action", thread=True, group="action", exit_on_error=False)
     @needs_libraries
     def _run_action(self, action: str, target: str, job: Callable[[], Outcome]) -> None:
         """Run one write action; whatever happens, post ActionFinished (it clears busy)."""

@@ -89,7 +89,8 @@ class EnvironmentsApp(RunningActions):
                        heads=db.current_heads if db.reachable else (),
                        problem="" if db.reachable else db.error)
 
-    @work(thread=True, group="environment-marks", exit_on_error=False)
+    @work(description="_read_environments",
+          thread=True, group="environment-marks", exit_on_error=False)
     def _read_environments(self, token: int, envs: tuple[Environment, ...]) -> None:
         """Read them all at once (Fleet.read_each), posting each read as it arrives."""
         def post(read: EnvironmentRead) -> None:

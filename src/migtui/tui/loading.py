@@ -110,7 +110,7 @@ class LoadingApp(EnvironmentsApp):
             return None
         return SnapshotLoaded(_early(self.project, graph), self.project, first=True)
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    @work(description="draw_first", thread=True, exclusive=True, group="load", exit_on_error=False)
     def draw_first(self, drawn: Snapshot | None = None) -> None:
         """The graph from the revision files alone, for the first paint (unless
         ``drawn``: that one is already on its way); the database (env.py may take
@@ -140,7 +140,7 @@ class LoadingApp(EnvironmentsApp):
         elif apart is not None:
             apart.stop()
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    @work(description="load", thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self, reload_files: bool = False) -> None:
         """Read the revision files (again, when asked) and the database in a worker."""
         self._read(reload_files)

@@ -96,7 +96,7 @@ class RunningActions(App[None]):
         self.state = replace(self.state, progress="Cancelling: rolling back…")
         self._cancel(self._watch)
 
-    @work(thread=True, group="cancel", exit_on_error=False)
+    @work(description="_cancel", thread=True, group="cancel", exit_on_error=False)
     @needs_libraries
     def _cancel(self, watch: Watch) -> None:
         watch.cancel()  # a second connection asks the server to cancel the statement
