@@ -233,3 +233,15 @@ def alembic_cli(folder: Path, *args: str) -> None:
     """The alembic command line in another process: another user moving the database."""
     subprocess.run([sys.executable, "-m", "alembic", *args], cwd=folder, check=True,
                    capture_output=True, timeout=120)
+
+
+# env.py that waits while a file named "hold" is beside alembic.ini (an env.py stuck on
+# a prompt, a socket or a lock), after writing "entered".
+ENV_HOLDS = ENV_STOCK.replace(
+    'url = config.get_main_option("sqlalchemy.url")',
+    'import pathlib, time\n'
+    'here = pathlib.Path(config.config_file_name).parent\n'
+    '(here / "entered").touch()\n'
+    'while (here / "hold").exists():\n'
+    '    time.sleep(0.05)\n'
+    'url = config.get_main_option("sqlalchemy.url")')

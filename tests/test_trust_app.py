@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import column_names, table_names
-from projects import applied, sqlite_url
+from projects import ENV_HOLDS, LINEAR, applied, sqlite_url, write_project
+from textual.widgets import Static
 from trust_helpers import ADD_EXTRA, R1, R2, project_at_r1
 from ui_helpers import make_app, settle, wait_for, widget_text
 
@@ -147,3 +148,23 @@ async def test_quitting_during_a_lock_wait_cancels_the_migration(
     time.sleep(1)
     assert applied(pg_url) == {R1}
     assert "extra" not in column_names(pg_url, "t1")
+
+
+async def test_r_while_env_py_hangs_says_it_is_reading_until_env_py_returns(
+        tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "hang.db")
+    folder = write_project(tmp_path / "proj", env_py=ENV_HOLDS, url=url, revisions=LINEAR)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        progress = app.screen.query_one("#progress", Static)
+        assert not progress.display
+        (folder / "hold").touch()
+        (folder / "entered").unlink()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: (folder / "entered").exists())
+        await wait_for(pilot, lambda: progress.display)
+        assert "Reading the revision files and the database…" in widget_text(progress)
+        (folder / "hold").unlink()
+        await wait_for(pilot, lambda: not progress.display)
+        assert app.state.snapshot is not None and app.state.snapshot.database.reachable

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from projects import LINEAR, Rev, sqlite_url, write_project
+from projects import ENV_HOLDS, LINEAR, Rev, sqlite_url, write_project
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
@@ -22,7 +22,7 @@ from migtui.core.checks.preflight import check_plan
 from migtui.core.env import capture
 from migtui.core.errors import MigtuiError
 from migtui.core.schema.inspector import DatabaseInspector
-from projectkit.templates import ENV_STOCK, ENV_THREADED
+from projectkit.templates import ENV_THREADED
 
 T = TypeVar("T")
 
@@ -74,18 +74,6 @@ def test_an_env_py_that_runs_migrations_on_its_own_thread(tmp_path: Path) -> Non
     down = within(60, lambda: project.run_plan(step_down))
     assert down.ok, down.error
     assert within(60, project.status).current_heads == (first,)
-
-
-# env.py that waits while a file named "hold" is beside alembic.ini (an env.py stuck on
-# a prompt, a socket or a lock), after writing "entered".
-ENV_HOLDS = ENV_STOCK.replace(
-    'url = config.get_main_option("sqlalchemy.url")',
-    'import pathlib, time\n'
-    'here = pathlib.Path(config.config_file_name).parent\n'
-    '(here / "entered").touch()\n'
-    'while (here / "hold").exists():\n'
-    '    time.sleep(0.05)\n'
-    'url = config.get_main_option("sqlalchemy.url")')
 
 
 def test_a_hanging_env_py_makes_later_runs_say_so_instead_of_queueing(

@@ -233,6 +233,7 @@ class MigtuiApp(LoadingApp):
                                       reoffered=True)
 
     def on_load_failed(self, message: LoadFailed) -> None:
+        self.read_answered()
         self.state = replace(
             self.state, snapshot=None, select_next=None,
             load_error=f"✗ {message.error.message}  (e: details, r: retry)",
@@ -241,7 +242,7 @@ class MigtuiApp(LoadingApp):
 
     def action_refresh(self) -> None:
         """Re-read the revision files and the database."""
-        self.load(reload_files=True)
+        self.read_again()
 
     # -- what the screens ask for ----------------------------------------------
 

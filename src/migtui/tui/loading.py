@@ -45,6 +45,9 @@ KEY_GRACE_S = 0.15
 
 # Revisions whose marks (read from their source) are read ahead for the first frames.
 MARKS_AHEAD = 100
+# The progress line while `r` reads the revision files and the database.
+READING = "Reading the revision files and the database…"
+READING_SAID_AFTER = 0.5  # s: a quicker read does not flash it
 
 
 def screen_class(mode: str) -> type[SessionScreen]:
@@ -85,6 +88,7 @@ class LoadingApp(EnvironmentsApp):
         self._painted = threading.Event()  # the first graph is on screen
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
+        self._reading = 0  # reads `r` asked for that have not answered yet
         # Set by the CLI when it disabled the garbage collector for the start (see
         # cli.run): turned back on once the first frame is on screen.
         self.collector_paused = False
@@ -197,8 +201,28 @@ class LoadingApp(EnvironmentsApp):
             first.stop()
         return True
 
+    def read_again(self) -> None:
+        """`r`: read the files and the database again; a read that takes more than a
+        moment says so until it answers (an env.py that hangs would otherwise leave the
+        old screen without a word)."""
+        self._reading += 1
+        self.set_timer(READING_SAID_AFTER, self._say_reading)
+        self.load(reload_files=True)
+
+    def _say_reading(self) -> None:
+        if self._reading and not self.state.busy:
+            self.state = replace(self.state, progress=READING)
+
+    def read_answered(self) -> None:
+        """A read ended (a snapshot, or an error): the progress line says so no more."""
+        self._reading = 0  # (the load worker is exclusive: the newest read answered)
+        if not self.state.busy and self.state.progress == READING:
+            self.state = replace(self.state, progress="")
+
     def snapshot_arrived(self, message: SnapshotLoaded) -> None:
         """Called by the app's handler: the load worker goes on once this is drawn."""
+        if not message.first:
+            self.read_answered()
         self.call_after_refresh((self._painted if message.first else self._shown).set)
         if self.final(message.snapshot) and not self._prebuild_asked:
             self._prebuild_asked = True
