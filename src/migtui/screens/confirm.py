@@ -27,7 +27,7 @@ from textual.widgets import Button, Static
 
 from migtui.core.actions.plan import Plan
 from migtui.core.errors import MigtuiError, from_exception
-from migtui.core.libraries import load, needs_libraries
+from migtui.core.libraries import load
 from migtui.screens.preflight_text import (
     describe_preflight,
     describe_rehearsal,
@@ -210,10 +210,10 @@ class ConfirmScreen(ModalScreen[bool]):
             self.post_message(self.PlanChecked(None, from_exception(exc)))
 
     @work(description="_run_rehearsal", thread=True, exit_on_error=False, group="rehearsal")
-    @needs_libraries
     def _run_rehearsal(self) -> None:
         assert self._rehearse is not None
         try:
+            load()
             self.post_message(self.RehearsalFinished(self._rehearse()))
         except BaseException as exc:
             self.post_message(self.RehearsalFinished(None, from_exception(exc)))
