@@ -162,3 +162,24 @@ async def test_a_database_switched_under_the_dialog_is_not_written(tmp_path: Pat
         assert "env.py now connects to" in said(app) and "nothing ran" in said(app)
     assert applied(first) == applied(second) == {R2}
     assert "t2" in table_names(first) and "t2" in table_names(second)
+
+
+def test_the_other_database_is_not_touched_not_even_its_version_table(
+        tmp_path: Path) -> None:
+    """Alembic creates alembic_version on a database with none before any step runs: the
+    switch is caught before that, so the other database is left exactly as it was."""
+    folder, first, _ = write_two_databases(tmp_path)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    plan = plan_step_down(project.snapshot(), R2)
+    (folder / "db_url.txt").write_text(sqlite_url(other))
+
+    result = project.run_plan(plan)
+
+    assert not result.ok and result.plan_changed
+    with sqlite3.connect(other) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert names == {"notes"}
+    assert applied(first) == {R2}

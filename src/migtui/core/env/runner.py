@@ -39,6 +39,7 @@ def run_env(
     looking: bool = True,
     on_line: LineSink | None = None,
     output_buffer: TextIO | None = None,
+    before_run: Callable[[MigrationContext], None] | None = None,
     **context_args: Any,
 ) -> CapturedOutput:
     """Run env.py once with ``fn`` as its migration function; return what it wrote.
@@ -46,15 +47,19 @@ def run_env(
     ``context_args`` are EnvironmentContext's (``as_sql``, ``destination_rev``,
     ``starting_rev``, ``tag``, ``purge``, ``dont_mutate``, ``template_args``, ...).
     ``looking=False`` is for runs that may write (an upgrade may create the SQLite
-    file). Whatever env.py raises is raised, with ``sys.exit()`` turned into an error.
+    file). ``before_run`` is called with the migration context when env.py calls
+    ``context.run_migrations()``, before Alembic reads or creates the version table.
+    Whatever env.py raises is raised, with ``sys.exit()`` turned into an error.
     """
     with ENV_LOCK.held(writing=not looking), captured(on_line) as out, \
             _thread_errors() as errors:
         if output_buffer is not None:
             config.output_buffer = output_buffer
         try:
-            with looking_only(looking), EnvironmentContext(config, script, fn=fn,
-                                                           **context_args):
+            with looking_only(looking), EnvironmentContext(
+                    config, script, fn=fn, **context_args) as environment:
+                if before_run is not None:
+                    _check_first(environment, before_run)
                 script.run_env()
         finally:
             if output_buffer is not None:
@@ -64,6 +69,20 @@ def run_env(
             # the run failed, as the caller must hear (the thread cannot tell it).
             raise errors[0]
     return out
+
+
+def _check_first(environment: EnvironmentContext,
+                 before_run: Callable[[MigrationContext], None]) -> None:
+    """Have ``environment.run_migrations`` call ``before_run`` first. On the instance:
+    env.py's ``context.run_migrations()`` reaches it through Alembic's ``context``
+    proxy, which a subclass of EnvironmentContext would not be installed as."""
+    run = environment.run_migrations
+
+    def checked(**kw: Any) -> None:
+        before_run(environment.get_context())
+        run(**kw)
+
+    setattr(environment, "run_migrations", checked)  # noqa: B010 (mypy: a method)
 
 
 @contextmanager

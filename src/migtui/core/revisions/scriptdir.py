@@ -204,8 +204,16 @@ def _run_steps(
 
     return run_env(
         config, script, migrate, looking=sql, as_sql=sql, starting_rev=starting_rev,
-        destination_rev=revision, tag=tag, **run,
+        destination_rev=revision, tag=tag, before_run=_database_check(pinned), **run,
     )
+
+
+def _database_check(pinned: Pinned | None) -> Callable[[Any], None] | None:
+    """The pinned database, checked before Alembic reads the version table (and creates
+    it on a database that has none): another database is left exactly as it was."""
+    if pinned is None or not pinned.database:
+        return None
+    return lambda context: pinned.check_database(context_database(context))
 
 
 def step_tables(step: Any) -> frozenset[str] | None:
@@ -249,5 +257,6 @@ def run_stamp(
     return run_env(
         config, script, do_stamp, looking=sql, as_sql=sql,
         starting_rev=starting_rev if sql else None,
-        destination_rev=util.to_tuple(destination_revs), tag=tag, purge=purge, **run,
+        destination_rev=util.to_tuple(destination_revs), tag=tag, purge=purge,
+        before_run=_database_check(pinned), **run,
     )
