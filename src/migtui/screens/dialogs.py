@@ -118,3 +118,10 @@ class QuestionScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class QuitQuestionScreen(QuestionScreen):
+    """"Cancel it and quit?": quitting again (q) says yes. A modal screen keeps the app's
+    own q from being seen (ctrl+c, a priority binding, is)."""
+
+    BINDINGS = [Binding("q", "answer(True)", "Yes", show=False, id="question.quit")]

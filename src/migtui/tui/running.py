@@ -17,7 +17,7 @@ from textual.reactive import reactive
 
 from migtui.core.env.watch import Watch
 from migtui.core.libraries import needs_libraries
-from migtui.screens.dialogs import QuestionScreen
+from migtui.screens.dialogs import QuitQuestionScreen
 from migtui.screens.state import AppState
 from migtui.tui import exit_watchdog
 from migtui.tui.messages import ActionProgress, LogLine, StepStarted
@@ -37,7 +37,7 @@ class RunningActions(App[None]):
         self._action_label = ""
         self._watch: Watch | None = None  # of the running plan: its waits, its cancel
         self._quitting = False
-        self._quit_question: QuestionScreen | None = None  # "Cancel it and quit?", open
+        self._quit_question: QuitQuestionScreen | None = None  # "Cancel it and quit?", open
         self._log_dropped = 0
         self._log_lock = threading.Lock()
         self._log_waiting: list[str] = []  # lines written since the last LogLine was taken
@@ -125,7 +125,7 @@ class RunningActions(App[None]):
             # If Alembic does not return (env.py stuck in its own code), quit anyway.
             self.set_timer(5, self._exit_now)
 
-        self._quit_question = QuestionScreen(
+        self._quit_question = QuitQuestionScreen(
             "A migration is running. Cancel it and quit?",
             "migtui cancels the running step (its transaction rolls back; on SQLite and "
             "MySQL the DDL that already ran stays), waits for Alembic to return, then "
