@@ -183,3 +183,22 @@ def test_the_other_database_is_not_touched_not_even_its_version_table(
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert names == {"notes"}
     assert applied(first) == {R2}
+
+
+async def test_keys_typed_in_a_burst_open_one_dialog(tmp_path: Path) -> None:
+    """`u d` reaches the graph before the first dialog is up: the second is not planned
+    (two dialogs stacked, the lower one planned from a state the upper one changes)."""
+    url = sqlite_url(tmp_path / "burst.db")
+    folder = project_at_r1(tmp_path, url)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key in "ud":  # both queued before either is handled, as a terminal sends them
+            app.simulate_key(key)
+        await settle(pilot)
+        dialogs = [s for s in app.screen_stack if isinstance(s, ConfirmScreen)]
+        assert len(dialogs) == 1 and dialogs[0].plan.action == "upgrade"
+        assert "A dialog is open: answer it first" in said(app)
+        await pilot.press("n")
+        await settle(pilot)
+    assert applied(url) == {R1}

@@ -19,7 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from migtui.core.actions.halfway import partial_text
 from migtui.core.actions.plan import Plan, replan
@@ -293,6 +293,9 @@ class MigtuiApp(LoadingApp):
     def _refused(self) -> bool:
         """Whether a write may not start now (the user is told why)."""
         refusal = self.state.write_refusal()
+        if refusal is None and any(isinstance(s, ModalScreen) for s in self.screen_stack):
+            refusal = ("A dialog is open: answer it first. Nothing else was planned",
+                       "warning")  # (keys typed in a burst reach the graph before it)
         if refusal is not None:
             text, severity = refusal
             self.notify(text, severity=severity)
