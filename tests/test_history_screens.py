@@ -149,3 +149,36 @@ async def test_table_history_of_the_sample_user_table(tmp_path: Path) -> None:
         assert app.screen.graph_view.selected is not None
         assert app.screen.graph_view.selected.revision == POST
     assert table_names(database_url(project)) == {"user"}
+
+
+async def test_table_history_shows_escape_sequences_as_text(tmp_path: Path) -> None:
+    """A message and an operation holding a raw ESC never reach the terminal as one."""
+    from projects import Rev, sqlite_url, write_project
+
+    url = sqlite_url(tmp_path / "esc.db")
+    rev = Rev("e5c0e5c0e5c0", None, "marker", upgrade=(
+        'op.create_table("weird", sa.Column("id", sa.Integer(), primary_key=True), '
+        'sa.Column("v", sa.String(40)))\n'
+        "op.execute(\"INSERT INTO weird (v) VALUES ('\\x1b[31mz\\x1b[0m')\")"),
+        downgrade='op.drop_table("weird")')
+    folder = write_project(tmp_path / "proj", url=url, revisions=())
+    path = folder / "migrations" / "versions" / "e5c0_escape.py"
+    path.write_text(rev.source().replace("marker", "red \x1b[31mRED\x1b[0m [bold]x[/]", 1))
+    assert open_project(folder).upgrade("head").ok
+    app = make_app(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        tables = app.screen
+        assert isinstance(tables, TablesScreen)
+        tables.jump_to(next(r for r in tables._refs if r.name == "weird"))
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+        assert isinstance(app.screen, TableHistoryScreen)
+        listing = app.screen.query_one("#history-list", OptionList)
+        text = "\n".join(str(listing.get_option_at_index(i).prompt)
+                         for i in range(listing.option_count))
+        assert "red \\x1b[31mRED\\x1b[0m [bold]x[/]" in text, text
+        assert "\\x1b[31mz" in text and "\x1b" not in text

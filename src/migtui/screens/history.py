@@ -33,7 +33,7 @@ from migtui.core.libraries import needs_libraries
 from migtui.core.models import Revision, Snapshot
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.state import SessionScreen
-from migtui.widgets.safe_text import safe, safe_line, scrub
+from migtui.widgets.safe_text import clean, safe, safe_line, scrub
 
 if TYPE_CHECKING:
     from migtui.core.history.tables import TableHistory
@@ -317,17 +317,17 @@ class TableHistoryScreen(ModalScreen[str | None]):
         options = self.query_one("#history-list", OptionList)
         for event in history.events:
             mark = "●" if event.applied else "○"
-            label = Text(f"{mark} {event.short:<12} {event.message}")
+            label = safe_line(f"{mark} {event.short:<12} {event.message}")
             if event.guess:
                 label.append("  (a guess: raw SQL or source text names it)", "italic")
             for op in event.operations:
-                label.append(f"\n      {op}", "dim")
+                label.append(f"\n      {clean(op, one_line=True)}", "dim")
             options.add_option(Option(label, id=event.revision or None,
                                       disabled=not event.revision))
         what = (f"{len(history.events)} entries, oldest first; ● applied ○ pending; "
                 "enter shows the revision on the graph")
-        note.update(Text(f"{what}. {history.note}".strip() if history.events
-                         else f"No revision touches {self.table}", style="dim"))
+        note.update(safe(f"{what}. {history.note}".strip() if history.events
+                         else f"No revision touches {self.table}", "dim"))
         if history.events:
             options.highlighted = 0
         options.focus()
