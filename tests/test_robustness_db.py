@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import SCRIPTS, copy_sample, database_url, table_names
-from projects import data_engine
+from projects import applied, data_engine
 from textual.widgets import Static
-from ui_helpers import graph_lines, make_app, row_of, settle, status_text
+from ui_helpers import graph_lines, make_app, row_of, settle, status_text, widget_text
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
@@ -128,6 +128,16 @@ async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) ->
         await settle(pilot)
         status = status_text(app)
         assert "deadbeef0000" in status and "no file defines" in status
+        for key in ("u", "d", "U"):  # no plan from it: Alembic cannot walk from there
+            await pilot.press(key)
+            await settle(pilot)
+            refusal = app.screen.query_one("#confirm-refusal", Static)
+            assert "deadbeef0000, which no revision file defines" in widget_text(refusal)
+            await pilot.press("y")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+        assert applied(url) == {"deadbeef0000"}
         await pilot.press("s")  # stamp the newest revision
         await settle(pilot)  # y applies once the checks are shown
         await pilot.press("y")

@@ -217,7 +217,7 @@ class SessionScreen(Screen[None]):
 
         If so, the user sees why: the plan's confirmation with only Cancel, or (with no
         plan to show) a notification."""
-        refusal = history_refusal(snapshot.graph.problems)
+        refusal = history_refusal(snapshot.graph.problems) or _unknown_refusal(snapshot, plan)
         if not refusal:
             return False
         if plan is None:
@@ -235,3 +235,14 @@ class SessionScreen(Screen[None]):
             return
         message, details = self.state.last_error
         self.app.push_screen(TextScreen(message, Text(details or "(no further details)")))
+
+
+def _unknown_refusal(snapshot: Snapshot, plan: Plan | None) -> str:
+    """Why no upgrade or downgrade can start from a database on a revision that no file
+    defines ("" when it is not): Alembic cannot walk from it (a stamp can)."""
+    unknown = [h[:12] for h in snapshot.database.current_heads if h not in snapshot.graph]
+    if not unknown or (plan is not None and plan.action == "stamp"):
+        return ""
+    return (f"The database is on {', '.join(unknown)}, which no revision file defines: "
+            "Alembic cannot upgrade or downgrade from it. R looks for it in the git "
+            "history; s stamps a known revision (no migration runs)")
