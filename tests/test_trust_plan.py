@@ -222,3 +222,26 @@ def test_a_refused_first_upgrade_keeps_a_file_a_pooled_engine_holds(tmp_path: Pa
     assert table_names(sqlite_url(database)) == {"t_other"}  # on disk, not in a lost file
     with sqlite3.connect(database) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(R1,)]
+
+
+@pytest.mark.parametrize("dialect", DATABASES)
+def test_one_step_down_from_a_merge_point_undoes_the_merge_alone(
+        request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> None:
+    """Alembic's MERGE@-1 is an ambiguous walk; `d` from a merge point runs."""
+    url = server_url(request, dialect, tmp_path)
+    folder = write_project(tmp_path / "proj", url=url, revisions=(
+        Rev("a1a1a1a1a1a1", None, "base table", "base_t"),
+        Rev("b2b2b2b2b2b2", "a1a1a1a1a1a1", "left", "left_t"),
+        Rev("c3c3c3c3c3c3", "a1a1a1a1a1a1", "right", "right_t"),
+        Rev("d4d4d4d4d4d4", ("b2b2b2b2b2b2", "c3c3c3c3c3c3"), "merge"),
+    ))
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    assert project.upgrade("head").ok
+    plan = plan_step_down(project.snapshot(), "d4d4d4d4d4d4")
+    assert [s.revision for s in plan.steps] == ["d4d4d4d4d4d4"]
+
+    result = project.run_plan(plan)
+
+    assert result.ok, result.error
+    assert applied(url) == {"b2b2b2b2b2b2", "c3c3c3c3c3c3"}
+    assert table_names(url) == {"base_t", "left_t", "right_t"}

@@ -114,15 +114,9 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
     start = heads[0] if heads else "base"
     if plan.action == "upgrade":
         return lambda: plan_sql("upgrade", start, plan.target)
-    if plan.target == "base" or plan.target in snapshot.graph:
-        end = plan.target
-    else:  # one step down ("-1"): to the parent of the revision it undoes
-        last = snapshot.graph.get(plan.steps[-1].revision)
-        parents = last.down_revisions if last else ()
-        if len(parents) > 1:
-            return unavailable("no single SQL range for stepping down from a merge point")
-        end = parents[0] if parents else "base"
-    return lambda: plan_sql("downgrade", start, end)
+    # (a downgrade's target is a revision or base: REV@-1 is planned only from several
+    # heads, which have no single range)
+    return lambda: plan_sql("downgrade", start, plan.target)
 
 
 def done_text(result: ActionResult) -> str:
