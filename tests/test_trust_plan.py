@@ -20,6 +20,8 @@ from projects import Rev, alembic_cli, applied, data_engine, sqlite_url, write_p
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.plan import plan_step_down, plan_upgrade
 from migtui.core.actions.project import Project
+from migtui.core.checks.preflight import check_plan
+from migtui.core.checks.risks import IRREVERSIBLE
 from migtui.core.schema.model import TableRef
 
 R1, R2, R3 = "r00000000001", "r00000000002", "r00000000003"
@@ -239,9 +241,15 @@ def test_one_step_down_from_a_merge_point_undoes_the_merge_alone(
     assert project.upgrade("head").ok
     plan = plan_step_down(project.snapshot(), "d4d4d4d4d4d4")
     assert [s.revision for s in plan.steps] == ["d4d4d4d4d4d4"]
+    assert plan.steps[0].warnings == ()  # both functions empty: nothing is lost
+    checked = check_plan(project, plan, dialect)
+    assert not [r for r in checked.risks if r.kind == IRREVERSIBLE], checked.risks
 
     result = project.run_plan(plan)
 
     assert result.ok, result.error
     assert applied(url) == {"b2b2b2b2b2b2", "c3c3c3c3c3c3"}
     assert table_names(url) == {"base_t", "left_t", "right_t"}
+    merge = plan_upgrade(project.snapshot(), "d4d4d4d4d4d4")
+    checked = check_plan(project, merge, dialect)
+    assert not [r for r in checked.risks if r.kind == IRREVERSIBLE], checked.risks

@@ -59,7 +59,7 @@ def _step(rev: Revision, direction: str) -> PlanStep:
     if info is not None:
         operations = info.operations
         warnings.extend(info.warnings)
-        if direction == "downgrade" and info.empty:
+        if direction == "downgrade" and info.empty and not _empty_upgrade(rev):
             warnings.append("downgrade() is empty: what the upgrade did stays in the database")
         if info.raises:
             warnings.append(f"{direction}() raises: this step cannot run")
@@ -68,6 +68,12 @@ def _step(rev: Revision, direction: str) -> PlanStep:
     except OSError:
         digest = ""
     return PlanStep(rev.revision, rev.message, direction, operations, tuple(warnings), digest)
+
+
+def _empty_upgrade(rev: Revision) -> bool:
+    """upgrade() does nothing (a merge point, say): an empty downgrade() loses nothing."""
+    up = read_function(rev.path, "upgrade")
+    return up is not None and up.empty
 
 
 def upgrade_marks(rev: Revision) -> tuple[str, ...]:

@@ -170,6 +170,9 @@ def _function_risks(step: PlanStep, fn: RecordedFunction, path: str | None) -> l
             kind = RAW_SQL if "raw SQL" in warning else LOSES_DATA
             risks.append(Risk(kind, step.revision, f"{name}()", f"{warning} (not counted)"))
     down = read_function(path, "downgrade")
+    up = info if name == "upgrade" else read_function(path, "upgrade")
+    if down is not None and down.empty and up is not None and up.empty:
+        down = None  # both empty (a merge point, say): nothing to undo, nothing lost
     if name == "upgrade" and down is not None and (down.empty or down.raises):
         what = "is empty" if down.empty else "raises"
         risks.append(Risk(IRREVERSIBLE, step.revision, "downgrade()",
