@@ -192,6 +192,9 @@ async def test_two_heads_ask_which_and_merge(tmp_path: Path, monkeypatch) -> Non
         top = graph_lines(app)[0]
         assert "(mergepoint)" in top and "(head)" in top
         assert "heads: merge" not in status_text(app)
+        said = [n.message for n in app._notifications if "merge" in n.message]
+        assert said and "u applies it" in said[-1]
+        assert "now at" not in said[-1]  # the database is where it was: the merge is pending
 
 
 async def test_branched_project_draws_lanes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

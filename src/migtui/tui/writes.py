@@ -27,7 +27,7 @@ LineSink = Callable[[str], None]
 Outcome: TypeAlias = "tuple[ActionResult, SchemaInfo | None]"
 
 _VERB = {"upgrade": "Upgraded", "downgrade": "Downgraded", "stamp": "Stamped",
-         "merge": "Merged", "revision": "Wrote revision"}
+         "merge": "Wrote the merge revision", "revision": "Wrote revision"}
 
 
 def failed(action: str, target: str, exc: BaseException | None = None) -> ActionResult:
@@ -125,5 +125,8 @@ def done_text(result: ActionResult) -> str:
     ran = len(result.steps)
     count = (f" {ran} revision{'s' if ran != 1 else ''}"
              if result.action in ("upgrade", "downgrade") else "")
+    if result.action in ("merge", "revision"):  # a file written: the database is as it was
+        return (f"{_VERB[result.action]} {what}: u applies it ({result.seconds:.2f} s)"
+                if result.new_revision else f"{_VERB[result.action]} ({result.seconds:.2f} s)")
     return (f"{_VERB.get(result.action, result.action)}{count}: now at {what} "
             f"({result.seconds:.2f} s)")
