@@ -14,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from conftest import column_names
 from projects import Rev, applied, sqlite_url, write_project
@@ -93,17 +94,20 @@ db.execute("ROLLBACK")
 """
 
 
-def hold_write_lock(path: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, str(path)],
+def hold_write_lock(path: Path, how: str = "IMMEDIATE") -> subprocess.Popen[str]:
+    """``how``: IMMEDIATE lets others read; EXCLUSIVE blocks even Alembic's first read."""
+    script = HOLD_WRITE_LOCK.replace("BEGIN IMMEDIATE", f"BEGIN {how}")
+    return subprocess.Popen([sys.executable, "-c", script, str(path)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.parametrize("how", ["IMMEDIATE", "EXCLUSIVE"])
 def test_sqlite_writer_lock_is_waited_for_visibly_and_cancel_stops_waiting(
-    tmp_path: Path
+    tmp_path: Path, how: str
 ) -> None:
     url = sqlite_url(tmp_path / "trust.db")
     project = open_at_r1(tmp_path, url)
-    holder = hold_write_lock(tmp_path / "trust.db")
+    holder = hold_write_lock(tmp_path / "trust.db", how)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         running = Running(project)

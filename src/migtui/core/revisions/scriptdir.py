@@ -204,16 +204,25 @@ def _run_steps(
 
     return run_env(
         config, script, migrate, looking=sql, as_sql=sql, starting_rev=starting_rev,
-        destination_rev=revision, tag=tag, before_run=_database_check(pinned), **run,
+        destination_rev=revision, tag=tag, before_run=_before_run(pinned, watch), **run,
     )
 
 
-def _database_check(pinned: Pinned | None) -> Callable[[Any], None] | None:
-    """The pinned database, checked before Alembic reads the version table (and creates
-    it on a database that has none): another database is left exactly as it was."""
-    if pinned is None or not pinned.database:
+def _before_run(pinned: Pinned | None, watch: Watch | None) -> Callable[[Any], None] | None:
+    """What runs before Alembic reads the version table (and creates it where there is
+    none): the pinned database is checked, so another database is left exactly as it
+    was; the watch is attached, so a SQLite file another process holds is waited for
+    visibly and cancellably (not in SQLite's silent busy wait on that first read)."""
+    if (pinned is None or not pinned.database) and watch is None:
         return None
-    return lambda context: pinned.check_database(context_database(context))
+
+    def before(context: Any) -> None:
+        if pinned is not None and pinned.database:
+            pinned.check_database(context_database(context))
+        if watch is not None and context.connection is not None:
+            watch.attach(context.connection)
+
+    return before
 
 
 def step_tables(step: Any) -> frozenset[str] | None:
@@ -258,5 +267,5 @@ def run_stamp(
         config, script, do_stamp, looking=sql, as_sql=sql,
         starting_rev=starting_rev if sql else None,
         destination_rev=util.to_tuple(destination_revs), tag=tag, purge=purge,
-        before_run=_database_check(pinned), **run,
+        before_run=_before_run(pinned, watch), **run,
     )
