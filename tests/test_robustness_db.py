@@ -173,6 +173,13 @@ async def test_migration_failing_halfway(
                 in message
             assert "half_done" in table_names(db_url)
             assert f"partially applied {'fa11fa11fa11'}" in status_text(app)
+            await pilot.press("U")  # again: the dialog says first what stayed
+            await settle(pilot)
+            notice = widget_text(app.screen.query_one("#confirm-notice", Static))
+            assert "fa11fa11fa11 stopped halfway before" in notice
+            assert "may fail on what is already there" in notice
+            await pilot.press("escape")
+            await settle(pilot)
         else:
             assert "half_done" not in table_names(db_url)
 

@@ -50,6 +50,7 @@ from migtui.tui.writes import (
     checks_loader,
     done_text,
     failed,
+    partial_notice,
     rehearsal_runner,
     sql_loader,
 )
@@ -66,8 +67,7 @@ class MigtuiApp(LoadingApp):
     """Browse and apply the Alembic migrations of one project."""
 
     TITLE = "migtui"
-    # The first screen, made by Textual as it starts (a switch_mode would hold the
-    # first frame back for 50 ms, and draw Textual's default screen before).
+    # Made by Textual as it starts: a switch_mode holds the first frame back 50 ms.
     DEFAULT_MODE = "graph"
     CSS_PATH = Path(__file__).with_name("app.tcss")
     # Quit, help and cancel first: a narrow footer cuts from the end.
@@ -339,8 +339,8 @@ class MigtuiApp(LoadingApp):
 
         dialog = (partial(ProtectedConfirmScreen, self.protected) if self.protected
                   else ConfirmScreen)  # --env NAME of a protected environment: type NAME
-        self.push_screen(dialog(plan, sql, checks, rehearsal, notice=notice,
-                                reoffered=reoffered), answered)
+        self.push_screen(dialog(plan, sql, checks, rehearsal, reoffered=reoffered,
+                                notice=notice or partial_notice(plan, snapshot)), answered)
 
     def _act(self, label: str, steps: int, action: str, target: str,
              job: Callable[[], Outcome]) -> None:

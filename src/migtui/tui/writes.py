@@ -119,6 +119,22 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
     return lambda: plan_sql("downgrade", start, plan.target)
 
 
+def partial_notice(plan: Plan, snapshot: Snapshot) -> str:
+    """What the dialog says first when the plan runs again a step that stopped halfway
+    (part of it stayed in the database): "" when it does not."""
+    from migtui.core.actions.halfway import FORGET_COMMAND
+
+    partial = snapshot.partial
+    if partial is None or not any(s.revision.startswith(partial.revision)
+                                  for s in plan.steps):
+        return ""
+    stayed = len(partial.statements)
+    return (f"{partial.step} stopped halfway before: {stayed} statement"
+            f"{'s' if stayed != 1 else ''} of it stayed in the database (e lists them), so "
+            "running it again may fail on what is already there. Repair that by hand "
+            f"first, then ctrl+p \"{FORGET_COMMAND}\"")
+
+
 def done_text(result: ActionResult) -> str:
     """The notification after an action that went well."""
     what = result.new_revision[:12] if result.new_revision else heads_label(result.heads_after)
