@@ -244,7 +244,11 @@ async def test_quit_while_busy_asks(sample_sqlite: Path) -> None:
         assert isinstance(app.screen, QuestionScreen)
         await pilot.press("n")
         await pilot.pause()
+        assert not isinstance(app.screen, QuestionScreen) and not app._quitting
+        await pilot.press("q", "q")  # quitting again says yes, as the question says
+        await pilot.pause()
         assert not isinstance(app.screen, QuestionScreen)
+        assert app._quitting  # cancelling, then quitting
         app.state = replace(app.state, busy=False)
 
 
@@ -299,19 +303,3 @@ async def test_a_revision_calling_sys_exit_leaves_the_app_up(tmp_path: Path, mon
         assert not app.state.busy, "the app is ready for the next action"
         assert app.state.last_error is not None and "e1e1e1e1e1e1" in app.state.last_error[0]
         assert "(current)" in row_of(app, ids[-1])
-
-
-async def test_quit_pressed_again_while_asked_says_yes(sample_sqlite: Path) -> None:
-    """The question says "Quitting again says yes": q (as ctrl+c) again answers it."""
-    app = make_app(sample_sqlite)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        app.state = replace(app.state, busy=True)  # as while a worker runs a migration
-        await pilot.press("q")
-        await pilot.pause()
-        assert isinstance(app.screen, QuestionScreen)
-        await pilot.press("q")
-        await pilot.pause()
-        assert not isinstance(app.screen, QuestionScreen)
-        assert app._quitting  # cancelling, then quitting
-        app.state = replace(app.state, busy=False)
