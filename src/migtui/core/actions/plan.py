@@ -153,18 +153,13 @@ def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
     """One step down from one of the database's current heads."""
     rev = snapshot.graph.get(head)
     several = len(snapshot.database.current_heads) > 1
-    # Resolved now, not by Alembic when it runs: the parent revision itself, or base.
+    # Resolved now, not by Alembic when it runs: the parent revision itself, or base;
+    # from a merge point one of its parents (REV@-1 is an ambiguous walk for Alembic
+    # there; down to one parent undoes the merge alone: the other is not above it).
     # With several heads the step is named relative to this head (REV@-1), which
     # depends on the files alone, never on where the database is when it runs.
     parents = rev.down_revisions if rev is not None else ()
-    if several:
-        target = f"{head}@-1"
-    elif len(parents) > 1:
-        # From a merge point REV@-1 is an ambiguous walk for Alembic; down to one of its
-        # parents undoes the merge alone (the other parent is not above that one).
-        target = parents[0]
-    else:
-        target = parents[0] if parents else "base"
+    target = f"{head}@-1" if several else (parents[0] if parents else "base")
     steps = (_step(rev, "downgrade"),) if rev is not None else ()
     return Plan("downgrade", target, steps, f"Downgrade one step from {head[:12]}",
                 _heads(snapshot), "step_down", snapshot.database.identity)
