@@ -128,6 +128,7 @@ async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) ->
         await settle(pilot)
         status = status_text(app)
         assert "deadbeef0000" in status and "no file defines" in status
+        assert "? pending" in status  # not counted as if the database were at base
         for key in ("u", "d", "U"):  # no plan from it: Alembic cannot walk from there
             await pilot.press(key)
             await settle(pilot)

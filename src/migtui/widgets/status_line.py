@@ -59,8 +59,11 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
         heads = snapshot.current  # as `alembic current`: effective heads too
         text.append(", ".join(h[:12] for h in heads) if heads else "base", style="bold")
         pending = len(snapshot.pending)
-        text.append(f"  {pending} pending" if pending else "  up to date",
-                    style="bold" if pending else "")
+        if any(head not in snapshot.graph for head in db.current_heads):
+            text.append("  ? pending", style="bold")  # (counted from an unknown revision)
+        else:
+            text.append(f"  {pending} pending" if pending else "  up to date",
+                        style="bold" if pending else "")
         if snapshot.partial is not None:  # a failed step left part of itself behind
             stayed = len(snapshot.partial.statements)
             text.append(f"  ⚠ partially applied {snapshot.partial.revision[:12]}",
@@ -103,7 +106,7 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
 ONE_LINE_WIDTH = 120
 
 
-_PENDING = re.compile(r"current: .*?(\d+ pending|up to date)")
+_PENDING = re.compile(r"current: .*?((?:\d+|\?) pending|up to date)")
 
 
 def _essential_end(plain: str) -> int | None:
