@@ -304,3 +304,23 @@ async def test_a_revision_calling_sys_exit_leaves_the_app_up(tmp_path: Path, mon
         assert not app.state.busy, "the app is ready for the next action"
         assert app.state.last_error is not None and "e1e1e1e1e1e1" in app.state.last_error[0]
         assert "(current)" in row_of(app, ids[-1])
+
+
+def test_an_environment_on_an_unknown_revision_is_not_counted_as_pending(
+        sample_sqlite: Path) -> None:
+    """The environments screen's row says so, as the graph's status line does."""
+    from migtui.core.environments.config import Environment
+    from migtui.core.environments.fleet import EnvironmentRead
+    from migtui.screens.environments_rows import env_row
+
+    url = database_url(sample_sqlite)
+    Project.open(ProjectOptions(cwd=str(sample_sqlite))).upgrade("heads")
+    engine = data_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
+    engine.dispose()
+    snapshot = Project.open(ProjectOptions(cwd=str(sample_sqlite))).snapshot()
+    read = EnvironmentRead(Environment("prod", "pyproject.toml"), snapshot, 0.0, 0.1)
+    row = " | ".join(cell.plain for cell in env_row(read.environment, read, None).cells)
+    assert "deadbeef0000" in row and "? pending: unknown revision" in row
+    assert "3 pending" not in row
