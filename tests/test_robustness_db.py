@@ -324,3 +324,32 @@ def test_an_environment_on_an_unknown_revision_is_not_counted_as_pending(
     row = " | ".join(cell.plain for cell in env_row(read.environment, read, None).cells)
     assert "deadbeef0000" in row and "? pending: unknown revision" in row
     assert "3 pending" not in row
+
+
+async def test_a_role_that_may_not_read_alembic_version_is_not_called_unreachable(
+        sample_pg: Path, pg_url: str) -> None:
+    """Connected, then refused by a permission: said as such, the password masked."""
+    import uuid
+
+    Project.open(ProjectOptions(cwd=str(sample_pg))).upgrade("heads")
+    role = f"r_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'"))
+        conn.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {role}"))
+    limited = sa.make_url(pg_url).set(username=role, password=SECRET)
+    try:
+        app = make_app(sample_pg, url=limited.render_as_string(hide_password=False))
+        async with app.run_test(size=(160, 30)) as pilot:
+            await settle(pilot)
+            status = status_text(app)
+            assert "cannot read alembic_version" in status and "unreachable" not in status
+            assert "permission denied" in status
+            await pilot.press("e")
+            await settle(pilot)
+            assert SECRET not in everything_shown(app)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        admin.dispose()

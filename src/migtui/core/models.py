@@ -113,7 +113,8 @@ class DatabaseStatus:
     unknown_heads: tuple[str, ...] = ()  # applied revisions that no file defines
     # Why it was not read: "connection" (the database did not answer), "env.py" (env.py
     # or the config it reads failed before connecting), "lock" (its alembic_version stayed
-    # locked by another session), "" when it was read.
+    # locked by another session), "version table" (connected, but reading alembic_version
+    # failed: a permission, a lock), "" when it was read.
     cause: str = ""
     # Which database and version table env.py connected to (``context_database``): a
     # plan made from this read runs only where env.py connects to the same.

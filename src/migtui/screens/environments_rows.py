@@ -29,7 +29,7 @@ _LEAST = {name: least for name, least in reversed(SHRINK)}
 
 # Why a database was not read, in a word or two (e shows the whole error).
 _WHY = {"connection": "✗ unreachable", "lock": "✗ locked", "env.py": "✗ env.py failed",
-        "config": "✗ cannot open"}
+        "config": "✗ cannot open", "version table": "✗ alembic_version unreadable"}
 
 
 def clock(timestamp: float) -> str:

@@ -34,6 +34,9 @@ def read_status(
     the same database in the same run); what it raises is ignored."""
     found: dict[str, Any] = {}
 
+    def connected(context: MigrationContext) -> None:  # (before Alembic reads the heads)
+        found["connected"] = context.connection is not None
+
     def read(rev: Any, context: MigrationContext) -> list[Any]:
         url = context_url(context)
         if url is not None:
@@ -47,7 +50,7 @@ def read_status(
         return []
 
     try:
-        run_env(config, script, read, on_line=on_line, dont_mutate=True)
+        run_env(config, script, read, on_line=on_line, dont_mutate=True, before_run=connected)
     except SqliteFileMissing as exc:
         return DatabaseStatus(
             state=DatabaseState.OK,
@@ -65,6 +68,9 @@ def read_status(
         raise
     except BaseException as exc:  # env.py may raise anything, even SystemExit
         cause, context = failure_cause(exc, script)
+        if cause == "connection" and found.get("connected") and "heads" not in found:
+            # Connected, then reading alembic_version failed: a permission, a lock
+            cause, context = "version table", "Cannot read the version table"
         err = from_exception(exc, context)
         return DatabaseStatus(
             state=DatabaseState.UNREACHABLE,
