@@ -116,13 +116,19 @@ async def test_missing_sqlite_folder_then_refresh(tmp_path: Path, monkeypatch) -
         assert "(current)" in row_of(app, USER)
 
 
-async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) -> None:
-    url = database_url(sample_sqlite)
-    Project.open(ProjectOptions(cwd=str(sample_sqlite))).upgrade("heads")
+def on_unknown_revision(project: Path) -> str:
+    """Upgrade the project's database, then set it on a revision no file defines; its URL."""
+    url = database_url(project)
+    Project.open(ProjectOptions(cwd=str(project))).upgrade("heads")
     engine = data_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
     engine.dispose()
+    return url
+
+
+async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) -> None:
+    url = on_unknown_revision(sample_sqlite)
     app = make_app(sample_sqlite)
     async with app.run_test(size=(160, 30)) as pilot:
         await settle(pilot)
@@ -313,12 +319,7 @@ def test_an_environment_on_an_unknown_revision_is_not_counted_as_pending(
     from migtui.core.environments.fleet import EnvironmentRead
     from migtui.screens.environments_rows import env_row
 
-    url = database_url(sample_sqlite)
-    Project.open(ProjectOptions(cwd=str(sample_sqlite))).upgrade("heads")
-    engine = data_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
-    engine.dispose()
+    on_unknown_revision(sample_sqlite)
     snapshot = Project.open(ProjectOptions(cwd=str(sample_sqlite))).snapshot()
     read = EnvironmentRead(Environment("prod", "pyproject.toml"), snapshot, 0.0, 0.1)
     row = " | ".join(cell.plain for cell in env_row(read.environment, read, None).cells)
