@@ -61,12 +61,21 @@ def test_drop_table_counts_the_rows(tmp_path: Path, url: str) -> None:
     assert risk.rows == 2
     assert "drops t and its 2 rows" in risk.reason
     assert risk.safer
+    assert not only(pf, WILL_FAIL)  # t is there
 
 
 def test_drop_table_of_an_empty_table_is_no_alarm(tmp_path: Path, url: str) -> None:
     pf = check(tmp_path, url, [TABLE, 'op.drop_table("t")'], ())
     assert pf.checked_live
     assert not only(pf, LOSES_DATA)
+
+
+def test_drop_table_of_a_table_the_database_does_not_have_will_fail(
+        tmp_path: Path, url: str) -> None:
+    pf = check(tmp_path, url, [TABLE, 'op.drop_table("never_made")'], (ROWS,))
+    assert pf.checked_live
+    [risk] = only(pf, WILL_FAIL)
+    assert "drops never_made, which the database does not have" in risk.reason
 
 
 def test_drop_column_counts_the_values(tmp_path: Path, url: str) -> None:

@@ -200,7 +200,12 @@ def drop_table(c: Context, op: alembic_ops.DropTableOp) -> list[Found]:
     table = table_of(op)
     if c.state.fresh(table):
         return []
-    return [c.probe(
+    missing = c.probe(
+        WILL_FAIL, table, lambda live: int(not live.has_table(table)),
+        lambda _: f"drops {name_of(table)}, which the database does not have: the step "
+                  "fails here",
+        "check the name and schema against the database", tables=(), counted=False)
+    return [missing, c.probe(
         LOSES_DATA, table, lambda live: live.count(table),
         lambda n: f"drops {name_of(table)} and its {counted(n, 'row')}",
         "copy the rows elsewhere first, or rename the table now and drop it later",
