@@ -76,6 +76,17 @@ def test_an_env_py_that_runs_migrations_on_its_own_thread(tmp_path: Path) -> Non
     assert within(60, project.status).current_heads == (first,)
 
 
+def hang_env_py(folder: Path, project: Project) -> threading.Thread:
+    """A status read whose env.py (ENV_HOLDS) now hangs until "hold" is removed."""
+    (folder / "hold").touch()
+    (folder / "entered").unlink()
+    stuck = threading.Thread(target=project.status, daemon=True)
+    stuck.start()
+    while not (folder / "entered").exists():
+        time.sleep(0.05)
+    return stuck
+
+
 def test_a_hanging_env_py_makes_later_runs_say_so_instead_of_queueing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(capture, "ENV_WAIT_S", 1.0)
@@ -83,12 +94,7 @@ def test_a_hanging_env_py_makes_later_runs_say_so_instead_of_queueing(
     folder = write_project(tmp_path / "proj", env_py=ENV_HOLDS, url=url, revisions=LINEAR)
     project = Project.open(ProjectOptions(cwd=str(folder)))
     assert project.upgrade(LINEAR[0].revision).ok
-    (folder / "hold").touch()
-    (folder / "entered").unlink()
-    stuck = threading.Thread(target=project.status, daemon=True)
-    stuck.start()
-    while not (folder / "entered").exists():
-        time.sleep(0.05)
+    stuck = hang_env_py(folder, project)
 
     status = within(30, project.status)  # `r` while env.py hangs
     schema = DatabaseInspector(project)
@@ -115,12 +121,7 @@ def test_closing_the_tables_screen_while_env_py_hangs_does_not_wait_for_it(
     assert project.upgrade(LINEAR[0].revision).ok
     schema = DatabaseInspector(project)
     assert {t.ref.name for t in within(30, schema.read_schema).tables} >= {"widget"}
-    (folder / "hold").touch()
-    (folder / "entered").unlink()
-    stuck = threading.Thread(target=project.status, daemon=True)
-    stuck.start()
-    while not (folder / "entered").exists():
-        time.sleep(0.05)
+    stuck = hang_env_py(folder, project)
     try:
         within(5, schema.close)  # returns while env.py still hangs
         assert stuck.is_alive()
