@@ -296,3 +296,52 @@ def test_the_server_preloads_what_the_first_read_found_imported(
     assert answer["state"] == "ok"
     expected = ["sqlalchemy.dialects.sqlite", *(["sqlmodel"] if uses_sqlmodel else [])]
     assert answer["seen"] == sorted(expected)
+
+
+def test_a_task_in_an_interpreter_of_its_own_answers_as_a_forked_one(tasks: Path) -> None:
+    """``new_interpreter`` (the first read at launch): the same answers and errors; a
+    file of the project named like a module the start imports does not stand in for it."""
+    (tasks / "json.py").write_text("raise RuntimeError('the project json.py was imported')\n")
+    done = app_process(f'''
+        import sys
+        del sys.path[0]  # (as for the migtui script: its folder, not the working one)
+        import os
+        from migtui.core.autogen.fresh_process import run_fresh
+
+        answer = run_fresh("fresh_tasks:probe", {{"modules": ["user_models_here"]}},
+                           {str(tasks)!r}, new_interpreter=True)
+        print(answer["ppid"] == os.getpid(), answer["cwd"], answer["seen"])
+    ''', tasks)  # (the app runs in the project's folder, as migtui does)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"True {tasks} []\n"
+    parts: list[dict[str, int]] = []
+    assert run_fresh("fresh_tasks:count", {"to": 3}, str(tasks), on_part=parts.append,
+                     new_interpreter=True) == {"counted": 3}
+    assert [p["n"] for p in parts] == [0, 1, 2]
+    with pytest.raises(MigtuiError) as raised:
+        run_fresh("fresh_tasks:die", {}, str(tasks), new_interpreter=True)
+    assert raised.value.message == (
+        "The Python process ended without an answer (exit status 3): the last words")
+
+
+def test_a_task_in_an_interpreter_of_its_own_ends_when_its_app_is_killed(tasks: Path) -> None:
+    """The app killed outright (no exit handler runs): its task sees the job's pipe end
+    and ends by itself, instead of running on for its 300 s."""
+    pidfile = tasks / "pid"
+    done = app_process(f'''
+        import contextlib, os, signal, threading, time
+        from migtui.core.autogen.fresh_process import run_fresh
+        from migtui.core.errors import MigtuiError
+
+        def worker():
+            with contextlib.suppress(MigtuiError):
+                run_fresh("fresh_tasks:sleep", {{"pidfile": {str(pidfile)!r}}}, {str(tasks)!r},
+                          new_interpreter=True)
+
+        threading.Thread(target=worker, daemon=True).start()
+        while not os.path.exists({str(pidfile)!r}) or not open({str(pidfile)!r}).read():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGKILL)
+    ''', tasks, timeout=60)
+    assert done.returncode == -9
+    assert wait_until_gone(int(pidfile.read_text())), "the task outlived the app"

@@ -51,9 +51,11 @@ def _step(entry: dict[str, Any]) -> PartialStep | None:
         return None
 
 
-def any_kept() -> bool:
-    """Whether a mark is kept for any database (if not, none needs an identity)."""
-    return bool(_entries())
+def kept_for(masked_url: str) -> bool:
+    """Whether a mark may be kept for a database of this masked URL (if not, it needs no
+    identity: working that out imports SQLAlchemy). The URL is compared as text: a
+    status's URL is masked where it was read, and masking it again gives the same text."""
+    return any(e.get("url") == masked_url for e in _entries())
 
 
 def recall(identity: Identity) -> PartialStep | None:

@@ -193,7 +193,8 @@ class Project:
     def _partial_now(self, status: DatabaseStatus) -> PartialStep | None:
         """The step left half done on this database (by this run or an earlier one),
         while alembic_version still says what it said after the failure."""
-        if status.reachable and (self._partial is not None or partial_store.any_kept()):
+        if status.reachable and (self._partial is not None
+                                  or partial_store.kept_for(status.url)):
             self._partial = partial_store.still_partial(
                 self._identity(status), status.current_heads, self._partial)
         return self._partial if status.reachable else None

@@ -9,10 +9,11 @@ Starting Python and importing Alembic and SQLAlchemy takes most of a second, so 
 tasks run on :mod:`multiprocessing`'s ``forkserver``: a server process, started on first
 use, imports those libraries once (:data:`PRELOAD`, never the user's code) and forks one
 child per task. Where there is no forkserver (or ``MIGTUI_NO_FORK_SERVER`` is set, or
-the server cannot start) each task gets a new interpreter (``spawn``): slower, same
-answer. One :class:`multiprocessing.Process` per task rather than a pool with
-``max_tasks_per_child=1``: a task that passes its timeout is killed by its own handle,
-and no idle worker is kept waiting.
+the server cannot start), or the caller asks for one, a task gets a new interpreter of
+its own (started with ``subprocess``: :class:`_Interpreter`): slower, same answer. The
+task's side of all this is core/autogen/fresh_child.py. One process per task rather
+than a pool with ``max_tasks_per_child=1``: a task that passes its timeout is killed
+by its own handle, and no idle worker is kept waiting.
 
 Nothing of the server or of a task reaches the terminal (the TUI owns it): the server's
 stdout and stderr go to ``/dev/null`` and each task's to a log file, whose tail becomes
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
 import io
 import json
 import multiprocessing
@@ -37,16 +37,18 @@ import multiprocessing.connection
 import multiprocessing.resource_tracker
 import multiprocessing.util  # registers its exit handler before ours (see atexit below)
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from migtui.core.autogen.fresh_child import BOOT, forked_main
 from migtui.core.errors import MigtuiError, from_exception, one_line
 from migtui.core.secrets import scrub_secrets
 
@@ -86,7 +88,7 @@ _lock = threading.Lock()
 _fork_server_usable = "forkserver" in multiprocessing.get_all_start_methods()
 _preload_set = False
 _expected: tuple[str, ...] | None = None  # of PRELOAD_IF_USED; None: not known
-_running: set[BaseProcess] = set()
+_running: set[_Task] = set()
 
 
 def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
@@ -115,15 +117,9 @@ def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
 def _run(job: Payload, log_path: str, timeout: float,
          cancelled: Callable[[], bool] | None,
          on_part: Callable[[Payload], None] | None, new_interpreter: bool) -> Payload:
-    context = multiprocessing.get_context("spawn") if new_interpreter else _get_context()
-    reader, writer = context.Pipe(duplex=False)
-    try:
-        process = _start(context, writer, job, log_path)
-    except MigtuiError:
-        reader.close()
-        raise
-    finally:
-        writer.close()  # the child has its own copy: EOF here once it is gone
+    process, reader = _start(job, log_path, new_interpreter)
+    waiting: list[Any] = [reader] if process.sentinel is None else [reader, process.sentinel]
+    poll = cancelled is not None or process.sentinel is None
     answer: Payload | None = None
     ended = was_cancelled = False  # ended: the answer came, or the process is gone
     try:
@@ -134,9 +130,9 @@ def _run(job: Payload, log_path: str, timeout: float,
             if remaining <= 0 or was_cancelled:
                 break
             ready = multiprocessing.connection.wait(
-                [reader, process.sentinel], remaining if cancelled is None else
-                min(remaining, _CANCEL_POLL))
+                waiting, min(remaining, _CANCEL_POLL) if poll else remaining)
             if not ready:
+                ended = process.exitcode is not None  # (gone, its pipe held elsewhere)
                 continue
             try:
                 message = json.loads(reader.recv_bytes()) if (
@@ -172,8 +168,7 @@ def warm() -> None:
     wait for it to import Alembic and SQLAlchemy (it imports no user code). Returns at
     once; does nothing where tasks get a new interpreter each."""
     global _fork_server_usable
-    context = _get_context()
-    if context.get_start_method() != "forkserver":
+    if _fork_server() is None:
         return
     import multiprocessing.forkserver
 
@@ -208,11 +203,12 @@ def payload_fields(cls: type, data: Payload) -> Payload:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
 
 
-def _get_context() -> BaseContext:
-    """The forkserver context (its preload set before it starts), else spawn."""
+def _fork_server() -> BaseContext | None:
+    """The forkserver context (its preload set before it starts); None where tasks get
+    a new interpreter each."""
     global _preload_set
     if not _fork_server_usable or os.environ.get("MIGTUI_NO_FORK_SERVER"):
-        return multiprocessing.get_context("spawn")
+        return None
     context = multiprocessing.get_context("forkserver")
     with _lock:
         if not _preload_set:
@@ -222,24 +218,94 @@ def _get_context() -> BaseContext:
     return context
 
 
-def _start(context: BaseContext, writer: multiprocessing.connection.Connection,
-           job: Payload, log_path: str) -> BaseProcess:
+def _start(job: Payload, log_path: str, new_interpreter: bool
+           ) -> tuple[_Task, multiprocessing.connection.Connection]:
+    """The task's process, started, and the connection its answer comes through."""
     global _fork_server_usable
+    context = None if new_interpreter else _fork_server()
+    if context is None:
+        try:
+            interpreter = _Interpreter(job, log_path)
+        except OSError as exc:
+            raise from_exception(exc, "Cannot start a Python process") from exc
+        with _lock:
+            _running.add(interpreter)
+        return interpreter, interpreter.reader
+    reader, writer = context.Pipe(duplex=False)
     # daemon: multiprocessing's own exit handler stops it too, should ours not run first.
     process = context.Process(  # type: ignore[attr-defined]
-        target=_child_main, args=(writer, job, log_path), name="migtui-task", daemon=True)
+        target=forked_main, args=(writer, job, log_path), name="migtui-task", daemon=True)
     try:
         _ensure_resource_tracker()
         with _lock:
             process.start()
             _running.add(process)
     except Exception as exc:
-        if context.get_start_method() == "forkserver" and isinstance(exc, (OSError, EOFError)):
+        reader.close()
+        if isinstance(exc, (OSError, EOFError)):
             _fork_server_usable = False  # it cannot start here: a new interpreter per task
-            return _start(_get_context(), writer, job, log_path)
+            return _start(job, log_path, True)
         raise from_exception(exc, "Cannot start a Python process") from exc
+    finally:
+        writer.close()  # the child has its own copy: EOF here once it is gone
     assert isinstance(process, BaseProcess)
-    return process
+    return process, reader
+
+
+class _Interpreter:
+    """A task in a new interpreter, started with ``subprocess`` (fresh_child.BOOT).
+
+    Not multiprocessing's "spawn": that also starts its resource tracker (one more
+    interpreter) and imports the app's ``__main__`` again in the child, which at the
+    app's launch (the first read) cost the first paint a tenth of a second on two cores.
+    The job goes as one JSON line through a pipe that stays open while the task is
+    wanted; the answer comes back framed as multiprocessing's connections frame it.
+    """
+
+    sentinel: int | None = None  # (EOF on the answer pipe tells that it is gone)
+
+    def __init__(self, job: Payload, log_path: str) -> None:
+        control_read, control_write = os.pipe()
+        answer_read, answer_write = os.pipe()
+        try:
+            with open(log_path, "ab") as log:
+                self._popen = subprocess.Popen(
+                    [sys.executable, "-c", BOOT, str(control_read), str(answer_write)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    pass_fds=(control_read, answer_write))
+        except BaseException:
+            os.close(control_write)
+            os.close(answer_read)
+            raise
+        finally:
+            os.close(control_read)
+            os.close(answer_write)
+        self.reader = multiprocessing.connection.Connection(answer_read, writable=False)
+        self._control = os.fdopen(control_write, "wb")
+        line = json.dumps({**job, "sys_path": sys.path}, default=str).encode() + b"\n"
+        with contextlib.suppress(OSError):  # (it died at once: its log tells why)
+            self._control.write(line)
+            self._control.flush()
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self._popen.kill()
+
+    def close(self) -> None:
+        """The task is not wanted any more: its process ends once it sees this."""
+        with contextlib.suppress(OSError):
+            self._control.close()
+
+
+_Task = BaseProcess | _Interpreter
 
 
 class _WithoutFileno:
@@ -279,7 +345,7 @@ def _ensure_resource_tracker() -> None:
             sys.stderr = stream
 
 
-def _stop(process: BaseProcess, grace: float) -> int | None:
+def _stop(process: _Task, grace: float) -> int | None:
     """Make sure the task's process is gone (and reaped); its exit status."""
     process.join(grace)  # after answering it ends by itself
     if process.exitcode is None:
@@ -288,7 +354,7 @@ def _stop(process: BaseProcess, grace: float) -> int | None:
     status = process.exitcode
     with _lock:
         _running.discard(process)
-    if status is not None:
+    if status is not None or isinstance(process, _Interpreter):
         process.close()
     return status
 
@@ -326,89 +392,6 @@ def _tail(path: str) -> str:
             return log.read().decode("utf-8", "replace")
     except OSError:
         return ""
-
-
-# -- in the child ---------------------------------------------------------------
-
-
-def _child_main(conn: multiprocessing.connection.Connection, job: Payload,
-                log_path: str) -> None:  # pragma: no cover - runs in the child process
-    """The task's process: output to the log, run the job, answer, and leave at once."""
-    _output_to(log_path)
-    _end_with_parent()
-    # Daemonic processes may not start processes of their own, but env.py may want to.
-    multiprocessing.current_process().daemon = False
-    try:
-        def send(message: Payload) -> None:
-            conn.send_bytes(json.dumps(message, default=str).encode())
-
-        send({"answer": _call(job, lambda part: send({"part": part}))})
-        conn.close()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        # Like a CLI run that has finished: threads or atexit handlers env.py left
-        # behind must not keep the task (and the caller's join) waiting.
-        os._exit(0)
-
-
-def _output_to(log_path: str) -> None:  # pragma: no cover - runs in the child process
-    """Send stdout and stderr (the file descriptors, so C code too) to the log file."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    os.close(devnull)
-
-
-def _end_with_parent() -> None:  # pragma: no cover - runs in the child process
-    """End this process as soon as the app that asked for it is gone."""
-    parent = multiprocessing.parent_process()
-    if parent is None or parent.sentinel is None:
-        return
-
-    def watch(sentinel: int) -> None:
-        multiprocessing.connection.wait([sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, args=(parent.sentinel,), daemon=True,
-                     name="migtui-parent-watch").start()
-
-
-def _call(job: Payload, send_part: Callable[[Payload], None]
-          ) -> Payload:  # pragma: no cover - runs in the child process
-    """Run one job in this (fresh) process: switch folder and environment, call target
-    (a generator's parts go to ``send_part`` as it yields them)."""
-    os.environ.clear()
-    os.environ.update(job["env"])
-    os.chdir(job["cwd"])
-    # The project's folder first on sys.path, as for `python -c` run in that folder.
-    if job["cwd"] not in sys.path:
-        sys.path.insert(0, job["cwd"])
-    module, _, name = str(job["target"]).partition(":")
-    try:
-        result = getattr(importlib.import_module(module), name)(job["request"])
-        if isinstance(result, Generator):
-            parts: Generator[Payload, None, Payload | None] = result
-            while True:
-                try:
-                    send_part(next(parts))
-                except StopIteration as stop:
-                    result = stop.value or {}
-                    break
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # env.py may raise anything; the answer must get out
-        err = from_exception(exc, "" if isinstance(exc, MigtuiError) else "Task failed")
-        result = {"error": err.message, "details": err.details}
-    answer: Payload = result
-    return answer
 
 
 # -- in the fork server -----------------------------------------------------------
