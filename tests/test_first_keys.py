@@ -53,6 +53,7 @@ async def test_u_pressed_before_the_database_is_read_opens_the_confirmation(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.plan.steps[0].revision == LINEAR[0].revision
+        assert not [n.message for n in app._notifications], "answered: not left over it"
         await pilot.press("y")
         await settle(pilot)
         assert "(current)" in next(line for line in graph_lines(app)

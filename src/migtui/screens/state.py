@@ -145,6 +145,9 @@ class SessionScreen(Screen[None]):
             return
         self._deferred = ""
         if snapshot is not None and self.is_current and self.app.screen is self:
+            # "Still reading…, this opens as soon as…" has been answered: it would
+            # otherwise stay over the dialog for seconds.
+            self.app.clear_notifications()
             self.call_later(self.run_action, action)
 
     def show_state(self, old: AppState | None, new: AppState) -> None:
