@@ -95,6 +95,10 @@ async def test_bring_staging_to_dev_from_the_screen(fleet: tuple[Path, list[str]
         await settle(pilot)
         await pilot.press("w")
         await settle(pilot)
+        await pilot.press("down", "down", "end")
+        assert app.screen.table.cursor_row == app.screen.table.row_count - 1
+        await pilot.press("home")  # the first row, as in every list of the app
+        assert app.screen.table.cursor_row == 0
         await pilot.press("down", "b")  # staging
         await settle(pilot)
         choices = app.screen.query_one(OptionList)
@@ -107,6 +111,8 @@ async def test_bring_staging_to_dev_from_the_screen(fleet: tuple[Path, list[str]
         await settle(pilot)
         assert rows(app)["staging"][2] == R3
         assert "staging ✓ done" in rows(app)["staging"][0]
+        said = " ".join(n.message for n in app._notifications)
+        assert f"Upgraded 1 revision: now at {R3[:12]}" in said
         assert rows(app)["staging"][5] == "✓ matches the models"  # at head now
         assert psql_version(staging) == {R3}
         assert psql_version(prod) == {R1}

@@ -224,3 +224,23 @@ def test_autocommit_block_seen_in_the_source_of_a_step_that_needs_a_connection(
     preflight = check_plan(project, plan, "postgresql")
     assert "read from the source" in preflight.steps[0].note
     assert "autocommit_block" in preflight.rehearsal
+
+
+def test_env_py_that_commits_before_the_steps_is_told_in_words(tmp_path: Path,
+                                                                pg_url: str) -> None:
+    """The tenant pattern: env.py sets search_path and commits before migrating. The
+    rehearsal stops there and says why, in words (no class name), nothing kept."""
+    project, plan = prepared(tmp_path, pg_url, GOOD)
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text(env_py.read_text().replace(
+        "    with engine.connect() as connection:\n",
+        "    with engine.connect() as connection:\n"
+        "        connection.exec_driver_sql('SET search_path TO public')\n"
+        "        connection.commit()\n"))
+    before = state(pg_url)
+    report = rehearse(project, plan, project.status().current_heads)
+    assert not report.ok
+    assert report.error.startswith("The rehearsal could not run: a COMMIT was asked for "
+                                   "(env.py's own connection.commit(), or a step's)")
+    assert "_Refused" not in report.error
+    assert state(pg_url) == before

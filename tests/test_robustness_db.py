@@ -354,3 +354,47 @@ async def test_a_role_that_may_not_read_alembic_version_is_not_called_unreachabl
             conn.execute(sa.text(f"DROP OWNED BY {role}"))
             conn.execute(sa.text(f"DROP ROLE {role}"))
         admin.dispose()
+
+
+async def test_a_refused_login_is_said_as_such_on_mariadb(
+        sample_mariadb: Path, mariadb_url: str) -> None:
+    """A wrong password: "login refused", not "unreachable"; MySQL's "(using password:
+    YES)" is left as the server said it, and the password is shown nowhere."""
+    import uuid
+
+    user = f"u_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(mariadb_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'the-right-one'"))
+    wrong = sa.make_url(mariadb_url).set(username=user, password=SECRET)
+    try:
+        app = make_app(sample_mariadb, url=wrong.render_as_string(hide_password=False))
+        async with app.run_test(size=(160, 30)) as pilot:
+            await settle(pilot)
+            status = " ".join(status_text(app).split())
+            assert "login refused" in status and "unreachable" not in status
+            assert f"Access denied for user '{user}'" in status
+            assert "(using password: YES)" in status
+            await pilot.press("u")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmScreen)
+            said = " ".join(n.message for n in app._notifications)
+            assert "The database refused the login: " in said
+            await pilot.press("e")
+            await settle(pilot)
+            assert SECRET not in everything_shown(app)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP USER '{user}'@'%'"))
+        admin.dispose()
+
+
+def test_an_unknown_role_on_postgresql_is_a_refused_login(
+        sample_pg: Path, pg_url: str) -> None:
+    nobody = sa.make_url(pg_url).set(username="no_such_role_here", password=SECRET)
+    status = Project.open(ProjectOptions(
+        cwd=str(sample_pg), url=nobody.render_as_string(hide_password=False))).status()
+    assert status.cause == "login"
+    assert status.error.startswith("The database refused the login: ")
+    assert 'role "no_such_role_here" does not exist' in status.error
+    assert SECRET not in status.error + status.error_details + status.url

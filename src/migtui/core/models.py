@@ -111,7 +111,8 @@ class DatabaseStatus:
     error: str = ""
     error_details: str = ""
     unknown_heads: tuple[str, ...] = ()  # applied revisions that no file defines
-    # Why it was not read: "connection" (the database did not answer), "env.py" (env.py
+    # Why it was not read: "connection" (the database did not answer), "login" (it
+    # answered and refused the user or password), "env.py" (env.py
     # or the config it reads failed before connecting), "lock" (its alembic_version stayed
     # locked by another session), "version table" (connected, but reading alembic_version
     # failed: a permission, a lock), "" when it was read.

@@ -51,7 +51,15 @@ def remember(value: str | None) -> None:
 def scrub_secrets(text: str) -> str:
     """Remove secrets from free text: URL credentials, key=value secrets, known secrets."""
     text = _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-    text = _SECRET_KV.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", text)
+    text = _SECRET_KV.sub(_masked_value, text)
     for secret in sorted(_known_secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def _masked_value(match: re.Match[str]) -> str:
+    # MySQL's "Access denied for user 'u'@'h' (using password: YES)" says whether a
+    # password was sent, not which: masking YES would look like hiding one.
+    if match["value"] in ("YES", "NO") and match.string[:match.start()].endswith("using "):
+        return match[0]
+    return f"{match['key']}{match['sep']}{MASK}"

@@ -30,6 +30,7 @@ from migtui.screens.dialogs import ChooseScreen, TextScreen
 from migtui.screens.environments_rows import COLUMNS, build_rows, fit_columns
 from migtui.screens.state import AppState, SessionScreen
 from migtui.widgets.footer import SteadyFooter
+from migtui.widgets.row_table import RowTable
 from migtui.widgets.safe_text import safe, safe_line
 from migtui.widgets.status_line import StatusLine
 
@@ -91,7 +92,7 @@ class EnvironmentsScreen(SessionScreen):
         yield StatusLine("Reading revisions…", id="status")
         yield Static("", id="environments-title")
         yield Static("", id="environments-problems")
-        yield DataTable(id="environments", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="environments", zebra_stripes=True)
         yield Static("", id="environments-summary")
         yield SteadyFooter()
 

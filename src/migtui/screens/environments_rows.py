@@ -28,7 +28,8 @@ DROP = ("Read", "Dialect", "URL")
 _LEAST = {name: least for name, least in reversed(SHRINK)}
 
 # Why a database was not read, in a word or two (e shows the whole error).
-_WHY = {"connection": "✗ unreachable", "lock": "✗ locked", "env.py": "✗ env.py failed",
+_WHY = {"connection": "✗ unreachable", "login": "✗ login refused", "lock": "✗ locked",
+        "env.py": "✗ env.py failed",
         "config": "✗ cannot open", "version table": "✗ alembic_version unreadable"}
 
 

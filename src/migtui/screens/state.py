@@ -97,8 +97,14 @@ class AppState:
             if snapshot.database.cause == "env.py":  # (the error names env.py and its line)
                 return f"{snapshot.database.error} (r retries)", "error"
             reason = not_read(snapshot.database)[1]
-            return f"The database cannot be reached: {reason} (r retries)", "error"
+            why = _NOT_READ.get(snapshot.database.cause, "The database cannot be reached")
+            return f"{why}: {reason} (r retries)", "error"
         return None
+
+
+# Why a write cannot start on a database that was not read, by its cause.
+_NOT_READ = {"login": "The database refused the login",
+             "version table": "alembic_version cannot be read"}
 
 
 class SessionScreen(Screen[None]):

@@ -25,6 +25,7 @@ from migtui.screens.state import AppState
 from migtui.screens.tables_rows import TableRows
 from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.row_grid import RowGrid
+from migtui.widgets.row_table import RowTable
 from migtui.widgets.safe_text import safe
 from migtui.widgets.status_line import StatusLine
 from migtui.widgets.table_structure import (
@@ -100,8 +101,7 @@ class TablesScreen(TablesHistory, TableRows):
                                 yield Static("", id="rows-info")
                                 yield RowGrid(id="rows-grid")
                             else:
-                                yield DataTable(id=f"{tab_id}-table", cursor_type="row",
-                                                zebra_stripes=True)
+                                yield RowTable(id=f"{tab_id}-table", zebra_stripes=True)
         yield SteadyFooter()
 
     def on_mount(self) -> None:

@@ -93,6 +93,7 @@ def _run(app: MigtuiApp, screen: EnvironmentsScreen,
         heads_after=run.outcomes[-1].heads if run.outcomes else (), seconds=sum(
             o.result.seconds for o in run.outcomes if o.result is not None),
         error="" if failed is None else run.summary(),
+        steps=tuple(step for o in run.outcomes if o.result is not None for step in o.result.steps),
         error_details="" if failed is None or failed.result is None
         else failed.result.error_details)
     return result, None

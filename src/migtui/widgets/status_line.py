@@ -38,6 +38,8 @@ def not_read(db: DatabaseStatus) -> tuple[str, str]:
         return (head, rest) if rest else ("env.py failed", db.error)
     if db.cause == "version table":
         return "cannot read alembic_version", db.error.partition(": ")[2] or db.error
+    if db.cause == "login":
+        return "login refused", db.error.partition(": ")[2] or db.error
     return "database unreachable", db.error.removeprefix(_CONNECTION)
 
 

@@ -38,7 +38,7 @@ from migtui.core.checks.recorder import RecordedFunction, sql_of
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.mysql import display_name
 from migtui.core.env.runner import run_env
-from migtui.core.errors import from_exception, one_line
+from migtui.core.errors import MigtuiError, from_exception, one_line
 from migtui.core.revisions.source import read_function
 from migtui.core.secrets import scrub_secrets
 
@@ -118,8 +118,9 @@ class _Rollback(BaseException):
     """Raised after the last step so that env.py rolls its transaction back."""
 
 
-class _Refused(Exception):
-    """Something would have committed in the middle of a rehearsal."""
+class _Refused(MigtuiError):
+    """Something would have committed in the middle of a rehearsal (said as it is:
+    no class name in front)."""
 
 
 @dataclass
@@ -153,7 +154,9 @@ def _sqlite_begin(conn: Connection) -> None:
 def _refuse_commit(conn: Connection) -> None:
     """Nothing commits during a rehearsal."""
     if _progress() is not None:
-        raise _Refused("something tried to COMMIT during the rehearsal: refused")
+        raise _Refused("a COMMIT was asked for (env.py's own connection.commit(), or a "
+                       "step's), and a rehearsal keeps nothing: it stopped there, "
+                       "before anything was committed")
 
 
 @event.listens_for(Engine, "handle_error")

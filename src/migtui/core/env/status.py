@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import traceback
 from collections.abc import Callable
@@ -121,8 +122,15 @@ def context_database(context: MigrationContext) -> str:
     return f"{url} ({table})"
 
 
+# The server answered and turned the login down (PostgreSQL's libpq, MySQL / MariaDB).
+_LOGIN_REFUSED = re.compile(
+    r"password authentication failed|no password supplied|authentication failed for user"
+    r"|pg_hba\.conf|role \"[^\"]*\" does not exist|Access denied for user", re.IGNORECASE)
+
+
 def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str]:
-    """("connection" | "env.py", the words that start the error) for a failed env.py run.
+    """("connection" | "login" | "env.py", the words that start the error) for a failed
+    env.py run.
 
     A DBAPI or socket error is the database not answering (its host and port are in the
     message, the password masked). Anything else raised before a connection is env.py
@@ -136,6 +144,8 @@ def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str
         current = current.__cause__ or current.__context__
     if any(isinstance(e, (sa_exc.DBAPIError, sa_exc.InterfaceError, ConnectionError,
                           TimeoutError, socket.gaierror)) for e in chain):
+        if any(_LOGIN_REFUSED.search(str(e)) for e in chain):
+            return "login", "The database refused the login"
         return "connection", "The database cannot be reached"
     env_py = os.path.realpath(script.env_py_location)
     line = None
