@@ -196,6 +196,10 @@ async def test_chosen_tenants_run_in_order_stop_at_the_failure_and_e_shows_it(
         await settle(pilot)
         title = widget_text(app.screen.query_one("#confirm-title", Static))
         assert "Bring 3 of tenants to (head)'s revision c3c3c3c3c3c3" in title
+        notice = " ".join(widget_text(app.screen.query_one("#confirm-notice", Static)).split())
+        assert ("Each runs its own plan, in this order: tenants:t01: 1 step from "
+                "b2b2b2b2b2b2; tenants:t03, tenants:t04: 2 steps from a1a1a1a1a1a1. "
+                "Shown: tenants:t03's, the longest") in notice
         await pilot.press("y")
         await settle(pilot)
         summary = " ".join(widget_text(app.screen.query_one("#environments-summary", Static)

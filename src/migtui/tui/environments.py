@@ -8,13 +8,17 @@ worker, in order, each on its own environment, stopping at the first failure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from migtui.core.environments.bring import bring_all
+from migtui.core.actions.plan import Plan
+from migtui.core.environments.bring import bring_all, revision_label
+from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.models import ActionResult
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.environments import EnvironmentsScreen
@@ -54,6 +58,7 @@ def confirm_bring(app: MigtuiApp, screen: EnvironmentsScreen,
         checks = checks_loader(project, shown, shown_read.status.dialect)
         rehearsal = rehearsal_runner(project, shown, expected)
     protected = [r.environment for r, _ in items if r.environment.protected]
+    notice = _each_plan(items, env.name) if many else ""
 
     def answered(yes: bool | None) -> None:
         if not yes:
@@ -67,9 +72,10 @@ def confirm_bring(app: MigtuiApp, screen: EnvironmentsScreen,
 
     if protected:
         name = protected[0].group or protected[0].name
-        app.push_screen(ProtectedConfirmScreen(name, plan, sql, checks, rehearsal), answered)
+        app.push_screen(ProtectedConfirmScreen(name, plan, sql, checks, rehearsal,
+                                               notice=notice), answered)
     else:
-        app.push_screen(ConfirmScreen(plan, sql, checks, rehearsal), answered)
+        app.push_screen(ConfirmScreen(plan, sql, checks, rehearsal, notice=notice), answered)
 
 
 def _run(app: MigtuiApp, screen: EnvironmentsScreen,
@@ -101,3 +107,22 @@ def _run(app: MigtuiApp, screen: EnvironmentsScreen,
 
 def _post(screen: EnvironmentsScreen, message: Message) -> None:
     screen.post_message(message)
+
+
+def _each_plan(items: Sequence[tuple[EnvironmentRead, Plan]], shown: str) -> str:
+    """What each environment of a bring runs, in order: the dialog shows one plan. Those
+    next to each other that start from the same revision are told together."""
+    runs = groupby(items, key=lambda item: (len(item[1].steps),
+                                            revision_label(item[0].status.current_heads)))
+    each = "; ".join(
+        f"{_names([read.environment.name for read, _ in alike])}: "
+        f"{steps} step{'' if steps == 1 else 's'} from {start}"
+        for (steps, start), alike in runs)
+    return (f"Each runs its own plan, in this order: {each}. Shown: {shown}'s, the longest; "
+            "the others run some of the same revisions, each on its own database")
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= 3:
+        return ", ".join(names)
+    return f"{names[0]}, {names[1]} and {len(names) - 2} more"
