@@ -421,3 +421,14 @@ def test_postgresql_data_changes_that_env_py_commits_are_not_told_as_stayed(
     insert = result.error_details.split("INSERT INTO widget", 1)[1].split("\n\n", 1)[0]
     assert "→ unknown: not verifiable from the schema" in insert
     assert "committed" not in insert and "stayed" not in insert
+
+
+def test_a_failing_statement_over_several_lines_is_named_by_more_than_its_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    monkeypatch.chdir(tmp_path)
+    step = 'op.execute("CREATE TABLE orders (\\n    id integer,\\n    total nonsense here(\\n)")'
+    result = _project(tmp_path / "p", url, step).upgrade("heads")
+    assert not result.ok
+    assert "[statement: CREATE TABLE orders ( id integer, total nonsense here( )]" \
+        in result.error

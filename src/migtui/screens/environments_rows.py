@@ -22,7 +22,8 @@ COLUMNS = ("Environment", "Dialect", "Revision", "Pending", "Reachable", "Drift"
 # When the table is wider than the screen, these columns give up width, one after
 # another, down to the least width named (the whole text stays behind e)...
 SHRINK = (("Drift", 20), ("Revision", 20), ("Environment", 18), ("URL", 16),
-          ("Drift", 12), ("Revision", 12), ("Environment", 14), ("URL", 12))
+          ("Pending", 16), ("Reachable", 16), ("Drift", 12), ("Revision", 12),
+          ("Environment", 14), ("URL", 12), ("Pending", 11), ("Reachable", 13))
 # ...after these are left out, one by one, while even the least widths do not fit.
 DROP = ("Read", "Dialect", "URL")
 _LEAST = {name: least for name, least in reversed(SHRINK)}
@@ -138,6 +139,24 @@ def env_row(env: Environment, read: EnvironmentRead | None, drift: Drift | None,
     return Row(env.name, cells)
 
 
+def _group_drift(states: list[str], read: int) -> Text:
+    """The Drift of a group: how many tenants differ, match, or had nothing to be
+    compared with (no other database on their revision)."""
+    count = Counter(states)
+    if len(states) < read:
+        return Text("checking…", style="dim")
+    if count["differs"]:
+        return Text(f"⚠ {count['differs']} differ", style="bold yellow")
+    if count["error"]:
+        return Text(f"✗ {count['error']} not checked", style="red")
+    if count["matches"] and count["matches"] == len(states):
+        return Text("✓ all match", style="green")
+    if count["matches"]:
+        return Text(f"✓ {count['matches']} match, {len(states) - count['matches']} not "
+                    "compared", style="green")
+    return Text("not compared" if states else "", style="dim")
+
+
 def group_row(group: str, envs: Sequence[Environment],
               reads: Mapping[str, EnvironmentRead], drifts: Mapping[str, Drift],
               collapsed: bool, chosen: int = 0) -> Row:
@@ -156,11 +175,7 @@ def group_row(group: str, envs: Sequence[Environment],
     reachable = (Text("reading…", style="dim") if len(mine) < len(envs) else
                  Text(f"✗ {down} unreachable", style="bold red") if down else
                  Text("✓ all", style="green"))
-    differ = sum(1 for e in envs if drifts.get(e.name, Drift("", "")).state == "differs")
-    known = sum(1 for e in envs if e.name in drifts)
-    drift = (Text("checking…", style="dim") if known < len(mine) else
-             Text(f"⚠ {differ} differ", style="bold yellow") if differ else
-             Text("✓ all alike", style="green"))
+    drift = _group_drift([drifts[e.name].state for e in envs if e.name in drifts], len(mine))
     dialects = {r.status.dialect for r in mine if r.status.dialect}
     url = next((r.status.url for r in mine if r.status.url), envs[0].display_url)
     cells = (

@@ -74,7 +74,9 @@ def explain_failure(
         parts.insert(0, f"{action.capitalize()} failed in {step}:")
         parts[1] = from_exception(exc).message
     if isinstance(statement, str) and statement.strip():
-        parts.append(f"[statement: {one_line(scrub_secrets(statement), 120)}]")
+        # (A statement spans lines: its start on one line, not only its first line.)
+        flat = " ".join(scrub_secrets(statement).split())
+        parts.append(f"[statement: {one_line(flat, 120)}]")
         notes.append(f"Failing statement:\n{scrub_secrets(statement)}")
     ran = ran_before_failure(statements, statement)
     tail = ""  # what the database now holds: kept whole, the error is cut
