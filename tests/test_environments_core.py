@@ -151,6 +151,26 @@ def test_an_unreachable_environment_says_why_and_the_others_are_read(
     assert reads["staging"].status.current_heads == (R2,)
 
 
+def test_a_refused_login_is_told_apart_from_a_server_that_does_not_answer(
+        fleet_project: tuple[Path, list[str]], pg_server_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server answers and refuses the user (the read that asks it first, before
+    env.py, says so too): "✗ login refused" in the Reachable column."""
+    from migtui.screens.environments_rows import env_row
+
+    project, _ = fleet_project
+    nobody = sa.make_url(pg_server_url).set(username="no_such_role_x", password="pw-secret")
+    monkeypatch.setenv("MIGTUI_TEST_PROD_URL", nobody.render_as_string(hide_password=False))
+    fleet = open_fleet(project)
+    reads = {r.environment.name: r for r in fleet.read_all()}
+    prod = reads["prod"]
+    assert not prod.status.reachable and prod.status.cause == "login"
+    assert prod.status.error.startswith("The database refused the login: ")
+    assert "pw-secret" not in prod.status.error + prod.status.error_details
+    cells = env_row(prod.environment, prod, None).cells
+    assert any(c.plain == "✗ login refused" for c in cells)
+
+
 # -- drift ----------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ table of another name or place) is left to env.py's own run.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from migtui.core.errors import from_exception
@@ -26,6 +27,21 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 _ASYNC_DRIVERS = ("asyncpg", "aiosqlite", "aiomysql", "asyncmy", "psycopg_async")
+# The server answered and turned the login down (PostgreSQL's libpq, MySQL / MariaDB).
+_LOGIN_REFUSED = re.compile(
+    r"password authentication failed|no password supplied|authentication failed for user"
+    r"|pg_hba\.conf|role \"[^\"]*\" does not exist|Access denied for user", re.IGNORECASE)
+
+
+def refused_login(exc: BaseException) -> bool:
+    """Whether a connection failed because the server refused the user or password
+    (rather than not answering): said as "login refused", not "unreachable"."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return any(_LOGIN_REFUSED.search(str(e)) for e in seen)
 
 
 def asked_first(url: str) -> bool:
@@ -76,10 +92,13 @@ def unreachable(url: str, schema: str = "") -> DatabaseStatus | None:
             return _locked(conn, schema, url)
     except (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError,
             TimeoutError) as exc:
-        err = from_exception(exc, "The database cannot be reached")
+        login = refused_login(exc)
+        err = from_exception(exc, "The database refused the login" if login
+                             else "The database cannot be reached")
         return DatabaseStatus(DatabaseState.UNREACHABLE, url=mask_url(url),
                               dialect=parsed.get_backend_name(), error=err.message,
-                              error_details=err.details, cause="connection")
+                              error_details=err.details,
+                              cause="login" if login else "connection")
     except Exception:
         return None
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import traceback
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Connection
 from migtui.core.env.capture import LineSink
 from migtui.core.env.looking import SqliteFileMissing, SqliteFolderMissing
 from migtui.core.env.mysql import dialect_name
+from migtui.core.env.reach import refused_login
 from migtui.core.env.runner import run_env
 from migtui.core.env.urls import mask_url, remember_secret
 from migtui.core.errors import from_exception
@@ -122,12 +122,6 @@ def context_database(context: MigrationContext) -> str:
     return f"{url} ({table})"
 
 
-# The server answered and turned the login down (PostgreSQL's libpq, MySQL / MariaDB).
-_LOGIN_REFUSED = re.compile(
-    r"password authentication failed|no password supplied|authentication failed for user"
-    r"|pg_hba\.conf|role \"[^\"]*\" does not exist|Access denied for user", re.IGNORECASE)
-
-
 def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str]:
     """("connection" | "login" | "env.py", the words that start the error) for a failed
     env.py run.
@@ -144,7 +138,7 @@ def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str
         current = current.__cause__ or current.__context__
     if any(isinstance(e, (sa_exc.DBAPIError, sa_exc.InterfaceError, ConnectionError,
                           TimeoutError, socket.gaierror)) for e in chain):
-        if any(_LOGIN_REFUSED.search(str(e)) for e in chain):
+        if refused_login(exc):
             return "login", "The database refused the login"
         return "connection", "The database cannot be reached"
     env_py = os.path.realpath(script.env_py_location)
