@@ -63,3 +63,25 @@ def test_create_table_with_a_computed_name(tmp_path: Path) -> None:
     shown = _shown(folder, "a1")
     assert "create_table(NAME (name not known until it runs))" in shown
     assert "create_table()" not in shown
+
+
+def test_a_batch_under_any_name_and_a_helper_beside_operations(tmp_path: Path) -> None:
+    """Read from the source (the step asks the live database first): the operations of
+    a batch_alter_table bound to any name are listed, and a helper it calls beside its
+    op.* calls is named, so that nothing it runs goes unsaid."""
+    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"), revisions=())
+    path = write_revision(folder / "migrations" / "versions" / "a1_users.py", "a1", None,
+                          HELPERS)
+    path.write_text(path.read_text().replace(
+        "def upgrade() -> None:\n    pass",
+        "def upgrade() -> None:\n"
+        "    op.get_bind().execute(sa.text('select 1')).scalar()\n"
+        "    op.create_table('half', sa.Column('id', sa.Integer(), primary_key=True))\n"
+        "    with op.batch_alter_table('users') as b:\n"
+        "        b.add_column(sa.Column('age', sa.Integer()))\n"
+        "    _create_users()"))
+    shown = _shown(folder, "a1")
+    assert "create_table('half')" in shown
+    assert "'users': add_column('age')" in shown
+    assert "also calls _create_users(): what that runs is not known" in shown
+    assert "Column()" not in shown.split("also calls")[1].split("\n")[0]

@@ -73,9 +73,27 @@ class RecordedFunction:
                      f"connection ({self.error})",)
             return known + (("calls " + ", ".join(self.static_calls),)
                             if self.static_calls else ())
-        if self.static:
-            return self.static_operations
+        if self.static:  # (and the code it calls, whose operations are not known)
+            helpers = _helper_calls(self.static_calls)
+            return self.static_operations + ((
+                f"also calls {', '.join(helpers)}: what that runs is not known",)
+                if helpers else ())
         return tuple(describe(r, self.dialect) for r in self.ops)
+
+
+# Calls in a revision's source that are not helpers which could run operations.
+_NOT_HELPERS = frozenset({"print", "len", "range", "str", "int", "list", "dict", "set",
+                          "tuple", "isinstance", "sorted", "enumerate", "zip", "text"})
+
+
+def _helper_calls(calls: Sequence[str]) -> tuple[str, ...]:
+    """The calls that may be helpers (a function of the project's, say): not a class
+    (``Column()``, ``String()``), a builtin or logging."""
+    def helper(call: str) -> bool:
+        last = call.removesuffix("()").rsplit(".", 1)[-1]
+        return not (last[:1].isupper() or last in _NOT_HELPERS
+                    or call.startswith(("log.", "logger.", "logging.")))
+    return tuple(c for c in calls if helper(c))
 
 
 def _result(operation: alembic_ops.MigrateOperation, context: MigrationContext) -> Any:

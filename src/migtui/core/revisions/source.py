@@ -36,10 +36,19 @@ def _literal(node: ast.expr) -> str | None:
     return None
 
 
+def _column_name(node: ast.expr) -> str | None:
+    """``sa.Column("age", ...)`` as the name of the column it adds."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in (
+            "sa.Column", "Column", "sqlalchemy.Column") and node.args:
+        return _literal(node.args[0])
+    return None
+
+
 def _describe_call(call: ast.Call) -> str:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?")
-    args = [text for text in map(_literal, call.args[:3]) if text is not None]
+    read = (lambda a: _literal(a) or _column_name(a)) if name == "add_column" else _literal
+    args = [text for text in map(read, call.args[:3]) if text is not None]
     if not args and call.args:
         # A name computed in the source (a variable, a call): say so, never "create_table()".
         first = call.args[0]
@@ -70,6 +79,16 @@ def _batch_table(node: ast.With) -> str | None:
         ):
             return str(call.args[0].value)
     return None
+
+
+def _batch_names(node: ast.With) -> set[str]:
+    """The names ``with op.batch_alter_table(...) as NAME`` binds (``batch_op`` by
+    convention, but any name works)."""
+    return {item.optional_vars.id for item in node.items
+            if isinstance(item.context_expr, ast.Call)
+            and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr == "batch_alter_table"
+            and isinstance(item.optional_vars, ast.Name)}
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -149,8 +168,10 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
     operations: list[str] = []
     warnings: list[str] = []
     tables: dict[int, str] = {}
+    owners = {"op", "batch_op"}  # and whatever name a batch_alter_table is bound to
     for node in ast.walk(fn):
         if isinstance(node, ast.With):
+            owners.update(_batch_names(node))
             table = _batch_table(node)
             if table:
                 for inner in ast.walk(node):
@@ -165,7 +186,7 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
                 calls.append((node.lineno, node.col_offset, f"{dotted}()"))
             continue
         owner = node.func.value
-        if not (isinstance(owner, ast.Name) and owner.id in ("op", "batch_op")):
+        if not (isinstance(owner, ast.Name) and owner.id in owners):
             dotted = _dotted(node.func)
             if dotted:
                 calls.append((node.lineno, node.col_offset, f"{dotted}()"))
@@ -174,7 +195,7 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
         if name in ("batch_alter_table", "f", "get_bind", "get_context"):
             continue
         described = _describe_call(node)
-        if owner.id == "batch_op" and id(node) in tables:
+        if owner.id != "op" and id(node) in tables:
             described = f"{tables[id(node)]!r}: {described}"
         operations.append(described)
         if name in _DESTRUCTIVE:
