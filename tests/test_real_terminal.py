@@ -79,3 +79,31 @@ def test_a_key_typed_while_migtui_starts_is_not_lost(tmp_path: Path) -> None:
                               ).fetchone() == (0,)
         finally:
             db.close()
+
+
+def test_what_env_py_writes_to_the_descriptors_goes_to_the_log_not_the_screen(
+        tmp_path: Path) -> None:
+    """A subprocess that env.py runs, or os.write(1, …), writes to the descriptors
+    themselves, not through sys.stdout: none of it reaches the terminal (where it
+    would land over the UI); the log panel shows it. After quitting, the terminal is the
+    process's own again."""
+    project = _sample(tmp_path)
+    env_py = project / "migrations" / "env.py"
+    env_py.write_text(env_py.read_text().replace(
+        "def run_migrations_online()",
+        "import os, subprocess\n"
+        "os.write(1, b'RAW-ONE ' * 3 + b'\\n')\n"
+        "os.write(2, b'RAW-TWO\\n')\n"
+        "subprocess.run(['echo', 'FROM-A-SUBPROCESS'])\n\n\n"
+        "def run_migrations_online()", 1))
+    with migtui_in_terminal(project, columns=120, from_shell=True) as (pid, fd):
+        shown = read_until(fd, b"3 pending", 60)
+        os.write(fd, b"r")  # env.py runs in the app's own process
+        shown += read_until(fd, b"RAW-NEVER", 5)
+        assert b"3 pending" in shown and b"RAW-" not in shown and b"FROM-A" not in shown
+        os.write(fd, b"l")
+        shown = read_until(fd, b"FROM-A-SUBPROCESS", 30)
+        assert b"RAW-ONE RAW-ONE RAW-ONE" in shown and b"RAW-TWO" in shown, shown[-3000:]
+        os.write(fd, b"q")
+        shown = read_until(fd, b"migtui-exited", 60)
+        assert b"migtui-exited" in shown, shown[-2000:]

@@ -76,13 +76,19 @@ def main(argv: Sequence[str] | None = None, *, collector_paused: bool = False) -
         return 2
     from migtui.tui import exit_watchdog
     from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
+    from migtui.tui.terminal_guard import GUARD
 
     exit_watchdog.remember_terminal()
-    # A protected environment: writes need its name typed.
-    app = MigtuiApp(project, fleet, env_name, first_read)
-    app.exit_watchdog = 3.0  # a quit ends the process within seconds, whatever hangs
-    app.collector_paused = collector_paused
-    app.run()
+    GUARD.start()  # what env.py writes to descriptors 1 and 2 goes to the log, not the UI
+    try:
+        # A protected environment: writes need its name typed.
+        app = MigtuiApp(project, fleet, env_name, first_read)
+        GUARD.attach(app.log_output)
+        app.exit_watchdog = 3.0  # a quit ends the process within seconds, whatever hangs
+        app.collector_paused = collector_paused
+        app.run()
+    finally:
+        GUARD.stop()
     return 0
 
 

@@ -44,7 +44,9 @@ def arm(seconds: float, status: int = 0) -> None:
                 termios.tcsetattr(_terminal[0], termios.TCSADRAIN, _terminal[1])
         with contextlib.suppress(Exception):
             # Leave the alternate screen, show the cursor, stop mouse reporting.
-            os.write(sys.__stdout__.fileno() if sys.__stdout__ else 1,
+            from migtui.tui.terminal_guard import GUARD  # (descriptor 1 is its pipe)
+
+            os.write(GUARD.terminal_fd,
                      b"\x1b[?1000l\x1b[?1003l\x1b[?1006l\x1b[?25h\x1b[?1049l")
         os._exit(status)
 

@@ -54,6 +54,11 @@ class RunningActions(App[None]):
                 return  # the LogLine on its way takes this one too
         self.post_message(LogLine())
 
+    def log_output(self, line: str) -> None:
+        """A line written to the process's descriptor 1 or 2 (tui/terminal_guard.py),
+        from any thread: into the log, like env.py's own output."""
+        self._post_line(line)
+
     def on_log_line(self, message: LogLine) -> None:
         with self._log_lock:
             waiting, self._log_waiting = self._log_waiting, []

@@ -1,0 +1,126 @@
+"""Keep what is written to file descriptors 1 and 2 off the screen while the app runs.
+
+Python's own output (``print``, logging, warnings) is captured around every env.py run
+(core/env/capture.py), but a subprocess that env.py starts, a C library, or
+``os.write(1, …)`` writes to the descriptors themselves: straight over the UI, at any
+place of the screen. While the app runs, descriptors 1 and 2 lead into a pipe whose
+lines go to the log panel (``l``), and Textual draws through a copy of the terminal's
+descriptor. Both are put back before the app's process prints anything after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import select
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from migtui.core.secrets import scrub_secrets
+
+LineSink = Callable[[str], None]
+
+_IDLE_S = 0.2  # a line without its newline yet is told once nothing more came for this long
+_CHUNK = 65536
+
+
+class TerminalGuard:
+    """Descriptors 1 and 2 into the log while started; the terminal for Textual only."""
+
+    def __init__(self) -> None:
+        self.on_line: LineSink | None = None  # set once the app exists (from any thread)
+        self._saved: tuple[int, int] | None = None
+        self._terminal: TextIO | None = None
+        self._streams: tuple[object, TextIO | None] = (None, None)
+        self._early: list[str] = []  # lines before on_line was set
+
+    @property
+    def terminal_fd(self) -> int:
+        """The descriptor that leads to the terminal (2 when not started)."""
+        return self._terminal.fileno() if self._terminal is not None else 2
+
+    def start(self) -> None:
+        """Take descriptors 1 and 2 off the terminal (only when 2 is one: Textual draws
+        there). Call before the app is made: Textual keeps ``sys.__stderr__`` then."""
+        if self._saved is not None or not os.isatty(2):
+            return
+        original = sys.__stderr__
+        self._saved = (os.dup(1), os.dup(2))
+        self._terminal = io.TextIOWrapper(
+            io.FileIO(os.dup(2), "w"), encoding=getattr(original, "encoding", None) or "utf-8",
+            errors="backslashreplace", write_through=True)
+        read, write = os.pipe()
+        os.dup2(write, 1)
+        os.dup2(write, 2)
+        os.close(write)
+        self._streams = (sys.__stderr__, sys.stderr)
+        # Textual's driver draws on sys.__stderr__: the copy of the terminal.
+        setattr(sys, "__stderr__", self._terminal)  # noqa: B010 (typed as final)
+        sys.stderr = self._terminal
+        threading.Thread(target=self._pump, args=(read,), daemon=True,
+                         name="migtui-fd-output").start()
+
+    def stop(self) -> None:
+        """The descriptors and streams back as they were (the pipe's reader lives on
+        for processes the app started that still hold it)."""
+        if self._saved is None:
+            return
+        saved, self._saved = self._saved, None
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        old_dunder, old_stderr = self._streams
+        if sys.__stderr__ is self._terminal:
+            setattr(sys, "__stderr__", old_dunder)  # noqa: B010
+        if sys.stderr is self._terminal:
+            sys.stderr = old_stderr
+        terminal, self._terminal = self._terminal, None
+        if terminal is not None:
+            with contextlib.suppress(Exception):
+                terminal.close()
+
+    def attach(self, on_line: LineSink) -> None:
+        """Where the lines go from now on (those written before go there first)."""
+        early, self._early = self._early, []
+        self.on_line = on_line
+        for line in early:
+            on_line(line)
+
+    def _tell(self, raw: bytes) -> None:
+        line = scrub_secrets(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        if not line.strip():
+            return
+        sink = self.on_line
+        if sink is None:
+            self._early.append(line)
+            return
+        with contextlib.suppress(Exception):  # (the app may be gone)
+            sink(line)
+
+    def _pump(self, fd: int) -> None:
+        partial = b""
+        while True:
+            ready, _, _ = select.select([fd], [], [], _IDLE_S if partial else None)
+            if not ready:  # nothing more for a while: what there is is a line
+                self._tell(partial)
+                partial = b""
+                continue
+            try:
+                chunk = os.read(fd, _CHUNK)
+            except OSError:
+                return
+            if not chunk:
+                if partial:
+                    self._tell(partial)
+                return
+            *lines, partial = (partial + chunk).split(b"\n")
+            for line in lines:
+                self._tell(line)
+
+
+GUARD = TerminalGuard()
