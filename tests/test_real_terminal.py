@@ -96,7 +96,7 @@ def test_what_env_py_writes_to_the_descriptors_goes_to_the_log_not_the_screen(
         "os.write(2, b'RAW-TWO\\n')\n"
         "subprocess.run(['echo', 'FROM-A-SUBPROCESS'])\n\n\n"
         "def run_migrations_online()", 1))
-    with migtui_in_terminal(project, columns=120, from_shell=True) as (pid, fd):
+    with migtui_in_terminal(project, columns=120, from_shell=True) as (_pid, fd):
         shown = read_until(fd, b"3 pending", 60)
         os.write(fd, b"r")  # env.py runs in the app's own process
         shown += read_until(fd, b"RAW-NEVER", 5)

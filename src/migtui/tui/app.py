@@ -48,9 +48,9 @@ from migtui.tui.writes import (
     Outcome,
     apply_plan,
     checks_loader,
+    confirmation,
     done_text,
     failed,
-    partial_notice,
     rehearsal_runner,
     sql_loader,
 )
@@ -311,8 +311,8 @@ class MigtuiApp(LoadingApp):
         """
         if self._refused():
             return
-        expected = plan.heads
-        sql = checks = rehearsal = None
+        plan, notice = confirmation(plan, snapshot, notice)
+        expected, sql, checks, rehearsal = plan.heads, None, None, None
         if plan.action != "stamp" and plan.steps:
             sql = sql_loader(self.project, plan, snapshot)
             # Pre-flight: the plan's risks counted on the live data; h rehearses it.
@@ -340,7 +340,7 @@ class MigtuiApp(LoadingApp):
         dialog = (partial(ProtectedConfirmScreen, self.protected) if self.protected
                   else ConfirmScreen)  # --env NAME of a protected environment: type NAME
         self.push_screen(dialog(plan, sql, checks, rehearsal, reoffered=reoffered,
-                                notice=notice or partial_notice(plan, snapshot)), answered)
+                                notice=notice), answered)
 
     def _act(self, label: str, steps: int, action: str, target: str,
              job: Callable[[], Outcome]) -> None:

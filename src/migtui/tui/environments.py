@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from migtui.core.actions.plan import Plan
+from migtui.core.env.imported import changed_since_imported
 from migtui.core.environments.bring import bring_all, revision_label
 from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.models import ActionResult
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.environments import EnvironmentsScreen
 from migtui.screens.protected_confirm import ProtectedConfirmScreen
-from migtui.tui.writes import Outcome, checks_loader, rehearsal_runner, sql_loader
+from migtui.tui.writes import Outcome, checks_loader, rehearsal_runner, sql_loader, stale_notice
 
 if TYPE_CHECKING:
     from migtui.tui.app import MigtuiApp
@@ -58,7 +59,8 @@ def confirm_bring(app: MigtuiApp, screen: EnvironmentsScreen,
         checks = checks_loader(project, shown, shown_read.status.dialect)
         rehearsal = rehearsal_runner(project, shown, expected)
     protected = [r.environment for r, _ in items if r.environment.protected]
-    notice = _each_plan(items, env.name) if many else ""
+    notice = " ".join(n for n in (_each_plan(items, env.name) if many else "",
+                                  stale_notice(changed_since_imported())) if n)
 
     def answered(yes: bool | None) -> None:
         if not yes:

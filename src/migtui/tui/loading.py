@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import threading
 import time
 from dataclasses import replace
@@ -24,6 +25,7 @@ from textual.worker import get_current_worker
 
 from migtui.core.actions.plan import read_marks_ahead
 from migtui.core.actions.project import Project
+from migtui.core.env.imported import changed_since_imported, short_names
 from migtui.core.environments.fleet import Fleet
 from migtui.core.environments.reading import FirstRead
 from migtui.core.errors import MigtuiError, from_exception
@@ -89,6 +91,7 @@ class LoadingApp(EnvironmentsApp):
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
         self._reading = 0  # reads `r` asked for that have not answered yet
+        self._stale_told: set[str] = set()  # modules said to have changed since imported
         # Set by the CLI when it disabled the garbage collector for the start (see
         # cli.run): turned back on once the first frame is on screen.
         self.collector_paused = False
@@ -223,10 +226,21 @@ class LoadingApp(EnvironmentsApp):
         """Called by the app's handler: the load worker goes on once this is drawn."""
         if not message.first:
             self.read_answered()
+            self._tell_stale_modules()
         self.call_after_refresh((self._painted if message.first else self._shown).set)
         if self.final(message.snapshot) and not self._prebuild_asked:
             self._prebuild_asked = True
             self.set_timer(PREBUILD_AFTER, self._prebuild_tables)
+
+    def _tell_stale_modules(self) -> None:
+        """Say once for each module of the project that changed on disk after this
+        process imported it (env.py and the revisions go on running the old copy)."""
+        new = [p for p in changed_since_imported() if p not in self._stale_told]
+        if new:
+            self._stale_told.update(new)
+            self.notify(f"{short_names(new, os.getcwd())} changed after migtui imported "
+                        "it: steps run the old copy until migtui is started again",
+                        severity="warning", timeout=8)
 
     async def _prebuild_tables(self) -> None:
         """Build (mount) the tables screen in the background, without showing it: it

@@ -6,11 +6,14 @@ worker (`MigtuiApp._run_action`), never on the UI thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeAlias
 
 from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
+from migtui.core.env.imported import changed_since_imported, short_names
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import ActionResult, Snapshot, heads_label
@@ -117,6 +120,26 @@ def sql_loader(project: Project, plan: Plan, snapshot: Snapshot) -> Callable[[],
     # (a downgrade's target is a revision or base: REV@-1 is planned only from several
     # heads, which have no single range)
     return lambda: plan_sql("downgrade", start, plan.target)
+
+
+def confirmation(plan: Plan, snapshot: Snapshot, notice: str = "") -> tuple[Plan, str]:
+    """The plan pinned to the project's modules as they are now (a step is refused if
+    one changes before it runs), and what its dialog says first: ``notice``, a step that
+    stopped halfway before, modules that changed since this process imported them."""
+    plan = replace(plan, stale_modules=changed_since_imported())
+    said = (notice, partial_notice(plan, snapshot), stale_notice(plan.stale_modules))
+    return plan, " ".join(n for n in said if n)
+
+
+def stale_notice(paths: Sequence[str] | None) -> str:
+    """Modules of the project changed on disk since this process imported them: the
+    step runs with the old copies (the URL env.py builds, helpers of the revisions)."""
+    if not paths:
+        return ""
+    return (f"{short_names(paths, os.getcwd())} changed on disk after migtui imported "
+            f"{'it' if len(paths) == 1 else 'them'}: env.py and the revisions run with the "
+            "copy imported first (the URL env.py builds, helpers they import). To use the "
+            "new one, quit and start migtui again")
 
 
 def partial_notice(plan: Plan, snapshot: Snapshot) -> str:

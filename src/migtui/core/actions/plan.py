@@ -42,6 +42,10 @@ class Plan:
     # Which database it was made for (``DatabaseStatus.identity``; "" when not known):
     # it runs only if env.py connects to that one again.
     database: str = ""
+    # The project's modules that had changed on disk since this process imported them
+    # when the confirmation was shown (core/env/imported.py; None: not checked): it
+    # runs only if no other has changed since.
+    stale_modules: tuple[str, ...] | None = None
 
     @property
     def destructive(self) -> bool:

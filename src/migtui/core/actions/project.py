@@ -301,7 +301,8 @@ class Project:
         from migtui.core.revisions.scriptdir import Pinned
 
         pinned = Pinned(frozenset(plan.heads), {s.revision: s.sha256 for s in plan.steps},
-                        plan.database)
+                        plan.database, None if plan.stale_modules is None
+                        else frozenset(plan.stale_modules))
         run = {"upgrade": self.upgrade, "downgrade": self.downgrade,
                "stamp": self.stamp}.get(plan.action)
         if run is None:

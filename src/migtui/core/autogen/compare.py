@@ -6,8 +6,6 @@ imported fresh every time); the functions here only ever run in that child.
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from migtui.core.autogen.reflection_cache import dump, load, reusing, schema_key
 from migtui.core.autogen.renames import Entry, Pair, make_key, rename_column_op, rename_pairs
 from migtui.core.autogen.render import count, identify, operation, render_file, type_name
 from migtui.core.autogen.render import python as render_python
+from migtui.core.env.imported import project_files
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
 from migtui.core.env.status import context_url
@@ -247,14 +246,4 @@ def _new_position(column: sa.Column[Any]) -> int | None:
 def _model_files(script_dir: str) -> tuple[str, ...]:
     """The source files of the user's modules env.py imported (the models), outside
     Python's own folders and this package; revision files excluded."""
-    skip = [str(Path(s).resolve()) for s in (sys.prefix, sys.base_prefix, sys.exec_prefix)]
-    skip += [str(Path(__file__).parents[2].resolve()), str(Path(script_dir).resolve())]
-    files: set[str] = set()
-    for name, module in list(sys.modules.items()):
-        path = None if name == "__main__" else getattr(module, "__file__", None)
-        if not path or not str(path).endswith(".py"):
-            continue
-        resolved = str(Path(path).resolve())
-        if not any(resolved.startswith(s + os.sep) for s in skip):
-            files.add(resolved)
-    return tuple(sorted(files))
+    return tuple(sorted(project_files(exclude=[script_dir])))

@@ -26,6 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from migtui.core.env.capture import ENV_LOCK, CapturedOutput, LineSink, captured
+from migtui.core.env.imported import note_imported
 from migtui.core.env.looking import looking_only
 
 MigrationFn = Callable[[Any, MigrationContext], Any]
@@ -64,6 +65,7 @@ def run_env(
         finally:
             if output_buffer is not None:
                 config.output_buffer = None
+            note_imported(script.dir)  # what env.py and the revisions imported, as it is now
         if errors:
             # env.py ran the migrations on a thread of its own, and that thread raised:
             # the run failed, as the caller must hear (the thread cannot tell it).

@@ -11,6 +11,7 @@ this script directory instead of building a new one.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,8 @@ class Pinned:
     heads: frozenset[str] | None  # None: checked by the caller (a stamp with --purge)
     revisions: Mapping[str, str]  # revision id -> SHA-256 of its file
     database: str = ""  # where env.py connected (``context_database``); "": not pinned
+    # Project modules known to have changed since imported (``Plan.stale_modules``).
+    stale_modules: frozenset[str] | None = None
 
     def check(self, heads: Iterable[str], steps: Sequence[Any], database: str = "") -> None:
         """Raise PlanChanged unless ``database``, ``heads`` and ``steps`` are exactly what
@@ -96,6 +99,7 @@ class Pinned:
         after Alembic read the heads and before the first step runs.
         """
         self.check_database(database)
+        self.check_imports()
         now = frozenset(heads)
         if self.heads is not None and now != self.heads:
             raise PlanChanged(
@@ -119,6 +123,20 @@ class Pinned:
             found = getattr(step.revision.module, SOURCE_HASH, "")
             if found != pinned:
                 raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran")
+
+    def check_imports(self) -> None:
+        """Raise PlanChanged if a module of the project changed on disk after the
+        confirmation was shown: this process would run the copy it imported first, which
+        the confirmation did not say."""
+        if self.stale_modules is None:
+            return
+        from migtui.core.env.imported import changed_since_imported, short_names
+
+        new = [p for p in changed_since_imported() if p not in self.stale_modules]
+        if new:
+            raise PlanChanged(
+                f"{short_names(new, os.getcwd())} changed since you confirmed, and migtui "
+                "runs the copy it imported first: nothing ran")
 
     def check_database(self, database: str) -> None:
         """Raise PlanChanged if env.py now connects to another database than the one the
