@@ -122,3 +122,29 @@ async def test_an_empty_versions_folder_opens(tmp_path: Path) -> None:
         await settle(pilot)
         assert graph_lines(app) == []
         assert "up to date" in status(app) and "⚠" not in status(app)
+
+
+async def test_a_file_python_cannot_read_is_marked_on_its_row_and_its_details_say_why(
+        tmp_path: Path) -> None:
+    """The row of a revision whose file has a syntax error says so; ⏎ shows the whole
+    file with line numbers and the error, not "upgrade(): not found"."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    broken = rev_file(folder, CHAIN[2])
+    broken.write_text(broken.read_text().replace("def downgrade() -> None:",
+                                                 "def downgrade( -> None:"))
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert "⚠ broken file (e: why)" in row_of(app, CHAIN[2].revision)
+        assert "broken file" not in row_of(app, CHAIN[1].revision)
+        graph = app.screen.query_one("RevisionGraphView")
+        for _ in range(len(CHAIN)):  # down to its row
+            if graph.selected.revision == CHAIN[2].revision:
+                break
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        source = widget_text(app.screen.query_one("#details-source", Static))
+        assert "⚠ This file cannot be read as Python: SyntaxError:" in source
+        assert "(line " in source and "not found in the file" not in source
+        assert "def downgrade( -> None:" in source

@@ -398,3 +398,21 @@ def test_an_unknown_role_on_postgresql_is_a_refused_login(
     assert status.error.startswith("The database refused the login: ")
     assert 'role "no_such_role_here" does not exist' in status.error
     assert SECRET not in status.error + status.error_details + status.url
+
+
+async def test_a_long_url_at_80_columns_keeps_its_host_and_database(
+        sample_sqlite: Path) -> None:
+    """The status line is short of room: the URL gives up its query string, its user and
+    its driver before the host and database name that say which database it is."""
+    from projects import closed_port
+
+    url = (f"postgresql+psycopg://bob:{SECRET}@127.0.0.1:{closed_port()}/orders_db"
+           "?sslmode=disable&password=qsecret-value")
+    app = make_app(sample_sqlite, url=url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        from ui_helpers import screen_lines
+
+        status = " ".join(screen_lines(app)[:2])
+        assert "postgresql://127.0.0.1:" in status and "/orders_db?…" in status, status
+        assert SECRET not in status and "qsecret" not in status

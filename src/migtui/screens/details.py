@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -19,7 +21,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.libraries import needs_libraries
 from migtui.core.models import Revision
-from migtui.core.revisions.source import read_function
+from migtui.core.revisions.source import parse_error, read_function
 from migtui.screens.preflight_text import describe_functions
 from migtui.widgets.safe_text import clean, safe
 
@@ -52,6 +54,14 @@ def header(rev: Revision) -> Text:
 
 def _source(rev: Revision) -> Group:
     parts: list[Text | Syntax] = []
+    broken = parse_error(rev.path)
+    if broken is not None:  # the whole file, and why Python cannot read it
+        parts.append(safe(f"⚠ This file cannot be read as Python: {broken}", "bold red"))
+        with contextlib.suppress(OSError):
+            source = Path(str(rev.path)).read_text(encoding="utf-8", errors="replace")
+            parts.append(Syntax(clean(source), "python", theme="ansi_dark", word_wrap=True,
+                                line_numbers=True))
+        return Group(*parts)
     for name in ("upgrade", "downgrade"):
         info = read_function(rev.path, name)
         if info is None:

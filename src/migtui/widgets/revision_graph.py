@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -37,6 +38,7 @@ class GraphRow:
     environments: str = ""  # the environments standing on it: "[dev] [staging]"
     partial: str = ""  # "⚠ partially applied (…)" on the revision a failed step left half done
     known: bool = True  # False while the database is not read yet
+    problem: str = ""  # "⚠ broken file (e: why)" when its file cannot be read or imported
 
     @cached_property
     def risks(self) -> tuple[str, ...]:
@@ -61,6 +63,8 @@ class GraphRow:
             marks.append("depends on " + ", ".join(d[:12] for d in rev.dependencies))
         if self.partial:
             marks.append(self.partial)
+        if self.problem:
+            marks.append(self.problem)
         if self.risks:
             marks.append("⚠ " + ", ".join(self.risks))
         if self.note:
@@ -82,6 +86,7 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
     current = set(snapshot.current)  # every revision `alembic current` lists
     other_node = PENDING_NODE if snapshot.database.reachable else UNKNOWN_NODE
     known = snapshot.database.state is not DatabaseState.NOT_CHECKED
+    broken = {os.path.realpath(p.path) for p in graph.problems if p.kind == "file" and p.path}
     rows = []
     for rev, lane in zip(graph, lanes, strict=True):
         is_applied = rev.revision in applied
@@ -89,7 +94,9 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
         rows.append(GraphRow(rev, glyphs, is_applied, rev.revision in current,
                              (notes or {}).get(rev.revision, ""),
                              (environments or {}).get(rev.revision, ""),
-                             partial_mark(snapshot, rev), known))
+                             partial_mark(snapshot, rev), known,
+                             "⚠ broken file (e: why)" if rev.path and
+                             os.path.realpath(rev.path) in broken else ""))
     return rows
 
 

@@ -126,8 +126,10 @@ def _essential_end(plain: str) -> int | None:
     return end
 
 
-# A path or URL cut in the middle keeps at least this much of itself.
+# A path or URL cut in the middle keeps at least this much of itself (a URL more: its
+# host and database name say which database it is).
 SHORTEST_PART = 24
+SHORTEST_URL = 40
 
 
 def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = (),
@@ -154,15 +156,17 @@ def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = ()
         if start < 0 or start >= end or fits(text[:end]):
             continue
         over = cell_len(text.plain[:end]) - (width - 1) * most  # (wrapping wastes more)
-        keep = max(cell_len(part) - max(over, 1), SHORTEST_PART)
+        url = "://" in part
+        least = min(SHORTEST_URL if url else SHORTEST_PART, cell_len(part))
+        keep = max(cell_len(part) - max(over, 1), least)
         while len(part) > keep:
             piece = text[start:start + len(part)]
-            piece.plain = middle_cut(part, keep)
+            piece.plain = url_cut(part, keep) if url else middle_cut(part, keep)
             shorter = text[:start] + piece + text[start + len(part):]
-            if fits(shorter[:end - len(part) + len(piece)]) or keep == SHORTEST_PART:
+            if fits(shorter[:end - len(part) + len(piece)]) or keep == least:
                 text, end = shorter, end - len(part) + len(piece)
                 break
-            keep = max(keep - 8, SHORTEST_PART)
+            keep = max(keep - 8, least)
     if most == 1:
         return text if cell_len(text.plain) <= width else _ellipsis(text, width)
     lines = text.wrap(console, width)
@@ -175,6 +179,25 @@ def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = ()
     first, rest = text[:start], text[start:]
     first.rstrip()
     return Text("\n").join([first, _ellipsis(rest, width)])
+
+
+def url_cut(url: str, width: int) -> str:
+    """A URL in at most ``width`` cells, keeping what says which database it is: the
+    query string goes first, then the user, then the driver, then the middle."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return middle_cut(url, width)
+    where, query, _ = rest.partition("?")
+    _login, at, place = where.rpartition("@")
+    candidates = [f"{scheme}://{where}" + ("?…" if query else "")]
+    if at:
+        candidates.append(f"{scheme}://…@{place}" + ("?…" if query else ""))
+    dialect = scheme.split("+", 1)[0]
+    candidates.append(f"{dialect}://{place}" + ("?…" if query else ""))
+    for candidate in [url, *candidates]:
+        if cell_len(candidate) <= width:
+            return candidate
+    return middle_cut(candidates[-1], width)
 
 
 def _ellipsis(text: Text, width: int) -> Text:

@@ -119,8 +119,7 @@ class FirstRead:
                       new_interpreter=True)
         except MigtuiError as exc:
             if exc.message.startswith("The task did not finish"):  # env.py hangs
-                heard.append(_failed(f"env.py gave no answer within {STUCK_S:g} s, so "
-                                     "its process was stopped", exc.details))
+                heard.append(_stuck(exc.details))
         finally:
             if not self._done.is_set():
                 self._status = heard[0] if heard else None
@@ -167,9 +166,17 @@ def _status_from(data: dict[str, Any]) -> DatabaseStatus:
     return DatabaseStatus(**values)
 
 
-def _failed(message: str, details: str = "") -> DatabaseStatus:
+def _failed(message: str, details: str = "", cause: str = "connection") -> DatabaseStatus:
     return DatabaseStatus(DatabaseState.UNREACHABLE, error=scrub_secrets(message),
-                          error_details=scrub_secrets(details), cause="connection")
+                          error_details=scrub_secrets(details), cause=cause)
+
+
+def _stuck(details: str) -> DatabaseStatus:
+    """env.py's process gave no answer in time: env.py hangs (on the database, or on
+    anything else), which is not the same as a database that says no."""
+    return _failed(f"env.py gave no answer within {STUCK_S:g} s, so its process was stopped "
+                   "(it may wait for the database, a lock, input or a sleep)", details,
+                   cause="env.py")
 
 
 @dataclass
@@ -274,10 +281,8 @@ class _Round:
             with self.changed:
                 current = share.items[share.done] if share.done < len(share.items) else None
             if error is not None and current is not None:
-                if share.stuck:
-                    error = MigtuiError(f"env.py gave no answer within {STUCK_S:g} s, so "
-                                        "its process was stopped", error.details)
-                self._hear(current, _failed(error.message, error.details))
+                self._hear(current, _stuck(error.details) if share.stuck
+                           else _failed(error.message, error.details))
         finally:  # whatever happened: the round knows this process is gone
             with self.changed:
                 share.running = False

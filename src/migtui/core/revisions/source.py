@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from pathlib import Path
 
 from migtui.core.revisions.reader import derived
 
@@ -237,3 +238,19 @@ def read_function(path: str | None, name: str) -> FunctionInfo | None:
     except OSError:
         return None
     return functions.get(name) if functions is not None else None
+
+
+def parse_error(path: str | None) -> str | None:
+    """Why a revision file cannot be read as Python ("SyntaxError: … (line 12)"), or
+    None when it can (or cannot be opened at all)."""
+    if not path:
+        return None
+    try:
+        ast.parse(Path(path).read_bytes(), filename=path)
+    except (SyntaxError, ValueError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        return f"{type(exc).__name__}: {message}{where}"
+    except OSError:
+        return None
+    return None
