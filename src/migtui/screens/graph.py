@@ -303,7 +303,7 @@ class GraphScreen(GraphHistory):
                 self._run(plan_upgrade(snapshot, revision), snapshot)
 
         self.app.push_screen(ChooseScreen(
-            "Several revisions can run next: which branch?",
+            "Several revisions can run next: u runs the one you choose, on its branch",
             [(r.revision, branch_choice(snapshot, r.revision).label) for r in candidates],
         ), chosen)
 

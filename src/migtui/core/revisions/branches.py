@@ -33,7 +33,7 @@ class BranchChoice:
         parts.append(self.message.splitlines()[0] if self.message.strip() else "(no message)")
         heads = ", ".join(h[:12] for h in self.heads) or "?"
         word = "head" if len(self.heads) == 1 else "heads"
-        count = f"{self.pending} revision{'s' if self.pending != 1 else ''} to run"
+        count = f"{self.pending} pending up to there"
         if self.elsewhere:
             count += f", {self.elsewhere} of them on other branches"
         parts.append(f"→ {word} {heads} ({count})")
