@@ -201,4 +201,8 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("MIGTUI_CACHE_DIR", str(home / "cache"))
+    # Nor does it hear of modules that an earlier test imported and then changed.
+    from migtui.core.env import imported
+
+    imported.forget_all()
     return home

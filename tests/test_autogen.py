@@ -244,3 +244,23 @@ def test_async_env_py_with_include_object(tmp_path: Path,
     assert diff.state is DiffState.DIFFERS, diff.error_details
     assert kinds(diff) == {("add table", "extra", "extra")}, "ignored_cache is filtered out"
     assert "CREATE TABLE extra" in diff.operations[0].sql
+
+
+def test_sqlite_without_batch_mode_warns_that_a_column_change_fails(
+        sample_sqlite: Path) -> None:
+    """An env.py without render_as_batch on SQLite: a type change or a NOT NULL change
+    is written as ALTER COLUMN, which SQLite does not have. The review says so before
+    the file is written (the sample's env.py sets render_as_batch: no warning there)."""
+    upgrade(sample_sqlite)
+    edit_models(sample_sqlite, "    created_at: datetime | None = Field(default=None)\n",
+                "    created_at: datetime\n")
+    [op] = compute_diff(open_project(sample_sqlite)).operations
+    assert "SQLite cannot change a column in place" not in op.warning  # batch mode on
+    env_py = sample_sqlite / "migrations" / "env.py"
+    text = env_py.read_text()
+    assert text.count("render_as_batch") >= 1
+    env_py.write_text(text.replace("render_as_batch=", "render_as_batch=False and "))
+    [op] = compute_diff(open_project(sample_sqlite)).operations
+    assert (op.kind, op.name) == ("nullable change", "created_at")
+    assert "SQLite cannot change a column in place: the upgrade fails unless env.py " \
+        "passes render_as_batch=True to context.configure" in op.warning

@@ -132,6 +132,8 @@ def operation(entry: Entry, autogen_context: AutogenContext, context: MigrationC
     """One operation as data: kind, name, details, Python, SQL and warnings."""
     op, parent = entry.op, entry.parent
     kind, table, schema, name, detail, warning, null_count = identify(op, parent, context)
+    if context.dialect.name == "sqlite" and not batch:
+        warning = "; ".join(w for w in (warning, _sqlite_needs_batch(op)) if w)
     sql, sql_error = _sql(op, parent, context, batch)
     cast, fit = "", ""
     if isinstance(op, ops.AlterColumnOp) and op.modify_type is not None:
@@ -197,6 +199,22 @@ def identify(op: Any, parent: ops.ModifyTableOps | None, context: MigrationConte
     elif isinstance(op, ops.ExecuteSQLOp):
         kind = "execute SQL"
     return kind, table, schema, name, detail, warning, null_count
+
+
+_BATCH = ("the upgrade fails unless env.py passes render_as_batch=True to "
+          "context.configure (Alembic then copies the table)")
+
+
+def _sqlite_needs_batch(op: Any) -> str:
+    """Why SQLite cannot run this operation as an ALTER statement ("" if it can)."""
+    if isinstance(op, ops.AlterColumnOp) and (
+            op.modify_type is not None or op.modify_nullable is not None
+            or op.modify_server_default is not False):
+        return f"SQLite cannot change a column in place: {_BATCH}"
+    if isinstance(op, (ops.CreateForeignKeyOp, ops.CreateUniqueConstraintOp,
+                       ops.CreateCheckConstraintOp, ops.DropConstraintOp)):
+        return f"SQLite cannot add or drop a constraint of a table: {_BATCH}"
+    return ""
 
 
 def _rows(count: int | None) -> str:

@@ -60,6 +60,14 @@ def _project_file(name: str, module: object, skip: list[str]) -> str | None:
     return None if any(resolved.startswith(s + os.sep) for s in skip) else resolved
 
 
+def forget_all() -> None:
+    """Look at every module afresh, as a new process would (a test starts a new app in
+    the same process: what earlier tests imported and changed is not its own)."""
+    with _lock:
+        _seen.clear()
+        _classified.clear()
+
+
 def changed_since_imported() -> tuple[str, ...]:
     """The project's module files that differ from when this process imported them
     (edited, replaced or deleted since), sorted."""
