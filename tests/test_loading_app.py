@@ -28,6 +28,15 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield folder
 
 
+def _third_file_broken(tmp_path: Path) -> Path:
+    """A project of CHAIN whose third revision file Python cannot read."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    broken = rev_file(folder, CHAIN[2])
+    broken.write_text(broken.read_text().replace("def downgrade() -> None:",
+                                                 "def downgrade( -> None:"))
+    return folder
+
+
 async def test_a_syntax_error_is_listed_and_the_rest_shown(tmp_path: Path) -> None:
     folder = make_project(tmp_path / "p", CHAIN)
     broken = rev_file(folder, CHAIN[3])
@@ -63,10 +72,8 @@ async def test_a_file_raising_on_import_is_found_after_showing(tmp_path: Path) -
 
 async def test_an_upgrade_says_which_file_is_broken(tmp_path: Path) -> None:
     """Alembic would refuse the plan: the confirmation says why and offers only Cancel."""
-    folder = make_project(tmp_path / "p", CHAIN)
+    folder = _third_file_broken(tmp_path)
     broken = rev_file(folder, CHAIN[2])
-    broken.write_text(broken.read_text().replace("def downgrade() -> None:",
-                                                 "def downgrade( -> None:"))
     app = make_app(folder)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
@@ -128,10 +135,7 @@ async def test_a_file_python_cannot_read_is_marked_on_its_row_and_its_details_sa
         tmp_path: Path) -> None:
     """The row of a revision whose file has a syntax error says so; ⏎ shows the whole
     file with line numbers and the error, not "upgrade(): not found"."""
-    folder = make_project(tmp_path / "p", CHAIN)
-    broken = rev_file(folder, CHAIN[2])
-    broken.write_text(broken.read_text().replace("def downgrade() -> None:",
-                                                 "def downgrade( -> None:"))
+    folder = _third_file_broken(tmp_path)
     app = make_app(folder)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
