@@ -192,8 +192,9 @@ def url_cut(url: str, width: int) -> str:
     candidates = [f"{scheme}://{where}" + ("?…" if query else "")]
     if at:
         candidates.append(f"{scheme}://…@{place}" + ("?…" if query else ""))
-    dialect = scheme.split("+", 1)[0]
-    candidates.append(f"{dialect}://{place}" + ("?…" if query else ""))
+    if not where.startswith("/"):  # a server: its host and database say more than the driver
+        dialect = scheme.split("+", 1)[0]
+        candidates.append(f"{dialect}://{place}" + ("?…" if query else ""))
     for candidate in [url, *candidates]:
         if cell_len(candidate) <= width:
             return candidate
