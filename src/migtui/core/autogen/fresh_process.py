@@ -132,7 +132,9 @@ def _run(job: Payload, log_path: str, timeout: float,
             ready = multiprocessing.connection.wait(
                 waiting, min(remaining, _CANCEL_POLL) if poll else remaining)
             if not ready:
-                ended = process.exitcode is not None  # (gone, its pipe held elsewhere)
+                # Gone with nothing left to read (its pipe held open by a process it
+                # started): what it sent before it ended is read first.
+                ended = process.exitcode is not None and not reader.poll(0)
                 continue
             try:
                 message = json.loads(reader.recv_bytes()) if (
