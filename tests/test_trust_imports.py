@@ -81,7 +81,7 @@ async def test_y_after_a_module_changed_runs_nothing_and_the_dialog_says_why(
         # (Other tests of this process may have left changed modules of their own.)
         assert settings.name in notice.split(" changed on disk after migtui imported ")[0]
         assert ": env.py and the revisions run with the copy imported first" in notice
-        assert "quit and start migtui again" in notice
+        assert "then quit and start migtui again" in notice
         assert not (tmp_path / "first.db").exists() and not (tmp_path / "second.db").exists()
         said = " ".join(n.message for n in app._notifications)
         assert f"{settings.name} changed after migtui imported it" in said
@@ -91,3 +91,51 @@ async def test_y_after_a_module_changed_runs_nothing_and_the_dialog_says_why(
         await settle(pilot)
     assert applied(sqlite_url(tmp_path / "first.db")) == {LINEAR[0].revision}
     assert not (tmp_path / "second.db").exists()
+
+
+def test_a_database_file_not_there_yet_is_pinned_by_its_url(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dialog was made from a read in another process (the first read at launch):
+    first.db did not exist yet. settings.py then names second.db, which holds data, and
+    this process imports it only now: the step is refused, second.db left as it was."""
+    import sqlite3
+
+    from migtui.core.environments.reading import FirstRead
+
+    folder, settings, second = _project(tmp_path, monkeypatch)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    status = FirstRead(project.options).status()
+    assert status is not None and "does not exist yet" in status.error
+    assert status.identity.endswith("first.db")
+    other = sqlite3.connect(tmp_path / "second.db")
+    other.execute("CREATE TABLE precious (id INTEGER)")
+    other.execute("INSERT INTO precious VALUES (1)")
+    other.commit()
+    other.close()
+    settings.write_text(f'DATABASE_URL = "{second}"\n')
+    plan = plan_upgrade(project.snapshot(status=status), LINEAR[0].revision)
+    result = project.run_plan(plan)
+    assert not result.ok and result.plan_changed
+    assert "second.db" in result.error and "as when you confirmed: nothing ran" in result.error
+    db = sqlite3.connect(tmp_path / "second.db")
+    try:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("precious",)]
+    finally:
+        db.close()
+    assert not (tmp_path / "first.db").exists()
+
+
+def test_a_relative_sqlite_path_is_the_same_database_before_and_after_its_file_exists(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sqlite:///app.db, relative: the file that does not exist yet and the file the
+    first upgrade creates are one database; the step runs."""
+    folder = write_project(tmp_path / "proj", url="sqlite:///app.db", revisions=LINEAR)
+    monkeypatch.chdir(folder)
+    project = Project.open(ProjectOptions(cwd=str(folder)))
+    snapshot = project.snapshot()
+    assert snapshot.database.identity == f"sqlite:///{folder / 'app.db'}"
+    assert project.run_plan(plan_upgrade(snapshot, LINEAR[0].revision)).ok
+    assert applied("sqlite:///" + str(folder / "app.db")) == {LINEAR[0].revision}
+    again = project.snapshot()
+    assert again.database.identity.startswith(f"sqlite:///{folder / 'app.db'} (")
+    assert project.run_plan(plan_upgrade(again, LINEAR[1].revision)).ok

@@ -76,12 +76,14 @@ def test_a_batch_under_any_name_and_a_helper_beside_operations(tmp_path: Path) -
         "def upgrade() -> None:\n    pass",
         "def upgrade() -> None:\n"
         "    op.get_bind().execute(sa.text('select 1')).scalar()\n"
-        "    op.create_table('half', sa.Column('id', sa.Integer(), primary_key=True))\n"
         "    with op.batch_alter_table('users') as b:\n"
         "        b.add_column(sa.Column('age', sa.Integer()))\n"
+        "    op.create_table('half', sa.Column('id', sa.Integer(), primary_key=True))\n"
         "    _create_users()"))
     shown = _shown(folder, "a1")
     assert "create_table('half')" in shown
     assert "'users': add_column('age')" in shown
+    assert shown.index("'users': add_column('age')") < shown.index("create_table('half')") \
+        < shown.index("also calls"), "in the order they run"
     assert "also calls _create_users(): what that runs is not known" in shown
     assert "Column()" not in shown.split("also calls")[1].split("\n")[0]

@@ -239,7 +239,8 @@ class LoadingApp(EnvironmentsApp):
         if new:
             self._stale_told.update(new)
             self.notify(f"{short_names(new, os.getcwd())} changed after migtui imported "
-                        "it: steps run the old copy until migtui is started again",
+                        "it: steps run the copy imported first (it matters if env.py or "
+                        "a revision takes something from it)",
                         severity="warning", timeout=8)
 
     async def _prebuild_tables(self) -> None:

@@ -25,6 +25,7 @@ LineSink = Callable[[str], None]
 
 _IDLE_S = 0.2  # a line without its newline yet is told once nothing more came for this long
 _CHUNK = 65536
+_EARLY_KEPT = 5000  # lines kept before the app can take them
 
 
 class TerminalGuard:
@@ -34,7 +35,8 @@ class TerminalGuard:
         self.on_line: LineSink | None = None  # set once the app exists (from any thread)
         self._saved: tuple[int, int] | None = None
         self._terminal: TextIO | None = None
-        self._streams: tuple[object, TextIO | None] = (None, None)
+        self._stdout: TextIO | None = None
+        self._streams: tuple[object, object, object] = (None, None, None)
         self._early: list[str] = []  # lines before on_line was set
 
     @property
@@ -49,6 +51,11 @@ class TerminalGuard:
             return
         original = sys.__stderr__
         self._saved = (os.dup(1), os.dup(2))
+        # Textual asks shutil.get_terminal_size() for the size, which asks sys.__stdout__:
+        # a copy of descriptor 1 as it was (the terminal), not the pipe.
+        self._stdout = io.TextIOWrapper(
+            io.FileIO(os.dup(1), "w"), encoding=getattr(sys.__stdout__, "encoding", None)
+            or "utf-8", errors="backslashreplace", write_through=True)
         self._terminal = io.TextIOWrapper(
             io.FileIO(os.dup(2), "w"), encoding=getattr(original, "encoding", None) or "utf-8",
             errors="backslashreplace", write_through=True)
@@ -56,9 +63,10 @@ class TerminalGuard:
         os.dup2(write, 1)
         os.dup2(write, 2)
         os.close(write)
-        self._streams = (sys.__stderr__, sys.stderr)
+        self._streams = (sys.__stderr__, sys.stderr, sys.__stdout__)
         # Textual's driver draws on sys.__stderr__: the copy of the terminal.
         setattr(sys, "__stderr__", self._terminal)  # noqa: B010 (typed as final)
+        setattr(sys, "__stdout__", self._stdout)  # noqa: B010
         sys.stderr = self._terminal
         threading.Thread(target=self._pump, args=(read,), daemon=True,
                          name="migtui-fd-output").start()
@@ -74,11 +82,17 @@ class TerminalGuard:
         for fd, copy in zip((1, 2), saved, strict=True):
             os.dup2(copy, fd)
             os.close(copy)
-        old_dunder, old_stderr = self._streams
+        old_dunder, old_stderr, old_stdout = self._streams
         if sys.__stderr__ is self._terminal:
             setattr(sys, "__stderr__", old_dunder)  # noqa: B010
+        if sys.__stdout__ is self._stdout:
+            setattr(sys, "__stdout__", old_stdout)  # noqa: B010
         if sys.stderr is self._terminal:
-            sys.stderr = old_stderr
+            sys.stderr = old_stderr  # type: ignore[assignment]
+        stdout, self._stdout = self._stdout, None
+        if stdout is not None:
+            with contextlib.suppress(Exception):
+                stdout.close()
         terminal, self._terminal = self._terminal, None
         if terminal is not None:
             with contextlib.suppress(Exception):
@@ -86,8 +100,8 @@ class TerminalGuard:
 
     def attach(self, on_line: LineSink) -> None:
         """Where the lines go from now on (those written before go there first)."""
+        self.on_line = on_line  # (set first: the pump's next line goes there)
         early, self._early = self._early, []
-        self.on_line = on_line
         for line in early:
             on_line(line)
 
@@ -97,7 +111,8 @@ class TerminalGuard:
             return
         sink = self.on_line
         if sink is None:
-            self._early.append(line)
+            if len(self._early) < _EARLY_KEPT:
+                self._early.append(line)
             return
         with contextlib.suppress(Exception):  # (the app may be gone)
             sink(line)

@@ -138,8 +138,8 @@ def stale_notice(paths: Sequence[str] | None) -> str:
         return ""
     return (f"{short_names(paths, os.getcwd())} changed on disk after migtui imported "
             f"{'it' if len(paths) == 1 else 'them'}: env.py and the revisions run with the "
-            "copy imported first (the URL env.py builds, helpers they import). To use the "
-            "new one, quit and start migtui again")
+            "copy imported first. That matters only if they take something from it (the "
+            "URL env.py builds, a helper, an Enum); then quit and start migtui again")
 
 
 def partial_notice(plan: Plan, snapshot: Snapshot) -> str:

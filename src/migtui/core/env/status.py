@@ -59,6 +59,9 @@ def read_status(
             dialect="sqlite",
             current_heads=(),
             error=f"{os.path.basename(exc.path)} does not exist yet: the first upgrade creates it",
+            # Which file, even before it exists: a step runs only where env.py connects
+            # to the same one (no version table to name yet: the URL alone).
+            identity=url_identity(exc.url),
         )
     except SqliteFolderMissing as exc:
         return DatabaseStatus(
@@ -103,6 +106,17 @@ def context_url(context: MigrationContext) -> str | None:
     return mask_url(conn.engine.url) if conn is not None else None
 
 
+def url_identity(url: str) -> str:
+    """The URL part of :func:`context_database` (the URL without its query, password
+    hidden), for a database that cannot be connected to yet ("" if not a URL)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).set(query={}).render_as_string(hide_password=True)
+    except Exception:
+        return ""
+
+
 def context_database(context: MigrationContext) -> str:
     """Which database env.py connected to and where it keeps alembic_version: the URL
     (password masked), the version table and the schema it is in ("" while offline).
@@ -118,8 +132,14 @@ def context_database(context: MigrationContext) -> str:
     table = ".".join(part for part in (schema, context.version_table) if part)
     # Not mask_url: it also blanks every secret learnt so far, which would make the same
     # database look different once another environment's password is known.
-    url = conn.engine.url.set(query={}).render_as_string(hide_password=True)
-    return f"{url} ({table})"
+    url = conn.engine.url.set(query={})
+    name = url.database or ""
+    if (conn.dialect.name == "sqlite" and name and name != ":memory:"
+            and not name.startswith("file:") and not os.path.isabs(name)):
+        # As SQLite opened it (from the working folder), and as a file that does not
+        # exist yet is named (SqliteFileMissing): the same file, the same words.
+        url = url.set(database=os.path.abspath(name))
+    return f"{url.render_as_string(hide_password=True)} ({table})"
 
 
 def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str]:

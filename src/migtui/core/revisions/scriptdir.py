@@ -141,7 +141,11 @@ class Pinned:
     def check_database(self, database: str) -> None:
         """Raise PlanChanged if env.py now connects to another database than the one the
         plan was made for (an env.py that picks its URL or schema as it runs)."""
-        if self.database and database and database != self.database:
+        if not (self.database and database) or database == self.database:
+            return
+        pinned_url, _, pinned_table = self.database.partition(" (")
+        # Pinned by its URL alone (a SQLite file that did not exist yet): the URL decides.
+        if pinned_table or database.partition(" (")[0] != pinned_url:
             raise PlanChanged(f"env.py now connects to {database}, not to {self.database} "
                               "as when you confirmed: nothing ran")
 

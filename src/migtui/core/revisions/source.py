@@ -166,8 +166,8 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
     ]
     empty = all(isinstance(s, ast.Pass) for s in body)
     raises = bool(body) and isinstance(body[0], ast.Raise)
-    operations: list[str] = []
-    warnings: list[str] = []
+    operations: list[tuple[int, int, str]] = []  # (line, column, op): source order
+    warnings: list[tuple[int, int, str]] = []
     tables: dict[int, str] = {}
     owners = {"op", "batch_op"}  # and whatever name a batch_alter_table is bound to
     for node in ast.walk(fn):
@@ -198,15 +198,17 @@ def _inspect(fn: ast.FunctionDef, text: str) -> FunctionInfo:
         described = _describe_call(node)
         if owner.id != "op" and id(node) in tables:
             described = f"{tables[id(node)]!r}: {described}"
-        operations.append(described)
+        at = (node.lineno, node.col_offset)
+        operations.append((*at, described))
         if name in _DESTRUCTIVE:
-            warnings.append(f"{_DESTRUCTIVE[name]}: {described} (its data cannot come back)")
+            warnings.append((*at, f"{_DESTRUCTIVE[name]}: {described} (its data cannot come "
+                                  "back)"))
         elif name == "execute":
-            warnings.append(f"runs raw SQL: {described} (review it)")
+            warnings.append((*at, f"runs raw SQL: {described} (review it)"))
     return FunctionInfo(
         source=ast.get_source_segment(text, fn) or "",
-        operations=tuple(operations),
-        warnings=tuple(warnings),
+        operations=tuple(o for _, _, o in sorted(operations)),
+        warnings=tuple(w for _, _, w in sorted(warnings)),
         empty=empty,
         raises=raises,
         risks=tuple(_static_risks(fn, tables)),
