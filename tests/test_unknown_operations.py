@@ -37,10 +37,15 @@ def _shown(folder: Path, revision: str) -> str:
     return console.export_text()
 
 
-def test_operations_in_a_helper_behind_a_live_check(tmp_path: Path) -> None:
+def _users_revision(tmp_path: Path) -> tuple[Path, Path]:
+    """A project with one revision a1 over HELPERS (its upgrade() to be written)."""
     folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"), revisions=())
-    path = write_revision(folder / "migrations" / "versions" / "a1_users.py", "a1", None,
-                          HELPERS)
+    return folder, write_revision(folder / "migrations" / "versions" / "a1_users.py", "a1",
+                                  None, HELPERS)
+
+
+def test_operations_in_a_helper_behind_a_live_check(tmp_path: Path) -> None:
+    folder, path = _users_revision(tmp_path)
     source = path.read_text().replace(
         "def upgrade() -> None:\n    pass",
         "def upgrade() -> None:\n    if not inspect(op.get_bind()).has_table('users'):\n"
@@ -53,9 +58,7 @@ def test_operations_in_a_helper_behind_a_live_check(tmp_path: Path) -> None:
 
 
 def test_create_table_with_a_computed_name(tmp_path: Path) -> None:
-    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"), revisions=())
-    path = write_revision(folder / "migrations" / "versions" / "a1_users.py", "a1", None,
-                          HELPERS)
+    folder, path = _users_revision(tmp_path)
     path.write_text(path.read_text().replace(
         "def upgrade() -> None:\n    pass",
         "def upgrade() -> None:\n    op.get_bind().execute(sa.text('select 1')).scalar()\n"
@@ -69,9 +72,7 @@ def test_a_batch_under_any_name_and_a_helper_beside_operations(tmp_path: Path) -
     """Read from the source (the step asks the live database first): the operations of
     a batch_alter_table bound to any name are listed, and a helper it calls beside its
     op.* calls is named, so that nothing it runs goes unsaid."""
-    folder = write_project(tmp_path / "p", url=sqlite_url(tmp_path / "db.sqlite"), revisions=())
-    path = write_revision(folder / "migrations" / "versions" / "a1_users.py", "a1", None,
-                          HELPERS)
+    folder, path = _users_revision(tmp_path)
     path.write_text(path.read_text().replace(
         "def upgrade() -> None:\n    pass",
         "def upgrade() -> None:\n"

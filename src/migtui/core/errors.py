@@ -68,3 +68,13 @@ def from_exception(exc: BaseException, context: str = "") -> MigtuiError:
     if context:
         message = f"{context}: {message}"
     return MigtuiError(message, details)
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it was raised from or while handling, in order."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from migtui.core.errors import from_exception
+from migtui.core.errors import exception_chain, from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
 
 if TYPE_CHECKING:
@@ -36,12 +36,7 @@ _LOGIN_REFUSED = re.compile(
 def refused_login(exc: BaseException) -> bool:
     """Whether a connection failed because the server refused the user or password
     (rather than not answering): said as "login refused", not "unreachable"."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return any(_LOGIN_REFUSED.search(str(e)) for e in seen)
+    return any(_LOGIN_REFUSED.search(str(e)) for e in exception_chain(exc))
 
 
 def asked_first(url: str) -> bool:

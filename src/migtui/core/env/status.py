@@ -21,7 +21,7 @@ from migtui.core.env.mysql import dialect_name
 from migtui.core.env.reach import refused_login
 from migtui.core.env.runner import run_env
 from migtui.core.env.urls import mask_url, remember_secret
-from migtui.core.errors import from_exception
+from migtui.core.errors import exception_chain, from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
 
 
@@ -151,11 +151,7 @@ def failure_cause(exc: BaseException, script: ScriptDirectory) -> tuple[str, str
     (or the logging config, the settings module, the event loop it needs) failing: the
     error names env.py's line where it happened.
     """
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
+    chain = exception_chain(exc)
     if any(isinstance(e, (sa_exc.DBAPIError, sa_exc.InterfaceError, ConnectionError,
                           TimeoutError, socket.gaierror)) for e in chain):
         if refused_login(exc):
