@@ -86,7 +86,10 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
     current = set(snapshot.current)  # every revision `alembic current` lists
     other_node = PENDING_NODE if snapshot.database.reachable else UNKNOWN_NODE
     known = snapshot.database.state is not DatabaseState.NOT_CHECKED
-    broken = {os.path.realpath(p.path) for p in graph.problems if p.kind == "file" and p.path}
+    # A revision's path is already real (files.revision_files): only the few broken
+    # paths are resolved, not every row's (that took a third of a second at 10,000).
+    broken = {path for p in graph.problems if p.kind == "file" and p.path
+              for path in (p.path, os.path.realpath(p.path))}
     rows = []
     for rev, lane in zip(graph, lanes, strict=True):
         is_applied = rev.revision in applied
@@ -95,8 +98,7 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
                              (notes or {}).get(rev.revision, ""),
                              (environments or {}).get(rev.revision, ""),
                              partial_mark(snapshot, rev), known,
-                             "⚠ broken file (e: why)" if rev.path and
-                             os.path.realpath(rev.path) in broken else ""))
+                             "⚠ broken file (e: why)" if rev.path in broken else ""))
     return rows
 
 
