@@ -138,6 +138,12 @@ class LoadingApp(EnvironmentsApp):
             self.post_message(SnapshotLoaded(early, project, first=True))
         self._painted.wait(timeout=10)
         worker = get_current_worker()
+        if drawn is not None:  # (the graph cache's, maybe: read from the headers now)
+            with contextlib.suppress(MigtuiError):
+                graph = project.graph()
+                if graph is not drawn.graph and not worker.is_cancelled:
+                    early = _early(project, graph)
+                    self.post_message(SnapshotLoaded(early, project, first=True))
         if apart is not None:  # (while the database is read elsewhere: this thread idles)
             with contextlib.suppress(Exception):  # (only ahead: the read must go on)
                 read_marks_ahead(early.graph, MARKS_AHEAD,

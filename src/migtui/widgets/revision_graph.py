@@ -19,7 +19,7 @@ from textual.strip import Strip
 
 from migtui.core.actions.plan import upgrade_marks
 from migtui.core.models import DatabaseState, Revision, Snapshot
-from migtui.core.revisions.layout import layout
+from migtui.core.revisions.layout import graph_lanes
 from migtui.widgets.safe_text import clean
 
 APPLIED_NODE, PENDING_NODE, UNKNOWN_NODE = "●", "○", "·"
@@ -81,7 +81,7 @@ def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
     pending: the nodes say so instead of pretending everything is pending.
     """
     graph = snapshot.graph
-    lanes = layout([(r.revision, r.down_revisions) for r in graph])
+    lanes = graph_lanes(graph)
     applied = snapshot.applied
     current = set(snapshot.current)  # every revision `alembic current` lists
     other_node = PENDING_NODE if snapshot.database.reachable else UNKNOWN_NODE

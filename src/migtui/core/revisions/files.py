@@ -210,16 +210,18 @@ class RevisionFiles:
         assert records is not None
         return records
 
-    def scan_quick(self, locations: Locations, reads: int) -> list[FileRecord] | None:
+    def scan_quick(self, locations: Locations, reads: int,
+                   listing: list[tuple[str, FileKey]] | None = None) -> list[FileRecord] | None:
         """scan(), or None if more than ``reads`` files must be read or any imported:
-        a scan sure to be quick, in which no code of the project runs."""
-        return self._scan(locations, reads)
+        a scan sure to be quick, in which no code of the project runs. ``listing``:
+        ``revision_files(locations)``, when the caller has just listed them."""
+        return self._scan(locations, reads, listing)
 
-    def _scan(self, script: ScriptDirectory | Locations,
-              reads: int | None) -> list[FileRecord] | None:
+    def _scan(self, script: ScriptDirectory | Locations, reads: int | None,
+              listing: list[tuple[str, FileKey]] | None = None) -> list[FileRecord] | None:
         records: list[FileRecord] = []
         to_import: list[tuple[int, str, FileKey]] = []
-        for key, file_key in revision_files(script):
+        for key, file_key in revision_files(script) if listing is None else listing:
             known = self._records.get(key)
             if known is not None and known.file_key == file_key and known.plain:
                 records.append(known)

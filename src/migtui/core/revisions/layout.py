@@ -35,8 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["LaneRow", "layout"]
+if TYPE_CHECKING:
+    from migtui.core.models import RevisionGraph
+
+__all__ = ["LaneRow", "graph_lanes", "layout", "remember_lanes"]
 
 NODE = "●"
 
@@ -145,6 +149,28 @@ def layout(nodes: Sequence[tuple[str, Sequence[str]]]) -> list[LaneRow]:
             lanes.pop()
         rows.append(LaneRow(node, _render(before, lanes, node, links)))
     return rows
+
+
+# The last graph laid out, with its rows: every snapshot of one graph (the first paint,
+# the database's answer, each refresh) draws the same lanes, 40 ms at 10,000 revisions.
+_laid_out: tuple[RevisionGraph, list[LaneRow]] | None = None
+
+
+def graph_lanes(graph: RevisionGraph) -> list[LaneRow]:
+    """``layout()`` of a graph's revisions, laid out once per graph object."""
+    global _laid_out
+    last = _laid_out  # (one read: another thread may set it meanwhile)
+    if last is not None and last[0] is graph:
+        return last[1]
+    rows = layout([(r.revision, r.down_revisions) for r in graph])
+    _laid_out = (graph, rows)
+    return rows
+
+
+def remember_lanes(graph: RevisionGraph, rows: list[LaneRow]) -> None:
+    """Use these rows as ``graph_lanes(graph)`` (laid out before: the graph cache's)."""
+    global _laid_out
+    _laid_out = (graph, rows)
 
 
 def _bench(count: int = 100_000) -> None:  # pragma: no cover - run by hand

@@ -6,6 +6,9 @@
   mtime) and builds the graph with every problem listed, in time linear in revisions;
   given the locations of the files (remembered from the last start), it needs neither
   Alembic nor the config: a warm start draws without importing alembic or SQLAlchemy;
+* ``graph_at_hand()`` is the graph for the first frame: the one the last start built
+  from exactly these files (core/revisions/graphcache.py), else ``graph()`` if that is
+  quick; ``graph()`` builds it from the headers all the same before anything uses it;
 * ``script()`` is an Alembic ``ScriptDirectory`` built from the same headers, whose
   revision modules are imported only when Alembic runs them; actions get it from
   ``script_for_action()``, which first re-checks the files on disk and refuses, with a
@@ -28,8 +31,16 @@ from typing import TYPE_CHECKING
 from migtui.core.env.capture import quiet
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import RevisionGraph, ScriptProblem
-from migtui.core.revisions.files import FileRecord, Locations, RevisionFiles, current_file_keys
+from migtui.core.revisions.files import (
+    FileRecord,
+    Locations,
+    RevisionFiles,
+    current_file_keys,
+    revision_files,
+)
 from migtui.core.revisions.graph import build_graph
+from migtui.core.revisions.graphcache import GraphCache
+from migtui.core.revisions.layout import graph_lanes, remember_lanes
 from migtui.core.revisions.problems import problems_text
 
 if TYPE_CHECKING:  # alembic (and SQLAlchemy) only once the script directory is needed
@@ -58,6 +69,11 @@ class RevisionLoader:
         self._script: ScriptDirectory | None = None
         self._records: list[FileRecord] = []
         self._graph: RevisionGraph | None = None
+        # The graph is the graph cache's, drawn before the files' headers were read: it
+        # is built from them (and replaced if it differs) before anything else uses it.
+        self._preview = False
+        self._graph_cache: GraphCache | None = None
+        self._kept: RevisionGraph | None = None  # the graph last handed to the graph cache
         self._generation = 0
         # Revision files only: never held while env.py runs (see env/capture.py's lock order).
         self._lock = threading.RLock()
@@ -99,15 +115,39 @@ class RevisionLoader:
         """graph(), for a caller already quiet and holding the lock: a quiet() nested here
         could wait for ENV_LOCK while holding the lock (another thread's capture ended
         meanwhile), against a thread holding ENV_LOCK that waits for the lock."""
-        if self._graph is None:
+        if self._graph is None or self._preview:
             where = self.locations()
             try:
                 with quick_gil_handover():
-                    self._records = self._files_of(where).scan(where)
+                    records = self._files_of(where).scan(where)
             except Exception as exc:
                 raise from_exception(exc, "Cannot read the revision files") from exc
-            self._graph = build_graph(self._records)
+            self._set_graph(where, records)
+        if self._graph is not self._kept:
+            self._keep(self.locations())
+        assert self._graph is not None
         return self._graph
+
+    def _set_graph(self, where: Locations, records: list[FileRecord], *,
+                   keep: bool = True) -> None:
+        """The graph of these records (the caller holds the lock), kept for the next
+        start unless not ``keep`` (then the next graph() does). Equal to the preview on
+        screen, that one stays (with its lanes)."""
+        graph = build_graph(records)
+        if self._preview and self._graph is not None and self._graph == graph:
+            graph = self._graph
+        self._preview = False
+        self._records, self._graph = records, graph
+        if keep:
+            self._keep(where)
+
+    def _keep(self, where: Locations) -> None:
+        """Hand the graph to the graph cache (written there if it is new)."""
+        graph = self._graph
+        assert graph is not None
+        listing = [(r.path, r.file_key) for r in self._records]
+        self._cache_of(where).save(listing, graph, lambda: graph_lanes(graph))
+        self._kept = graph
 
     def graph_at_hand(self, reads: int) -> RevisionGraph | None:
         """graph(), if that needs neither Alembic nor a revision module imported, nor
@@ -118,11 +158,16 @@ class RevisionLoader:
                 where = self._locations
                 if where is None:
                     return None
-                records = self._files_of(where).scan_quick(where, reads)
+                listing = revision_files(where)
+                cached = self._cache_of(where).load(listing)
+                if cached is not None:
+                    self._graph, self._kept, self._preview = cached[0], cached[0], True
+                    remember_lanes(*cached)
+                    return self._graph
+                records = self._files_of(where).scan_quick(where, reads, listing)
                 if records is None:
                     return None
-                self._records = records
-                self._graph = build_graph(records)
+                self._set_graph(where, records, keep=False)  # (written by a worker)
             return self._graph
 
     def _files_of(self, where: Locations) -> RevisionFiles:
@@ -131,18 +176,25 @@ class RevisionLoader:
             self._files = RevisionFiles(where.cache_key)
         return self._files
 
+    def _cache_of(self, where: Locations) -> GraphCache:
+        """The graph cache of these locations (the caller holds the lock)."""
+        if self._graph_cache is None or self._graph_cache.key != where.cache_key:
+            self._graph_cache = GraphCache(where.cache_key)
+        return self._graph_cache
+
     def reload(self) -> None:
         """Forget the graph and script directory; unchanged files are not read again."""
         with self._lock:
             self._generation += 1
             self._graph = None
+            self._preview = False
             self._script = None
 
     def changed_on_disk(self) -> bool:
         """Whether any revision file was added, removed or modified since the last read."""
         with self._lock:
-            if self._graph is None:
-                return False
+            if self._graph is None or self._preview:
+                return False  # (not read yet: the next graph() reads them)
             known = {r.path: r.file_key for r in self._records}
             return current_file_keys(self.locations()) != known
 
@@ -231,8 +283,8 @@ class RevisionLoader:
         with self._lock:
             if generation != self._generation:
                 return None
-            self._records = files.records()
-            self._graph = build_graph(self._records)
+            assert self._locations is not None
+            self._set_graph(self._locations, files.records())
             self._script = None
             return self._graph
 

@@ -1,0 +1,142 @@
+"""The graph the last start built, drawn in the next start's first frame (issue 15): only
+for exactly the same files, and never used for anything but that first frame: the graph
+is built from the files' headers before anything else reads it, and replaces the
+preview where the two differ."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from loading_helpers import CHAIN, alembic_graph, make_project, open_project, rev_file
+
+from migtui.core.revisions import graphcache
+from migtui.screens.graph import GraphScreen
+from tests.ui_helpers import make_app, row_of, settle, wait_for
+
+
+def _cache_file() -> Path:
+    """The one graph cache file the tests' cache folder holds."""
+    files = list(Path(os.environ["MIGTUI_CACHE_DIR"]).glob("graph-*.json"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def _tamper(message: str) -> None:
+    """Change the head's message in the graph cache, leaving its key as it is: a preview
+    that no longer agrees with the headers (as one written before Alembic's import
+    corrected a header would)."""
+    path = _cache_file()
+    data = json.loads(path.read_text())
+    data["revisions"][0][5] = message
+    path.write_text(json.dumps(data))
+
+
+def test_a_start_keeps_the_graph_it_built_for_the_next(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    built = open_project(folder).graph()
+    project = open_project(folder)
+    preview = project.graph_at_hand()
+    assert preview == built == alembic_graph(folder)
+    assert preview is not None and preview is project.graph()  # the same: drawn once
+
+
+def test_the_files_headers_replace_a_preview_that_differs(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    _tamper("what the cache says")
+    project = open_project(folder)
+    preview = project.graph_at_hand()
+    assert preview is not None and preview.revisions[0].message == "what the cache says"
+    graph = project.graph()
+    assert graph.revisions[0].message == "create doohickey"
+    assert graph == alembic_graph(folder)
+    # ... and the cache holds that one for the next start.
+    assert open_project(folder).graph_at_hand() == graph
+
+
+def test_an_edited_file_is_never_drawn_from_the_cache(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    path = rev_file(folder, CHAIN[-1])
+    path.write_text(path.read_text().replace("create doohickey", "make a doohickey"))
+    assert open_project(folder).graph_at_hand().revisions[0].message == "make a doohickey"  # type: ignore[union-attr]
+
+
+def test_an_added_or_removed_file_is_a_miss(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    rev_file(folder, CHAIN[-1]).unlink()
+    graph = open_project(folder).graph_at_hand()
+    assert graph is not None and graph.heads == (CHAIN[-2].revision,)
+
+
+def test_an_unreadable_cache_file_is_ignored(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    for text in ("{not json", json.dumps({"format": 1}), "[]"):
+        _cache_file().write_text(text)
+        graph = open_project(folder).graph_at_hand()
+        assert graph == alembic_graph(folder)
+
+
+def test_another_migtui_never_reuses_a_graph(tmp_path: Path) -> None:
+    """A graph built by other code (an upgrade, an edit of the builder) is a miss."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    data = json.loads(_cache_file().read_text())
+    assert data["code"] == graphcache._code_stamp()
+    data["code"] = "0.0.1|other"
+    data["revisions"][0][5] = "an older migtui's"
+    _cache_file().write_text(json.dumps(data))
+    assert open_project(folder).graph_at_hand().revisions[0].message == "create doohickey"  # type: ignore[union-attr]
+
+
+def test_an_action_after_a_preview_uses_the_files(tmp_path: Path) -> None:
+    """script_for_action (what every step gets) reads the headers first."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    _tamper("what the cache says")
+    project = open_project(folder)
+    assert project.graph_at_hand().revisions[0].message == "what the cache says"  # type: ignore[union-attr]
+    assert not project.revisions.changed_on_disk()
+    script = project.revisions.script_for_action()
+    assert script.get_current_head() == CHAIN[-1].revision
+    assert project.graph().revisions[0].message == "create doohickey"
+    result = project.upgrade("head")
+    assert result.ok, result.error
+    assert project.snapshot().database.current_heads == (CHAIN[-1].revision,)
+
+
+async def test_the_screen_shows_the_headers_once_read(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    _tamper("what the cache says")
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        assert screen.graph_view.rows[0].revision.message == "what the cache says"
+        await settle(pilot)
+        await wait_for(pilot, lambda: "create doohickey" in row_of(app, CHAIN[-1].revision))
+        assert "what the cache says" not in row_of(app, CHAIN[-1].revision)
+        assert app.state.snapshot is not None
+        assert app.state.snapshot.graph == alembic_graph(folder)
+
+
+def test_projects_of_one_script_directory_write_it_once(tmp_path: Path) -> None:
+    """Each environment has a project of its own; the graph is written once, and again
+    only when it changes."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    written = _cache_file().stat().st_mtime_ns
+    os.utime(_cache_file(), ns=(written - 10**9, written - 10**9))
+    for _ in range(3):
+        open_project(folder).graph()
+    assert _cache_file().stat().st_mtime_ns == written - 10**9
+    path = rev_file(folder, CHAIN[-1])
+    path.write_text(path.read_text().replace("create doohickey", "make a doohickey"))
+    open_project(folder).graph()
+    assert _cache_file().stat().st_mtime_ns != written - 10**9
+    assert open_project(folder).graph_at_hand().revisions[0].message == "make a doohickey"  # type: ignore[union-attr]
