@@ -69,12 +69,15 @@ class PendingScreen(SessionScreen):
 
     class NewRevisionRequested(Message):
         """Write the diff as a new revision file with this message (and these choices:
-        the app passes them to ``write_revision(..., choices=)``)."""
+        the app passes them to ``write_revision(..., choices=)``), only if it still holds
+        what was reviewed (``reviewed``: the diff's body_digest)."""
 
-        def __init__(self, message: str, choices: Choices | None = None) -> None:
+        def __init__(self, message: str, choices: Choices | None = None,
+                     reviewed: str = "") -> None:
             super().__init__()
             self.message = message
             self.choices = choices or Choices()
+            self.reviewed = reviewed
 
     class ModelsChanged(Message, bubble=False):
         """A file in a folder the models come from was saved (posted by the watcher)."""
@@ -384,10 +387,17 @@ class PendingScreen(SessionScreen):
             return
         if self.ready_for_write() is None:
             return
+        diff, choices = self.diff, self.choices
+        assert diff is not None
+        if choices != diff.choices:  # (the file with the newest choices is not shown yet)
+            self.notify("Still rendering the file with your choices…", severity="warning")
+            return
 
         def named(message: str | None) -> None:
-            if message:  # the app writes it, then shows it on the graph
-                self.post_message(self.NewRevisionRequested(message, self.choices))
+            if message:  # the app writes it (if it still holds what was shown), then
+                # shows it on the graph
+                self.post_message(self.NewRevisionRequested(message, choices,
+                                                            diff.body_digest))
 
         self.app.push_screen(PromptScreen(
             "Message for the new revision (autogenerate writes the operations listed):",

@@ -57,7 +57,6 @@ from migtui.tui.writes import (
 from migtui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
-    from migtui.core.autogen.choices import Choices
     from migtui.core.models import ActionResult
     from migtui.core.revisions.watch import FolderWatcher
     from migtui.screens.environments import EnvironmentsScreen
@@ -284,9 +283,8 @@ class MigtuiApp(LoadingApp):
     def on_pending_screen_new_revision_requested(
             self, message: PendingScreen.NewRevisionRequested) -> None:
         if not self._refused():
-            text, choices = message.message, message.choices
             self._act("Writing the new revision", 0, "revision", "",
-                      lambda: (_write_revision(self.project, text, choices), None))
+                      lambda: (_write_revision(self.project, message), None))
 
     # -- writing -------------------------------------------------------------
 
@@ -393,8 +391,8 @@ class MigtuiApp(LoadingApp):
         self.push_screen(TextScreen("Keys", help_text(self.screen, self.active_bindings)))
 
 
-def _write_revision(project: Project, message: str, choices: Choices | None) -> ActionResult:
+def _write_revision(project: Project, asked: PendingScreen.NewRevisionRequested) -> ActionResult:
     """autogen's write_revision (imported by the action worker: it loads multiprocessing)."""
     from migtui.core.autogen.diff import write_revision
 
-    return write_revision(project, message, choices=choices)
+    return write_revision(project, asked.message, choices=asked.choices, reviewed=asked.reviewed)

@@ -22,13 +22,20 @@ from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, r
 from migtui.core.autogen.edit import apply_choices, postgresql_cast, type_narrowing
 from migtui.core.autogen.reflection_cache import dump, load, reusing, schema_key
 from migtui.core.autogen.renames import Entry, Pair, make_key, rename_column_op, rename_pairs
-from migtui.core.autogen.render import count, identify, operation, render_file, type_name
+from migtui.core.autogen.render import (
+    body_digest,
+    count,
+    identify,
+    operation,
+    render_file,
+    type_name,
+)
 from migtui.core.autogen.render import python as render_python
 from migtui.core.env.imported import project_files
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
 from migtui.core.env.status import context_url
-from migtui.core.errors import from_exception
+from migtui.core.errors import PlanChanged, from_exception
 
 _COMMAND_ARGS: dict[str, Any] = dict(
     message=None, autogenerate=True, sql=False, head="head", splice=False,
@@ -124,6 +131,7 @@ def compare(project: Project, choices: Choices | None = None,
         rename_hints=rename_hints(operations),
         renames=renames,
         choices=found.get("choices", Choices()),
+        body_digest=found.get("body", ""),
         model_files=_model_files(script.dir),
         reused_schema=reflection is not None and reflection.reused,
     )
@@ -163,9 +171,10 @@ def _describe(revision_context: RevisionContext, context: MigrationContext,
     choices = choices.still_applying({e.key for e in entries}, {p.key for p in pairs},
                                      set(casts))
     apply_choices(migration_script, entries, pairs, choices, casts, context)
+    body = body_digest(migration_script, autogen_context)
     revision_file = render_file(revision_context, migration_script, autogen_context, script)
     return {"operations": described, "renames": renames, "choices": choices,
-            "file": revision_file}
+            "file": revision_file, "body": body}
 
 
 def entries_of(migration_script: ops.MigrationScript, context: MigrationContext) -> list[Entry]:
@@ -182,9 +191,17 @@ def entries_of(migration_script: ops.MigrationScript, context: MigrationContext)
     return entries
 
 
-def write_with_choices(project: Project, message: str, choices: Choices) -> Any:
+CHANGED_SINCE_REVIEW = (
+    "The models or the database changed after you reviewed the operations: nothing was "
+    "written. The list shows them as they are now; press n to write those")
+
+
+def write_with_choices(project: Project, message: str, choices: Choices,
+                       reviewed: str = "") -> Any:
     """``alembic revision --autogenerate`` with the user's choices applied to the
-    directives (after env.py's own process_revision_directives)."""
+    directives after env.py's own process_revision_directives, as the preview applies
+    them. With ``reviewed`` (the preview's body_digest), PlanChanged is raised before
+    anything is written unless the file would hold exactly what the preview showed."""
     def edit(context: MigrationContext, _revision: Any, directives: list[Any]) -> None:
         if not directives:
             return
@@ -195,8 +212,25 @@ def write_with_choices(project: Project, message: str, choices: Choices) -> Any:
                  if isinstance(e.op, ops.AlterColumnOp)
                  and (cast := postgresql_cast(e.op, context.dialect))}
         apply_choices(migration_script, entries, pairs, choices, casts, context)
+        if reviewed and body_digest(migration_script, AutogenContext(context)) != reviewed:
+            raise PlanChanged(CHANGED_SINCE_REVIEW, "The operations autogenerate found as "
+                              "the file was about to be written differ from the ones shown.")
 
-    return project.new_revision(message, autogenerate=True, process_revision_directives=edit)
+    def first(context: MigrationContext, revision: Any, directives: list[Any]) -> None:
+        # Alembic calls the command's hook before env.py's (RevisionContext), and reads
+        # env.py's from the context's options after this returns: chained there, the
+        # choices are applied, and the operations checked, after env.py's hook.
+        own = context.opts.get("process_revision_directives")
+
+        def env_py_then_edit(ctx: MigrationContext, rev: Any, found: list[Any]) -> None:
+            if own is not None:
+                own(ctx, rev, found)
+            edit(ctx, rev, found)
+
+        context.opts["process_revision_directives"] = env_py_then_edit
+
+    # (tests/test_autogen_review.py fails if an Alembic calls the hooks otherwise)
+    return project.new_revision(message, autogenerate=True, process_revision_directives=first)
 
 
 def _candidate(pair: Pair, autogen_context: AutogenContext,

@@ -85,6 +85,9 @@ class AutogenDiff:
     rename_hints: tuple[str, ...] = ()
     renames: tuple[RenameCandidate, ...] = ()  # drops + adds that may be renames
     choices: Choices = field(default_factory=Choices)  # those applied to revision_file
+    # What revision_file's upgrade and downgrade hold (render.body_digest): `n` writes
+    # the file only if the operations it would write still give the same.
+    body_digest: str = ""
     model_files: tuple[str, ...] = ()  # source files of the user's modules env.py imported
     env_file: str = ""
     reused_schema: bool = False  # the database's schema as the last comparison read it
@@ -170,9 +173,13 @@ _reflections: dict[ProjectOptions, str] = {}
 
 def write_revision(project: Project, message: str,
                    cancelled: Callable[[], bool] | None = None,
-                   choices: Choices | None = None) -> ActionResult:
+                   choices: Choices | None = None, reviewed: str = "") -> ActionResult:
     """``alembic revision --autogenerate -m MESSAGE`` on the models as they are on disk,
     with the user's ``choices`` (rejected operations, renames, casts) applied.
+
+    ``reviewed``: the ``body_digest`` of the diff the user saw. If the models (or the
+    database) changed since, so that the file would hold other operations, nothing is
+    written and the result says so (``plan_changed``).
 
     ``cancelled()`` turning true kills the process that writes it (a failed result).
     """
@@ -182,7 +189,8 @@ def write_revision(project: Project, message: str,
         raise MigtuiError("A revision needs a message")
     try:
         payload = _run_child(project.options, {"task": "write", "message": message,
-                                               "choices": _choices(choices)}, cancelled)
+                                               "choices": _choices(choices),
+                                               "reviewed": reviewed}, cancelled)
     except MigtuiError as exc:
         payload = {"error": exc.message, "details": exc.details}
     project.reload()
@@ -226,7 +234,8 @@ def run_task(request: dict[str, Any]) -> dict[str, Any]:
     project = Project.open(options)
     choices = Choices.from_dict(request.get("choices"))
     if request["task"] == "write":
-        result = write_with_choices(project, request["message"], choices)
+        result = write_with_choices(project, request["message"], choices,
+                                    str(request.get("reviewed", "")))
         return {"result": asdict(result)}
     reflection = Reflection(request.get("reflection", ""))
     diff = compare(project, choices, reflection)

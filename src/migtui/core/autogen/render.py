@@ -6,6 +6,7 @@ Runs in the comparison's child process, with the live MigrationContext of env.py
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,21 @@ def render_file(
 
 
 PREVIEW_MESSAGE = "(the message you give when writing it)"
+
+
+def body_digest(migration_script: ops.MigrationScript, autogen_context: AutogenContext) -> str:
+    """A digest of what the revision file's upgrade and downgrade hold (their bodies and
+    imports, as Alembic renders them): equal for the preview and the file written from
+    the same operations, whatever their revision id and date."""
+    template_args: dict[str, Any] = {}
+    saved = autogen_context.imports
+    autogen_context.imports = set(migration_script.imports or ())
+    try:
+        _render_python_into_templatevars(autogen_context, migration_script, template_args)
+    finally:
+        autogen_context.imports = saved
+    text = "\n".join(f"{key}\n{value}" for key, value in sorted(template_args.items()))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 def python(op: Any, parent: ops.ModifyTableOps | None, autogen_context: AutogenContext) -> str:
     try:
