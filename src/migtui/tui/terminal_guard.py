@@ -16,6 +16,7 @@ import os
 import select
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TextIO
 
@@ -24,6 +25,10 @@ from migtui.core.secrets import scrub_secrets
 LineSink = Callable[[str], None]
 
 _IDLE_S = 0.2  # a line without its newline yet is told once nothing more came for this long
+# ... but its last word (or ``key = value``) only once nothing came for this long: it may
+# be the first half of a secret (``user:hun`` | ``ter2@host``), masked only when whole.
+_HELD_S = 2.0
+_SPACES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 _CHUNK = 65536
 _EARLY_KEPT = 5000  # lines kept before the app can take them
 
@@ -119,12 +124,19 @@ class TerminalGuard:
 
     def _pump(self, fd: int) -> None:
         partial = b""
+        quiet_since = 0.0  # (when the partial line got its last bytes)
         while True:
             ready, _, _ = select.select([fd], [], [], _IDLE_S if partial else None)
-            if not ready:  # nothing more for a while: what there is is a line
-                self._tell(partial)
-                partial = b""
+            if not ready:  # nothing more for a while: what there is is a line, but for
+                # its last word, held a little longer
+                cut = len(partial)
+                if time.monotonic() - quiet_since < _HELD_S:
+                    cut = last_word_start(partial)
+                if cut:
+                    self._tell(partial[:cut])
+                partial = partial[cut:]
                 continue
+            quiet_since = time.monotonic()
             try:
                 chunk = os.read(fd, _CHUNK)
             except OSError:
@@ -136,6 +148,20 @@ class TerminalGuard:
             *lines, partial = (partial + chunk).split(b"\n")
             for line in lines:
                 self._tell(line)
+
+
+def last_word_start(line: bytes) -> int:
+    """Where a line's last word begins, or its last ``key = value`` (the value maybe
+    still empty): what may be the first part of a secret."""
+    start = _word_start(line, len(line))
+    before = line[:start].rstrip(b"".join(_SPACES))
+    if before.endswith((b"=", b":")):
+        start = _word_start(line, len(before[:-1].rstrip(b"".join(_SPACES))))
+    return start
+
+
+def _word_start(line: bytes, end: int) -> int:
+    return max(line.rfind(space, 0, end) for space in _SPACES) + 1
 
 
 GUARD = TerminalGuard()
