@@ -432,3 +432,25 @@ def test_a_failing_statement_over_several_lines_is_named_by_more_than_its_first(
     assert not result.ok
     assert "[statement: CREATE TABLE orders ( id integer, total nonsense here( )]" \
         in result.error
+
+
+@pytest.mark.parametrize("dialect", DATABASES)
+def test_a_failing_statement_with_a_percent_sign_is_shown_as_written(
+        dialect: str, tmp_path: Path, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg and PyMySQL get % doubled by SQLAlchemy (and turn it back): the error names
+    the statement as the revision file has it, and as the database ran it."""
+    url = server_url(request, dialect, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    step = "\n".join([
+        "op.execute(\"UPDATE widget SET name = '100%' WHERE name LIKE 'a%'\")",
+        "op.execute(\"INSERT INTO no_such_table VALUES ('50%')\")",
+    ])
+    result = _project(tmp_path / "p", url, step).upgrade("heads")
+    assert not result.ok
+    assert "[statement: INSERT INTO no_such_table VALUES ('50%')]" in result.error
+    assert "%%" not in result.error
+    assert "Failing statement:\nINSERT INTO no_such_table VALUES ('50%')\n" in result.error_details
+    ran = result.error_details.split("Statements of this step that ran", 1)[-1]
+    assert "UPDATE widget SET name = '100%' WHERE name LIKE 'a%'" in result.error_details
+    assert "'100%%'" not in ran.split("Traceback", 1)[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from migtui.core.actions.halfway import (
     fates,
@@ -33,14 +33,24 @@ def failing_step(log: Sequence[str]) -> str | None:
     return None
 
 
+def failing_statement(exc: BaseException,
+                      as_sent: Callable[[str], str] | None = None) -> str | None:
+    """The statement the database refused, if the error names one (``as_sent``: as the
+    database got it, Watch.as_sent)."""
+    statement = getattr(exc, "statement", None)
+    if not isinstance(statement, str):
+        return None
+    return as_sent(statement) if as_sent is not None else statement
+
+
 def left_behind(exc: BaseException, action: str, dialect: str, step: str | None,
-                statements: Sequence[str] | None,
-                changes: Sequence[str] | None = None) -> tuple[str, ...]:
+                statements: Sequence[str] | None, changes: Sequence[str] | None = None,
+                as_sent: Callable[[str], str] | None = None) -> tuple[str, ...]:
     """The statements of the failing step that ran and stayed in the database."""
     if not ((not_rolled_back(dialect) or changes is not None) and step
             and action in ("upgrade", "downgrade")):
         return ()
-    failing = getattr(exc, "statement", None)
+    failing = failing_statement(exc, as_sent)
     ran = ran_before_failure(statements, failing)
     return tuple(r.statement for r in fates(ran, failing, dialect, changes) if r.stayed)
 
@@ -57,18 +67,20 @@ def explain_failure(
     exc: BaseException, action: str, log: Sequence[str], dialect: str,
     step: str | None = None, statements: Sequence[str] | None = None,
     heads: Sequence[str] | None = None, changes: Sequence[str] | None = None,
+    as_sent: Callable[[str], str] | None = None,
 ) -> MigtuiError:
     """A one-line error naming the failing step and statement; details keep everything.
 
     ``step`` is the step that was running (else it is read from the log) and
     ``statements`` what that step had sent to the database, the failing one last;
     ``heads`` what alembic_version says after the failure, when it was read, and
-    ``changes`` the schema after it compared with before the step, when both were read.
+    ``changes`` the schema after it compared with before the step, when both were read;
+    ``as_sent`` gives the failing statement as the database got it (Watch.as_sent).
     """
     err = from_exception(exc, f"{action.capitalize()} failed")
     parts = [err.message]
     step = step or failing_step(log)
-    statement = getattr(exc, "statement", None)
+    statement = failing_statement(exc, as_sent)
     notes = []
     if step:
         parts.insert(0, f"{action.capitalize()} failed in {step}:")
@@ -130,14 +142,14 @@ def what_failed(failed: BaseException, action: str, lines: Sequence[str], dialec
         # The schema "before the step" was read inside that transaction, with the
         # earlier steps' uncommitted DDL in it: against it the rollback looks like changes.
         changes = None
-    err = explain_failure(failed, action, lines, dialect, step=step,
-                          statements=statements, heads=heads, changes=changes)
+    err = explain_failure(failed, action, lines, dialect, step=step, statements=statements,
+                          heads=heads, changes=changes, as_sent=watch.as_sent)
     error = f"Cancelled as you asked; {err.message}" if watch.cancelled else err.message
     if undone:
         count = f"the {len(earlier)} earlier steps" if len(earlier) > 1 else "the earlier step"
         error = one_line(f"{error}; {count} of this run rolled back with it (one transaction):"
                          f" alembic_version says {versions_text(heads or ())}", _LONGEST + 120)
-    stayed = left_behind(failed, action, dialect, step, statements, changes)
+    stayed = left_behind(failed, action, dialect, step, statements, changes, watch.as_sent)
     partial = (PartialStep(step, step_revision(step), heads or (), stayed, tuple(changes or ()))
                if step and (stayed or changes) else None)
     return error, err.details, partial, undone

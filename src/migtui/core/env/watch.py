@@ -63,6 +63,7 @@ class Watch:
         self._conn: Connection | None = None
         self._dbapi: Any = None
         self._dialect = ""
+        self._percent_doubled = False  # SQLAlchemy doubles % for the driver (see as_sent)
         self._pid: int | None = None
         self._watcher_engine: Engine | None = None
         self.statement = ""
@@ -82,6 +83,7 @@ class Watch:
 
         self._conn = connection
         self._dialect = connection.dialect.name
+        self._percent_doubled = connection.dialect.paramstyle in ("format", "pyformat")
         with contextlib.suppress(Exception):
             self._dbapi = connection.connection.dbapi_connection
         event.listen(connection, "before_cursor_execute", self._before)
@@ -180,10 +182,16 @@ class Watch:
     def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.check()
         with self._lock:
-            self.statement = " ".join(str(statement).split())
+            self.statement = " ".join(self.as_sent(str(statement)).split())
             self._started = time.monotonic()
             if self.steps:
-                self.step_statements.append(str(statement))
+                self.step_statements.append(self.as_sent(str(statement)))
+
+    def as_sent(self, statement: str) -> str:
+        """A statement as the database got it: where the driver's paramstyle is
+        ``format`` or ``pyformat`` (psycopg, PyMySQL), SQLAlchemy writes a literal % as
+        %% and the driver turns it back (what the revision file has, too)."""
+        return statement.replace("%%", "%") if self._percent_doubled else statement
 
     def _after(self, *args: Any) -> None:
         with self._lock:
