@@ -177,7 +177,12 @@ def group_row(group: str, envs: Sequence[Environment],
                  Text("✓ all", style="green"))
     drift = _group_drift([drifts[e.name].state for e in envs if e.name in drifts], len(mine))
     dialects = {r.status.dialect for r in mine if r.status.dialect}
-    url = next((r.status.url for r in mine if r.status.url), envs[0].display_url)
+    # Tenants may each have a database (env.py picks it from -x): one URL only if shared.
+    urls = {(reads[e.name].status.url if e.name in reads else "") or e.display_url
+            for e in envs}
+    known = urls - {""}
+    url = (f"{len(known)} databases" if len(known) > 1 else
+           known.pop() if known and "" not in urls else "")
     cells = (
         name, Text(", ".join(sorted(dialects))), Text(revisions),
         Text(f"{behind} behind" if behind else ("up to date" if mine else "")),
