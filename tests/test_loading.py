@@ -187,3 +187,26 @@ def test_a_deleted_file_the_database_sits_on(tmp_path: Path) -> None:
     snapshot = project.snapshot()
     assert snapshot.database.current_heads == ("c3c3c3c3c3c3",)
     assert "c3c3c3c3c3c3" not in snapshot.graph and not snapshot.graph.problems
+
+
+def test_a_header_taken_from_the_project_package_is_read_as_alembic_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revision whose down_revision comes from the project's own package: imported
+    with prepend_sys_path first on sys.path, as `alembic history` imports it."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    monkeypatch.chdir(folder)  # (prepend_sys_path = . is the working folder)
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))
+    package = folder / "computedparentpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"DOWN = {CHAIN[-1].revision!r}\n")
+    write_revision(folder / "migrations" / "versions" / "d1_computed.py", "d1d1d1d1d1d1",
+                   None, header="from computedparentpkg import DOWN\n\nrevision = "
+                   "'d1d1d1d1d1d1'\ndown_revision = DOWN\nbranch_labels = None\n"
+                   "depends_on = None\n")
+    try:
+        graph = open_project(folder).graph()
+        assert not graph.problems, graph.problems
+        assert graph.heads == ("d1d1d1d1d1d1",)
+        assert graph == alembic_graph(folder)
+    finally:
+        __import__("sys").modules.pop("computedparentpkg", None)

@@ -17,7 +17,7 @@ import os
 import re
 import stat
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -204,9 +204,11 @@ class RevisionFiles:
         self._records: dict[str, FileRecord] = {}
         self._disk = DiskCache(cache_key)
 
-    def scan(self, script: ScriptDirectory | Locations) -> list[FileRecord]:
-        """Every revision file of ``script``, reading only files that changed."""
-        records = self._scan(script, None)
+    def scan(self, script: ScriptDirectory | Locations,
+             before_import: Callable[[], object] | None = None) -> list[FileRecord]:
+        """Every revision file of ``script``, reading only files that changed;
+        ``before_import()`` is called before the first file that must be imported."""
+        records = self._scan(script, None, before_import=before_import)
         assert records is not None
         return records
 
@@ -218,7 +220,8 @@ class RevisionFiles:
         return self._scan(locations, reads, listing)
 
     def _scan(self, script: ScriptDirectory | Locations, reads: int | None,
-              listing: list[tuple[str, FileKey]] | None = None) -> list[FileRecord] | None:
+              listing: list[tuple[str, FileKey]] | None = None,
+              before_import: Callable[[], object] | None = None) -> list[FileRecord] | None:
         records: list[FileRecord] = []
         to_import: list[tuple[int, str, FileKey]] = []
         for key, file_key in revision_files(script) if listing is None else listing:
@@ -244,6 +247,8 @@ class RevisionFiles:
                 self._remember_on_disk(record)
             records.append(record)
         if to_import:
+            if before_import is not None:
+                before_import()
             self._import_all(records, to_import)
         self._records = {r.path: r for r in records}
         self._disk.save(self._records)

@@ -119,7 +119,7 @@ class RevisionLoader:
             where = self.locations()
             try:
                 with quick_gil_handover():
-                    records = self._files_of(where).scan(where)
+                    records = self._files_of(where).scan(where, self._importable)
             except Exception as exc:
                 raise from_exception(exc, "Cannot read the revision files") from exc
             self._set_graph(where, records)
@@ -169,6 +169,12 @@ class RevisionLoader:
                     return None
                 self._set_graph(where, records, keep=False)  # (written by a worker)
             return self._graph
+
+    def _importable(self) -> None:
+        """Before a revision file is imported to read its header: prepend_sys_path first
+        on sys.path, as for Alembic's own load (a revision may import the project)."""
+        with contextlib.suppress(Exception):  # (the import says what is wrong, if anything)
+            self.script()
 
     def _files_of(self, where: Locations) -> RevisionFiles:
         """The file reader of these locations' cache (the caller holds the lock)."""
@@ -259,12 +265,8 @@ class RevisionLoader:
             todo = files.unverified() if files is not None else []
         if files is None:
             return None
-        if todo:
-            # Alembic imports revision files with prepend_sys_path first on sys.path (a
-            # revision may import the project's own package): building the script
-            # directory puts it there, as ScriptDirectory.from_config does for the CLI.
-            with contextlib.suppress(Exception):
-                self.script()
+        if todo:  # (building the script directory puts prepend_sys_path on sys.path)
+            self._importable()
         changed = False
         try:
             for start in range(0, len(todo), _VERIFY_CHUNK):
