@@ -18,7 +18,7 @@ from test_autogen_edit import SSN, SSN_INT, TAX_ID, column_values, fill_users
 from test_autogen_rename_keys import AUTHOR_ID, USER_ID, joined, refused_orphan, values
 from test_pending_screen import open_pending, pending, rows, select_row, state_text
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 from ui_helpers import make_app, settle, widget_text
 
 from migtui.screens.confirm import ConfirmScreen
@@ -246,3 +246,27 @@ async def test_c_adds_the_using_cast_a_type_change_needs(sample_pg: Path) -> Non
     assert "postgresql_using='ssn::INTEGER'" in upgrade_source(sample_pg, new)
     upgrade(sample_pg)
     assert column_values(url, "ssn") == [42]
+
+
+async def test_two_rows_rejected_in_one_burst_both_stay_rejected(sample_sqlite: Path) -> None:
+    """Keys typed together: the file is rendered once, with both rejections."""
+    upgrade(sample_sqlite)
+    edit_models(sample_sqlite, "    body: str\n",
+                "    body: str\n    score: float | None = None\n    rating: int | None = None\n")
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(130, 44)) as pilot:
+        await open_pending(pilot)
+        screen = pending(app)
+        options = screen.query_one(OptionList)
+        at = {name: i for i in range(options.option_count) for name in ("score", "rating")
+              if name in str(options.get_option_at_index(i).prompt)}
+        for name in ("score", "rating"):  # (both before the app's next batch of messages)
+            options.highlighted = at[name]
+            screen.action_toggle_choice()
+        await settle(pilot)
+        await asyncio.sleep(0.5)
+        await settle(pilot)
+        marked = [row for row in rows(app) if "add column" in row]
+        assert all(row.startswith("[ ]") for row in marked), marked
+        assert "0 of 2 operations will be written" in choices_text(app)
+        assert "'score'" not in file_text(app) and "'rating'" not in file_text(app)

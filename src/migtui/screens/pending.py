@@ -181,21 +181,21 @@ class PendingScreen(SessionScreen):
     def compare(self, quiet: bool = False) -> None:
         """Run the comparison again (in a worker); older answers are ignored. ``quiet``:
         only the file is re-rendered for new choices; the list stays as it is."""
-        if self._just_started:  # several requests in one batch of messages run once
-            return
-        self._just_started = True
-        self.call_later(self._end_batch)
-        self._generation += 1
         if quiet:
             self.query_one("#revision-file", Static).update(
                 Text("Rendering the file with your choices…", style="dim"))
         else:
             self.query_one("#pending-body").loading = True
             self.query_one("#pending-state", Static).update(summary(None))
-        self._compare(self._generation, self.choices)
+        self._generation += 1  # (answers to the requests before are not wanted)
+        if self._just_started:  # several requests in one batch of messages run once,
+            return  # with the choices of the last (two toggles typed at once: both)
+        self._just_started = True
+        self.call_later(self._start_batch)
 
-    def _end_batch(self) -> None:
+    def _start_batch(self) -> None:
         self._just_started = False
+        self._compare(self._generation, self.choices)
 
     @work(description="_compare", thread=True, group="autogen", exit_on_error=False)
     @needs_libraries
