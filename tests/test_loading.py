@@ -144,7 +144,8 @@ def test_refresh_reads_only_changed_files(tmp_path: Path) -> None:
     graph = project.graph()
     assert graph.get("a1a1a1a1a1a1").message == "create widget"  # type: ignore[union-attr]
     assert graph.get("b2b2b2b2b2b2").message == "make a gadget"  # type: ignore[union-attr]
-    # The disk cache serves a new process (a new Project) the same way.
+    # A new Project in this process is served the same way (a new process checks the
+    # cached headers against the files' bytes: the test below).
     assert open_project(folder).graph().get("a1a1a1a1a1a1").message == "create widget"  # type: ignore[union-attr]
 
 
@@ -210,3 +211,45 @@ def test_a_header_taken_from_the_project_package_is_read_as_alembic_reads_it(
         assert graph == alembic_graph(folder)
     finally:
         __import__("sys").modules.pop("computedparentpkg", None)
+
+
+_NEW_PROCESS = """
+import json, sys
+from migtui.core.actions.config import ProjectOptions
+from migtui.core.actions.project import Project
+project = Project.open(ProjectOptions(cwd=sys.argv[1]))
+at_hand = project.graph_at_hand()
+graph = project.graph()
+print(json.dumps({"at_hand": [r.message for r in at_hand] if at_hand else None,
+                  "graph": [r.message for r in graph], "heads": list(graph.heads)}))
+"""
+
+
+def test_a_file_rewritten_keeping_its_size_and_mtime_is_read_again_by_a_new_process(
+        tmp_path: Path) -> None:
+    """The header cache on disk is checked against each file's bytes once per process:
+    a cached header of other bytes may show in the first frame, never after it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()  # (the header cache and the graph cache written)
+    path = rev_file(folder, CHAIN[-1])
+    text = path.read_text()
+    down = CHAIN[-2].revision
+    other = CHAIN[-3].revision
+    assert len(down) == len(other) and down in text
+    same_stamp_rewrite(path, text.replace(down, other).replace("create doohickey",
+                                                              "CREATE DOOHICKEY"))
+    out = subprocess.run([sys.executable, "-c", _NEW_PROCESS, str(folder)], check=True,
+                         capture_output=True, text=True, env=dict(os.environ)).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["graph"][:1] == ["CREATE DOOHICKEY"] or "CREATE DOOHICKEY" in seen["graph"]
+    assert "create doohickey" not in seen["graph"]
+    assert sorted(seen["heads"]) == sorted([CHAIN[-2].revision, CHAIN[-1].revision])
+    # ... and the next process has it right from its first frame.
+    out = subprocess.run([sys.executable, "-c", _NEW_PROCESS, str(folder)], check=True,
+                         capture_output=True, text=True, env=dict(os.environ)).stdout
+    assert "CREATE DOOHICKEY" in json.loads(out.strip().splitlines()[-1])["at_hand"]

@@ -1,8 +1,11 @@
 """The on-disk part of the revision header cache: one small JSON file per script directory.
 
 Entries are keyed by the file's resolved path and valid only for the exact (size, mtime)
-they were read at. Only what depends on the file's bytes alone is kept: plain headers,
-syntax errors, and whether importing the file once agreed with its header. The folder is
+they were read at, with the SHA-256 of the bytes they were read from (a file rewritten
+keeping its size and mtime is caught by it: core/revisions/files.py checks it once per
+process before the entry is used for anything but the first frame). Only what depends
+on the file's bytes alone is kept: plain headers, syntax errors, and whether importing
+the file once agreed with its header. The folder is
 ``$MIGTUI_CACHE_DIR`` (empty: no disk cache), else the user's cache folder
 (:func:`migtui.core.folders.cache_dir`: ``$XDG_CACHE_HOME/migtui`` or ``~/.cache/migtui``
 on Linux); the least recently written files beyond a few hundred are removed.
@@ -27,10 +30,11 @@ from migtui.core import folders
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.headers import Header
 
-_FORMAT = 2
+_FORMAT = 3
 _FILES_KEPT = 200
 Stamp = tuple[int, int]  # (size, mtime in ns)
 Entry = tuple[Header | None, bool, ScriptProblem | None]  # header, verified, problem
+Cached = tuple[Header | None, bool, ScriptProblem | None, str]  # ... and the bytes' SHA-256
 
 
 @functools.cache
@@ -82,10 +86,11 @@ class DiskCache:
                     pass
         return self._data
 
-    def get(self, path: str, stamp: Stamp) -> Entry | None:
-        """What was cached for this file at exactly this (size, mtime), if anything."""
+    def get(self, path: str, stamp: Stamp) -> Cached | None:
+        """What was cached for this file at exactly this (size, mtime), if anything, with
+        the SHA-256 of the bytes it was read from."""
         entry = self._entries().get(path)
-        if not isinstance(entry, list) or len(entry) != 5 or (entry[0], entry[1]) != stamp:
+        if not isinstance(entry, list) or len(entry) != 6 or (entry[0], entry[1]) != stamp:
             return None
         try:
             header = Header.from_json(entry[2]) if entry[2] is not None else None
@@ -98,15 +103,17 @@ class DiskCache:
             return None
         if header is None and problem is None:
             return None
-        return header, bool(entry[3]), problem
+        return header, bool(entry[3]), problem, str(entry[5])
 
-    def remember(self, path: str, stamp: Stamp, entry: Entry) -> None:
-        """Keep this file's entry (written on the next save)."""
+    def remember(self, path: str, stamp: Stamp, entry: Entry, content: str) -> None:
+        """Keep this file's entry, read from bytes whose SHA-256 is ``content`` (written
+        on the next save)."""
         if self._file is None:
             return
         header, verified, problem = entry
         data = [stamp[0], stamp[1], header.to_json() if header else None, verified,
-                [problem.message, problem.line, problem.details] if problem else None]
+                [problem.message, problem.line, problem.details] if problem else None,
+                content]
         entries = self._entries()
         if entries.get(path) != data:
             entries[path] = data

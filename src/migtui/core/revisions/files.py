@@ -26,7 +26,7 @@ from migtui.core.env.capture import quiet
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.diskcache import DiskCache
 from migtui.core.revisions.headers import Header, NotPlain, read_header
-from migtui.core.revisions.reader import FileKey, load_module, read_source
+from migtui.core.revisions.reader import FileKey, content_hash, load_module, read_source
 from migtui.core.secrets import scrub_secrets
 
 if TYPE_CHECKING:  # Alembic is imported only when a file must be imported (not plain)
@@ -203,6 +203,9 @@ class RevisionFiles:
         self.cache_key = cache_key
         self._records: dict[str, FileRecord] = {}
         self._disk = DiskCache(cache_key)
+        # Records taken from the disk cache by a quick scan, not yet checked against the
+        # bytes of their file (path: (file key, SHA-256 the entry was read from)).
+        self._unchecked: dict[str, tuple[FileKey, str]] = {}
 
     def scan(self, script: ScriptDirectory | Locations,
              before_import: Callable[[], object] | None = None) -> list[FileRecord]:
@@ -226,10 +229,16 @@ class RevisionFiles:
         to_import: list[tuple[int, str, FileKey]] = []
         for key, file_key in revision_files(script) if listing is None else listing:
             known = self._records.get(key)
-            if known is not None and known.file_key == file_key and known.plain:
+            if (known is not None and known.file_key == file_key and known.plain
+                    and (reads is not None or key not in self._unchecked)):
                 records.append(known)
                 continue
             cached = self._disk.get(key, file_key)
+            if cached is not None:
+                if reads is not None:  # (quick: checked by the next full scan)
+                    self._unchecked[key] = (file_key, cached[3])
+                elif not self._same_bytes(key, file_key, cached[3]):
+                    cached = None  # rewritten keeping its size and mtime: read it again
             record = None if cached is None else FileRecord(
                 key, file_key, header=cached[0], verified=cached[1], problem=cached[2])
             if record is None:
@@ -253,6 +262,14 @@ class RevisionFiles:
         self._records = {r.path: r for r in records}
         self._disk.save(self._records)
         return records
+
+    def _same_bytes(self, key: str, file_key: FileKey, content: str) -> bool:
+        """Whether the file still holds the bytes its cache entry was read from."""
+        self._unchecked.pop(key, None)
+        try:
+            return content_hash(key, file_key) == content
+        except OSError:
+            return False
 
     def _read(self, key: str, file_key: FileKey) -> FileRecord | None:
         """A record from the file's header, or None if it must be imported."""
@@ -340,8 +357,12 @@ class RevisionFiles:
             return
         if record.problem is not None and record.header is not None:
             return  # an import problem depends on the environment
+        try:
+            content = content_hash(record.path, record.file_key)
+        except OSError:
+            return
         self._disk.remember(record.path, record.file_key,
-                            (record.header, record.verified, record.problem))
+                            (record.header, record.verified, record.problem), content)
 
     def set_problem(self, problem: ScriptProblem) -> None:
         """Attach a problem found later (an import failure) to its file's record."""

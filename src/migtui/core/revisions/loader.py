@@ -69,8 +69,9 @@ class RevisionLoader:
         self._script: ScriptDirectory | None = None
         self._records: list[FileRecord] = []
         self._graph: RevisionGraph | None = None
-        # The graph is the graph cache's, drawn before the files' headers were read: it
-        # is built from them (and replaced if it differs) before anything else uses it.
+        # The graph is for the first frame only: the graph cache's, or built from cached
+        # headers not checked against the files' bytes yet. graph() builds it from the
+        # checked headers (and replaces it if it differs) before anything else uses it.
         self._preview = False
         self._graph_cache: GraphCache | None = None
         self._kept: RevisionGraph | None = None  # the graph last handed to the graph cache
@@ -131,8 +132,8 @@ class RevisionLoader:
     def _set_graph(self, where: Locations, records: list[FileRecord], *,
                    keep: bool = True) -> None:
         """The graph of these records (the caller holds the lock), kept for the next
-        start unless not ``keep`` (then the next graph() does). Equal to the preview on
-        screen, that one stays (with its lanes)."""
+        start unless not ``keep``. Equal to the preview on screen, that one stays (with
+        its lanes)."""
         graph = build_graph(records)
         if self._preview and self._graph is not None and self._graph == graph:
             graph = self._graph
@@ -167,7 +168,10 @@ class RevisionLoader:
                 records = self._files_of(where).scan_quick(where, reads, listing)
                 if records is None:
                     return None
-                self._set_graph(where, records, keep=False)  # (written by a worker)
+                # A preview too: the cached headers are checked against the files' bytes
+                # by the worker's graph() (then kept for the next start).
+                self._set_graph(where, records, keep=False)
+                self._preview = True
             return self._graph
 
     def _importable(self) -> None:

@@ -126,6 +126,20 @@ def source_hash(path: str) -> str:
     return hash_of(_entry(path, key))
 
 
+def content_hash(path: str, key: FileKey) -> str:
+    """The SHA-256 of a file's bytes at this file key, read without keeping them: what
+    the header cache checks a file against before it is trusted in a new process."""
+    entry = _entry(path, key)
+    digest = entry.derived.get("content_sha256")
+    if digest is None:
+        source = entry.source  # (the bytes read at this key, if any: a header's own)
+        if source is None:
+            with open(path, "rb") as f:
+                source = f.read()
+        digest = entry.derived["content_sha256"] = hashlib.sha256(source).hexdigest()
+    return str(digest)
+
+
 def forget(keep: set[str] | None = None) -> None:
     """Drop every entry (or every entry whose path is not in ``keep``)."""
     with _LOCK:
