@@ -286,7 +286,7 @@ def describe(recorded: Recorded, dialect: Dialect | None = None) -> str:
 def _describe(op: alembic_ops.MigrateOperation, dialect: Dialect | None) -> str:
     if isinstance(op, alembic_ops.CreateTableOp):
         count = sum(isinstance(c, Column) for c in op.columns)
-        return f"create_table({op.table_name!r}, {count} columns)"
+        return f"create_table({op.table_name!r}, {count} column{'s' * (count != 1)})"
     if isinstance(op, alembic_ops.DropTableOp):
         return f"drop_table({op.table_name!r})"
     if isinstance(op, alembic_ops.AddColumnOp):
