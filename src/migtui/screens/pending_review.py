@@ -50,8 +50,9 @@ def count_line(diff: AutogenDiff, choices: Choices) -> Text:
     if offered:
         text.append(f"  ({RENAME_MARK} {len(offered)} possible rename"
                     f"{'' if len(offered) == 1 else 's'} offered: space accepts)", style="dim")
-    text.append("\nspace: accept/reject the highlighted row · c: add/remove a USING cast "
-                "· f: the file as it will be written", style="dim")
+    cast = " · c: add/remove a USING cast" if diff.dialect == "postgresql" else ""
+    text.append(f"\nspace: accept/reject the highlighted row{cast} · f: the file as it "
+                "will be written", style="dim")
     return text
 
 
