@@ -270,3 +270,18 @@ async def test_two_rows_rejected_in_one_burst_both_stay_rejected(sample_sqlite: 
         assert all(row.startswith("[ ]") for row in marked), marked
         assert "0 of 2 operations will be written" in choices_text(app)
         assert "'score'" not in file_text(app) and "'rating'" not in file_text(app)
+
+
+async def test_every_operation_rejected_says_the_revision_would_be_empty(
+        sample_sqlite: Path) -> None:
+    upgrade(sample_sqlite)
+    edit_models(sample_sqlite, "    body: str\n", "    body: str\n    score: float | None = None\n")
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(130, 44)) as pilot:
+        await open_pending(pilot)
+        assert "n writes them as a new revision" in state_text(app)
+        await select_row(pilot, "score")
+        await pilot.press("space")
+        await settle(pilot)
+        assert "0 of 1 operation will be written" in choices_text(app)
+        assert "Every one is rejected: n would write an empty revision" in state_text(app)

@@ -168,7 +168,9 @@ def summary(diff: AutogenDiff | None, choices: Choices | None = None) -> Text:
                     f"{'' if count == 1 else 's'}", style="bold")
         if warned:
             text.append(f", {warned} {WARNING_MARK} may lose data or fail", style="bold red")
-        if diff.at_head:
+        if diff.at_head and choices is not None and not written_count(diff, choices):
+            text.append(". Every one is rejected: n would write an empty revision.")
+        elif diff.at_head:
             text.append(". n writes them as a new revision.")
     if not diff.at_head:
         text.append(f"\n{WARNING_MARK} The database is {_revisions(diff.behind)} behind head; "
