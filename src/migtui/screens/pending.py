@@ -34,15 +34,12 @@ from migtui.screens.pending_review import (
     rename_label,
     summary,
     type_notes,
+    why_not_write,
 )
 from migtui.screens.state import AppState, SessionScreen
 from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.safe_text import clean, safe, safe_line, scrub
 from migtui.widgets.status_line import StatusLine
-
-
-def _revisions(count: int) -> str:
-    return f"{count} revision" if count == 1 else f"{count} revisions"
 
 
 def operation_label(op: PendingOperation) -> Text:
@@ -366,32 +363,16 @@ class PendingScreen(SessionScreen):
             return
         self.post_message(self.PlanRequested(plan, snapshot))
 
-    def _why_not_write(self, diff: AutogenDiff | None) -> str:
-        if diff is None or self.query_one("#pending-body").loading:
-            return "Still comparing the models with the database…"
-        if diff.state is DiffState.ERROR:
-            return "The comparison failed (e shows why): fix it and press r"
-        if diff.state is DiffState.NO_METADATA:
-            return "Autogenerate needs target_metadata in env.py"
-        if diff.state is DiffState.NO_DATABASE or not diff.at_head:
-            return (f"The database is {_revisions(diff.behind)} behind head: Alembic only "
-                    "autogenerates against an up-to-date database (U upgrades it)")
-        if diff.state is DiffState.MATCHES:
-            return "Models and database match: nothing to write"
-        return ""
-
     def action_new_revision(self) -> None:
-        reason = self._why_not_write(self.diff)
+        diff, choices = self.diff, self.choices
+        loading = diff is None or self.query_one("#pending-body").loading
+        reason = why_not_write(None if loading else diff, choices)
         if reason:
             self.notify(reason, severity="warning")
             return
         if self.ready_for_write() is None:
             return
-        diff, choices = self.diff, self.choices
         assert diff is not None
-        if choices != diff.choices:  # (the file with the newest choices is not shown yet)
-            self.notify("Still rendering the file with your choices…", severity="warning")
-            return
 
         def named(message: str | None) -> None:
             if message:  # the app writes it (if it still holds what was shown), then

@@ -178,6 +178,24 @@ def summary(diff: AutogenDiff | None, choices: Choices | None = None) -> Text:
                     "(Alembic writes no new revision until then).", style="bold yellow")
     return text
 
+def why_not_write(diff: AutogenDiff | None, choices: Choices) -> str:
+    """Why ``n`` cannot write this comparison now ("" if it can; None: still comparing)."""
+    if diff is None:
+        return "Still comparing the models with the database…"
+    if diff.state is DiffState.ERROR:
+        return "The comparison failed (e shows why): fix it and press r"
+    if diff.state is DiffState.NO_METADATA:
+        return "Autogenerate needs target_metadata in env.py"
+    if diff.state is DiffState.NO_DATABASE or not diff.at_head:
+        return (f"The database is {_revisions(diff.behind)} behind head: Alembic only "
+                "autogenerates against an up-to-date database (U upgrades it)")
+    if diff.state is DiffState.MATCHES:
+        return "Models and database match: nothing to write"
+    if choices != diff.choices:  # (the file with the newest choices is not shown yet)
+        return "Still rendering the file with your choices…"
+    return ""
+
+
 def operation_details(op: PendingOperation, dialect: str) -> Group:
     """The selected operation: what it does, its op.* Python and its SQL."""
     parts: list[RenderableType] = []
