@@ -151,6 +151,14 @@ def _alembic_would_load(where: Locations, folder: str, name: str) -> bool:
     return True
 
 
+def _same_bytes(path: str, file_key: FileKey, content: str) -> bool:
+    """Whether a file still holds the bytes (SHA-256 ``content``) a cache entry was read from."""
+    try:
+        return content_hash(path, file_key) == content
+    except OSError:
+        return False
+
+
 def current_file_keys(script: ScriptDirectory | Locations) -> dict[str, FileKey]:
     """Every revision file with its file key: compare two of these to notice changes."""
     return dict(revision_files(script))
@@ -237,8 +245,10 @@ class RevisionFiles:
             if cached is not None:
                 if reads is not None:  # (quick: checked by the next full scan)
                     self._unchecked[key] = (file_key, cached[3])
-                elif not self._same_bytes(key, file_key, cached[3]):
-                    cached = None  # rewritten keeping its size and mtime: read it again
+                else:
+                    self._unchecked.pop(key, None)
+                    if not _same_bytes(key, file_key, cached[3]):
+                        cached = None  # rewritten keeping its size and mtime: read again
             record = None if cached is None else FileRecord(
                 key, file_key, header=cached[0], verified=cached[1], problem=cached[2])
             if record is None:
@@ -262,14 +272,6 @@ class RevisionFiles:
         self._records = {r.path: r for r in records}
         self._disk.save(self._records)
         return records
-
-    def _same_bytes(self, key: str, file_key: FileKey, content: str) -> bool:
-        """Whether the file still holds the bytes its cache entry was read from."""
-        self._unchecked.pop(key, None)
-        try:
-            return content_hash(key, file_key) == content
-        except OSError:
-            return False
 
     def _read(self, key: str, file_key: FileKey) -> FileRecord | None:
         """A record from the file's header, or None if it must be imported."""

@@ -123,27 +123,23 @@ class RevisionLoader:
                     records = self._files_of(where).scan(where, self._importable)
             except Exception as exc:
                 raise from_exception(exc, "Cannot read the revision files") from exc
-            self._set_graph(where, records)
-        if self._graph is not self._kept:
+            self._set_graph(records)
+        if self._graph is not self._kept:  # (new, or drawn before it was checked)
             self._keep(self.locations())
         assert self._graph is not None
         return self._graph
 
-    def _set_graph(self, where: Locations, records: list[FileRecord], *,
-                   keep: bool = True) -> None:
-        """The graph of these records (the caller holds the lock), kept for the next
-        start unless not ``keep``. Equal to the preview on screen, that one stays (with
-        its lanes)."""
+    def _set_graph(self, records: list[FileRecord]) -> None:
+        """The graph of these records (the caller holds the lock). Equal to the preview
+        on screen, that one stays (with its lanes)."""
         graph = build_graph(records)
         if self._preview and self._graph is not None and self._graph == graph:
             graph = self._graph
         self._preview = False
         self._records, self._graph = records, graph
-        if keep:
-            self._keep(where)
 
     def _keep(self, where: Locations) -> None:
-        """Hand the graph to the graph cache (written there if it is new)."""
+        """Hand the graph to the graph cache, for the next start (written if it is new)."""
         graph = self._graph
         assert graph is not None
         listing = [(r.path, r.file_key) for r in self._records]
@@ -170,7 +166,7 @@ class RevisionLoader:
                     return None
                 # A preview too: the cached headers are checked against the files' bytes
                 # by the worker's graph() (then kept for the next start).
-                self._set_graph(where, records, keep=False)
+                self._set_graph(records)
                 self._preview = True
             return self._graph
 
@@ -290,7 +286,8 @@ class RevisionLoader:
             if generation != self._generation:
                 return None
             assert self._locations is not None
-            self._set_graph(self._locations, files.records())
+            self._set_graph(files.records())
+            self._keep(self._locations)
             self._script = None
             return self._graph
 
