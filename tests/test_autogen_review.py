@@ -13,20 +13,37 @@ from autogen_helpers import (
     upgrade,
     upgrade_source,
 )
+from test_pending_screen import open_pending
 from textual.widgets import Input
 from ui_helpers import make_app, settle, wait_for
 
+from migtui.core.actions.project import Project
 from migtui.core.autogen.choices import Choices
 from migtui.core.autogen.compare import CHANGED_SINCE_REVIEW
-from migtui.core.autogen.diff import DiffState, compute_diff, write_revision
+from migtui.core.autogen.diff import AutogenDiff, DiffState, compute_diff, write_revision
 from migtui.screens.dialogs import PromptScreen
 from migtui.screens.pending import PendingScreen
 
 SCORE = ("    body: str\n", "    body: str\n    score: float | None = None\n")
+SCORE_AND_RATING = ("    body: str\n", "    body: str\n    score: float | None = None\n"
+                    "    rating: int | None = None\n")
+RATING_TOO = ("    score: float | None = None\n",
+              "    score: float | None = None\n    rating: int | None = None\n")
 
 
 def _versions(project: Path) -> set[str]:
     return {p.name for p in (project / "migrations" / "versions").glob("*.py")}
+
+
+def _rating_rejected(project_folder: Path) -> tuple[Project, AutogenDiff, Choices, AutogenDiff]:
+    """score and rating added to the models: the comparison as it is, the choices that
+    reject rating, and the comparison with them."""
+    edit_models(project_folder, *SCORE_AND_RATING)
+    project = open_project(project_folder)
+    plain = compute_diff(project)
+    [rating] = [op for op in plain.operations if op.name == "rating"]
+    choices = Choices().toggled("rejected", rating.key)
+    return project, plain, choices, compute_diff(project, choices=choices)
 
 
 def test_the_reviewed_operations_are_written(sample_sqlite: Path) -> None:
@@ -47,8 +64,7 @@ def test_models_changed_since_the_review_write_nothing(sample_sqlite: Path) -> N
     project = open_project(sample_sqlite)
     diff = compute_diff(project)
     before = _versions(sample_sqlite)
-    edit_models(sample_sqlite, "    score: float | None = None\n",
-                "    score: float | None = None\n    rating: int | None = None\n")
+    edit_models(sample_sqlite, *RATING_TOO)
     result = write_revision(project, "score", reviewed=diff.body_digest)
     assert not result.ok and result.plan_changed
     assert result.error == CHANGED_SINCE_REVIEW
@@ -58,13 +74,7 @@ def test_models_changed_since_the_review_write_nothing(sample_sqlite: Path) -> N
 
 def test_choices_are_part_of_what_was_reviewed(sample_sqlite: Path) -> None:
     upgrade(sample_sqlite)
-    edit_models(sample_sqlite, "    body: str\n",
-                "    body: str\n    score: float | None = None\n    rating: int | None = None\n")
-    project = open_project(sample_sqlite)
-    plain = compute_diff(project)
-    [rating] = [op for op in plain.operations if op.name == "rating"]
-    choices = Choices().toggled("rejected", rating.key)
-    chosen = compute_diff(project, choices=choices)
+    project, plain, choices, chosen = _rating_rejected(sample_sqlite)
     assert chosen.body_digest != plain.body_digest
     # The file reviewed without the rejection is not the one these choices write ...
     refused = write_revision(project, "score", choices=choices, reviewed=plain.body_digest)
@@ -94,13 +104,7 @@ def test_choices_are_applied_after_env_pys_own_hook(sample_sqlite: Path) -> None
                         "            target_metadata=target_metadata,\n"
                         "            process_revision_directives=_count,\n", 1)
     env.write_text(text)
-    edit_models(sample_sqlite, "    body: str\n",
-                "    body: str\n    score: float | None = None\n    rating: int | None = None\n")
-    project = open_project(sample_sqlite)
-    plain = compute_diff(project)
-    [rating] = [op for op in plain.operations if op.name == "rating"]
-    choices = Choices().toggled("rejected", rating.key)
-    chosen = compute_diff(project, choices=choices)
+    project, _plain, choices, chosen = _rating_rejected(sample_sqlite)
     result = write_revision(project, "score", choices=choices, reviewed=chosen.body_digest)
     assert result.ok, result.error_details
     # (the two comparisons and the write each ran env.py's hook on the same operations)
@@ -115,16 +119,13 @@ async def test_a_model_saved_while_the_message_is_typed_is_not_written(
     before = _versions(sample_sqlite)
     app = make_app(sample_sqlite)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
+        await open_pending(pilot)
         assert isinstance(app.screen, PendingScreen)
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, PromptScreen)
         # Saved while the prompt is open (the list behind it may show it, unseen).
-        edit_models(sample_sqlite, "    score: float | None = None\n",
-                    "    score: float | None = None\n    rating: int | None = None\n")
+        edit_models(sample_sqlite, *RATING_TOO)
         app.screen.query_one(Input).value = "score"
         await pilot.press("enter")
         await settle(pilot)

@@ -16,6 +16,7 @@ from autogen_helpers import (
 from conftest import database_url
 from test_autogen_edit import SSN, SSN_INT, TAX_ID, column_values, fill_users
 from test_autogen_rename_keys import AUTHOR_ID, USER_ID, joined, refused_orphan, values
+from test_autogen_review import SCORE, SCORE_AND_RATING
 from test_pending_screen import open_pending, pending, rows, select_row, state_text
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
@@ -251,8 +252,7 @@ async def test_c_adds_the_using_cast_a_type_change_needs(sample_pg: Path) -> Non
 async def test_two_rows_rejected_in_one_burst_both_stay_rejected(sample_sqlite: Path) -> None:
     """Keys typed together: the file is rendered once, with both rejections."""
     upgrade(sample_sqlite)
-    edit_models(sample_sqlite, "    body: str\n",
-                "    body: str\n    score: float | None = None\n    rating: int | None = None\n")
+    edit_models(sample_sqlite, *SCORE_AND_RATING)
     app = make_app(sample_sqlite)
     async with app.run_test(size=(130, 44)) as pilot:
         await open_pending(pilot)
@@ -275,7 +275,7 @@ async def test_two_rows_rejected_in_one_burst_both_stay_rejected(sample_sqlite: 
 async def test_every_operation_rejected_says_the_revision_would_be_empty(
         sample_sqlite: Path) -> None:
     upgrade(sample_sqlite)
-    edit_models(sample_sqlite, "    body: str\n", "    body: str\n    score: float | None = None\n")
+    edit_models(sample_sqlite, *SCORE)
     app = make_app(sample_sqlite)
     async with app.run_test(size=(130, 44)) as pilot:
         await open_pending(pilot)
