@@ -4,6 +4,8 @@ env.py's own process_revision_directives, where the preview looks at them too.""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from autogen_helpers import (
@@ -135,3 +137,20 @@ async def test_a_model_saved_while_the_message_is_typed_is_not_written(
         assert "changed after you reviewed" in result.error
         assert _versions(sample_sqlite) == before
         assert isinstance(app.screen, PendingScreen), "still on the list, to review again"
+
+
+def test_a_database_moved_by_another_process_after_the_review_writes_nothing(
+        sample_sqlite: Path) -> None:
+    upgrade(sample_sqlite)
+    edit_models(sample_sqlite, *SCORE)
+    project = open_project(sample_sqlite)
+    diff = compute_diff(project)
+    before = _versions(sample_sqlite)
+    alembic = Path(sys.executable).with_name("alembic")
+    subprocess.run([str(alembic), "downgrade", "-1"], cwd=sample_sqlite, check=True,
+                   capture_output=True)
+    result = write_revision(project, "score", reviewed=diff.body_digest)
+    assert not result.ok
+    assert _versions(sample_sqlite) == before, "no revision file written"
+    heads = open_project(sample_sqlite).snapshot().database.current_heads
+    assert heads == ("8c2e47d1a5f0",), "the database as the other process left it"
