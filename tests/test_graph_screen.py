@@ -273,3 +273,34 @@ async def test_branch_point_and_several_heads_ask_which(tmp_path: Path, monkeypa
         assert isinstance(app.screen, ChooseScreen), "several current heads: step down from which?"
         await pilot.press("escape")
         await settle(pilot)
+
+
+async def test_rows_are_made_as_they_are_drawn(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """At 600 revisions only the rows on screen (and the one selected) are made; End,
+    the filter and a selection by id still reach every revision (issue 15)."""
+    from projectkit.genproject import generate_project
+
+    ids = generate_project(tmp_path, 600, branch_every=50)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(RevisionGraphView)
+        rows = view.rows
+        assert len(rows) == len(ids)
+        made = len(rows._made)
+        assert 0 < made <= view.size.height + 1, f"{made} rows made for {view.size.height}"
+        await pilot.press("end")
+        await settle(pilot)
+        assert view.selected is not None and view.selected.revision == ids[0]
+        assert "\n".join(graph_lines(app)).count(ids[0][:12]) == 1, "the base is on screen"
+        await pilot.press("slash")
+        await pilot.press(*ids[300][:8])
+        await settle(pilot)
+        assert [row.revision.revision for row in view.rows] == [ids[300]]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(view.rows) == len(ids)
+        assert view.select(ids[123]) and view.selected is not None
+        assert view.selected.revision == ids[123]
+        assert view.rows[view.cursor].revision.revision == ids[123]

@@ -26,7 +26,7 @@ from migtui.screens.graph_environments import choice_label, environment_labels
 from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
 from migtui.widgets.footer import SteadyFooter
-from migtui.widgets.revision_graph import LEGEND, RevisionGraphView, build_rows
+from migtui.widgets.revision_graph import LEGEND, GraphRows, RevisionGraphView, build_rows
 from migtui.widgets.safe_text import clean, safe
 from migtui.widgets.status_line import StatusLine
 
@@ -156,15 +156,13 @@ class GraphScreen(GraphHistory):
         view.set_rows(self._filtered(build_rows(snapshot, self.edit_notes(), marks)),
                       keep=keep)
 
-    def _filtered(self, rows: list) -> list:  # type: ignore[type-arg]
+    def _filtered(self, rows: GraphRows) -> GraphRows:
         needle = self.query_one("#filter", Input).value.strip().lower()
         if not needle:
             return rows
-        return [
-            r for r in rows
-            if r.revision.revision.startswith(needle) or needle in r.revision.message.lower()
-            or any(needle in label.lower() for label in r.revision.branch_labels)
-        ]
+        return rows.only(lambda rev: (
+            rev.revision.startswith(needle) or needle in rev.message.lower()
+            or any(needle in label.lower() for label in rev.branch_labels)))
 
     # -- filter and log ------------------------------------------------------
 
