@@ -5,7 +5,7 @@ preview where the two differ."""
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from tests.ui_helpers import make_app, row_of, settle, wait_for
 
 def _cache_file() -> Path:
     """The one graph cache file the tests' cache folder holds."""
-    files = list(Path(os.environ["MIGTUI_CACHE_DIR"]).glob("graph-*.json"))
+    files = list(Path(os.environ["MIGTUI_CACHE_DIR"]).glob("graph-*.bin"))
     assert len(files) == 1, files
     return files[0]
 
@@ -28,9 +28,9 @@ def _tamper(message: str) -> None:
     that no longer agrees with the headers (as one written before Alembic's import
     corrected a header would)."""
     path = _cache_file()
-    data = json.loads(path.read_text())
-    data["revisions"][0][5] = message
-    path.write_text(json.dumps(data))
+    data = marshal.loads(path.read_bytes())
+    data[3][0]["message"] = message  # (format, code, files, revisions, ...)
+    path.write_bytes(marshal.dumps(data))
 
 
 def test_a_start_keeps_the_graph_it_built_for_the_next(tmp_path: Path) -> None:
@@ -75,8 +75,11 @@ def test_an_added_or_removed_file_is_a_miss(tmp_path: Path) -> None:
 def test_an_unreadable_cache_file_is_ignored(tmp_path: Path) -> None:
     folder = make_project(tmp_path / "p", CHAIN)
     open_project(folder).graph()
-    for text in ("{not json", json.dumps({"format": 1}), "[]"):
-        _cache_file().write_text(text)
+    whole = _cache_file().read_bytes()
+    for blob in (b"{not marshal", whole[: len(whole) // 2], marshal.dumps({"format": 1}),
+                 marshal.dumps([]), marshal.dumps((*marshal.loads(whole)[:3], [{"x": 1}],
+                                                   [(0, "●")], (), (), []))):
+        _cache_file().write_bytes(blob)
         graph = open_project(folder).graph_at_hand()
         assert graph == alembic_graph(folder)
 
@@ -85,11 +88,11 @@ def test_another_migtui_never_reuses_a_graph(tmp_path: Path) -> None:
     """A graph built by other code (an upgrade, an edit of the builder) is a miss."""
     folder = make_project(tmp_path / "p", CHAIN)
     open_project(folder).graph()
-    data = json.loads(_cache_file().read_text())
-    assert data["code"] == graphcache._code_stamp()
-    data["code"] = "0.0.1|other"
-    data["revisions"][0][5] = "an older migtui's"
-    _cache_file().write_text(json.dumps(data))
+    data = list(marshal.loads(_cache_file().read_bytes()))
+    assert data[1] == graphcache._code_stamp()
+    data[1] = "0.0.1|other"
+    data[3][0]["message"] = "an older migtui's"
+    _cache_file().write_bytes(marshal.dumps(tuple(data)))
     assert open_project(folder).graph_at_hand().revisions[0].message == "create doohickey"  # type: ignore[union-attr]
 
 
@@ -140,3 +143,13 @@ def test_projects_of_one_script_directory_write_it_once(tmp_path: Path) -> None:
     open_project(folder).graph()
     assert _cache_file().stat().st_mtime_ns != written - 10**9
     assert open_project(folder).graph_at_hand().revisions[0].message == "make a doohickey"  # type: ignore[union-attr]
+
+
+def test_an_older_format_file_is_removed_when_a_graph_is_kept(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "p", CHAIN)
+    old = Path(os.environ["MIGTUI_CACHE_DIR"]) / "graph-0123456789abcdef0123.json"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text('{"format": 1}')
+    open_project(folder).graph()
+    assert not old.exists()
+    assert _cache_file().exists()

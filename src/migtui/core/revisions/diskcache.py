@@ -137,10 +137,10 @@ class DiskCache:
             pass
 
 
-def prune(folder: Path, kind: str) -> None:
-    """Keep only the most recently written cache files named ``KIND-*.json``."""
-    files = sorted(folder.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-_FILES_KEPT]:
+def prune(folder: Path, kind: str, suffix: str = ".json", keep: int = _FILES_KEPT) -> None:
+    """Keep only the ``keep`` most recently written cache files named ``KIND-*SUFFIX``."""
+    files = sorted(folder.glob(f"{kind}-*{suffix}"), key=lambda p: p.stat().st_mtime)
+    for old in files[:len(files) - keep]:
         with contextlib.suppress(OSError):
             old.unlink()
     for tmp in folder.glob(f"{kind}-*.tmp"):
