@@ -116,9 +116,10 @@ async def test_which_branch_counts_what_alembic_runs(tmp_path: Path, db_url: str
         assert isinstance(app.screen, ChooseScreen)
         options = app.screen.query_one(OptionList)
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert any(f"[expand]  expand 0  → head {EXPAND_HEAD[:12]} "
+        # What the branch is, then (a second line) where it leads and what that runs.
+        assert any(f"[expand]  expand 0\n→ head {EXPAND_HEAD[:12]} "
                    f"({to_expand} pending up to there)" in s for s in shown), shown
-        assert any(f"[contract]  contract 0  → head {CONTRACT_HEAD[:12]} "
+        assert any(f"[contract]  contract 0\n→ head {CONTRACT_HEAD[:12]} "
                    f"({to_contract} pending up to there, 4 of them on other branches)" in s
                    for s in shown), shown
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,22 +44,32 @@ class PromptScreen(ModalScreen[str | None]):
 class ChooseScreen(ModalScreen[str | None]):
     """Asks which of several options (e.g. which head); dismissed with the option id.
 
-    Labels are data (revision messages): shown literally, on one line each."""
+    Labels are data (revision messages): shown literally, one line each, in a dialog as
+    wide as a wide one; an option's detail (``details``, by id) goes on a dimmed line of
+    its own (not wrapped after the label mid-phrase, at 80 columns)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose.cancel")]
 
     def __init__(self, title: str, options: list[tuple[str, str]],
-                 highlighted: str | None = None) -> None:
+                 highlighted: str | None = None, details: Mapping[str, str] | None = None,
+                 ) -> None:
         super().__init__()
         self._title = title
         self._options = options
         self._highlighted = highlighted  # the option the cursor starts on (else the first)
+        self._details = details or {}
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with Vertical(id="dialog", classes="choice"):
             yield Static(safe(self._title, "bold"))
-            yield OptionList(*[Option(safe_line(label), id=key) for key, label in self._options],
-                             id="choose-list")
+            yield OptionList(*[Option(self._prompt(key, label), id=key)
+                               for key, label in self._options], id="choose-list")
+
+    def _prompt(self, key: str, label: str) -> Text:
+        prompt = safe_line(label)
+        if self._details.get(key):
+            prompt.append("\n").append_text(safe_line(self._details[key], "dim"))
+        return prompt
 
     def on_mount(self) -> None:
         keys = [key for key, _ in self._options]

@@ -300,10 +300,11 @@ class GraphScreen(GraphHistory):
             if revision:
                 self._run(plan_upgrade(snapshot, revision), snapshot)
 
+        choices = [branch_choice(snapshot, r.revision) for r in candidates]
         self.app.push_screen(ChooseScreen(
             "Several revisions can run next: u runs the one you choose, on its branch",
-            [(r.revision, branch_choice(snapshot, r.revision).label) for r in candidates],
-        ), chosen)
+            [(c.revision, c.label) for c in choices],
+            details={c.revision: c.leads_to for c in choices}), chosen)
 
     def action_downgrade_step(self) -> None:
         snapshot = self.ready_for_write("downgrade_step")

@@ -26,18 +26,22 @@ class BranchChoice:
 
     @property
     def label(self) -> str:
-        """One line for a list of choices."""
+        """What the branch is, on one line: its first revision, labels and message."""
         parts = [self.revision[:12]]
         if self.labels:
             parts.append(" ".join(f"[{label}]" for label in self.labels))
         parts.append(self.message.splitlines()[0] if self.message.strip() else "(no message)")
+        return "  ".join(parts)
+
+    @property
+    def leads_to(self) -> str:
+        """Where it leads, on one line: its head(s) and what upgrading there runs."""
         heads = ", ".join(h[:12] for h in self.heads) or "?"
         word = "head" if len(self.heads) == 1 else "heads"
         count = f"{self.pending} pending up to there"
         if self.elsewhere:
             count += f", {self.elsewhere} of them on other branches"
-        parts.append(f"→ {word} {heads} ({count})")
-        return "  ".join(parts)
+        return f"→ {word} {heads} ({count})"
 
 
 def branch_choice(snapshot: Snapshot, revision: str) -> BranchChoice:
