@@ -98,8 +98,13 @@ def run() -> None:
     The cyclic garbage collector is off until the first frame is on screen: starting
     makes about 90,000 container objects that all live on (modules, styles, the graph),
     and collecting while they pile up cost about a tenth of the time to the first paint
-    (a full collection of 40 ms just before it, at 1,000 revisions)."""
+    (a full collection of 40 ms just before it, at 1,000 revisions). The app runs in
+    a child process that tui/supervisor.py watches, to hand the terminal back if
+    env.py (or anything) ends it abruptly."""
     gc.disable()
+    from migtui.tui import supervisor
+
+    supervisor.split()  # (returns in the app's process; the other one waits for it)
     sys.exit(main(collector_paused=True))
 
 

@@ -18,6 +18,10 @@ import threading
 from typing import Any
 
 _terminal: list[Any] = []  # the terminal's settings from before the app started
+# Stop mouse reporting and bracketed paste, wrap lines again, show the cursor, leave the
+# alternate screen.
+LEAVE_APP_MODE = (b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?7h"
+                  b"\x1b[?25h\x1b[?1049l")
 
 
 def remember_terminal() -> None:
@@ -43,11 +47,9 @@ def arm(seconds: float, status: int = 0) -> None:
 
                 termios.tcsetattr(_terminal[0], termios.TCSADRAIN, _terminal[1])
         with contextlib.suppress(Exception):
-            # Leave the alternate screen, show the cursor, stop mouse reporting.
             from migtui.tui.terminal_guard import GUARD  # (descriptor 1 is its pipe)
 
-            os.write(GUARD.terminal_fd,
-                     b"\x1b[?1000l\x1b[?1003l\x1b[?1006l\x1b[?25h\x1b[?1049l")
+            os.write(GUARD.terminal_fd, LEAVE_APP_MODE)
         os._exit(status)
 
     timer = threading.Timer(seconds, end)
