@@ -26,7 +26,7 @@ from migtui.screens.graph_environments import choice_label, environment_labels
 from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
 from migtui.widgets.footer import SteadyFooter
-from migtui.widgets.revision_graph import LEGEND, GraphRows, RevisionGraphView, build_rows
+from migtui.widgets.revision_graph import LEGEND, GraphRows, RevisionGraphView
 from migtui.widgets.safe_text import clean, safe
 from migtui.widgets.status_line import StatusLine
 
@@ -153,7 +153,7 @@ class GraphScreen(GraphHistory):
         view = self.graph_view
         keep = select or (view.selected.revision if view.selected else None)
         marks = environment_labels(self.state.environments, self.state.environment, snapshot)
-        view.set_rows(self._filtered(build_rows(snapshot, self.edit_notes(), marks)),
+        view.set_rows(self._filtered(GraphRows(snapshot, self.edit_notes(), marks)),
                       keep=keep)
 
     def _filtered(self, rows: GraphRows) -> GraphRows:

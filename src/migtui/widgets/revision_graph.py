@@ -157,12 +157,6 @@ class GraphRows(Sequence[GraphRow]):
                          [at for at in self._order if keep(self._revisions[at])])
 
 
-def build_rows(snapshot: Snapshot, notes: Mapping[str, str] | None = None,
-               environments: Mapping[str, str] | None = None) -> GraphRows:
-    """The graph rows of a snapshot (:class:`GraphRows`: made as they are drawn)."""
-    return GraphRows(snapshot, notes, environments)
-
-
 def partial_mark(snapshot: Snapshot, rev: Revision) -> str:
     """"⚠ partially applied (1 statement stayed; e: which)" on the revision
     whose step failed halfway and left part of itself in the database; else ""."""

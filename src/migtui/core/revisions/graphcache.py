@@ -2,10 +2,10 @@
 
 At 10,000 revisions, decoding every cached header, building the graph and laying out its
 lanes takes about a quarter of a second before the first frame; loading what the last
-start built takes a thirtieth. It is kept with :mod:`marshal` (the format of Python's own
+start built takes a twentieth. It is kept with :mod:`marshal` (the format of Python's own
 ``.pyc`` files, and as trusted: the user's own cache folder), which gives back the tuples
-and dictionaries the revisions are made of without a Python loop to convert them: a
-third of the time JSON took. The file is valid only for the exact list of revision files
+and dictionaries the revisions are made of without a Python loop to convert them (50 ms
+against JSON's 70, the listing's digest included). The file is valid only for the exact list of revision files
 it was built from, each with its (size, mtime), and for the same Alembic, migtui and
 migtui's graph code: any file added, removed, renamed or touched, or a new version, is a
 miss.
