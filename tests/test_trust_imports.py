@@ -139,3 +139,26 @@ def test_a_relative_sqlite_path_is_the_same_database_before_and_after_its_file_e
     again = project.snapshot()
     assert again.database.identity.startswith(f"sqlite:///{folder / 'app.db'} (")
     assert project.run_plan(plan_upgrade(again, LINEAR[1].revision)).ok
+
+
+async def test_the_changed_module_notice_waits_off_the_pending_screen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the pending screen, where autogenerate imports the project afresh, a read does
+    not toast that steps run the old copy; back on the graph, the next read does."""
+    folder, settings, second = _project(tmp_path, monkeypatch)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")  # (read here: env.py imports the settings in this process)
+        await settle(pilot)
+        settings.write_text(f'DATABASE_URL = "{second}"\n')
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.current_mode == "pending"
+        await pilot.press("r")
+        await settle(pilot)
+        notice = f"{settings.name} changed after migtui imported it"
+        assert notice not in " ".join(n.message for n in app._notifications)
+        await pilot.press("g", "r")
+        await settle(pilot)
+        assert notice in " ".join(n.message for n in app._notifications)

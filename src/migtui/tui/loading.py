@@ -232,7 +232,8 @@ class LoadingApp(EnvironmentsApp):
         """Called by the app's handler: the load worker goes on once this is drawn."""
         if not message.first:
             self.read_answered()
-            self._tell_stale_modules()
+            if self.current_mode != "pending":  # (autogenerate imports them afresh; a
+                self._tell_stale_modules()  # step's confirmation says it in any case)
         self.call_after_refresh((self._painted if message.first else self._shown).set)
         if self.final(message.snapshot) and not self._prebuild_asked:
             self._prebuild_asked = True
