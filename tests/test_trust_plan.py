@@ -7,6 +7,7 @@ a revision file edited, a lock held) and checks what the database holds afterwar
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -82,6 +83,35 @@ def test_a_revision_file_edited_after_the_dialog_is_refused(tmp_path: Path, url:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM t1")).scalar() == 3
     engine.dispose()
+
+
+def test_a_file_rewritten_keeping_size_and_mtime_is_refused_then_planned_anew(
+        tmp_path: Path) -> None:
+    """Same size, same mtime (``cp -p``, ``touch -r``, an archive), in one session: the
+    module imported before would still run. The plan's check reads the bytes, refuses,
+    and the plan made again shows (and runs) what the file now says."""
+    url = sqlite_url(tmp_path / "same.db")
+    project = open_at(tmp_path, url, R1)
+    plan = plan_upgrade(project.snapshot(), R2)  # the dialog: create_table('t2')
+    assert plan.steps[0].sha256
+    path = next((tmp_path / "proj/migrations/versions").glob(f"{R2}_*.py"))
+    before = path.stat()
+    text = path.read_text()
+    assert '"t2"' in text
+    path.write_text(text.replace('"t2"', '"t9"'))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+    result = project.run_plan(plan)
+
+    assert not result.ok and result.plan_changed
+    assert f"{R2}'s file changed since you confirmed: nothing ran" in result.error
+    assert applied(url) == {R1} and "t2" not in table_names(url)
+    again = plan_upgrade(project.snapshot(), R2)  # offered again: from the new bytes
+    assert again.steps[0].sha256 != plan.steps[0].sha256
+    assert project.run_plan(again).ok
+    assert applied(url) == {R2}
+    assert "t9" in table_names(url) and "t2" not in table_names(url)
 
 
 def test_a_revision_added_by_git_pull_is_not_run(tmp_path: Path, url: str) -> None:

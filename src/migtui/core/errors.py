@@ -20,7 +20,14 @@ class MigtuiError(Exception):
 
 
 class PlanChanged(MigtuiError):
-    """A confirmed plan no longer matches the database or the files: nothing ran."""
+    """A confirmed plan no longer matches the database or the files: nothing ran.
+    ``rewritten``: revision files whose bytes changed while their (size, mtime) stayed,
+    to be read again before anything is planned from them."""
+
+    def __init__(self, message: str, details: str = "",
+                 rewritten: tuple[str, ...] = ()) -> None:
+        super().__init__(message, details)
+        self.rewritten = rewritten
 
 
 def one_line(text: str, limit: int = 300) -> str:

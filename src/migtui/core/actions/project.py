@@ -247,6 +247,8 @@ class Project:
             raise
         except PlanChanged as exc:
             error, details, plan_changed = exc.message, exc.details, True
+            if exc.rewritten:  # (the plan offered again must be made from their bytes)
+                self.revisions.forget(exc.rewritten)
         except BaseException as exc:  # a revision may even call sys.exit()
             failed = exc
         finally:

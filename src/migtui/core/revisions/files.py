@@ -372,6 +372,12 @@ class RevisionFiles:
         if known is not None:
             self._records[known.path] = replace(known, problem=problem, verified=True)
 
+    def forget(self, paths: tuple[str, ...]) -> None:
+        """Read these files again at the next scan: their bytes are checked against the
+        disk cache's entry then, as in a new process."""
+        for path in paths:
+            self._records.pop(path, None)
+
     def records(self) -> list[FileRecord]:
         """The records of the last scan (with verification results), in Alembic's order."""
         return list(self._records.values())

@@ -5,10 +5,10 @@ lanes takes about a quarter of a second before the first frame; loading what the
 start built takes a twentieth. It is kept with :mod:`marshal` (the format of Python's own
 ``.pyc`` files, and as trusted: the user's own cache folder), which gives back the tuples
 and dictionaries the revisions are made of without a Python loop to convert them (50 ms
-against JSON's 70, the listing's digest included). The file is valid only for the exact list of revision files
-it was built from, each with its (size, mtime), and for the same Alembic, migtui and
-migtui's graph code: any file added, removed, renamed or touched, or a new version, is a
-miss.
+against JSON's 70, the listing's digest included). The file is valid only for the exact
+list of revision files it was built from, each with its (size, mtime), and for the same
+Alembic, migtui and migtui's graph code: any file added, removed, renamed or touched, or
+a new version, is a miss.
 
 What it gives is a preview for the first paint, nothing more: the loader still builds the
 graph from the files' headers before anything else uses it, and draws that one instead

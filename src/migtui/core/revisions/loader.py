@@ -196,6 +196,14 @@ class RevisionLoader:
             self._preview = False
             self._script = None
 
+    def forget(self, paths: tuple[str, ...]) -> None:
+        """Read these revision files again, even at the same (size, mtime): they were
+        rewritten keeping both (found by a plan's check of their bytes)."""
+        with self._lock:
+            if self._files is not None:
+                self._files.forget(paths)
+        self.reload()
+
     def changed_on_disk(self) -> bool:
         """Whether any revision file was added, removed or modified since the last read."""
         with self._lock:

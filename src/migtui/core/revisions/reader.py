@@ -126,6 +126,21 @@ def source_hash(path: str) -> str:
     return hash_of(_entry(path, key))
 
 
+def hash_on_disk(path: str) -> str:
+    """The SHA-256 of the file's bytes read now, past every cache: what a confirmed plan
+    checks each of its files against just before it runs. A file rewritten keeping its
+    size and mtime is forgotten here (what was read of it is read again next time)."""
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    with _LOCK:
+        entry = _ENTRIES.get(path)
+        known = None if entry is None else entry.derived.get(
+            "sha256", entry.derived.get("content_sha256"))
+        if known is not None and known != digest:
+            del _ENTRIES[path]
+    return digest
+
+
 def content_hash(path: str, key: FileKey) -> str:
     """The SHA-256 of a file's bytes at this file key, read without keeping them: what
     the header cache checks a file against before it is trusted in a new process."""

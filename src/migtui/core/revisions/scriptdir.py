@@ -31,7 +31,7 @@ from migtui.core.errors import MigtuiError, PlanChanged
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.files import problem_from
 from migtui.core.revisions.headers import Header
-from migtui.core.revisions.reader import SOURCE_HASH, FileKey, load_module
+from migtui.core.revisions.reader import SOURCE_HASH, FileKey, hash_on_disk, load_module
 from migtui.core.revisions.touched import touched_tables
 
 ProblemSink = Callable[[ScriptProblem], None]
@@ -119,10 +119,15 @@ class Pinned:
             pinned = self.revisions[rev]
             if not pinned:
                 continue
-            # The module that will run, compiled from the bytes that were hashed.
+            # The module that will run, compiled from the bytes that were hashed, and
+            # the file as it is now (rewritten keeping its size and mtime, the module
+            # would still be the one imported before).
             found = getattr(step.revision.module, SOURCE_HASH, "")
-            if found != pinned:
-                raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran")
+            path = getattr(step.revision, "path", None)
+            on_disk = hash_on_disk(path) if isinstance(path, str) else pinned
+            if found != pinned or on_disk != pinned:
+                raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran",
+                                  rewritten=(path,) if on_disk != found and path else ())
 
     def check_imports(self) -> None:
         """Raise PlanChanged if a module of the project changed on disk after the
