@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import marshal
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from loading_helpers import CHAIN, alembic_graph, make_project, open_project, rev_file
 
 from migtui.core.revisions import graphcache
 from migtui.screens.graph import GraphScreen
+from migtui.widgets.revision_graph import RevisionGraphView
 from tests.ui_helpers import make_app, row_of, settle, wait_for
 
 
@@ -27,10 +30,19 @@ def _tamper(message: str) -> None:
     """Change the head's message in the graph cache, leaving its key as it is: a preview
     that no longer agrees with the headers (as one written before Alembic's import
     corrected a header would)."""
+    _rewrite(lambda graph: graph[0][0].update(message=message))
+
+
+def _rewrite(change: Callable[[Any], object], stamp: str | None = None) -> None:
+    """Change the graph in the cache file (revisions, lanes, heads, bases, problems) and
+    seal it again, as a file of this migtui would be (``stamp``: another code stamp)."""
     path = _cache_file()
-    data = marshal.loads(path.read_bytes())
-    data[3][0]["message"] = message  # (format, code, files, revisions, ...)
-    path.write_bytes(marshal.dumps(data))
+    form, code, files, _seal, body = marshal.loads(path.read_bytes())
+    graph = marshal.loads(body)
+    change(graph)
+    body = marshal.dumps(graph)
+    path.write_bytes(marshal.dumps((form, code if stamp is None else stamp, files,
+                                    graphcache._seal(body), body)))
 
 
 def test_a_start_keeps_the_graph_it_built_for_the_next(tmp_path: Path) -> None:
@@ -76,9 +88,13 @@ def test_an_unreadable_cache_file_is_ignored(tmp_path: Path) -> None:
     folder = make_project(tmp_path / "p", CHAIN)
     open_project(folder).graph()
     whole = _cache_file().read_bytes()
-    for blob in (b"{not marshal", whole[: len(whole) // 2], marshal.dumps({"format": 1}),
-                 marshal.dumps([]), marshal.dumps((*marshal.loads(whole)[:3], [{"x": 1}],
-                                                   [(0, "●")], (), (), []))):
+    head = marshal.loads(whole)[:3]
+    flipped = bytearray(whole)
+    flipped[len(whole) // 2] ^= 0x01  # one bit of the graph: the seal no longer holds
+    for blob in (b"{not marshal", whole[: len(whole) // 2], bytes(flipped),
+                 marshal.dumps({"format": 1}), marshal.dumps([]),
+                 marshal.dumps((*head, "", marshal.dumps(([{"x": 1}], [(0, "●")], (), (), [])))),
+                 marshal.dumps((*head, graphcache._seal(b"x"), b"x"))):
         _cache_file().write_bytes(blob)
         graph = open_project(folder).graph_at_hand()
         assert graph == alembic_graph(folder)
@@ -88,11 +104,9 @@ def test_another_migtui_never_reuses_a_graph(tmp_path: Path) -> None:
     """A graph built by other code (an upgrade, an edit of the builder) is a miss."""
     folder = make_project(tmp_path / "p", CHAIN)
     open_project(folder).graph()
-    data = list(marshal.loads(_cache_file().read_bytes()))
-    assert data[1] == graphcache._code_stamp()
-    data[1] = "0.0.1|other"
-    data[3][0]["message"] = "an older migtui's"
-    _cache_file().write_bytes(marshal.dumps(tuple(data)))
+    assert marshal.loads(_cache_file().read_bytes())[1] == graphcache._code_stamp()
+    _rewrite(lambda graph: graph[0][0].update(message="an older migtui's"),
+             stamp="0.0.1|other")
     assert open_project(folder).graph_at_hand().revisions[0].message == "create doohickey"  # type: ignore[union-attr]
 
 
@@ -153,3 +167,19 @@ def test_an_older_format_file_is_removed_when_a_graph_is_kept(tmp_path: Path) ->
     open_project(folder).graph()
     assert not old.exists()
     assert _cache_file().exists()
+
+
+async def test_a_corrected_preview_leaves_the_cursor_on_the_newest(tmp_path: Path) -> None:
+    """The preview's top row is not the head (its cache was built from other files):
+    once the headers are read, the untouched cursor is on the real head, at the top,
+    not dragged down after the revision it first stood on."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    open_project(folder).graph()
+    _rewrite(lambda graph: [part.append(part.pop(0)) for part in graph[:2]])
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(RevisionGraphView)
+        assert view.rows.revision_at(0).revision == CHAIN[-1].revision
+        assert view.cursor == 0 and view.selected is not None
+        assert view.selected.revision == CHAIN[-1].revision

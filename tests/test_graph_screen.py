@@ -301,6 +301,9 @@ async def test_rows_are_made_as_they_are_drawn(tmp_path: Path, monkeypatch) -> N
         await pilot.press("escape")
         await settle(pilot)
         assert len(view.rows) == len(ids)
+        # What the filter found stays selected, and on screen, once it is cleared.
+        assert view.selected is not None and view.selected.revision == ids[300]
+        assert ids[300][:12] in "\n".join(graph_lines(app))
         assert view.select(ids[123]) and view.selected is not None
         assert view.selected.revision == ids[123]
         assert view.rows[view.cursor].revision.revision == ids[123]

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import SCRIPTS, copy_sample, database_url, table_names
 from projects import applied, data_engine
+from textual.screen import ModalScreen
 from textual.widgets import Static
 from ui_helpers import graph_lines, make_app, row_of, settle, status_text, widget_text
 
@@ -135,7 +136,13 @@ async def test_database_on_unknown_revision_offers_stamp(sample_sqlite: Path) ->
         status = status_text(app)
         assert "deadbeef0000" in status and "no file defines" in status
         assert "? pending" in status  # not counted as if the database were at base
-        for key in ("u", "d", "U"):  # no plan from it: Alembic cannot walk from there
+        # No next revision from it: u says why at once (it asks no "which branch").
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, ModalScreen)
+        said = [n.message for n in app._notifications]
+        assert said and "deadbeef0000, which no revision file defines" in said[-1]
+        for key in ("d", "U"):  # no plan from it: Alembic cannot walk from there
             await pilot.press(key)
             await settle(pilot)
             refusal = app.screen.query_one("#confirm-refusal", Static)

@@ -151,7 +151,9 @@ class GraphScreen(GraphHistory):
         if snapshot is None:
             return
         view = self.graph_view
-        keep = select or (view.selected.revision if view.selected else None)
+        # The revision the user moved to stays selected; untouched, the cursor stays on
+        # the newest (a first frame's preview corrected must not drag it down).
+        keep = select or (view.selected.revision if view.selected and view.moved else None)
         marks = environment_labels(self.state.environments, self.state.environment, snapshot)
         view.set_rows(self._filtered(GraphRows(snapshot, self.edit_notes(), marks)),
                       keep=keep)
@@ -173,6 +175,8 @@ class GraphScreen(GraphHistory):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter" and self.state.snapshot is not None:
+            if event.value.strip():  # (what it finds stays selected once it is cleared)
+                self.graph_view.moved = True
             self._show_snapshot()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -287,8 +291,9 @@ class GraphScreen(GraphHistory):
         if snapshot is None:
             return
         candidates = next_revisions(snapshot)
-        if not candidates and self.history_refused(snapshot):
-            return  # (a cycle has no "next": say why, not "at head")
+        unknown = any(h not in snapshot.graph for h in snapshot.database.current_heads)
+        if (unknown or not candidates) and self.history_refused(snapshot):
+            return  # (a cycle has no "next", an unknown revision no way on: say why)
         if not candidates:
             self.notify("The database is at head: nothing to upgrade")
             return

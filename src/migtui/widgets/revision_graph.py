@@ -230,6 +230,7 @@ class RevisionGraphView(ScrollView, can_focus=True):
         self.rows = GraphRows()
         self._glyph_width = 2
         self._drawn = False
+        self.moved = False  # the user has moved the cursor (else it stays on the newest)
 
     def set_rows(self, rows: GraphRows, keep: str | None = None) -> None:
         """Show new rows, keeping the cursor on revision ``keep`` when it is still there."""
@@ -238,6 +239,9 @@ class RevisionGraphView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(rows))
         index = None if keep is None else rows.index_of(keep)
         self.cursor = min(index if index is not None else self.cursor, max(len(rows) - 1, 0))
+        # Once the new height is laid out: scrolling now is cut to the old one (a filter
+        # cleared, the cursor far below what the filtered rows filled).
+        self.call_after_refresh(self.scroll_to_region_y, self.cursor)
         self.refresh()
         self.post_message(self.Highlighted(self.selected))
 
@@ -253,6 +257,7 @@ class RevisionGraphView(ScrollView, can_focus=True):
         index = self.rows.index_of(revision)
         if index is None:
             return False
+        self.moved = True
         self.cursor = index
         return True
 
@@ -272,6 +277,7 @@ class RevisionGraphView(ScrollView, can_focus=True):
             self.scroll_to(y=y - height + 1, animate=False)
 
     def action_cursor(self, delta: int) -> None:
+        self.moved = True
         if self.rows:
             self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
 
@@ -279,6 +285,7 @@ class RevisionGraphView(ScrollView, can_focus=True):
         self.action_cursor(direction * max(1, self.scrollable_content_region.height - 1))
 
     def action_jump(self, where: int) -> None:
+        self.moved = True
         if self.rows:
             self.cursor = 0 if where == 0 else len(self.rows) - 1
 
@@ -289,6 +296,7 @@ class RevisionGraphView(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         index = int(self.scroll_offset.y) + event.y
         if 0 <= index < len(self.rows):
+            self.moved = True
             if index == self.cursor and event.chain >= 2:
                 self.action_activate()
             self.cursor = index
@@ -336,6 +344,8 @@ class RevisionGraphView(ScrollView, can_focus=True):
             Segment(f"{date:>16} ", text_style + Style(dim=True)),
         ]
         strip = Strip(segments).crop_extend(0, width, base)
-        if index == self.cursor:
-            strip = strip.apply_style(style("graph--cursor"))
+        if index == self.cursor:  # its background over the segments' own
+            cursor = self.get_component_rich_style("graph--cursor", partial=False)
+            strip = Strip(Segment.apply_style(strip, post_style=Style(bgcolor=cursor.bgcolor)),
+                          strip.cell_length)
         return strip

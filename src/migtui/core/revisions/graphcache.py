@@ -35,7 +35,7 @@ from migtui.core.revisions.graph import new_revision
 from migtui.core.revisions.layout import LaneRow
 from migtui.core.revisions.reader import FileKey
 
-_FORMAT = 2
+_FORMAT = 3
 Listing = Sequence[tuple[str, FileKey]]  # every revision file, in Alembic's order
 
 
@@ -83,10 +83,11 @@ class GraphCache:
         digest = listing_digest(listing)
         _HELD.pop(self._file, None)  # (whatever it holds, if not this)
         try:
-            (form, code, files, revisions, lanes, heads, bases,
-             problems) = marshal.loads(self._file.read_bytes())
-            if form != _FORMAT or code != _code_stamp() or files != digest:
+            form, code, files, seal, body = marshal.loads(self._file.read_bytes())
+            if (form != _FORMAT or code != _code_stamp() or files != digest
+                    or seal != _seal(body)):
                 return None
+            revisions, lanes, heads, bases, problems = marshal.loads(body)
             found = _decode(revisions, lanes, heads, bases, problems,
                             [path for path, _key in listing])
         except (OSError, ValueError, TypeError, EOFError, KeyError, IndexError,
@@ -107,15 +108,15 @@ class GraphCache:
             return
         index = {path: i for i, (path, _key) in enumerate(listing)}
         try:
-            data = (
-                _FORMAT, _code_stamp(), digest,
+            body = marshal.dumps((
                 # Each revision's fields, its path as its place in the listing.
                 [{**vars(r), "path": index[r.path] if r.path else -1}
                  for r in graph.revisions],
                 [(lane.lane, lane.glyphs) for lane in lanes()],
                 graph.heads, graph.bases,
                 [(p.message, p.path, p.line, p.details, p.kind) for p in graph.problems],
-            )
+            ))
+            data = (_FORMAT, _code_stamp(), digest, _seal(body), body)
             self._file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self._file.with_name(f"{self._file.name}.{os.getpid()}.tmp")
             tmp.write_bytes(marshal.dumps(data))
@@ -125,6 +126,13 @@ class GraphCache:
         except (OSError, KeyError, ValueError):
             return
         _HELD[self._file] = (digest, graph)
+
+
+def _seal(body: bytes) -> str:
+    """The checksum of a cache file's graph: a byte of it changed (a bad disk, a file cut
+    short and padded) is a miss, not a preview with a wrong lane or a glyph of the wrong
+    type (2 ms at 10,000 revisions)."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 def _decode(revisions: list[dict[str, Any]], lanes: list[tuple[int, str]],
