@@ -270,3 +270,26 @@ def test_actions_do_not_grow_sys_path(tmp_path: Path) -> None:
         assert project.upgrade("heads").ok
         project.status()
     assert len(sys.path) == length
+
+
+def test_an_upgrade_that_starts_a_second_branch_says_so(tmp_path: Path) -> None:
+    """With the database at one head of two, the next step of the other line is an
+    upgrade that leaves alembic_version with two rows: the confirmation's title says so
+    (`alembic upgrade +1` refuses there; `alembic upgrade REV` does the same as this)."""
+    from migtui.core.actions.config import ProjectOptions
+    from migtui.core.actions.plan import next_revisions, plan_upgrade
+    from migtui.core.actions.project import Project
+    from projectkit.genproject import generate_project
+
+    generate_project(tmp_path, 12, branch_every=4, heads=2)
+    project = Project.open(ProjectOptions(cwd=str(tmp_path)))
+    first, second = project.graph().heads
+    assert project.upgrade(first).ok
+    snapshot = project.snapshot()
+    (other,) = next_revisions(snapshot)
+    plan = plan_upgrade(snapshot, other.revision)
+    assert plan.description == f"Upgrade to {other.revision[:12]}, leaving the database on 2 heads"
+    assert project.run_plan(plan).ok
+    assert len(project.snapshot().database.current_heads) == 2
+    on_its_line = plan_upgrade(project.snapshot(), second)
+    assert on_its_line.description == f"Upgrade to {second[:12]}"  # (still two heads)

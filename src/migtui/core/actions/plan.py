@@ -139,8 +139,21 @@ def plan_upgrade(snapshot: Snapshot, target: str) -> Plan:
     graph, applied = snapshot.graph, snapshot.applied
     needed = graph.ancestors((target,)) - applied
     steps = tuple(_step(r, "upgrade") for r in reversed(graph.revisions) if r.revision in needed)
-    return Plan("upgrade", target, steps, f"Upgrade to {target[:12]}", _heads(snapshot),
-                "upgrade_to", snapshot.database.identity)
+    description = f"Upgrade to {target[:12]}"
+    heads = _heads(snapshot)
+    after = _heads_after(snapshot, applied | needed)
+    if heads and len(after) > len(heads):  # (a branch started beside the applied one)
+        description += f", leaving the database on {len(after)} heads"
+    return Plan("upgrade", target, steps, description, heads, "upgrade_to",
+                snapshot.database.identity)
+
+
+def _heads_after(snapshot: Snapshot, applied: frozenset[str]) -> list[str]:
+    """The heads of ``applied``: the rows ``alembic_version`` would hold (revisions
+    no applied revision names as its down_revision)."""
+    graph = snapshot.graph
+    return [rev for rev in applied
+            if not any(c in applied for c in getattr(graph.get(rev), "children", ()))]
 
 
 def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
