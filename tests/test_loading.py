@@ -253,3 +253,23 @@ def test_a_file_rewritten_keeping_its_size_and_mtime_is_read_again_by_a_new_proc
     out = subprocess.run([sys.executable, "-c", _NEW_PROCESS, str(folder)], check=True,
                          capture_output=True, text=True, env=dict(os.environ)).stdout
     assert "CREATE DOOHICKEY" in json.loads(out.strip().splitlines()[-1])["at_hand"]
+
+
+def test_r_reads_again_a_file_rewritten_in_the_session_keeping_size_and_mtime(
+        tmp_path: Path) -> None:
+    """Within one process (size, mtime) is trusted for reads the app makes by itself;
+    an explicit read again (`r`: ``reload(check_bytes=True)``) checks every file's bytes."""
+    folder = make_project(tmp_path / "p", CHAIN)
+    project = open_project(folder)
+    assert project.graph().revisions[0].message == "create doohickey"
+    path = rev_file(folder, CHAIN[-1])
+    same_stamp_rewrite(path, path.read_text().replace("create doohickey", "CREATE DOOHICKEY"))
+    project.reload()
+    assert project.graph().revisions[0].message == "create doohickey"  # (not looked at)
+    project.reload(check_bytes=True)
+    graph = project.graph()
+    assert graph.revisions[0].message == "CREATE DOOHICKEY"
+    assert graph == alembic_graph(folder)
+    # An import of the file runs its new bytes too.
+    script = project.revisions.script_for_action()
+    assert script.get_revision(CHAIN[-1].revision).doc == "CREATE DOOHICKEY"

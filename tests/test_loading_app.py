@@ -152,3 +152,19 @@ async def test_a_file_python_cannot_read_is_marked_on_its_row_and_its_details_sa
         assert "⚠ This file cannot be read as Python: SyntaxError:" in source
         assert "(line " in source and "not found in the file" not in source
         assert "def downgrade( -> None:" in source
+
+
+async def test_r_shows_a_file_rewritten_keeping_its_size_and_mtime(tmp_path: Path) -> None:
+    from loading_helpers import same_stamp_rewrite
+
+    folder = make_project(tmp_path / "p", CHAIN)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert "create doohickey" in row_of(app, CHAIN[-1].revision)
+        path = rev_file(folder, CHAIN[-1])
+        same_stamp_rewrite(path, path.read_text().replace("create doohickey",
+                                                          "CREATE DOOHICKEY"))
+        await pilot.press("r")
+        await settle(pilot)
+        assert "CREATE DOOHICKEY" in row_of(app, CHAIN[-1].revision)

@@ -154,11 +154,13 @@ class LoadingApp(EnvironmentsApp):
             apart.stop()
 
     @work(description="load", thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load(self, reload_files: bool = False) -> None:
-        """Read the revision files (again, when asked) and the database in a worker."""
-        self._read(reload_files)
+    def load(self, reload_files: bool = False, check_bytes: bool = False) -> None:
+        """Read the revision files (again, when asked: ``check_bytes``, even those whose
+        size and mtime stayed) and the database in a worker."""
+        self._read(reload_files, check_bytes=check_bytes)
 
-    def _read(self, reload_files: bool = False, apart: FirstRead | None = None) -> None:
+    def _read(self, reload_files: bool = False, apart: FirstRead | None = None,
+              check_bytes: bool = False) -> None:
         """The snapshot, posted; then Alembic's authoritative load (in a load worker).
         ``apart``: the database read begun at launch, used if it read these options."""
         worker = get_current_worker()
@@ -176,7 +178,7 @@ class LoadingApp(EnvironmentsApp):
             if status is None:  # read here: imported first, before any other worker may
                 load()
             if reload_files:
-                project.reload()
+                project.reload(check_bytes)
             snapshot = project.snapshot(status=status)
             self._shown.clear()
             self.post_message(SnapshotLoaded(snapshot, project))
@@ -216,7 +218,7 @@ class LoadingApp(EnvironmentsApp):
         old screen without a word)."""
         self._reading += 1
         self.set_timer(READING_SAID_AFTER, self._say_reading)
-        self.load(reload_files=True)
+        self.load(reload_files=True, check_bytes=True)
 
     def _say_reading(self) -> None:
         if self._reading and not self.state.busy:

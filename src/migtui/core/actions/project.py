@@ -133,9 +133,10 @@ class Project:
         except Exception:
             return ()
 
-    def reload(self) -> None:
-        """Forget the graph so the next read sees changes on disk (changed files only)."""
-        self.revisions.reload()
+    def reload(self, check_bytes: bool = False) -> None:
+        """Forget the graph so the next read sees changes on disk (changed files only;
+        ``check_bytes``: files rewritten keeping their size and mtime too, as `r` asks)."""
+        self.revisions.reload(check_bytes)
 
     def graph(self) -> RevisionGraph:
         """Every revision, newest first, with ``problems`` listing broken files and links.

@@ -26,7 +26,13 @@ from migtui.core.env.capture import quiet
 from migtui.core.models import ScriptProblem
 from migtui.core.revisions.diskcache import DiskCache
 from migtui.core.revisions.headers import Header, NotPlain, read_header
-from migtui.core.revisions.reader import FileKey, content_hash, load_module, read_source
+from migtui.core.revisions.reader import (
+    FileKey,
+    content_hash,
+    hash_on_disk,
+    load_module,
+    read_source,
+)
 from migtui.core.secrets import scrub_secrets
 
 if TYPE_CHECKING:  # Alembic is imported only when a file must be imported (not plain)
@@ -371,6 +377,19 @@ class RevisionFiles:
         known = self._records.get(problem.path or "")
         if known is not None:
             self._records[known.path] = replace(known, problem=problem, verified=True)
+
+    def recheck(self) -> None:
+        """Compare every known file's bytes with those its record was read from (an
+        explicit read again, `r`): a file rewritten keeping its size and mtime is read
+        again at the next scan, as in a new process."""
+        for path, record in list(self._records.items()):
+            cached = self._disk.get(path, record.file_key)
+            try:
+                now = hash_on_disk(path)
+            except OSError:
+                continue  # (gone: the next scan's listing says so)
+            if cached is None or cached[3] != now:
+                self._records.pop(path)
 
     def forget(self, paths: tuple[str, ...]) -> None:
         """Read these files again at the next scan: their bytes are checked against the

@@ -188,9 +188,12 @@ class RevisionLoader:
             self._graph_cache = GraphCache(where.cache_key)
         return self._graph_cache
 
-    def reload(self) -> None:
-        """Forget the graph and script directory; unchanged files are not read again."""
+    def reload(self, check_bytes: bool = False) -> None:
+        """Forget the graph and script directory; unchanged files are not read again
+        (``check_bytes``: unless their bytes changed under the same size and mtime)."""
         with self._lock:
+            if check_bytes and self._files is not None:
+                self._files.recheck()
             self._generation += 1
             self._graph = None
             self._preview = False

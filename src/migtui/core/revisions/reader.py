@@ -131,13 +131,15 @@ def hash_on_disk(path: str) -> str:
     checks each of its files against just before it runs. A file rewritten keeping its
     size and mtime is forgotten here (what was read of it is read again next time)."""
     with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
+        data = f.read()
+    digest = hashlib.sha256(data).hexdigest()
     with _LOCK:
         entry = _ENTRIES.get(path)
-        known = None if entry is None else entry.derived.get(
-            "sha256", entry.derived.get("content_sha256"))
-        if known is not None and known != digest:
-            del _ENTRIES[path]
+        if entry is not None:
+            known = entry.derived.get("sha256", entry.derived.get("content_sha256"))
+            if ((entry.source is not None and entry.source != data)
+                    or (known is not None and known != digest)):
+                del _ENTRIES[path]
     return digest
 
 
