@@ -298,6 +298,8 @@ async def test_rows_are_made_as_they_are_drawn(tmp_path: Path, monkeypatch) -> N
         await pilot.press(*ids[300][:8])
         await settle(pilot)
         assert [row.revision.revision for row in view.rows] == [ids[300]]
+        legend = widget_text(app.screen.query_one("#legend", Static))
+        assert f"1 of {len(ids):,} revisions match “{ids[300][:8]}”" in legend
         await pilot.press("escape")
         await settle(pilot)
         assert len(view.rows) == len(ids)

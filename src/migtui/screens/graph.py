@@ -27,7 +27,7 @@ from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
 from migtui.widgets.footer import SteadyFooter
 from migtui.widgets.revision_graph import LEGEND, GraphRows, RevisionGraphView
-from migtui.widgets.safe_text import clean, safe
+from migtui.widgets.safe_text import clean, safe, safe_line
 from migtui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -159,12 +159,18 @@ class GraphScreen(GraphHistory):
                       keep=keep)
 
     def _filtered(self, rows: GraphRows) -> GraphRows:
+        """The rows the filter keeps; the legend says how many (none: the list is empty)."""
         needle = self.query_one("#filter", Input).value.strip().lower()
+        legend = self.query_one("#legend", Static)
         if not needle:
+            legend.update(Text(LEGEND, style="dim"))
             return rows
-        return rows.only(lambda rev: (
+        kept = rows.only(lambda rev: (
             rev.revision.startswith(needle) or needle in rev.message.lower()
             or any(needle in label.lower() for label in rev.branch_labels)))
+        legend.update(safe_line(f"{len(kept):,} of {len(rows):,} revisions match "
+                                f"“{needle}” (escape clears the filter)", "dim"))
+        return kept
 
     # -- filter and log ------------------------------------------------------
 
