@@ -124,7 +124,11 @@ class Pinned:
             # would still be the one imported before).
             found = getattr(step.revision.module, SOURCE_HASH, "")
             path = getattr(step.revision, "path", None)
-            on_disk = hash_on_disk(path) if isinstance(path, str) else pinned
+            path = os.path.realpath(path) if isinstance(path, str) else None
+            try:
+                on_disk = pinned if path is None else hash_on_disk(path)
+            except OSError:
+                on_disk = ""  # (removed since: changed as well)
             if found != pinned or on_disk != pinned:
                 raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran",
                                   rewritten=(path,) if on_disk != found and path else ())
