@@ -105,6 +105,14 @@ class DiskCache:
             return None
         return header, bool(entry[3]), problem, str(entry[5])
 
+    def content_of(self, path: str, stamp: Stamp) -> str | None:
+        """The SHA-256 of the bytes this file's entry at this (size, mtime) was read from
+        (without decoding the entry), or None."""
+        entry = self._entries().get(path)
+        if not isinstance(entry, list) or len(entry) != 6 or (entry[0], entry[1]) != stamp:
+            return None
+        return entry[5] if isinstance(entry[5], str) else None
+
     def remember(self, path: str, stamp: Stamp, entry: Entry, content: str) -> None:
         """Keep this file's entry, read from bytes whose SHA-256 is ``content`` (written
         on the next save)."""

@@ -383,12 +383,11 @@ class RevisionFiles:
         explicit read again, `r`): a file rewritten keeping its size and mtime is read
         again at the next scan, as in a new process."""
         for path, record in list(self._records.items()):
-            cached = self._disk.get(path, record.file_key)
             try:
                 now = hash_on_disk(path)
             except OSError:
                 continue  # (gone: the next scan's listing says so)
-            if cached is None or cached[3] != now:
+            if self._disk.content_of(path, record.file_key) != now:
                 self._records.pop(path)
 
     def forget(self, paths: tuple[str, ...]) -> None:
