@@ -215,5 +215,5 @@ async def test_revisions_without_a_message_show_none(tmp_path: Path) -> None:
         assert isinstance(app.screen, ChooseScreen)
         options = app.screen.query_one(OptionList)
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert any(s.startswith(f"{second_expand[:12]}  [expand]  (no message)  → head")
+        assert any(s.startswith(f"{second_expand[:12]}  [expand]  (no message)\n→ head")
                    for s in shown), shown
