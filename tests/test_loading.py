@@ -255,10 +255,14 @@ def test_a_file_rewritten_keeping_its_size_and_mtime_is_read_again_by_a_new_proc
     assert "CREATE DOOHICKEY" in json.loads(out.strip().splitlines()[-1])["at_hand"]
 
 
+@pytest.mark.parametrize("cache", ["on disk", "none"])
 def test_r_reads_again_a_file_rewritten_in_the_session_keeping_size_and_mtime(
-        tmp_path: Path) -> None:
+        tmp_path: Path, cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Within one process (size, mtime) is trusted for reads the app makes by itself;
-    an explicit read again (`r`: ``reload(check_bytes=True)``) checks every file's bytes."""
+    an explicit read again (`r`: ``reload(check_bytes=True)``) checks every file's bytes,
+    with a header cache on disk or without one (``MIGTUI_CACHE_DIR=""``)."""
+    if cache == "none":
+        monkeypatch.setenv("MIGTUI_CACHE_DIR", "")
     folder = make_project(tmp_path / "p", CHAIN)
     project = open_project(folder)
     assert project.graph().revisions[0].message == "create doohickey"

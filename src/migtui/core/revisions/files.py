@@ -30,6 +30,7 @@ from migtui.core.revisions.reader import (
     FileKey,
     content_hash,
     hash_on_disk,
+    known_hash,
     load_module,
     read_source,
 )
@@ -383,11 +384,15 @@ class RevisionFiles:
         explicit read again, `r`): a file rewritten keeping its size and mtime is read
         again at the next scan, as in a new process."""
         for path, record in list(self._records.items()):
+            # What the record was read from: the disk cache's entry says, or the reader
+            # (no cache folder, or a header only an import could read).
+            read_from = (self._disk.content_of(path, record.file_key)
+                         or known_hash(path, record.file_key))
             try:
                 now = hash_on_disk(path)
             except OSError:
                 continue  # (gone: the next scan's listing says so)
-            if self._disk.content_of(path, record.file_key) != now:
+            if read_from != now:
                 self._records.pop(path)
 
     def forget(self, paths: tuple[str, ...]) -> None:

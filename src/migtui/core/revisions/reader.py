@@ -126,6 +126,17 @@ def source_hash(path: str) -> str:
     return hash_of(_entry(path, key))
 
 
+def known_hash(path: str, key: FileKey) -> str | None:
+    """The SHA-256 of the bytes read of this file at this file key, if any were (without
+    reading it)."""
+    with _LOCK:
+        entry = _ENTRIES.get(path)
+        if entry is None or entry.key != key:
+            return None
+        known = entry.derived.get("sha256", entry.derived.get("content_sha256"))
+        return known if isinstance(known, str) else None
+
+
 def hash_on_disk(path: str) -> str:
     """The SHA-256 of the file's bytes read now, past every cache: what a confirmed plan
     checks each of its files against just before it runs. A file rewritten keeping its
