@@ -74,6 +74,13 @@ def main(argv: Sequence[str] | None = None, *, collector_paused: bool = False) -
             first_read.stop()
         print(f"migtui: error: {exc.message}", file=sys.stderr)
         return 2
+    if not sys.stdin.isatty():  # (Textual reads the keys there: a pipe would hold none)
+        if first_read is not None:
+            first_read.stop()
+        print("migtui: error: its input is not a terminal (migtui reads its keys from "
+              "it): run it in a terminal, without a pipe or a redirection to its input",
+              file=sys.stderr)
+        return 2
     from migtui.tui import exit_watchdog
     from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
     from migtui.tui.terminal_guard import GUARD
@@ -105,7 +112,11 @@ def run() -> None:
     from migtui.tui import supervisor
 
     supervisor.split()  # (returns in the app's process; the other one waits for it)
-    sys.exit(main(collector_paused=True))
+    try:
+        status = main(collector_paused=True)
+    except KeyboardInterrupt:  # Ctrl+C before the app reads the keys itself
+        status = 130
+    sys.exit(status)
 
 
 if __name__ == "__main__":

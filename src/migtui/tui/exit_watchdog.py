@@ -18,10 +18,10 @@ import threading
 from typing import Any
 
 _terminal: list[Any] = []  # the terminal's settings from before the app started
-# Stop mouse reporting and bracketed paste, wrap lines again, show the cursor, leave the
-# alternate screen.
-LEAVE_APP_MODE = (b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?7h"
-                  b"\x1b[?25h\x1b[?1049l")
+# Stop mouse, focus and resize reporting and bracketed paste (each mode Textual's driver
+# turns on), wrap lines again, show the cursor, leave the alternate screen.
+LEAVE_APP_MODE = (b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1016l"
+                  b"\x1b[?1004l\x1b[?2048l\x1b[?2004l\x1b[?7h\x1b[?25h\x1b[?1049l")
 
 
 def remember_terminal() -> None:

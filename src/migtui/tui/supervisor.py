@@ -20,6 +20,8 @@ import contextlib
 import os
 import signal
 import sys
+import threading
+import time
 from typing import Any, NoReturn
 
 from migtui.tui.exit_watchdog import LEAVE_APP_MODE
@@ -28,8 +30,8 @@ from migtui.tui.exit_watchdog import LEAVE_APP_MODE
 # step's own transaction either committed or is rolled back with the connection).
 ENDED = ("migtui: the app ended abruptly ({how}): env.py or a revision may have ended "
          "the process (os._exit, a driver's crash), or it was killed. The terminal is "
-         "restored; a step's uncommitted work was rolled back. Start migtui again to see "
-         "where the database stands.\n")
+         "restored. Start migtui again to see where the database stands.\n")
+_PARENT_POLL_S = 0.5  # how often the app looks whether its watcher is still there
 
 
 def split() -> None:
@@ -52,19 +54,37 @@ def split() -> None:
     except OSError:
         return
     if child == 0:
+        _end_with(os.getppid())
         return
     _wait(child, saved)
+
+
+def _end_with(parent: int) -> None:
+    """The app: end (the terminal handed back first) once the watcher is gone, killed
+    say; the shell has the terminal again then, and an app left drawing on it would
+    fight it for every key."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_S)
+        from migtui.tui import exit_watchdog
+
+        exit_watchdog.arm(0.0, 129)
+
+    threading.Thread(target=watch, daemon=True, name="migtui-watcher-gone").start()
 
 
 def _wait(child: int, saved: list[Any]) -> NoReturn:
     """The parent: wait for the app, then hand the terminal back as it was."""
     import termios
 
-    # Keys typed at the terminal (Ctrl+C before the app reads them raw) are the app's;
-    # a kill of this process (the pid the shell shows) goes on to the app.
+    # Keys typed at the terminal (Ctrl+C before the app reads them raw) reach the app by
+    # themselves; a TERM or a TSTP sent to this process (the pid the shell shows) is
+    # passed on to it.
     for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: _forward(child, signal.SIGTERM))
+    # A stop sent to this process stops the app (which stops itself, and then this one).
+    for sig in (signal.SIGTERM, signal.SIGTSTP):
+        signal.signal(sig, lambda number, _frame: _forward(child, number))
     while True:
         try:
             _pid, status = os.waitpid(child, os.WUNTRACED)

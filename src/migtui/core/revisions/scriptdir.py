@@ -129,9 +129,13 @@ class Pinned:
                 on_disk = pinned if path is None else hash_on_disk(path)
             except OSError:
                 on_disk = ""  # (removed since: changed as well)
-            if found != pinned or on_disk != pinned:
-                raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran",
-                                  rewritten=(path,) if on_disk != found and path else ())
+            if found != pinned:
+                raise PlanChanged(f"{rev[:12]}'s file changed since you confirmed: nothing ran")
+            if on_disk != pinned:  # (maybe before the dialog: its size and mtime stayed)
+                raise PlanChanged(
+                    f"{rev[:12]}'s file on disk is not what migtui read and showed (it was "
+                    "rewritten keeping its size and mtime): nothing ran",
+                    rewritten=(path,) if path else ())
 
     def check_imports(self) -> None:
         """Raise PlanChanged if a module of the project changed on disk after the
