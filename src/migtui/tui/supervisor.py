@@ -11,7 +11,8 @@ waits for the child, which is the app. If the child ends and leaves the terminal
 settings changed, the parent puts them back, leaves the alternate screen and says in one
 line how the process ended. The parent exits with the child's status. A child that
 stops by itself (Textual's suspend) stops the parent too, so that the shell gets the
-terminal back, and `fg` resumes both.
+terminal back, and `fg` resumes both; a TERM or TSTP sent to the parent goes on to the
+child. The child ends by itself, terminal handed back, once the parent is gone.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import Any, NoReturn
 
 from migtui.tui.exit_watchdog import LEAVE_APP_MODE
 
-# Said after the terminal has been restored (the database is as Alembic left it: each
-# step's own transaction either committed or is rolled back with the connection).
+# Said after the terminal has been restored (the database is as the process left it:
+# what a step had not committed is rolled back with its connection).
 ENDED = ("migtui: the app ended abruptly ({how}): env.py or a revision may have ended "
          "the process (os._exit, a driver's crash), or it was killed. The terminal is "
          "restored. Start migtui again to see where the database stands.\n")
