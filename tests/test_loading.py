@@ -259,7 +259,7 @@ def test_a_file_rewritten_keeping_its_size_and_mtime_is_read_again_by_a_new_proc
 def test_r_reads_again_a_file_rewritten_in_the_session_keeping_size_and_mtime(
         tmp_path: Path, cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Within one process (size, mtime) is trusted for reads the app makes by itself;
-    an explicit read again (`r`: ``reload(check_bytes=True)``) checks every file's bytes,
+    an explicit read again (`r`: ``recheck_files()``) checks every file's bytes,
     with a header cache on disk or without one (``MIGTUI_CACHE_DIR=""``)."""
     if cache == "none":
         monkeypatch.setenv("MIGTUI_CACHE_DIR", "")
@@ -270,10 +270,11 @@ def test_r_reads_again_a_file_rewritten_in_the_session_keeping_size_and_mtime(
     same_stamp_rewrite(path, path.read_text().replace("create doohickey", "CREATE DOOHICKEY"))
     project.reload()
     assert project.graph().revisions[0].message == "create doohickey"  # (not looked at)
-    project.reload(check_bytes=True)
+    assert project.recheck_files()
     graph = project.graph()
     assert graph.revisions[0].message == "CREATE DOOHICKEY"
     assert graph == alembic_graph(folder)
+    assert not project.recheck_files()  # (nothing more to read)
     # An import of the file runs its new bytes too.
     script = project.revisions.script_for_action()
     assert script.get_revision(CHAIN[-1].revision).doc == "CREATE DOOHICKEY"

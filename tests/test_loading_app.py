@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from loading_helpers import CHAIN, make_project, open_project, rev_file, write_revision
 from textual.widgets import Button, Static
-from ui_helpers import graph_lines, make_app, row_of, settle, status_text, widget_text
+from ui_helpers import graph_lines, make_app, row_of, settle, status_text, wait_for, widget_text
 
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
@@ -168,3 +168,20 @@ async def test_r_shows_a_file_rewritten_keeping_its_size_and_mtime(tmp_path: Pat
         await pilot.press("r")
         await settle(pilot)
         assert "CREATE DOOHICKEY" in row_of(app, CHAIN[-1].revision)
+
+
+async def test_a_file_the_watcher_sees_written_is_read_whatever_its_size_and_mtime(
+        tmp_path: Path) -> None:
+    """No `r`: the versions folder's watcher saw the file written, so it is read again
+    even though its size and mtime stayed (`cp -p`, `touch -r`)."""
+    from loading_helpers import same_stamp_rewrite
+
+    folder = make_project(tmp_path / "p", CHAIN)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert "create doohickey" in row_of(app, CHAIN[-1].revision)
+        path = rev_file(folder, CHAIN[-1])
+        same_stamp_rewrite(path, path.read_text().replace("create doohickey",
+                                                          "CRAFTS DOOHICKEY"))
+        await wait_for(pilot, lambda: "CRAFTS DOOHICKEY" in row_of(app, CHAIN[-1].revision))

@@ -144,12 +144,12 @@ class MigtuiApp(LoadingApp):
             from migtui.core.revisions.watch import FolderWatcher  # (watchfiles: not at start)
 
             self._versions_watcher = FolderWatcher(
-                folders, lambda _paths: self.post_message(VersionsChanged()),
+                folders, lambda paths: self.post_message(VersionsChanged(tuple(paths))),
                 recursive=True).start()
 
     def on_versions_changed(self, message: VersionsChanged) -> None:
         if not self.state.busy:  # an action re-reads everything when it ends
-            self.load(reload_files=True)
+            self.load(reload_files=True, written=message.paths)
 
     def _read_settings(self) -> Settings:
         """The user's settings, with the configured (or remembered) theme applied."""

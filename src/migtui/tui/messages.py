@@ -61,6 +61,10 @@ class ActionFinished(Message):
 class VersionsChanged(Message):
     """A revision file was added, changed or deleted under a versions folder."""
 
+    def __init__(self, paths: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.paths = paths  # the files written (read again even at the same size and mtime)
+
 
 class ActionProgress(Message):
     """What the running action does or waits for now (from its Watch)."""

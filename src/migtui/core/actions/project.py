@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -133,10 +134,19 @@ class Project:
         except Exception:
             return ()
 
-    def reload(self, check_bytes: bool = False) -> None:
-        """Forget the graph so the next read sees changes on disk (changed files only;
-        ``check_bytes``: files rewritten keeping their size and mtime too, as `r` asks)."""
-        self.revisions.reload(check_bytes)
+    def reload(self) -> None:
+        """Forget the graph so the next read sees changes on disk (changed files only)."""
+        self.revisions.reload()
+
+    def files_written(self, paths: tuple[str, ...]) -> None:
+        """Revision files seen written (the folder watcher): read again at the next read,
+        whatever their size and mtime say."""
+        self.revisions.forget(tuple(os.path.realpath(p) for p in paths))
+
+    def recheck_files(self) -> bool:
+        """Check every revision file's bytes, as `r` asks: True if one was rewritten
+        keeping its size and mtime (the next graph() reads it again)."""
+        return self.revisions.recheck()
 
     def graph(self) -> RevisionGraph:
         """Every revision, newest first, with ``problems`` listing broken files and links.

@@ -29,6 +29,7 @@ from migtui.core.revisions.headers import Header, NotPlain, read_header
 from migtui.core.revisions.reader import (
     FileKey,
     content_hash,
+    forget_file,
     hash_on_disk,
     known_hash,
     load_module,
@@ -379,10 +380,11 @@ class RevisionFiles:
         if known is not None:
             self._records[known.path] = replace(known, problem=problem, verified=True)
 
-    def recheck(self) -> None:
+    def recheck(self) -> bool:
         """Compare every known file's bytes with those its record was read from (an
         explicit read again, `r`): a file rewritten keeping its size and mtime is read
-        again at the next scan, as in a new process."""
+        again at the next scan, as in a new process. True if there was one."""
+        rewritten = False
         for path, record in list(self._records.items()):
             # What the record was read from: the disk cache's entry says, or the reader
             # (no cache folder, or a header only an import could read).
@@ -394,12 +396,15 @@ class RevisionFiles:
                 continue  # (gone: the next scan's listing says so)
             if read_from != now:
                 self._records.pop(path)
+                rewritten = True
+        return rewritten
 
     def forget(self, paths: tuple[str, ...]) -> None:
         """Read these files again at the next scan: their bytes are checked against the
         disk cache's entry then, as in a new process."""
         for path in paths:
             self._records.pop(path, None)
+            forget_file(path)
 
     def records(self) -> list[FileRecord]:
         """The records of the last scan (with verification results), in Alembic's order."""

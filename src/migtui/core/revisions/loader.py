@@ -188,16 +188,22 @@ class RevisionLoader:
             self._graph_cache = GraphCache(where.cache_key)
         return self._graph_cache
 
-    def reload(self, check_bytes: bool = False) -> None:
-        """Forget the graph and script directory; unchanged files are not read again
-        (``check_bytes``: unless their bytes changed under the same size and mtime)."""
+    def reload(self) -> None:
+        """Forget the graph and script directory; unchanged files are not read again."""
         with self._lock:
-            if check_bytes and self._files is not None:
-                self._files.recheck()
             self._generation += 1
             self._graph = None
             self._preview = False
             self._script = None
+
+    def recheck(self) -> bool:
+        """Check every known file's bytes (`r`): True, the graph forgotten, if any was
+        rewritten keeping its size and mtime (the next graph() reads it again)."""
+        with quiet(), self._lock:
+            if self._files is None or not self._files.recheck():
+                return False
+        self.reload()
+        return True
 
     def forget(self, paths: tuple[str, ...]) -> None:
         """Read these revision files again, even at the same (size, mtime): they were

@@ -126,6 +126,13 @@ def source_hash(path: str) -> str:
     return hash_of(_entry(path, key))
 
 
+def forget_file(path: str) -> None:
+    """Drop everything read of this file (it was written: read it again, whatever its
+    size and mtime say)."""
+    with _LOCK:
+        _ENTRIES.pop(path, None)
+
+
 def known_hash(path: str, key: FileKey) -> str | None:
     """The SHA-256 of the bytes read of this file at this file key, if any were (without
     reading it)."""
