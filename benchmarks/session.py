@@ -114,8 +114,10 @@ async def session(steps: int, refreshes: int) -> None:
 
             def shown(revision: str = rev.revision, marker: str = marker,
                       view: RevisionGraphView = view) -> bool:
-                return any(r.revision.revision == revision and r.revision.message == marker
-                           for r in view.rows)
+                # (The revisions of the rows, not the rows: those are made as drawn.)
+                rows = view.rows
+                at = rows.index_of(revision)
+                return at is not None and rows.revision_at(at).message == marker
 
             started = time.perf_counter()
             await pilot.press("r")
