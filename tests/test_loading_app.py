@@ -154,26 +154,12 @@ async def test_a_file_python_cannot_read_is_marked_on_its_row_and_its_details_sa
         assert "def downgrade( -> None:" in source
 
 
-async def test_r_shows_a_file_rewritten_keeping_its_size_and_mtime(tmp_path: Path) -> None:
-    from loading_helpers import same_stamp_rewrite
-
-    folder = make_project(tmp_path / "p", CHAIN)
-    app = make_app(folder)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        assert "create doohickey" in row_of(app, CHAIN[-1].revision)
-        path = rev_file(folder, CHAIN[-1])
-        same_stamp_rewrite(path, path.read_text().replace("create doohickey",
-                                                          "CREATE DOOHICKEY"))
-        await pilot.press("r")
-        await settle(pilot)
-        assert "CREATE DOOHICKEY" in row_of(app, CHAIN[-1].revision)
-
-
-async def test_a_file_the_watcher_sees_written_is_read_whatever_its_size_and_mtime(
-        tmp_path: Path) -> None:
-    """No `r`: the versions folder's watcher saw the file written, so it is read again
-    even though its size and mtime stayed (`cp -p`, `touch -r`)."""
+@pytest.mark.parametrize("noticed_by", ["r", "watcher"])
+async def test_a_file_rewritten_keeping_its_size_and_mtime_is_shown(
+        tmp_path: Path, noticed_by: str) -> None:
+    """`r` checks every file's bytes; with no `r`, the versions folder's watcher saw the
+    file written, so it is read again even though its size and mtime stayed (`cp -p`,
+    `touch -r`)."""
     from loading_helpers import same_stamp_rewrite
 
     folder = make_project(tmp_path / "p", CHAIN)
@@ -184,4 +170,10 @@ async def test_a_file_the_watcher_sees_written_is_read_whatever_its_size_and_mti
         path = rev_file(folder, CHAIN[-1])
         same_stamp_rewrite(path, path.read_text().replace("create doohickey",
                                                           "CRAFTS DOOHICKEY"))
-        await wait_for(pilot, lambda: "CRAFTS DOOHICKEY" in row_of(app, CHAIN[-1].revision))
+        if noticed_by == "r":
+            await pilot.press("r")
+            await settle(pilot)
+            assert "CRAFTS DOOHICKEY" in row_of(app, CHAIN[-1].revision)
+        else:
+            await wait_for(pilot,
+                           lambda: "CRAFTS DOOHICKEY" in row_of(app, CHAIN[-1].revision))
