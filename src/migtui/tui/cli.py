@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None, *, collector_paused: bool = False) -
               "it): run it in a terminal, without a pipe or a redirection to its input",
               file=sys.stderr)
         return 2
+    project.list_ahead()  # (by a child, on another core, while Textual is imported)
     from migtui.tui import exit_watchdog
     from migtui.tui.app import MigtuiApp  # Textual loads only once the project opened
     from migtui.tui.terminal_guard import GUARD

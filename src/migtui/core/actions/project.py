@@ -160,6 +160,11 @@ class Project:
         except Exception as exc:
             raise from_exception(exc, "Cannot read the revision files") from exc
 
+    def list_ahead(self) -> None:
+        """Start listing the revision files in a child process, for graph_at_hand (at
+        launch: the listing is ready by the time the app has imported Textual)."""
+        self.revisions.list_ahead()
+
     def graph_at_hand(self) -> RevisionGraph | None:
         """The graph if it can be had at once (the header cache warm), else None."""
         return self.revisions.graph_at_hand(reads=AT_HAND_READS)

@@ -41,6 +41,7 @@ from migtui.core.revisions.files import (
 from migtui.core.revisions.graph import build_graph
 from migtui.core.revisions.graphcache import GraphCache
 from migtui.core.revisions.layout import graph_lanes, remember_lanes
+from migtui.core.revisions.listing_ahead import ListingAhead
 from migtui.core.revisions.problems import problems_text
 
 if TYPE_CHECKING:  # alembic (and SQLAlchemy) only once the script directory is needed
@@ -76,6 +77,7 @@ class RevisionLoader:
         self._graph_cache: GraphCache | None = None
         self._kept: RevisionGraph | None = None  # the graph last handed to the graph cache
         self._generation = 0
+        self._ahead: ListingAhead | None = None  # the files, listed by a child (list_ahead)
         # Revision files only: never held while env.py runs (see env/capture.py's lock order).
         self._lock = threading.RLock()
 
@@ -146,6 +148,13 @@ class RevisionLoader:
         self._cache_of(where).save(listing, graph, lambda: graph_lanes(graph))
         self._kept = graph
 
+    def list_ahead(self) -> None:
+        """Have a child process list and stat the revision files now, for
+        graph_at_hand() (at launch, while the app imports Textual; see listing_ahead)."""
+        with self._lock:
+            if self._locations is not None and self._ahead is None and self._graph is None:
+                self._ahead = ListingAhead.start(self._locations)
+
     def graph_at_hand(self, reads: int) -> RevisionGraph | None:
         """graph(), if that needs neither Alembic nor a revision module imported, nor
         more than ``reads`` files read (the header cache warm): quick enough for the
@@ -155,7 +164,8 @@ class RevisionLoader:
                 where = self._locations
                 if where is None:
                     return None
-                listing = revision_files(where)
+                ahead, self._ahead = self._ahead, None
+                listing = (ahead.take(where) if ahead else None) or revision_files(where)
                 cached = self._cache_of(where).load(listing)
                 if cached is not None:
                     self._graph, self._kept, self._preview = cached[0], cached[0], True
