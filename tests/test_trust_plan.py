@@ -115,6 +115,28 @@ def test_a_file_rewritten_keeping_size_and_mtime_is_refused_then_planned_anew(
     assert "t9" in table_names(url) and "t2" not in table_names(url)
 
 
+@pytest.mark.parametrize("change", ["broken", "removed"])
+def test_a_file_broken_or_removed_after_the_dialog_says_nothing_ran(
+        tmp_path: Path, change: str) -> None:
+    url = sqlite_url(tmp_path / "broken.db")
+    project = open_at(tmp_path, url, R1)
+    plan = plan_upgrade(project.snapshot(), R2)  # the dialog: create_table('t2')
+    versions = tmp_path / "proj/migrations/versions"
+    if change == "broken":
+        path = next(versions.glob(f"{R3}_*.py"))
+        text = path.read_text()
+        path.write_text(text.replace(f"down_revision = {R2!r}", f"down_revision = ({R2!r}"))
+    else:  # r2's file: r3 is left pointing at a revision no file defines
+        next(versions.glob(f"{R2}_*.py")).unlink()
+
+    result = project.run_plan(plan)
+
+    assert not result.ok and result.plan_changed
+    assert result.error.startswith("Alembic cannot load the revisions")
+    assert result.error.endswith("since you confirmed: nothing ran")
+    assert applied(url) == {R1} and "t2" not in table_names(url)
+
+
 def test_a_revision_added_by_git_pull_is_not_run(tmp_path: Path, url: str) -> None:
     folder = write_project(tmp_path / "proj", url=url, revisions=CHAIN[:2])
     project = Project.open(ProjectOptions(cwd=str(folder)))

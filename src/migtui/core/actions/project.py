@@ -174,9 +174,16 @@ class Project:
         the new graph if that found a problem, else None. Slow: run it in a worker."""
         return self.revisions.verify(should_stop)
 
-    def _script_for_action(self) -> ScriptDirectory:
-        """The script directory, re-read if files changed; MigtuiError if one is broken."""
-        return self.revisions.script_for_action()
+    def _script_for_action(self, pinned: Pinned | None = None) -> ScriptDirectory:
+        """The script directory, re-read if files changed; MigtuiError if one is broken
+        (PlanChanged for a confirmed plan: broken or removed since its dialog)."""
+        try:
+            return self.revisions.script_for_action()
+        except MigtuiError as exc:
+            if pinned is None or isinstance(exc, PlanChanged):
+                raise
+            raise PlanChanged(f"{exc.message}, since you confirmed: nothing ran",
+                              exc.details) from exc
 
     def status(self, on_line: LineSink | None = None) -> DatabaseStatus:
         """The database's current heads, dialect and masked URL, read through env.py."""
@@ -339,7 +346,7 @@ class Project:
 
         return self._run(
             "upgrade", target,
-            lambda sink, watch: run_upgrade(self.config, self._script_for_action(), target,
+            lambda sink, watch: run_upgrade(self.config, self._script_for_action(pinned), target,
                                      pinned=pinned, watch=watch, on_line=sink),
             on_line, watch=watch,
         )
@@ -351,7 +358,7 @@ class Project:
 
         return self._run(
             "downgrade", target,
-            lambda sink, watch: run_downgrade(self.config, self._script_for_action(), target,
+            lambda sink, watch: run_downgrade(self.config, self._script_for_action(pinned), target,
                                        pinned=pinned, watch=watch, on_line=sink),
             on_line, watch=watch,
         )
@@ -380,7 +387,7 @@ class Project:
                         f"The database moved from {heads_text(pinned.heads)} to "
                         f"{heads_text(frozenset(heads))} since you confirmed: nothing ran")
                 pinned = replace(pinned, heads=None)
-            run_stamp(self.config, self._script_for_action(), target, purge=purge,
+            run_stamp(self.config, self._script_for_action(pinned), target, purge=purge,
                       pinned=pinned, watch=watch, on_line=sink)
 
         return self._run("stamp", target, call, on_line, watch=watch)
