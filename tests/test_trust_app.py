@@ -62,6 +62,29 @@ async def test_a_file_edited_after_the_dialog_brings_the_dialog_back(
     assert "t1" in table_names(url) and "extra" not in column_names(url, "t1")
 
 
+async def test_a_file_broken_after_the_dialog_is_refused_and_not_offered_again(
+        tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "trust.db")
+    folder = project_at_r1(tmp_path, url)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert "add_column('t1', 'extra'" in dialog_text(app)
+        path = folder / "migrations/versions" / f"{R2}_add_extra.py"
+        path.write_text(path.read_text().replace(f"down_revision = {R1!r}",
+                                                 f"down_revision = ({R1!r}"))
+        await pilot.press("y")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)  # nothing to apply is offered
+        said = " ".join(n.message for n in app._notifications)
+        assert "Since you confirmed, the revision files changed and nothing ran" in said
+        assert f"{R2}_add_extra.py" in said and "Fix the revision files" in said
+    assert applied(url) == {R1}
+    assert "extra" not in column_names(url, "t1")
+
+
 async def test_a_lock_wait_is_named_and_c_cancels_it(tmp_path: Path, pg_url: str) -> None:
     folder = project_at_r1(tmp_path, pg_url)
     holder = sa.create_engine(pg_url)

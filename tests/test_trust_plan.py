@@ -132,8 +132,9 @@ def test_a_file_broken_or_removed_after_the_dialog_says_nothing_ran(
     result = project.run_plan(plan)
 
     assert not result.ok and result.plan_changed
-    assert result.error.startswith("Alembic cannot load the revisions")
-    assert result.error.endswith("since you confirmed: nothing ran")
+    assert result.error.startswith(
+        "Since you confirmed, the revision files changed and nothing ran: Alembic cannot "
+        "load the revisions")
     assert applied(url) == {R1} and "t2" not in table_names(url)
 
 

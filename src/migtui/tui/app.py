@@ -220,8 +220,12 @@ class MigtuiApp(LoadingApp):
         if self._replan is not None and db.state is not DatabaseState.NOT_CHECKED:
             old, why = self._replan
             self._replan = None
-            new = replan(old, snapshot) if db.reachable else None
-            if new is None:
+            broken = bool(snapshot.graph.problems)  # (Alembic would refuse any plan)
+            new = replan(old, snapshot) if db.reachable and not broken else None
+            if broken:
+                self.notify(f"{why}. Fix the revision files, then r re-reads them",
+                            severity="error", timeout=10)
+            elif new is None:
                 self.notify(f"{why}. Plan again on the graph.", severity="warning")
             elif not new.steps and new.action != "stamp":
                 self.notify(f"{why}. The database is already where you asked: nothing to do.",

@@ -182,8 +182,8 @@ class Project:
         except MigtuiError as exc:
             if pinned is None or isinstance(exc, PlanChanged):
                 raise
-            raise PlanChanged(f"{exc.message}, since you confirmed: nothing ran",
-                              exc.details) from exc
+            raise PlanChanged("Since you confirmed, the revision files changed and nothing "
+                              f"ran: {exc.message}", exc.details) from exc
 
     def status(self, on_line: LineSink | None = None) -> DatabaseStatus:
         """The database's current heads, dialect and masked URL, read through env.py."""
