@@ -13,6 +13,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from projects import TWO_HEADS, Rev, async_sqlite_url, sqlite_url, write_project
+from rich.console import Console
+from rich.text import Text
 from textual.geometry import Region
 from textual.widgets import Static
 from ui_helpers import make_app, screen_lines, settle, status_text, widget_text
@@ -21,6 +23,7 @@ from migtui.core.env.capture import captured
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.dialogs import TextScreen
 from migtui.tui.app import MigtuiApp
+from migtui.widgets.status_line import fit
 from projectkit.genproject import generate_project
 from projectkit.templates import ENV_ASYNC
 
@@ -216,6 +219,20 @@ async def test_status_line_breaks_between_words_at_80_columns(
         second = lines[1].split()
         assert second[:-1] == words[2:1 + len(second)], lines  # it breaks between words
         assert "current: base  2 pending" in lines[1], lines
+
+
+@pytest.mark.parametrize("url_cells", [46, 47, 52])
+def test_status_line_keeps_current_with_its_revision(url_cells: int) -> None:
+    # 80 columns hold 78 cells of status: "alembic.ini  " (13), a 46-cell URL,
+    # " (sqlite)  " (11) and "current:" (8) make 78, where a plain wrap breaks.
+    url = "sqlite:///" + "d" * (url_cells - 13) + ".db"
+    status = Text(f"alembic.ini  {url} (sqlite)  current: 3f1a2c9d0b11  2 pending")
+    console = Console(width=78)
+    assert status.wrap(console, 78)[0].plain.rstrip().endswith(
+        "current:" if url_cells == 46 else "(sqlite)")
+    shown = fit(status, 78, console, [url], essential=len(status.plain))
+    lines = [line.plain.rstrip() for line in shown.wrap(console, 78)]  # (as drawn)
+    assert lines == [f"alembic.ini  {url} (sqlite)", "current: 3f1a2c9d0b11  2 pending"]
 
 
 async def test_confirmation_shows_its_plan_at_80x24(tmp_path: Path) -> None:

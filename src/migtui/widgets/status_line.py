@@ -171,7 +171,7 @@ def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = ()
         return text if cell_len(text.plain) <= width else _ellipsis(text, width)
     lines = text.wrap(console, width)
     if len(lines) <= most:
-        return text
+        return _together(text, lines[0].plain, width, "current: ")
     # The first line as wrapped, then the rest on the second, ending in "…".
     start = len(lines[0].plain)
     while start < len(text.plain) and text.plain[start].isspace():
@@ -179,6 +179,23 @@ def fit(text: Text, width: int, console: Console, long_parts: Sequence[str] = ()
     first, rest = text[:start], text[start:]
     first.rstrip()
     return Text("\n").join([first, _ellipsis(rest, width)])
+
+
+def _together(text: Text, first_line: str, width: int, label: str) -> Text:
+    """Two lines with the break before ``label`` where the wrap would split ``label``
+    from what it introduces ("current:" alone at the end of the first line), if the
+    second line still holds the rest."""
+    at = text.plain.find(label)
+    group_end = text.plain.find("  ", at + len(label))
+    group_end = len(text.plain) if group_end < 0 else group_end
+    if at <= 0 or not at < len(first_line.rstrip()) < group_end:
+        return text
+    rest = text[at:]
+    if cell_len(rest.plain) > width:
+        return text
+    first = text[:at]
+    first.rstrip()
+    return Text("\n").join([first, rest])
 
 
 def url_cut(url: str, width: int) -> str:
