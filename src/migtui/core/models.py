@@ -120,10 +120,23 @@ class DatabaseStatus:
     # Which database and version table env.py connected to (``context_database``): a
     # plan made from this read runs only where env.py connects to the same.
     identity: str = ""
+    # The URL migtui gave env.py (``--url``, an environment's ``url``), masked, when
+    # env.py connected to another database with it (it picks its own URL): "" if not.
+    unused_url: str = ""
 
     @property
     def reachable(self) -> bool:
         return self.state is DatabaseState.OK
+
+    @property
+    def write_refusal(self) -> str:
+        """Why nothing may be written to this database ("" when writes may run): env.py
+        ignores the URL migtui was asked to use, so a write would go elsewhere."""
+        if not self.unused_url:
+            return ""
+        return (f"env.py does not use the URL it was given ({self.unused_url}): it "
+                f"connects to {self.url}, so nothing is written. Make env.py use "
+                "sqlalchemy.url, or give this database as -x arguments env.py reads")
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,8 @@ def _reachable(env: Environment, read: EnvironmentRead | None) -> Text:
     db = read.status
     if not db.reachable:
         return Text(_WHY.get(db.cause, "✗ error"), style="bold red")
+    if db.unused_url:  # (env.py connects elsewhere: e says where; no writes)
+        return Text("⚠ url not used", style="bold red")
     if db.error:  # a SQLite file that the first upgrade creates
         return Text("✓ no file yet", style="dim")
     return Text("✓ yes", style="green")

@@ -99,6 +99,8 @@ class AppState:
             reason = not_read(snapshot.database)[1]
             why = _NOT_READ.get(snapshot.database.cause, "The database cannot be reached")
             return f"{why}: {reason} (r retries)", "error"
+        if snapshot.database.write_refusal:
+            return snapshot.database.write_refusal, "error"
         return None
 
 

@@ -79,6 +79,8 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
         headline, rest = not_read(db)
         text.append(f"  ✗ {headline}: ", style="bold")
         text.append(rest)
+    if db.unused_url:
+        text.append("  ⚠ env.py does not use the URL given: no writes", style="bold red")
     unknown = [h for h in db.current_heads if h not in snapshot.graph]
     if unknown:
         text.append(

@@ -23,7 +23,7 @@ from migtui.core.actions.remembered import (
     remember,
 )
 from migtui.core.env.capture import LineSink, captured
-from migtui.core.env.urls import database_identity, mask_x_argument
+from migtui.core.env.urls import database_identity, mask_url, mask_x_argument, same_database
 from migtui.core.env.watch import Watch
 from migtui.core.errors import MigtuiError, PlanChanged, from_exception
 from migtui.core.models import (
@@ -189,7 +189,11 @@ class Project:
         """The database's current heads, dialect and masked URL, read through env.py."""
         from migtui.core.env.status import read_status
 
-        return read_status(self.config, self.script(), on_line)
+        status = read_status(self.config, self.script(), on_line)
+        asked = self.options.url  # (--url, an environment's url: sqlalchemy.url for env.py)
+        if asked and status.url and not same_database(asked, status.url, self.options.cwd):
+            status = replace(status, unused_url=mask_url(asked))
+        return status
 
     def remember_secrets(self) -> None:
         """Remember the configured database URL's secrets for scrubbing (its status was
@@ -249,6 +253,8 @@ class Project:
             raise MigtuiError("This session is read-only (--read-only): nothing was run")
         watch = watch or Watch()
         status = self.status()
+        if status.write_refusal and action in ("upgrade", "downgrade", "stamp"):
+            raise MigtuiError(status.write_refusal)
         before = status.current_heads if status.reachable else ()
         started = time.perf_counter()
         error = details = ""

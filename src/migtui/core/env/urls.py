@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # SQLAlchemy is imported when a URL is parsed, not before
     from sqlalchemy.engine import URL
 
 __all__ = ["database_identity", "mask_url", "mask_x_argument", "remember_secret",
-           "scrub_secrets"]
+           "same_database", "scrub_secrets"]
 
 
 def _make_url(url: str) -> URL:
@@ -71,6 +71,26 @@ def mask_x_argument(argument: str) -> str:
     return scrub_secrets(argument)
 
 
+
+
+def same_database(asked: str, connected: str, folder: str) -> bool:
+    """Whether ``connected`` (the URL env.py connected with) names the database that
+    ``asked`` does: the same backend, host, port and database (an SQLite path made
+    absolute from ``folder``), whatever the driver, user or query. True when either
+    cannot be parsed (nothing to tell)."""
+    try:
+        one, other = _make_url(asked), _make_url(connected)
+    except Exception:
+        return True
+
+    def place(url: URL) -> tuple[object, ...]:
+        name = url.database or ""
+        if (url.get_backend_name() == "sqlite" and name and name != ":memory:"
+                and not name.startswith("file:")):
+            name = os.path.normpath(os.path.join(folder, name))
+        return url.get_backend_name(), url.host or "", url.port, name
+
+    return place(one) == place(other)
 
 
 def database_identity(url: str, folder: str | None = None) -> tuple[str, str]:

@@ -33,6 +33,8 @@ def plan_bring(target: Snapshot, heads: tuple[str, ...], target_name: str,
     label = revision_label(heads)
     if not target.database.reachable:
         raise MigtuiError(f"{target_name} cannot be read: {target.database.error}")
+    if target.database.write_refusal:
+        raise MigtuiError(f"{target_name}: {target.database.write_refusal}")
     if set(current) == set(heads):
         raise MigtuiError(f"{target_name} is already at {label}")
     if len(heads) > 1:
