@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 from environments_helpers import R1, THREE, sqlite_version
 from projects import sqlite_url, write_project
-from ui_helpers import screen_lines, settle, status_text, wait_for
+from textual.widgets import Static
+from ui_helpers import screen_lines, settle, status_text, wait_for, widget_text
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
 from migtui.core.env.urls import same_database
 from migtui.core.environments.fleet import Fleet
 from migtui.core.errors import MigtuiError
+from migtui.screens.confirm import ConfirmScreen
 from migtui.tui.app import MigtuiApp
 from projectkit.templates import ENV_STOCK
 
@@ -105,3 +107,19 @@ async def test_the_app_says_it_and_refuses_u(tmp_path: Path,
         row = next(line for line in screen_lines(app) if "⚠ url not used" in line)
         assert row.split()[0] == "staging", row
     assert not (tmp_path / "shadow.db").exists()
+
+
+async def test_a_step_dialog_names_the_environment_and_its_database(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _project(tmp_path)
+    monkeypatch.delenv("APP_DB_URL", raising=False)
+    monkeypatch.chdir(folder)
+    fleet = Fleet(Project.open(ProjectOptions(cwd=str(folder))))
+    app = MigtuiApp(fleet.project_for(fleet.select("staging")), fleet, "staging")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        where = widget_text(app.screen.query_one("#confirm-where", Static))
+        assert where.strip() == f"on staging: {sqlite_url(tmp_path / 'staging.db')}"

@@ -119,9 +119,11 @@ class ConfirmScreen(ModalScreen[bool]):
         notice: str = "",
         refusal: str = "",
         reoffered: bool = False,
+        environment: str = "",
     ) -> None:
         super().__init__()
         self.plan = plan
+        self.environment = environment  # the configured environment it runs on, if any
         self.notice = notice  # what to know first (why the plan is offered again, say)
         self.reoffered = reoffered  # the plan changed under a refused y: y waits a moment
         # Why Alembic would refuse this plan (a broken history): then only Cancel is offered.
@@ -143,6 +145,7 @@ class ConfirmScreen(ModalScreen[bool]):
         plan = self.plan
         with Vertical(id="dialog", classes="confirm"):
             yield Static(safe(f"{plan.description}?", "bold"), id="confirm-title")
+            yield Static(self._where(), id="confirm-where")
             notice = Static(safe(f"⚠ {self.notice}", "bold"), id="confirm-notice")
             notice.display = bool(self.notice)
             yield notice
@@ -170,6 +173,22 @@ class ConfirmScreen(ModalScreen[bool]):
                 if self._rehearse is not None and not self.refusal:
                     yield Button("Rehearse (h)", id="rehearse", disabled=True)
                 yield Button("Cancel (n)", id="no")
+
+    def _where(self) -> Text:
+        """Which database the plan runs on: the environment's name, and the URL (password
+        masked) and version table that env.py connected to when the plan was made."""
+        where = Text("on ", style="dim")
+        if self.environment:
+            where.append_text(safe(self.environment, "bold"))
+            where.append(": ", style="dim")
+        url, _, table = self.plan.database.partition(" (")
+        schema, _, name = table.removesuffix(")").rpartition(".")
+        # The version table only when it says more than the URL: a schema of its own.
+        usual = name == "alembic_version" and schema in ("", "main", "public",
+                                                          url.rpartition("/")[2])
+        shown = url if usual else self.plan.database
+        where.append_text(safe(shown or "the database env.py connects to", "dim"))
+        return where
 
     def on_mount(self) -> None:
         # A destructive step must be a deliberate choice: start on Cancel.

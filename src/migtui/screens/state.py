@@ -236,7 +236,8 @@ class SessionScreen(Screen[None]):
         else:
             from migtui.screens.confirm import ConfirmScreen  # (not before the first paint)
 
-            self.app.push_screen(ConfirmScreen(plan, refusal=refusal))
+            self.app.push_screen(ConfirmScreen(plan, refusal=refusal,
+                                               environment=self.state.environment))
         return True
 
     def show_last_error(self) -> None:

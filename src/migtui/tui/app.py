@@ -342,7 +342,7 @@ class MigtuiApp(LoadingApp):
         dialog = (partial(ProtectedConfirmScreen, self.protected) if self.protected
                   else ConfirmScreen)  # --env NAME of a protected environment: type NAME
         self.push_screen(dialog(plan, sql, checks, rehearsal, reoffered=reoffered,
-                                notice=notice), answered)
+                                notice=notice, environment=self.state.environment), answered)
 
     def _act(self, label: str, steps: int, action: str, target: str,
              job: Callable[[], Outcome]) -> None:

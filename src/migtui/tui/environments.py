@@ -75,9 +75,10 @@ def confirm_bring(app: MigtuiApp, screen: EnvironmentsScreen,
     if protected:
         name = protected[0].group or protected[0].name
         app.push_screen(ProtectedConfirmScreen(name, plan, sql, checks, rehearsal,
-                                               notice=notice), answered)
+                                               notice=notice, environment=env.name), answered)
     else:
-        app.push_screen(ConfirmScreen(plan, sql, checks, rehearsal, notice=notice), answered)
+        app.push_screen(ConfirmScreen(plan, sql, checks, rehearsal, notice=notice,
+                                      environment=env.name), answered)
 
 
 def _run(app: MigtuiApp, screen: EnvironmentsScreen,

@@ -40,7 +40,8 @@ def confirm_rescue(app: MigtuiApp, message: GraphHistory.RescueRequested) -> Non
         app._act(plan.description, len(plan.steps), plan.action, plan.target,
                  partial(_run, app, message))
 
-    app.push_screen(ConfirmScreen(plan, notice=rescue.notice(choice)), answered)
+    app.push_screen(ConfirmScreen(plan, notice=rescue.notice(choice),
+                                  environment=app.state.environment), answered)
 
 
 def _run(app: MigtuiApp, message: GraphHistory.RescueRequested) -> Outcome:
