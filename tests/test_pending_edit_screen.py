@@ -243,6 +243,9 @@ async def test_c_adds_the_using_cast_a_type_change_needs(sample_pg: Path) -> Non
         await pilot.press("c")
         await settle(pilot)
         assert "postgresql_using='ssn::INTEGER'" in file_text(app)
+        details = details_text(app)  # the operation as it will be written, and its SQL
+        assert "postgresql_using='ssn::INTEGER'" in details
+        assert "USING ssn::INTEGER" in details
         new = await write_it(pilot, "ssn as a number")
     assert "postgresql_using='ssn::INTEGER'" in upgrade_source(sample_pg, new)
     upgrade(sample_pg)

@@ -171,6 +171,10 @@ def _describe(revision_context: RevisionContext, context: MigrationContext,
     choices = choices.still_applying({e.key for e in entries}, {p.key for p in pairs},
                                      set(casts))
     apply_choices(migration_script, entries, pairs, choices, casts, context)
+    if choices.casts:  # a chosen cast's operation as the file holds it: with the cast
+        described = tuple(operation(e, autogen_context, context, batch)
+                          if e.key in choices.casts else op
+                          for e, op in zip(entries, described, strict=True))
     body = body_digest(migration_script, autogen_context)
     revision_file = render_file(revision_context, migration_script, autogen_context, script)
     return {"operations": described, "renames": renames, "choices": choices,
