@@ -38,6 +38,11 @@ def test_x_arguments_are_masked() -> None:
     assert mask_x_argument("vault_token=tok-9876") == "vault_token=***"
     assert mask_x_argument("tenant=acme") == "tenant=acme"
     assert "tok-9876" not in scrub_secrets("env.py failed: bad token tok-9876")
+    # Short names of a password (review: `-x pw=…` was shown in env.py's error text).
+    for key in ("pw", "db_pw", "pg-pass", "pwd", "PASS"):
+        assert mask_x_argument(f"{key}=HunterPW77{key}") == f"{key}=***"
+        assert f"HunterPW77{key}" not in scrub_secrets(f"cannot use it (given HunterPW77{key})")
+    assert mask_x_argument("compass=north") == "compass=north"  # (a word, not a password)
 
 
 def test_a_failed_login_never_shows_a_password_from_the_query_string(tmp_path: Path) -> None:

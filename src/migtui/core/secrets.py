@@ -17,7 +17,8 @@ from urllib.parse import quote, unquote
 # each start in a long run of word characters scanned the rest of it, and a line of
 # 100 KB that env.py printed took tens of seconds to scrub.)
 _SECRET_KEY = (
-    r"(?:[\w.-]{0,64}(?:password|passwd|secret|token|credential)s?|pwd|pass|sslkey"
+    r"(?:[\w.-]{0,64}(?:password|passwd|secret|token|credential)s?"
+    r"|(?:[\w.-]{0,64}[_.-])?(?:pw|pwd|pass)|sslkey"
     r"|api[_-]?key|access[_-]?key|private[_-]?key|auth)"
 )
 # user:password@ inside any URL-looking text (tracebacks, driver messages).
