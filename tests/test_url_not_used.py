@@ -122,4 +122,5 @@ async def test_a_step_dialog_names_the_environment_and_its_database(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         where = widget_text(app.screen.query_one("#confirm-where", Static))
-        assert where.strip() == f"on staging: {sqlite_url(tmp_path / 'staging.db')}"
+        where = where.strip()  # (a long URL cut in the middle: its file's name stays)
+        assert where.startswith("on staging: sqlite:///") and where.endswith("/staging.db")

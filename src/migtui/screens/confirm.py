@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
@@ -34,6 +35,7 @@ from migtui.screens.preflight_text import (
     risk_summary,
 )
 from migtui.widgets.safe_text import clean, safe
+from migtui.widgets.status_line import url_cut
 
 if TYPE_CHECKING:  # the checks import SQLAlchemy: not before the first paint
     from migtui.core.checks.preflight import Preflight
@@ -108,6 +110,12 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "answer(True)", "Apply", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "Cancel", id="confirm.no"),
         Binding("h", "rehearse", "Rehearse", id="confirm.rehearse"),
+        # The body scrolls whatever has focus (a button, at first): what is below the
+        # fold at 80x24 is one key away.
+        Binding("pagedown", "scroll_body('page_down')", show=False),
+        Binding("pageup", "scroll_body('page_up')", show=False),
+        Binding("down", "scroll_body('scroll_down')", show=False),
+        Binding("up", "scroll_body('scroll_up')", show=False),
     ]
 
     def __init__(
@@ -174,9 +182,10 @@ class ConfirmScreen(ModalScreen[bool]):
                     yield Button("Rehearse (h)", id="rehearse", disabled=True)
                 yield Button("Cancel (n)", id="no")
 
-    def _where(self) -> Text:
+    def _where(self, width: int = 0) -> Text:
         """Which database the plan runs on: the environment's name, and the URL (password
-        masked) and version table that env.py connected to when the plan was made."""
+        masked) and version table that env.py connected to when the plan was made; in
+        one line of ``width`` cells when given (a long URL cut in the middle)."""
         where = Text("on ", style="dim")
         if self.environment:
             where.append_text(safe(self.environment, "bold"))
@@ -186,9 +195,20 @@ class ConfirmScreen(ModalScreen[bool]):
         # The version table only when it says more than the URL: a schema of its own.
         usual = name == "alembic_version" and schema in ("", "main", "public",
                                                           url.rpartition("/")[2])
-        shown = url if usual else self.plan.database
-        where.append_text(safe(shown or "the database env.py connects to", "dim"))
+        shown = clean(url if usual else self.plan.database, one_line=True)
+        room = width - where.cell_len
+        if width and 0 < room < cell_len(shown):
+            shown = url_cut(shown, max(room, 12))
+        where.append(shown or "the database env.py connects to", style="dim")
         return where
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_where)
+
+    def _fit_where(self) -> None:
+        where = self.query_one("#confirm-where", Static)
+        if where.content_size.width:
+            where.update(self._where(where.content_size.width))
 
     def on_mount(self) -> None:
         # A destructive step must be a deliberate choice: start on Cancel.
@@ -198,6 +218,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.query_one("#confirm-checks", Static).display = self._checks is not None
         # The workers start now (a test waiting for workers sees them) but do their work
         # once the dialog is on screen: importing and rendering would hold it up.
+        self.call_after_refresh(self._fit_where)
         self.call_after_refresh(self._shown.set)
         self.call_after_refresh(self._arrived, "")
         if self._sql_loader is not None:
@@ -324,6 +345,11 @@ class ConfirmScreen(ModalScreen[bool]):
             self.query_one("#rehearse", Button).disabled = False
 
     # -- keys ----------------------------------------------------------------
+
+    def action_scroll_body(self, how: str) -> None:
+        body = self.query_one("#confirm-body", VerticalScroll)
+        {"page_down": body.action_page_down, "page_up": body.action_page_up,
+         "scroll_down": body.action_scroll_down, "scroll_up": body.action_scroll_up}[how]()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "rehearse":

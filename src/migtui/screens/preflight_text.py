@@ -69,16 +69,22 @@ def describe_preflight(preflight: Preflight) -> Group:
 
 
 def risk_summary(preflight: Preflight) -> Text:
-    """One line: how many risks of each kind the plan has here ("" when none)."""
+    """How many risks of each kind the plan has here, and (MySQL/MariaDB) that a step
+    failing halfway stays half applied: a line each ("" when neither)."""
     kinds = Counter(r.kind for r in preflight.risks)
-    if not kinds:
-        return Text("")
-    from migtui.core.checks.preflight import ORDER
+    text = Text("")
+    if kinds:
+        from migtui.core.checks.preflight import ORDER
 
-    parts = [f"{k} ({kinds[k]})" for k in ORDER if kinds.get(k)]
-    style = "bold red" if preflight.blocking else "bold yellow"
-    where = "On this database" if preflight.checked_live else "In the source"
-    return Text(f"⚠ {where}: " + ", ".join(parts), style=style)
+        parts = [f"{k} ({kinds[k]})" for k in ORDER if kinds.get(k)]
+        style = "bold red" if preflight.blocking else "bold yellow"
+        where = "On this database" if preflight.checked_live else "In the source"
+        text.append(f"⚠ {where}: " + ", ".join(parts), style=style)
+    if preflight.stays_halfway and preflight.steps:
+        text.append("\n" if kinds else "")
+        text.append("⚠ No rollback here: a step that fails halfway stays half applied "
+                    "(below: what that leaves)", style="bold yellow")
+    return text
 
 
 def describe_rehearsal(rehearsal: Rehearsal) -> Group:

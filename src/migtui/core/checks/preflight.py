@@ -44,6 +44,7 @@ from migtui.core.checks.risks import (
     table_of,
 )
 from migtui.core.checks.typefit import alter_column_risks
+from migtui.core.env.mysql import is_mysql
 from migtui.core.revisions.source import read_function
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class Preflight:
     # instead (MySQL/MariaDB: DDL commits as it runs; SQLite: DDL before a step's first
     # data change commits at once), as the confirmation says it.
     no_rollback: str = ""
+    # A step that fails halfway stays half applied whatever it ran (MySQL/MariaDB): said
+    # next to the title, not only in the body, where it may be below the fold.
+    stays_halfway: bool = False
 
     @property
     def risks(self) -> tuple[Risk, ...]:
@@ -231,7 +235,8 @@ def check_plan(project: Project, plan: Plan, dialect: str,
         rehearsal = ("there is no database to rehearse on yet" if live.missing
                      else "the database could not be reached")
     return Preflight(steps, checked_live=live.checked, note=live.note, rehearsal=rehearsal,
-                     missing=live.missing, no_rollback=no_rollback(dialect))
+                     missing=live.missing, no_rollback=no_rollback(dialect),
+                     stays_halfway=is_mysql(dialect))
 
 
 def revision_operations(project: Project, revision: str, dialect: str) -> tuple[
