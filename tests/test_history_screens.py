@@ -48,6 +48,12 @@ async def test_rescue_restores_branch_a_files_and_moves_to_branch_b(tmp_path: Pa
         assert isinstance(app.screen, ConfirmScreen)
         assert [(s.revision, s.direction) for s in app.screen.plan.steps] == [
             (ON_A.revision, "downgrade"), (ON_B.revision, "upgrade")]
+        # Checked on the live data and rendered as SQL, as every step is (review).
+        checks = widget_text(app.screen.query_one("#confirm-checks"))
+        assert "Checked on the live data" in checks, checks
+        sql = widget_text(app.screen.query_one("#confirm-sql"))
+        assert "DROP TABLE a_table" in sql and "CREATE TABLE b_table" in sql, sql
+        assert sql.index("DROP TABLE a_table") < sql.index("CREATE TABLE b_table")
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, GraphScreen)
