@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from autogen_helpers import (
     change_models,
     edit_models,
@@ -226,6 +227,26 @@ async def test_saving_a_model_compares_again_without_a_key(sample_sqlite: Path) 
         [score] = [row for row in rows(app) if "score" in row]
         assert score.startswith("[ ]"), "the choice survives the new comparison"
         assert "1 of 2 operations will be written" in choices_text(app)
+
+
+@pytest.mark.parametrize("broken_first", [False, True], ids=["broken later", "broken first"])
+async def test_fixing_a_broken_model_compares_again_without_a_key(
+        sample_sqlite: Path, broken_first: bool) -> None:
+    """The review's case: the error stayed until r, as nothing watched a module that
+    failed to import."""
+    upgrade(sample_sqlite)
+    broken = ("    body: str\n", "    body: str = Field(\n")
+    if broken_first:
+        edit_models(sample_sqlite, *broken)
+    app = make_app(sample_sqlite)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pending(pilot)
+        if not broken_first:
+            assert "Models and database match" in state_text(app)
+            edit_models(sample_sqlite, *broken)
+        await until(pilot, "SyntaxError", app)
+        edit_models(sample_sqlite, broken[1], broken[0])  # fixed: saved, no key pressed
+        await until(pilot, "Models and database match", app)
 
 
 async def test_c_adds_the_using_cast_a_type_change_needs(sample_pg: Path) -> None:

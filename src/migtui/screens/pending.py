@@ -210,7 +210,8 @@ class PendingScreen(SessionScreen):
         self.diff = diff
         if diff.state is DiffState.DIFFERS:  # the choices that still apply
             self.choices = diff.choices
-        self._watch_models(diff.model_files)
+        if diff.model_files or diff.state is not DiffState.ERROR:  # (failed: keep watching)
+            self._watch_models(diff.model_files)
         self.query_one("#pending-body").loading = False
         hint = self.query_one("#rename-hint", Static)
         hint.display = bool(diff.rename_hints) and not diff.renames

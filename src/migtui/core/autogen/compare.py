@@ -31,7 +31,7 @@ from migtui.core.autogen.render import (
     type_name,
 )
 from migtui.core.autogen.render import python as render_python
-from migtui.core.env.imported import project_files
+from migtui.core.env.imported import failed_files, project_files
 from migtui.core.env.looking import SqliteFileMissing
 from migtui.core.env.runner import run_env
 from migtui.core.env.status import context_url
@@ -109,8 +109,11 @@ def compare(project: Project, choices: Choices | None = None,
         raise
     except BaseException as exc:  # env.py and the models may raise anything
         err = from_exception(exc, "Cannot compare the models with the database")
+        # The files to watch: saving the broken one again compares again.
+        watched = {*_model_files(script.dir), *failed_files(exc, [script.dir])}
         return _replace(base, error=err.message, error_details=err.details,
-                        url=found.get("url", ""), dialect=found.get("dialect", ""))
+                        url=found.get("url", ""), dialect=found.get("dialect", ""),
+                        model_files=tuple(sorted(watched)))
     log = tuple(out.lines)
     if "current" not in found:
         return _replace(base, log=log,

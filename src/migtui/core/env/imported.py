@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -31,6 +32,24 @@ def project_files(exclude: Iterable[str] = ()) -> set[str]:
     skip = _skipped(exclude)
     found = (_project_file(name, module, skip) for name, module in list(sys.modules.items()))
     return {path for path in found if path is not None}
+
+
+def failed_files(exc: BaseException, exclude: Iterable[str] = ()) -> set[str]:
+    """The user's source files an import that raised ``exc`` was in: its traceback's
+    frames, and the file of a SyntaxError (a module that failed to import is not in
+    sys.modules, but saving it again is what the user will do)."""
+    skip = _skipped(exclude)
+    paths = [frame.f_code.co_filename for frame, _line in traceback.walk_tb(exc.__traceback__)]
+    for error in (exc, exc.__cause__, exc.__context__):
+        if isinstance(error, SyntaxError) and error.filename:
+            paths.append(error.filename)
+    found = (_project_file("", _File(path), skip) for path in paths if os.path.isfile(path))
+    return {path for path in found if path is not None}
+
+
+class _File:
+    def __init__(self, path: str) -> None:
+        self.__file__ = path
 
 
 def note_imported(script_dir: str) -> None:
