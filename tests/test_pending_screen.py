@@ -242,6 +242,10 @@ async def test_null_count_on_change_to_not_null(sample_project: Path) -> None:
         assert row.startswith("[x]") and "⚠" in row and "created_at" in row
         assert "2 rows have NULL in created_at" in details_text(app)
         assert "1 ⚠ may lose data or fail" in state_text(app)
+        await select_row(pilot, "nullable change")
+        await pilot.press("space")  # rejected: not written, so not a risk of the revision
+        await settle(pilot)
+        assert "may lose data" not in state_text(app), state_text(app)
 
 
 # -- snapshot -------------------------------------------------------------------

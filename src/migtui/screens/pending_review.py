@@ -163,7 +163,10 @@ def summary(diff: AutogenDiff | None, choices: Choices | None = None) -> Text:
     else:
         count = len(diff.operations)
         kept = covered_by_renames(diff.renames, choices) if choices else set()
-        warned = sum(1 for op in diff.operations if op.loses_data and op.key not in kept)
+        rejected = choices.rejected if choices else frozenset()
+        # (a rejected operation is not written: its risk is not the revision's)
+        warned = sum(1 for op in diff.operations
+                     if op.loses_data and op.key not in kept and op.key not in rejected)
         text.append(f"Models and database differ: {count} operation"
                     f"{'' if count == 1 else 's'}", style="bold")
         if warned:
