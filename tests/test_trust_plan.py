@@ -19,7 +19,7 @@ from conftest import DATABASES, server_url, table_names
 from projects import Rev, alembic_cli, applied, data_engine, sqlite_url, write_project
 
 from migtui.core.actions.config import ProjectOptions
-from migtui.core.actions.plan import plan_step_down, plan_upgrade
+from migtui.core.actions.plan import plan_downgrade, plan_step_down, plan_upgrade
 from migtui.core.actions.project import Project
 from migtui.core.checks.preflight import check_plan
 from migtui.core.checks.risks import IRREVERSIBLE
@@ -295,6 +295,12 @@ def test_one_step_down_from_a_merge_point_undoes_the_merge_alone(
     assert project.upgrade("head").ok
     plan = plan_step_down(project.snapshot(), "d4d4d4d4d4d4")
     assert [s.revision for s in plan.steps] == ["d4d4d4d4d4d4"]
+    assert plan.description == ("Downgrade one step from d4d4d4d4d4d4, leaving the "
+                                "database on 2 heads")
+    to_left = plan_downgrade(project.snapshot(), "b2b2b2b2b2b2")  # (the same, as D says it)
+    assert to_left.description == "Downgrade to b2b2b2b2b2b2, leaving the database on 2 heads"
+    assert plan_downgrade(project.snapshot(), "a1a1a1a1a1a1").description == (
+        "Downgrade to a1a1a1a1a1a1")
     assert plan.steps[0].warnings == ()  # both functions empty: nothing is lost
     checked = check_plan(project, plan, dialect)
     assert not [r for r in checked.risks if r.kind == IRREVERSIBLE], checked.risks

@@ -162,8 +162,18 @@ def plan_downgrade(snapshot: Snapshot, target: str) -> Plan:
     undo = set(applied) if target == "base" else set(descendants(snapshot, target) & applied)
     steps = tuple(_step(r, "downgrade") for r in graph.revisions if r.revision in undo)
     label = "base" if target == "base" else target[:12]
-    return Plan("downgrade", target, steps, f"Downgrade to {label}", _heads(snapshot),
+    description = f"Downgrade to {label}" + _on_heads(snapshot, applied - undo)
+    return Plan("downgrade", target, steps, description, _heads(snapshot),
                 "downgrade_to", snapshot.database.identity)
+
+
+def _on_heads(snapshot: Snapshot, applied: set[str] | frozenset[str]) -> str:
+    """", leaving the database on N heads" when a downgrade leaves it on more heads than
+    it is on (down from a merge point to one of its parents): "" otherwise."""
+    after = _heads_after(snapshot, frozenset(applied))
+    if len(after) > max(len(_heads(snapshot)), 1):
+        return f", leaving the database on {len(after)} heads"
+    return ""
 
 
 def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
@@ -178,7 +188,9 @@ def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
     parents = rev.down_revisions if rev is not None else ()
     target = f"{head}@-1" if several else (parents[0] if parents else "base")
     steps = (_step(rev, "downgrade"),) if rev is not None else ()
-    return Plan("downgrade", target, steps, f"Downgrade one step from {head[:12]}",
+    description = (f"Downgrade one step from {head[:12]}"
+                   + _on_heads(snapshot, snapshot.applied - {head}))
+    return Plan("downgrade", target, steps, description,
                 _heads(snapshot), "step_down", snapshot.database.identity)
 
 
