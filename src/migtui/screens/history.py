@@ -324,8 +324,9 @@ class TableHistoryScreen(ModalScreen[str | None]):
                 label.append(f"\n      {clean(op, one_line=True)}", "dim")
             options.add_option(Option(label, id=event.revision or None,
                                       disabled=not event.revision))
-        what = (f"{len(history.events)} entries, oldest first; ● applied ○ pending; "
-                "enter shows the revision on the graph")
+        count = len(history.events)
+        what = (f"{count} {'entry' if count == 1 else 'entries'}, oldest first; ● applied "
+                "○ pending; enter shows the revision on the graph")
         note.update(safe(f"{what}. {history.note}".strip() if history.events
                          else f"No revision touches {self.table}", "dim"))
         if history.events:

@@ -63,7 +63,8 @@ def rename_label(rename: RenameCandidate, accepted: bool) -> Text:
     text.append(rename.label)
     values = rename.values
     if values is not None:
-        text.append(f"  keeps {values:,} value{'' if values == 1 else 's'}", style="dim")
+        what = "row" if rename.what == "table" else "value"
+        text.append(f"  keeps {values:,} {what}{'' if values == 1 else 's'}", style="dim")
     return text
 
 

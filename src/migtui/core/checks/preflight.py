@@ -130,7 +130,7 @@ def _rules(c: Context) -> list[Found]:
 def _generic_rules(c: Context) -> list[Found]:
     op = c.rec.op
     if isinstance(op, alembic_ops.ExecuteSQLOp):
-        return [c.risk(RAW_SQL, "runs raw SQL: review what it does to the data")]
+        return [c.risk(RAW_SQL, "migtui cannot tell what it does to the data: review it")]
     if isinstance(op, alembic_ops.DropTableOp):
         return drop_table(c, op)
     if isinstance(op, alembic_ops.DropColumnOp):
