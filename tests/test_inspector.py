@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,33 @@ def _page_all(insp: DatabaseInspector, table: TableInfo, limit: int) -> list[Row
         pages.append(insp.read_rows(_request(
             table, key=last.last_key, offset=last.offset + len(last.rows), limit=limit)))
     return pages
+
+
+def test_a_table_renamed_is_marked_renamed_not_dropped(sample_project: Path) -> None:
+    """The review's case: a rename (rename_table, or by hand) showed the old name as
+    dropped and the new one as new, which reads as data lost."""
+    project = open_project(sample_project)
+    assert project.upgrade("head").ok
+    insp = DatabaseInspector(project)
+    before = insp.read_schema()
+    engine = data_engine(database_url(sample_project))
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE post RENAME TO article"))
+    engine.dispose()
+    after = insp.read_schema()
+    insp.close()
+    changes = compare(before, after)
+    assert changes.table_mark(TableRef("article")) == "renamed"
+    assert changes.renamed == {TableRef("article"): TableRef("post")}
+    assert changes.table_mark(TableRef("post")) == "" and not changes.dropped_tables
+    assert changes.column_mark(TableRef("article"), "title") == ""
+    # Not the same columns: a table dropped and another created, as before.
+    other = replace(after, tables=tuple(
+        replace(t, columns=t.columns[:-1]) if t.ref.name == "article" else t
+        for t in after.tables))
+    changes = compare(before, other)
+    assert changes.table_mark(TableRef("article")) == "new"
+    assert changes.table_mark(TableRef("post")) == "dropped"
 
 
 def test_schema_step_by_step_and_changes(sample_project: Path) -> None:

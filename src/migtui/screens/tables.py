@@ -292,7 +292,7 @@ class TablesScreen(TablesHistory, TableRows):
             self._show_rows_line()
             return
         mark = self.changes.table_mark(table.ref)
-        line = title_line(table, mark)
+        line = title_line(table, mark, self.changes.renamed.get(table.ref))
         if not table.reflected:  # its structure comes next (StructureRead)
             title.update(line.append("  reading its structure…", style="dim"))
             self.want_structure(table.ref)

@@ -12,11 +12,13 @@ from textual.widgets import DataTable
 from migtui.core.schema.model import SchemaChanges, TableInfo, TableRef
 from migtui.widgets.safe_text import clean, middle_cut, safe_line
 
-MARK_STYLES = {"new": "bold green", "changed": "bold yellow", "dropped": "bold red"}
+MARK_STYLES = {"new": "bold green", "changed": "bold yellow", "dropped": "bold red",
+               "renamed": "bold cyan"}
 
 
 def mark_text(mark: str) -> Text:
-    """A change mark ("new", "changed", "dropped") in its colour; empty when none."""
+    """A change mark ("new", "changed", "dropped", "renamed") in its colour; empty when
+    none."""
     return Text(mark, style=MARK_STYLES.get(mark, "")) if mark else Text("")
 
 
@@ -68,8 +70,9 @@ def list_entry(table: TableInfo, mark: str, width: int, columns: ListColumns) ->
     return text
 
 
-def title_line(table: TableInfo, mark: str) -> Text:
-    """The heading of the selected table."""
+def title_line(table: TableInfo, mark: str, renamed_from: TableRef | None = None) -> Text:
+    """The heading of the selected table (``renamed_from``: its name before the last
+    action)."""
     text = safe_line(table.ref.label, "bold")
     text.append(f"  {table.kind}", style="dim")
     if table.engine:  # MySQL/MariaDB
@@ -88,6 +91,10 @@ def title_line(table: TableInfo, mark: str) -> Text:
         text.append_text(mark_text(mark))
         if mark == "dropped":
             text.append(" by the last action (shown as it was)", style="dim")
+        elif renamed_from is not None:
+            text.append(" from ", style="dim")
+            text.append_text(safe_line(renamed_from.label, "bold"))
+            text.append(" by the last action", style="dim")
     if table.comment:
         text.append(f"  — {clean(table.comment, one_line=True)}", style="italic")
     if table.problem:

@@ -137,12 +137,15 @@ class SchemaInfo:
 
 @dataclass(frozen=True)
 class SchemaChanges:
-    """Tables and columns added ("new"), altered ("changed") or removed ("dropped")."""
+    """Tables and columns added ("new"), altered ("changed") or removed ("dropped"), and
+    tables renamed ("renamed": gone under one name, there under another with the same
+    columns and rows)."""
 
     tables: Mapping[TableRef, str] = field(default_factory=dict)
     columns: Mapping[tuple[TableRef, str], str] = field(default_factory=dict)
     dropped_tables: tuple[TableInfo, ...] = ()
     dropped_columns: Mapping[TableRef, tuple[ColumnInfo, ...]] = field(default_factory=dict)
+    renamed: Mapping[TableRef, TableRef] = field(default_factory=dict)  # new name -> old
 
     def table_mark(self, ref: TableRef) -> str:
         return self.tables.get(ref, "")
@@ -186,11 +189,29 @@ def compare(before: SchemaInfo, after: SchemaInfo) -> SchemaChanges:
         if gone:
             dropped_columns[ref] = gone
             columns.update({(ref, c.name): "dropped" for c in gone})
-    dropped = tuple(t for ref, t in old.items() if ref not in new)
+    dropped = [t for ref, t in old.items() if ref not in new]
+    renamed: dict[TableRef, TableRef] = {}
+    for ref in [r for r, mark in tables.items() if mark == "new"]:
+        twins = [t for t in dropped if _same_data(t, new[ref])]
+        if len(twins) == 1:  # (one candidate only: never a guess between two)
+            dropped.remove(twins[0])
+            tables[ref], renamed[ref] = "renamed", twins[0].ref
+            for column in new[ref].columns:
+                columns.pop((ref, column.name), None)
     for table in dropped:
         tables[table.ref] = "dropped"
         columns.update({(table.ref, c.name): "dropped" for c in table.columns})
-    return SchemaChanges(tables, columns, dropped, dropped_columns)
+    return SchemaChanges(tables, columns, tuple(dropped), dropped_columns, renamed)
+
+
+def _same_data(was: TableInfo, now: TableInfo) -> bool:
+    """Whether a table gone and a table new are one table renamed: in the same schema,
+    with the same columns, and the same number of rows where both were counted."""
+    if not (was.kind == now.kind == "table" and was.reflected and now.reflected):
+        return False
+    if was.ref.schema != now.ref.schema or was.columns != now.columns:
+        return False
+    return was.rows is None or now.rows is None or was.rows.value == now.rows.value
 
 
 @dataclass(frozen=True)
