@@ -65,9 +65,9 @@ async def test_rows_name_the_environments_on_them(mixed: tuple[Path, list[str], 
     app = make_app(project)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        assert "create gizmo (head) (current) [dev]" in row_of(app, R3)
-        assert "create gadget [staging] [qa] [tenants x2]" in row_of(app, R2)
-        assert "create widget [prod] [tenants x2]" in row_of(app, R1)
+        assert "create gizmo (head) (current) @dev" in row_of(app, R3)
+        assert "create gadget @staging @qa @tenants×2" in row_of(app, R2)
+        assert "create widget @prod @tenants×2" in row_of(app, R1)
         assert "env " not in status_text(app)  # the project's own database: no name
         assert SECRET not in app.export_screenshot()
 
@@ -84,9 +84,9 @@ async def test_E_chooses_the_environment_that_u_and_d_act_on(
         status = status_text(app)
         assert "env staging" in status and "current: b2b2b2b2b2b2" in status
         assert "postgresql://postgres:***@" in status and SECRET not in status
-        assert "create gadget (current) [staging] [qa] [tenants x2]" in row_of(app, R2)
+        assert "create gadget (current) @staging @qa @tenants×2" in row_of(app, R2)
         assert "(current)" not in row_of(app, R3)
-        assert "[dev]" in row_of(app, R3)
+        assert "@dev" in row_of(app, R3)
 
         await pilot.press("u")
         await settle(pilot)
@@ -96,7 +96,7 @@ async def test_E_chooses_the_environment_that_u_and_d_act_on(
         await pilot.press("y")
         await settle(pilot)
         assert psql_version(staging) == {R3}
-        assert "(head) (current) [dev] [staging]" in row_of(app, R3)
+        assert "(head) (current) @dev @staging" in row_of(app, R3)
 
         # qa, on MariaDB: d steps it down from R2 to R1.
         await choose(pilot, app, "qa")
@@ -106,7 +106,7 @@ async def test_E_chooses_the_environment_that_u_and_d_act_on(
         await pilot.press("y")
         await settle(pilot)
         assert applied(qa) == {R1}
-        assert "create widget (current) [prod] [qa] [tenants x2]" in row_of(app, R1)
+        assert "create widget (current) @prod @qa @tenants×2" in row_of(app, R1)
 
         # prod is protected: u asks for its name, and nothing runs without it.
         await choose(pilot, app, "prod")

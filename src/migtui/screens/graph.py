@@ -68,7 +68,8 @@ class GraphScreen(GraphHistory):
         "○ pending ones; (current) is where the database is. u/d step the database one "
         "revision up or down, U/D move it to the selected revision, s stamps it without "
         "running anything, m merges several heads. Every write asks first and shows the SQL. "
-        "[dev] [staging] name the configured environments on a revision; E chooses the one "
+        "@dev @staging name the configured environments on a revision ([label]: a branch "
+        "label); E chooses the one "
         "the graph and its actions refer to (the status line names it)."
     )
 

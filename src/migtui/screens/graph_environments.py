@@ -1,4 +1,4 @@
-"""Which configured environments stand on which revision: the graph's ``[dev]`` marks,
+"""Which configured environments stand on which revision: the graph's ``@dev`` marks,
 and the choice (``E``) of the environment the graph and its actions refer to."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def _where(mark: EnvironmentMark, chosen: str, snapshot: Snapshot) -> tuple[str,
 
 def environment_labels(marks: Sequence[EnvironmentMark], chosen: str,
                        snapshot: Snapshot) -> dict[str, str]:
-    """Revision id -> ``"[dev] [staging] [tenants x3]"``: each environment on it, in
+    """Revision id -> ``"@dev @staging @tenants×3"``: each environment on it, in
     configuration order; the tenants of one group counted (named when only one is)."""
     names: dict[str, list[str]] = {}
     tenants: dict[str, dict[str, list[str]]] = {}
@@ -31,10 +31,10 @@ def environment_labels(marks: Sequence[EnvironmentMark], chosen: str,
                 names.setdefault(head, []).append(mark.name)
     out: dict[str, str] = {}
     for head in {*names, *tenants}:
-        labels = [f"[{name}]" for name in names.get(head, ())]
+        labels = [f"@{name}" for name in names.get(head, ())]
         for group, members in tenants.get(head, {}).items():
-            labels.append(f"[{members[0]}]" if len(members) == 1
-                          else f"[{group} x{len(members)}]")
+            labels.append(f"@{members[0]}" if len(members) == 1
+                          else f"@{group}×{len(members)}")
         out[head] = " ".join(labels)
     return out
 

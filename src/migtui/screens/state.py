@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EnvironmentMark:
-    """Where one configured environment stands, as last read (the graph's ``[dev]``)."""
+    """Where one configured environment stands, as last read (the graph's ``@dev``)."""
 
     name: str  # "staging", or "tenants:acme" for a tenant
     group: str = ""  # "tenants" for a tenant

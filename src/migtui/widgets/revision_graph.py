@@ -36,7 +36,7 @@ class GraphRow:
     applied: bool
     current: bool
     note: str = ""  # e.g. "✎ edited since applied to this database on 2026-11-30"
-    environments: str = ""  # the environments standing on it: "[dev] [staging]"
+    environments: str = ""  # the environments standing on it: "@dev @staging"
     partial: str = ""  # "⚠ partially applied (…)" on the revision a failed step left half done
     known: bool = True  # False while the database is not read yet
     problem: str = ""  # "⚠ broken file (e: why)" when its file cannot be read or imported
@@ -76,7 +76,7 @@ class GraphRow:
 class GraphRows(Sequence[GraphRow]):
     """The graph rows of a snapshot, newest first, each made when it is first asked for
     (drawn, selected): making 10,000 rows took 40 ms for every snapshot drawn, before
-    the first paint too. ``notes`` and ``environments`` (``"[dev] [staging]"``) by
+    the first paint too. ``notes`` and ``environments`` (``"@dev @staging"``) by
     revision id; pending nodes are drawn hollow.
 
     While the database is not read (or cannot be), nothing is known to be applied or
