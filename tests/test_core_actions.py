@@ -293,3 +293,27 @@ def test_an_upgrade_that_starts_a_second_branch_says_so(tmp_path: Path) -> None:
     assert len(project.snapshot().database.current_heads) == 2
     on_its_line = plan_upgrade(project.snapshot(), second)
     assert on_its_line.description == f"Upgrade to {second[:12]}"  # (still two heads)
+
+
+def test_a_stamp_that_leaves_another_head_says_so(tmp_path: Path) -> None:
+    """Alembic's stamp replaces the heads in the target's lineage and keeps the others
+    (review: the dialog did not say the database would be on two heads)."""
+    from migtui.core.actions.config import ProjectOptions
+    from migtui.core.actions.plan import plan_stamp
+    from migtui.core.actions.project import Project
+    from projectkit.genproject import generate_project
+
+    generate_project(tmp_path, 12, branch_every=4, heads=2)
+    project = Project.open(ProjectOptions(cwd=str(tmp_path)))
+    first, second = project.graph().heads
+    assert project.upgrade(first).ok
+    plan = plan_stamp(project.snapshot(), second)  # on the other line: first stays
+    assert plan.description == (f"Stamp {second[:12]} (no migration runs), leaving the "
+                                "database on 2 heads")
+    assert project.run_plan(plan).ok
+    assert set(project.snapshot().database.current_heads) == {first, second}  # as said
+    base = project.graph().bases[0]
+    down = plan_stamp(project.snapshot(), base)  # both heads are in its lineage
+    assert down.description == f"Stamp {base[:12]} (no migration runs)"
+    assert project.run_plan(down).ok
+    assert project.snapshot().database.current_heads == (base,)

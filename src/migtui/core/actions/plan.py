@@ -195,9 +195,18 @@ def plan_step_down(snapshot: Snapshot, head: str) -> Plan:
 
 
 def plan_stamp(snapshot: Snapshot, target: str) -> Plan:
-    """Stamp ``target``: alembic_version changes, no migration runs."""
-    return Plan("stamp", target, (), f"Stamp {target[:12]} (no migration runs)",
-                _heads(snapshot), "stamp", snapshot.database.identity)
+    """Stamp ``target``: alembic_version changes, no migration runs. Alembic replaces
+    the heads in ``target``'s lineage (its ancestors and descendants) and keeps the
+    others: the title says when the database is left on several heads."""
+    heads = _heads(snapshot)
+    description = f"Stamp {target[:12]} (no migration runs)"
+    if target != "base" and target in snapshot.graph and all(
+            h in snapshot.graph for h in heads):
+        lineage = snapshot.graph.ancestors((target,)) | descendants(snapshot, target)
+        kept = [h for h in heads if h not in lineage and h != target]
+        if kept:
+            description += f", leaving the database on {len(kept) + 1} heads"
+    return Plan("stamp", target, (), description, heads, "stamp", snapshot.database.identity)
 
 
 def replan(plan: Plan, snapshot: Snapshot) -> Plan | None:
