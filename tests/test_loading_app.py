@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,16 @@ async def test_a_file_python_cannot_read_is_marked_on_its_row_and_its_details_sa
             if graph.selected.revision == CHAIN[2].revision:
                 break
             await pilot.press("down")
+        # e on its row: why its file is broken, even after another error (review: e
+        # showed the last failed migration's error instead)
+        app.state = replace(app.state, last_error=("Upgrade failed: an earlier error", ""))
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, TextScreen)
+        said = widget_text(app.screen.query_one("#text-content", Static))
+        assert "SyntaxError" in said and "an earlier error" not in said, said
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         source = widget_text(app.screen.query_one("#details-source", Static))

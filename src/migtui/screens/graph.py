@@ -21,7 +21,8 @@ from migtui.core.actions.plan import (
 from migtui.core.errors import MigtuiError
 from migtui.core.models import Revision, Snapshot
 from migtui.core.revisions.branches import branch_choice
-from migtui.screens.dialogs import ChooseScreen, PromptScreen
+from migtui.core.revisions.problems import problems_text, same_file
+from migtui.screens.dialogs import ChooseScreen, PromptScreen, TextScreen
 from migtui.screens.graph_environments import choice_label, environment_labels
 from migtui.screens.history import GraphHistory
 from migtui.screens.state import AppState
@@ -245,6 +246,14 @@ class GraphScreen(GraphHistory):
         self._log_shown = state.log_written
 
     def action_error_details(self) -> None:
+        """e: why the selected row's file is broken, if it is; else the last error."""
+        rev, snapshot = self.graph_view.selected, self.state.snapshot
+        broken = [p for p in snapshot.graph.problems if p.kind == "file" and p.path
+                  and rev is not None and rev.path and same_file(p.path, rev.path)
+                  ] if snapshot is not None else []
+        if broken:
+            self.app.push_screen(TextScreen(broken[0].message, Text(problems_text(broken))))
+            return
         self.show_last_error()
 
     # -- details -------------------------------------------------------------

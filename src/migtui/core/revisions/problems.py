@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from migtui.core.models import ScriptProblem
@@ -22,6 +23,11 @@ def problems_summary(problems: Sequence[ScriptProblem]) -> str:
         parts.append(_plural(graph, "problem in the revision history",
                              "problems in the revision history"))
     return ", ".join(parts)
+
+
+def same_file(one: str, other: str) -> bool:
+    """Whether two paths name one file (a problem's path and a revision's)."""
+    return one == other or os.path.realpath(one) == os.path.realpath(other)
 
 
 def problems_text(problems: Sequence[ScriptProblem]) -> str:
