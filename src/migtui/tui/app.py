@@ -22,7 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from migtui.core.actions.halfway import partial_text
-from migtui.core.actions.plan import Plan, replan
+from migtui.core.actions.plan import Plan
 from migtui.core.actions.project import Project
 from migtui.core.env.watch import Watch
 from migtui.core.environments.fleet import Fleet
@@ -51,6 +51,7 @@ from migtui.tui.writes import (
     confirmation,
     done_text,
     failed,
+    offer_again,
     rehearsal_runner,
     sql_loader,
 )
@@ -220,20 +221,11 @@ class MigtuiApp(LoadingApp):
         if self._replan is not None and db.state is not DatabaseState.NOT_CHECKED:
             old, why = self._replan
             self._replan = None
-            broken = bool(snapshot.graph.problems)  # (Alembic would refuse any plan)
-            new = replan(old, snapshot) if db.reachable and not broken else None
-            if broken:
-                self.notify(f"{why}. Fix the revision files, then r re-reads them",
-                            severity="error", timeout=10)
-            elif new is None:
-                self.notify(f"{why}. Plan again on the graph.", severity="warning")
-            elif not new.steps and new.action != "stamp":
-                self.notify(f"{why}. The database is already where you asked: nothing to do.",
-                            severity="warning")
+            new, said, severity = offer_again(old, why, snapshot)
+            if new is None:
+                self.notify(said, severity=severity, timeout=10)
             else:
-                self._confirm_and_run(new, snapshot, notice=f"{why}. This is the plan for "
-                                      "the database and the files as they are now.",
-                                      reoffered=True)
+                self._confirm_and_run(new, snapshot, notice=said, reoffered=True)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.read_answered()

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeAlias
 
-from migtui.core.actions.plan import Plan
+from textual.notifications import SeverityLevel
+
+from migtui.core.actions.plan import Plan, replan
 from migtui.core.actions.project import Project
 from migtui.core.env.imported import changed_since_imported, short_names
 from migtui.core.env.watch import Watch
@@ -129,6 +131,22 @@ def confirmation(plan: Plan, snapshot: Snapshot, notice: str = "") -> tuple[Plan
     plan = replace(plan, stale_modules=changed_since_imported())
     said = (notice, partial_notice(plan, snapshot), stale_notice(plan.stale_modules))
     return plan, " ".join(n for n in said if n)
+
+
+def offer_again(plan: Plan, why: str, snapshot: Snapshot
+                ) -> tuple[Plan | None, str, SeverityLevel]:
+    """After a refused plan (``why``): the same request made anew from ``snapshot`` and
+    the notice its dialog starts with, or None and what to say instead."""
+    if snapshot.graph.problems:  # (Alembic would refuse any plan)
+        return None, f"{why}. Fix the revision files, then r re-reads them", "error"
+    new = replan(plan, snapshot) if snapshot.database.reachable else None
+    if new is None:
+        return None, f"{why}. Plan again on the graph.", "warning"
+    if not new.steps and new.action != "stamp":
+        return None, f"{why}. The database is already where you asked: nothing to do.", \
+            "warning"
+    return new, (f"{why}. This is the plan for the database and the files as they are "
+                 "now."), "information"
 
 
 def stale_notice(paths: Sequence[str] | None) -> str:
