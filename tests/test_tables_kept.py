@@ -166,3 +166,48 @@ async def test_300_tables_list_at_once_and_a_table_not_read_yet_shows_its_column
         assert tables.holds_structure
         assert set(listed(app).values()) == {"0"}
         assert tables.query_one("#table-list", OptionList).option_count == 300
+
+
+RENAME_POST = '''"""rename post to article
+
+Revision ID: d1d1d1d1d1d1
+Revises: c5d9e0f3b7a2
+Create Date: 2026-12-01 10:00:00
+"""
+from alembic import op
+
+revision = "d1d1d1d1d1d1"
+down_revision = "c5d9e0f3b7a2"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.rename_table("post", "article")
+
+
+def downgrade() -> None:
+    op.rename_table("article", "post")
+'''
+
+
+async def test_a_renamed_table_is_listed_once_as_renamed(sample_project: Path) -> None:
+    """The review's case: the old name stayed listed as dropped until a resize."""
+    (sample_project / "migrations" / "versions" / "d1d1d1d1d1d1_rename.py").write_text(
+        RENAME_POST)
+    app = make_app(sample_project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(3):  # to the sample's head, c5d9e0f3b7a2
+            await pilot.press("u")
+            await settle(pilot)
+            await pilot.press("y")
+            await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await run_action(pilot, "u")  # the rename
+        await until(pilot, lambda: "article" in listed(app))
+        await settle(pilot)
+        assert listed(app)["article"] == "0 renamed" and "post" not in listed(app), listed(app)
+        await select(pilot, "article")
+        assert "renamed from post by the last action" in title(app)

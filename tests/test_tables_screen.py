@@ -63,7 +63,8 @@ def listed(app: MigtuiApp) -> dict[str, str]:
         ref = screen(app)._refs[i]
         # name (cut in the middle when long), row count or "view", change mark
         words = text.split()
-        rest = [words.pop()] if words and words[-1] in ("new", "changed", "dropped") else []
+        rest = [words.pop()] if words and words[-1] in ("new", "changed", "dropped",
+                                                        "renamed") else []
         if words and len(words) > 1 and re.fullmatch(r"~?[\d,.]+\w?|view", words[-1]):
             rest.insert(0, words.pop())
         head, _, tail = " ".join(words).partition("…")

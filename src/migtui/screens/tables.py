@@ -190,9 +190,13 @@ class TablesScreen(TablesHistory, TableRows):
                 safe(f"✗ {message.error}  (e: details, r: retry)", "bold red"))
             return
         self.schema = self.schema.with_structure(message.tables)
+        dropped = self.changes.dropped_tables
         if self._baseline is not None:
             self.changes = compare(self._baseline, self.schema)
-        self._update_entries(message.tables)
+        if self.changes.dropped_tables != dropped:  # (a table found renamed, now read)
+            self._fill_list(keep=self.selected)
+        else:
+            self._update_entries(message.tables)
         if any(t.ref == self.selected for t in message.tables):
             self._show_selected()
 
