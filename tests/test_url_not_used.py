@@ -90,13 +90,21 @@ def test_the_same_database_whatever_the_driver_user_or_relative_path(tmp_path: P
 async def test_the_app_says_it_and_refuses_u(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _project(tmp_path)
-    monkeypatch.setenv("APP_DB_URL", sqlite_url(tmp_path / "shadow.db"))
+    shadow = tmp_path / "shadow.db"
+    monkeypatch.setenv("APP_DB_URL", sqlite_url(shadow))
     monkeypatch.chdir(folder)
+    own = Project.open(ProjectOptions(cwd=str(folder)))  # (no url given: env.py's own)
+    assert own.upgrade(R1).ok and sqlite_version(shadow) == {R1}
     fleet = Fleet(Project.open(ProjectOptions(cwd=str(folder))))
     app = MigtuiApp(fleet.project_for(fleet.select("staging")), fleet, "staging")  # --env
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         assert "⚠ env.py does not use the URL given: no writes" in status_text(app)
+        # Not put on the graph at the revision of the database env.py picks instead.
+        await wait_for(pilot, lambda: app.state.environments
+                       and all(m.read for m in app.state.environments))
+        graph = "\n".join(screen_lines(app))
+        assert "@dev" in graph and "@staging" not in graph, graph
         await pilot.press("u")
         await settle(pilot)
         said = " ".join(n.message for n in app._notifications)
@@ -106,7 +114,7 @@ async def test_the_app_says_it_and_refuses_u(tmp_path: Path,
         await wait_for(pilot, lambda: "⚠ url not used" in "\n".join(screen_lines(app)))
         row = next(line for line in screen_lines(app) if "⚠ url not used" in line)
         assert row.split()[0] == "staging", row
-    assert not (tmp_path / "shadow.db").exists()
+    assert sqlite_version(shadow) == {R1} and not (tmp_path / "staging.db").exists()
 
 
 async def test_a_step_dialog_names_the_environment_and_its_database(

@@ -12,8 +12,9 @@ from migtui.screens.state import EnvironmentMark
 def _where(mark: EnvironmentMark, chosen: str, snapshot: Snapshot) -> tuple[str, ...]:
     """The revisions an environment is on: the session's own snapshot for the chosen one
     (newer than the last read of the fleet), else its last read."""
-    if mark.name == chosen:
-        return snapshot.database.current_heads if snapshot.database.reachable else ()
+    if mark.name == chosen:  # (not where env.py connects instead of its url)
+        db = snapshot.database
+        return db.current_heads if db.reachable and not db.unused_url else ()
     return mark.heads if mark.read and mark.reachable else ()
 
 

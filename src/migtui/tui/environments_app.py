@@ -37,9 +37,11 @@ def unread_mark(env: Environment) -> EnvironmentMark:
 def read_mark(read: EnvironmentRead) -> EnvironmentMark:
     """The mark of an environment as read: where it stands, or why it was not read."""
     db, env = read.status, read.environment
+    # (env.py connects elsewhere than its url: not put on another database's revision)
+    placed = db.reachable and not db.unused_url
     return EnvironmentMark(env.name, env.group, env.protected, read=True,
-                           reachable=db.reachable, heads=db.current_heads if db.reachable
-                           else (), problem="" if db.reachable else db.error)
+                           reachable=placed, heads=db.current_heads if placed else (),
+                           problem="" if placed else db.write_refusal or db.error)
 
 
 class EnvironmentsApp(RunningActions):
