@@ -195,7 +195,7 @@ async def test_chosen_tenants_run_in_order_stop_at_the_failure_and_e_shows_it(
         await pilot.press("enter")  # (head)
         await settle(pilot)
         title = widget_text(app.screen.query_one("#confirm-title", Static))
-        assert "Bring 3 of tenants to (head)'s revision c3c3c3c3c3c3" in title
+        assert "Bring 3 of tenants to the head, c3c3c3c3c3c3" in title
         notice = " ".join(widget_text(app.screen.query_one("#confirm-notice", Static)).split())
         assert ("Each runs its own plan, in this order: tenants:t01: 1 step from "
                 "b2b2b2b2b2b2; tenants:t03, tenants:t04: 2 steps from a1a1a1a1a1a1. "
@@ -240,7 +240,7 @@ async def test_all_tenants_stop_at_a_failure_in_the_middle(
         await pilot.press("enter")  # (head)
         await settle(pilot)
         title = widget_text(app.screen.query_one("#confirm-title", Static))
-        assert ("Bring 4 of tenants to (head)'s revision c3c3c3c3c3c3, one after another"
+        assert ("Bring 4 of tenants to the head, c3c3c3c3c3c3, one after another"
                 in title)
         await pilot.press("y")
         await settle(pilot)

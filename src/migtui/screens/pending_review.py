@@ -126,8 +126,10 @@ def type_notes(op: PendingOperation, choices: Choices) -> list[Text]:
             notes.append(Text(f"✓ postgresql_using='{op.cast}' will be written (c removes it)",
                               style="green"))
         else:
-            notes.append(Text("PostgreSQL refuses this change without a USING cast: c adds "
-                              f"postgresql_using='{op.cast}'", style="yellow"))
+            # (said once: the fit line above may already say that a USING is needed)
+            why = ("" if "USING" in op.fit
+                   else "PostgreSQL refuses this change without a USING cast: ")
+            notes.append(Text(f"{why}c adds postgresql_using='{op.cast}'", style="yellow"))
     return notes
 
 
@@ -213,7 +215,7 @@ def operation_details(op: PendingOperation, dialect: str) -> Group:
         parts.append(Text(f"{WARNING_MARK} {op.warning}", style="bold red"))
     if op.null_count is not None and not op.warning:
         parts.append(Text(f"No rows have NULL in {op.name}.", style="dim"))
-    parts.append(Text("\nAlembic (as autogenerate writes it)", style="bold underline"))
+    parts.append(Text("\nAlembic (as the revision file will hold it)", style="bold underline"))
     parts.append(Syntax(op.python or "# (nothing rendered)", "python", theme="ansi_dark",
                         word_wrap=True))
     parts.append(Text(f"\nSQL ({dialect or 'database'} dialect, rendered offline)",

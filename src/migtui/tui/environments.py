@@ -18,7 +18,7 @@ from textual.message import Message
 
 from migtui.core.actions.plan import Plan
 from migtui.core.env.imported import changed_since_imported
-from migtui.core.environments.bring import bring_all, revision_label
+from migtui.core.environments.bring import bring_all, brought_to, revision_label
 from migtui.core.environments.fleet import EnvironmentRead
 from migtui.core.models import ActionResult
 from migtui.screens.confirm import ConfirmScreen
@@ -48,8 +48,8 @@ def confirm_bring(app: MigtuiApp, screen: EnvironmentsScreen,
     if many:
         group = env.group or "environments"
         plan = replace(shown, description=(
-            f"Bring {len(items)} of {group} to {message.source}'s revision "
-            f"{message.revision}, one after another (shown: {env.name}, "
+            f"Bring {len(items)} of {group} to {brought_to(message.source, message.revision)}"
+            f", one after another (shown: {env.name}, "
             f"{len(shown.steps)} steps)"))
     project = fleet.project_for(env)
     expected = shown_read.status.current_heads

@@ -52,9 +52,18 @@ def plan_bring(target: Snapshot, heads: tuple[str, ...], target_name: str,
                               f"{label} does not contain: bring it by hand from the graph")
         plan = plan_upgrade(target, heads[0])
     verb = "upgrade" if plan.action == "upgrade" else "downgrade"
-    return replace(plan, description=f"Bring {target_name} to {source_name}'s revision "
-                                     f"{label} ({verb}, {len(plan.steps)} step"
+    return replace(plan, description=f"Bring {target_name} to "
+                                     f"{brought_to(source_name, label)} ({verb}, "
+                                     f"{len(plan.steps)} step"
                                      f"{'s' if len(plan.steps) != 1 else ''})")
+
+
+def brought_to(source_name: str, label: str) -> str:
+    """Where a bring goes, for its title: "dev's revision a1b2c3", or (the environments
+    screen's "(head)": the files' newest revision) "the head, a1b2c3"."""
+    if source_name == "(head)":
+        return f"the head, {label}"
+    return f"{source_name}'s revision {label}"
 
 
 @dataclass(frozen=True)
