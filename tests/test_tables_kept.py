@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import database_url
+from projects import Rev
 from test_tables_screen import (
     SIZE,
     columns_shown,
@@ -168,27 +169,9 @@ async def test_300_tables_list_at_once_and_a_table_not_read_yet_shows_its_column
         assert tables.query_one("#table-list", OptionList).option_count == 300
 
 
-RENAME_POST = '''"""rename post to article
-
-Revision ID: d1d1d1d1d1d1
-Revises: c5d9e0f3b7a2
-Create Date: 2026-12-01 10:00:00
-"""
-from alembic import op
-
-revision = "d1d1d1d1d1d1"
-down_revision = "c5d9e0f3b7a2"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.rename_table("post", "article")
-
-
-def downgrade() -> None:
-    op.rename_table("article", "post")
-'''
+RENAME_POST = Rev("d1d1d1d1d1d1", "c5d9e0f3b7a2", "rename post to article",
+                  upgrade='op.rename_table("post", "article")',
+                  downgrade='op.rename_table("article", "post")').source()
 
 
 async def test_a_renamed_table_is_listed_once_as_renamed(sample_project: Path) -> None:

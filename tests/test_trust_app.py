@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import column_names, table_names
 from projects import ENV_HOLDS, LINEAR, applied, sqlite_url, write_project
+from textual.pilot import Pilot
 from textual.widgets import Static
 from trust_helpers import ADD_EXTRA, R1, R2, project_at_r1
 from ui_helpers import make_app, settle, wait_for, widget_text
@@ -38,17 +39,22 @@ def dialog_text(app: MigtuiApp) -> str:
     return "\n".join(widget_text(w) for w in screen.query("Static"))
 
 
+async def upgrade_dialog(pilot: Pilot[None], folder: Path) -> Path:
+    """u on the project at r1: the dialog shows r2's add_column; r2's file."""
+    await settle(pilot)
+    await pilot.press("u")
+    await settle(pilot)
+    assert "add_column('t1', 'extra'" in dialog_text(pilot.app)  # type: ignore[arg-type]
+    return folder / "migrations/versions" / f"{R2}_add_extra.py"
+
+
 async def test_a_file_edited_after_the_dialog_brings_the_dialog_back(
     tmp_path: Path, url: str
 ) -> None:
     folder = project_at_r1(tmp_path, url)
     app = make_app(folder)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
-        assert "add_column('t1', 'extra'" in dialog_text(app)
-        path = folder / "migrations/versions" / f"{R2}_add_extra.py"
+        path = await upgrade_dialog(pilot, folder)
         path.write_text(ADD_EXTRA.replace('op.add_column("t1", sa.Column("extra", '
                                           'sa.Integer()))', 'op.drop_table("t1")'))
         await pilot.press("y")
@@ -68,11 +74,7 @@ async def test_a_file_broken_after_the_dialog_is_refused_and_not_offered_again(
     folder = project_at_r1(tmp_path, url)
     app = make_app(folder)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
-        assert "add_column('t1', 'extra'" in dialog_text(app)
-        path = folder / "migrations/versions" / f"{R2}_add_extra.py"
+        path = await upgrade_dialog(pilot, folder)
         path.write_text(path.read_text().replace(f"down_revision = {R1!r}",
                                                  f"down_revision = ({R1!r}"))
         await pilot.press("y")

@@ -50,6 +50,12 @@ def _staging(folder: Path) -> Project:
     return fleet.project_for(fleet.select("staging"))
 
 
+def _staging_app(folder: Path) -> MigtuiApp:
+    """The app as `migtui --env staging` opens it."""
+    fleet = Fleet(Project.open(ProjectOptions(cwd=str(folder))))
+    return MigtuiApp(fleet.project_for(fleet.select("staging")), fleet, "staging")
+
+
 def test_an_environment_url_env_py_ignores_is_said_and_nothing_is_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _project(tmp_path)
@@ -95,8 +101,7 @@ async def test_the_app_says_it_and_refuses_u(tmp_path: Path,
     monkeypatch.chdir(folder)
     own = Project.open(ProjectOptions(cwd=str(folder)))  # (no url given: env.py's own)
     assert own.upgrade(R1).ok and sqlite_version(shadow) == {R1}
-    fleet = Fleet(Project.open(ProjectOptions(cwd=str(folder))))
-    app = MigtuiApp(fleet.project_for(fleet.select("staging")), fleet, "staging")  # --env
+    app = _staging_app(folder)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         assert "⚠ env.py does not use the URL given: no writes" in status_text(app)
@@ -122,8 +127,7 @@ async def test_a_step_dialog_names_the_environment_and_its_database(
     folder = _project(tmp_path)
     monkeypatch.delenv("APP_DB_URL", raising=False)
     monkeypatch.chdir(folder)
-    fleet = Fleet(Project.open(ProjectOptions(cwd=str(folder))))
-    app = MigtuiApp(fleet.project_for(fleet.select("staging")), fleet, "staging")
+    app = _staging_app(folder)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         await pilot.press("u")
