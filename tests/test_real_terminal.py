@@ -7,11 +7,13 @@ CLI finds them (prepend_sys_path), on every env.py run.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 from terminal_helpers import migtui_in_terminal, read_until
 
@@ -107,3 +109,37 @@ def test_what_env_py_writes_to_the_descriptors_goes_to_the_log_not_the_screen(
         os.write(fd, b"q")
         shown = read_until(fd, b"migtui-exited", 60)
         assert b"migtui-exited" in shown, shown[-2000:]
+
+
+def test_the_read_at_launch_runs_env_py_apart_from_the_app(tmp_path: Path) -> None:
+    """The `migtui` script forks its first database read before it imports Textual: the
+    env.py run there sees the project as the alembic CLI would (its folder, its
+    environment), nothing of the app's UI, the collector on, and no terminal to read
+    from; what it says is the graph's status line, and its process is gone after."""
+    project = _sample(tmp_path)
+    facts = tmp_path / "facts.jsonl"
+    env_py = project / "migrations" / "env.py"
+    env_py.write_text(env_py.read_text().replace(
+        "def run_migrations_online()",
+        "import gc as _gc, json as _json, os as _os, sys as _sys\n"
+        f"with open({str(facts)!r}, 'a') as _f:\n"
+        "    _f.write(_json.dumps({'pid': _os.getpid(), 'cwd': _os.getcwd(),\n"
+        "        'textual': 'textual' in _sys.modules, 'gc': _gc.isenabled(),\n"
+        "        'tty': _os.isatty(0), 'marker': _os.environ.get('MIGTUI_TEST_MARK')})\n"
+        "        + '\\n')\n\n\n"
+        "def run_migrations_online()", 1))
+    os.environ["MIGTUI_TEST_MARK"] = "from-the-shell"
+    try:
+        with migtui_in_terminal(project, columns=120) as (pid, fd):
+            shown = read_until(fd, b"3 pending", 60)
+            assert b"3 pending" in shown and b"env.py failed" not in shown, shown[-2000:]
+            first = json.loads(facts.read_text().splitlines()[0])
+            os.write(fd, b"q")
+            read_until(fd, b"\x1b[?1049l", 60)
+            os.waitpid(pid, 0)
+    finally:
+        del os.environ["MIGTUI_TEST_MARK"]
+    assert first == {"pid": first["pid"], "cwd": str(project), "textual": False, "gc": True,
+                     "tty": False, "marker": "from-the-shell"}
+    with pytest.raises(ProcessLookupError):  # (no read left running after the quit)
+        os.kill(first["pid"], 0)

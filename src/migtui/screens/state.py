@@ -216,6 +216,7 @@ class SessionScreen(Screen[None]):
                 and not self.state.busy and not self.state.read_only):
             self.notify("Still reading the database: this opens as soon as it has been read")
             self._deferred = again  # the newest key counts
+            self.call_after_refresh(_load_dialogs)  # (this waits anyway; the dialog won't)
             return None
         if refusal is not None:
             message, severity = refusal
@@ -247,6 +248,12 @@ class SessionScreen(Screen[None]):
             return
         message, details = self.state.last_error
         self.app.push_screen(TextScreen(message, Text(details or "(no further details)")))
+
+
+def _load_dialogs() -> None:
+    """Import the confirmation's code (a hundredth of a second, pygments among it) while
+    a key waits for the database: its dialog then opens that much sooner after the read."""
+    import migtui.screens.confirm  # noqa: F401
 
 
 def _unknown_refusal(snapshot: Snapshot, plan: Plan | None) -> str:

@@ -182,15 +182,6 @@ class MigtuiApp(LoadingApp):
 
     # -- reading -------------------------------------------------------------
 
-    @work(description="_warm_comparisons", thread=True, group="warm", exit_on_error=False)
-    def _warm_comparisons(self) -> None:
-        """Start the comparisons' process server (it imports Alembic and SQLAlchemy, never
-        the user's code) while the graph is looked at: the first ``a`` then waits only
-        for env.py and the comparison."""
-        from migtui.core.autogen.fresh_process import warm
-
-        warm()
-
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         if message.project is not self.project:
             return  # read for an environment chosen before the one chosen now
@@ -217,7 +208,6 @@ class MigtuiApp(LoadingApp):
                              last_error=last_error, select_next=select)
         if self.final(snapshot) and not again:  # (not the same read with verified files)
             self.read_environments(snapshot)
-            self._warm_comparisons()
         if self._replan is not None and db.state is not DatabaseState.NOT_CHECKED:
             old, why = self._replan
             self._replan = None

@@ -51,16 +51,18 @@ def parse_options(argv: Sequence[str] | None = None) -> ProjectOptions:
     )
 
 
-def main(argv: Sequence[str] | None = None, *, collector_paused: bool = False) -> int:
+def main(argv: Sequence[str] | None = None, *, collector_paused: bool = False,
+         fork_read: bool = False) -> int:
     """Entry point of the `migtui` script (``collector_paused``: Python's cyclic garbage
-    collector was disabled for the start, and the app turns it back on)."""
+    collector was disabled for the start, and the app turns it back on; ``fork_read``:
+    this process has just started, so the first read may be a fork of it)."""
     first_read = None
     try:
         options = parse_options(argv)
         env_name = build_parser().parse_args(argv).env or ""
         # The database is read beside the app's start, on another core: begun first of
         # all (an environment's options are known once the project is open).
-        first_read = None if env_name else FirstRead(options)
+        first_read = None if env_name else FirstRead(options, fork=fork_read)
         from migtui.core.actions.project import Project
         from migtui.core.environments.fleet import Fleet
 
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None, *, collector_paused: bool = False) -
         fleet = Fleet(project)  # the environments configured beside the project
         if env_name:
             project = fleet.project_for(fleet.select(env_name))
-            first_read = FirstRead(project.options)
+            first_read = FirstRead(project.options, fork=fork_read)
     except MigtuiError as exc:
         if first_read is not None:
             first_read.stop()
@@ -114,7 +116,7 @@ def run() -> None:
 
     supervisor.split()  # (returns in the app's process; the other one waits for it)
     try:
-        status = main(collector_paused=True)
+        status = main(collector_paused=True, fork_read=True)
     except KeyboardInterrupt:  # Ctrl+C before the app reads the keys itself
         status = 130
     sys.exit(status)

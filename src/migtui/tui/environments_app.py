@@ -28,6 +28,11 @@ from migtui.screens.state import AppState, EnvironmentMark, SessionScreen
 from migtui.tui.messages import EnvironmentMarked
 from migtui.tui.running import RunningActions
 
+# Seconds the workers wait after the database is drawn before importing Alembic or
+# starting processes: a key typed at the first paint opens its dialog in the frames
+# after it, and the import would hold the GIL while the dialog is built.
+KEY_GRACE_S = 0.15
+
 
 def unread_mark(env: Environment) -> EnvironmentMark:
     """The mark of an environment not read yet."""
@@ -100,6 +105,7 @@ class EnvironmentsApp(RunningActions):
 
         if not envs:  # (no other environment: nothing to import for, beside a dialog)
             return
+        time.sleep(KEY_GRACE_S)
         load()
         self.fleet.read_each(envs, post)
 

@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from migtui.core.actions.plan import read_marks_ahead
 from migtui.core.actions.project import Project
+from migtui.core.autogen.fresh_process import warm
 from migtui.core.env.imported import changed_since_imported, short_names
 from migtui.core.environments.fleet import Fleet
 from migtui.core.environments.reading import FirstRead
@@ -33,17 +34,13 @@ from migtui.core.libraries import importing, load
 from migtui.core.models import DatabaseState, DatabaseStatus, RevisionGraph, Snapshot
 from migtui.screens.graph import GraphScreen
 from migtui.screens.state import AppState, SessionScreen
-from migtui.tui.environments_app import EnvironmentsApp
+from migtui.tui.environments_app import KEY_GRACE_S, EnvironmentsApp
 from migtui.tui.messages import LoadFailed, SnapshotLoaded
 
 MAIN_MODES = ("graph", "pending", "tables", "environments")
 # Seconds after the database has first been read (and drawn) until the tables screen is
 # built while nobody looks: out of the way of a key typed at the first paint.
 PREBUILD_AFTER = 0.5
-# Seconds the load worker waits after the database is drawn before importing Alembic:
-# a key typed at the first paint opens its dialog in the frames after it, and the
-# import would hold the GIL while the dialog is built (the authoritative load can wait).
-KEY_GRACE_S = 0.15
 
 # Revisions whose marks (read from their source) are read ahead for the first frames.
 MARKS_AHEAD = 100
@@ -196,6 +193,11 @@ class LoadingApp(EnvironmentsApp):
         # apart imported nothing here yet.
         self._shown.wait(timeout=5)
         time.sleep(KEY_GRACE_S)
+        # The comparisons' process server (it imports Alembic and SQLAlchemy, never the
+        # user's code), started while the graph is looked at: the first `a` then waits
+        # only for env.py and the comparison. (Started at once with the read, its two
+        # processes made a key's dialog 50 ms later on two cores.)
+        warm()
         try:
             load()
             if status is not None:

@@ -43,7 +43,7 @@ BOOT = (
 def forked_main(conn: multiprocessing.connection.Connection, job: Payload,
                 log_path: str) -> None:  # pragma: no cover - runs in the child process
     """A task forked from the fork server: output to the log, then :func:`_answer`."""
-    _output_to(log_path)
+    output_to(log_path)
     parent = multiprocessing.parent_process()
     sentinel = None if parent is None else parent.sentinel
     if sentinel is not None:
@@ -80,7 +80,7 @@ def _answer(conn: multiprocessing.connection.Connection,
         os._exit(0)
 
 
-def _output_to(log_path: str) -> None:  # pragma: no cover - runs in the child process
+def output_to(log_path: str) -> None:  # pragma: no cover - runs in the child process
     """Send stdout and stderr (the file descriptors, so C code too) to the log file."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

@@ -10,8 +10,9 @@ tasks run on :mod:`multiprocessing`'s ``forkserver``: a server process, started 
 use, imports those libraries once (:data:`PRELOAD`, never the user's code) and forks one
 child per task. Where there is no forkserver (or ``MIGTUI_NO_FORK_SERVER`` is set, or
 the server cannot start), or the caller asks for one, a task gets a new interpreter of
-its own (started with ``subprocess``: :class:`_Interpreter`): slower, same answer. The
-task's side of all this is core/autogen/fresh_child.py. One process per task rather
+its own (started with ``subprocess``): slower, same answer; the app's first read can
+be forked from the app as it starts instead (both in core/autogen/task_processes.py).
+The task's side of all this is core/autogen/fresh_child.py. One process per task rather
 than a pool with ``max_tasks_per_child=1``: a task that passes its timeout is killed
 by its own handle, and no idle worker is kept waiting.
 
@@ -37,7 +38,6 @@ import multiprocessing.connection
 import multiprocessing.resource_tracker
 import multiprocessing.util  # registers its exit handler before ours (see atexit below)
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,7 +48,8 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from migtui.core.autogen.fresh_child import BOOT, forked_main
+from migtui.core.autogen.fresh_child import forked_main
+from migtui.core.autogen.task_processes import Begun, Forked, Interpreter, task_job
 from migtui.core.errors import MigtuiError, from_exception, one_line
 from migtui.core.secrets import scrub_secrets
 
@@ -94,7 +95,7 @@ _running: set[_Task] = set()
 def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
               cancelled: Callable[[], bool] | None = None,
               on_part: Callable[[Payload], None] | None = None,
-              new_interpreter: bool = False) -> Payload:
+              new_interpreter: bool = False, begun: Begun | None = None) -> Payload:
     """Call ``target`` ("module:function") with ``request`` in a fresh process in ``cwd``.
 
     The function takes and returns JSON-able dicts. A generator function's yielded
@@ -103,8 +104,18 @@ def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
     ``timeout`` seconds, or ``cancelled()`` turns true first (checked a few times a
     second); the process is killed then. ``new_interpreter``: a new interpreter even
     where the fork server runs (for a task that imports less than its preload).
+    ``begun``: the process of this very task, already forked (``begin_forked``); its
+    answer is waited for here.
     """
-    job = {"target": target, "request": request, "cwd": cwd, "env": dict(os.environ)}
+    if begun is not None:
+        with _lock:
+            _running.add(begun.task)
+        try:
+            return _run(begun.job, begun.log_path, timeout, cancelled, on_part, begun.task)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(begun.log_path)
+    job = task_job(target, request, cwd)
     fd, log_path = tempfile.mkstemp(prefix="migtui-task-", suffix=".log")
     os.close(fd)
     try:
@@ -116,8 +127,11 @@ def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
 
 def _run(job: Payload, log_path: str, timeout: float,
          cancelled: Callable[[], bool] | None,
-         on_part: Callable[[Payload], None] | None, new_interpreter: bool) -> Payload:
-    process, reader = _start(job, log_path, new_interpreter)
+         on_part: Callable[[Payload], None] | None, how: bool | Forked) -> Payload:
+    """The answer of the task's process: started here (``how``: new_interpreter), or
+    the one already forked."""
+    process, reader = (how, how.reader) if isinstance(how, Forked) else _start(
+        job, log_path, how)
     waiting: list[Any] = [reader] if process.sentinel is None else [reader, process.sentinel]
     poll = cancelled is not None or process.sentinel is None
     answer: Payload | None = None
@@ -227,7 +241,7 @@ def _start(job: Payload, log_path: str, new_interpreter: bool
     context = None if new_interpreter else _fork_server()
     if context is None:
         try:
-            interpreter = _Interpreter(job, log_path)
+            interpreter = Interpreter(job, log_path)
         except OSError as exc:
             raise from_exception(exc, "Cannot start a Python process") from exc
         with _lock:
@@ -254,60 +268,7 @@ def _start(job: Payload, log_path: str, new_interpreter: bool
     return process, reader
 
 
-class _Interpreter:
-    """A task in a new interpreter, started with ``subprocess`` (fresh_child.BOOT).
-
-    Not multiprocessing's "spawn": that also starts its resource tracker (one more
-    interpreter) and imports the app's ``__main__`` again in the child, which at the
-    app's launch (the first read) cost the first paint a tenth of a second on two cores.
-    The job goes as one JSON line through a pipe that stays open while the task is
-    wanted; the answer comes back framed as multiprocessing's connections frame it.
-    """
-
-    sentinel: int | None = None  # (EOF on the answer pipe tells that it is gone)
-
-    def __init__(self, job: Payload, log_path: str) -> None:
-        control_read, control_write = os.pipe()
-        answer_read, answer_write = os.pipe()
-        try:
-            with open(log_path, "ab") as log:
-                self._popen = subprocess.Popen(
-                    [sys.executable, "-c", BOOT, str(control_read), str(answer_write)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                    pass_fds=(control_read, answer_write))
-        except BaseException:
-            os.close(control_write)
-            os.close(answer_read)
-            raise
-        finally:
-            os.close(control_read)
-            os.close(answer_write)
-        self.reader = multiprocessing.connection.Connection(answer_read, writable=False)
-        self._control = os.fdopen(control_write, "wb")
-        line = json.dumps({**job, "sys_path": sys.path}, default=str).encode() + b"\n"
-        with contextlib.suppress(OSError):  # (it died at once: its log tells why)
-            self._control.write(line)
-            self._control.flush()
-
-    @property
-    def exitcode(self) -> int | None:
-        return self._popen.poll()
-
-    def join(self, timeout: float | None = None) -> None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._popen.wait(timeout)
-
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self._popen.kill()
-
-    def close(self) -> None:
-        """The task is not wanted any more: its process ends once it sees this."""
-        with contextlib.suppress(OSError):
-            self._control.close()
-
-
-_Task = BaseProcess | _Interpreter
+_Task = BaseProcess | Interpreter | Forked
 
 
 class _WithoutFileno:
@@ -356,7 +317,7 @@ def _stop(process: _Task, grace: float) -> int | None:
     status = process.exitcode
     with _lock:
         _running.discard(process)
-    if status is not None or isinstance(process, _Interpreter):
+    if status is not None or not isinstance(process, BaseProcess):
         process.close()
     return status
 

@@ -37,6 +37,7 @@ from migtui.core.autogen.fresh_process import (
     used_libraries,
     warm,
 )
+from migtui.core.autogen.task_processes import begin_forked
 from migtui.core.env import timeouts
 from migtui.core.errors import MigtuiError, from_exception
 from migtui.core.models import DatabaseState, DatabaseStatus
@@ -47,6 +48,7 @@ MOST = 8  # processes at once for a round, counting those waiting on a slow serv
 SLOW_S = 0.5  # a read this long: the rest of its process's share moves on
 STUCK_S = timeouts.CONNECT_TIMEOUT_S + timeouts.STATEMENT_TIMEOUT_S + 30.0
 _POLL_S = 0.1
+_READ_SHARE = "migtui.core.environments.reading:read_share"
 GONE_S = 15.0  # at most this long for the processes stopped at a round's end to be gone
 # The first read's niceness. 0: given way to the first paint (5), it made a `u` typed at
 # paint wait 0.1-0.2 s longer for its dialog, and the paint was no sooner (a real
@@ -75,11 +77,19 @@ class FirstRead:
     with the looking-only timeouts), as for any environment read apart.
     """
 
-    def __init__(self, options: ProjectOptions) -> None:
+    def __init__(self, options: ProjectOptions, *, fork: bool = False) -> None:
+        """``fork``: the read's process is a fork of this one, made at once (only where
+        this process is one thread that has imported none of the project's code: the
+        ``migtui`` script as it starts); otherwise a new interpreter."""
         self.options = options
         self._status: DatabaseStatus | None = None
         self._done = threading.Event()
         self._stopped = threading.Event()
+        self._request = {"items": [(0, asdict(options))], "nice": NICE,
+                         "sys_path": list(sys.path)}
+        # Forked here and now, before another thread runs; where it cannot be, the
+        # thread starts a new interpreter.
+        self._begun = begin_forked(_READ_SHARE, self._request, options.cwd) if fork else None
         threading.Thread(target=self._read, daemon=True, name="migtui-first-read").start()
 
     def stop(self) -> None:
@@ -112,11 +122,9 @@ class FirstRead:
                 self._done.set()
 
         try:
-            run_fresh("migtui.core.environments.reading:read_share",
-                      {"items": [(0, asdict(self.options))], "nice": NICE,
-                       "sys_path": list(sys.path)}, self.options.cwd,
+            run_fresh(_READ_SHARE, self._request, self.options.cwd,
                       timeout=STUCK_S, cancelled=self._stopped.is_set, on_part=on_part,
-                      new_interpreter=True)
+                      new_interpreter=True, begun=self._begun)
         except MigtuiError as exc:
             if exc.message.startswith("The task did not finish"):  # env.py hangs
                 heard.append(_stuck(exc.details))
@@ -270,7 +278,7 @@ class _Round:
         error: MigtuiError | None = None
         try:
             try:
-                payload = run_fresh("migtui.core.environments.reading:read_share",
+                payload = run_fresh(_READ_SHARE,
                                     {"items": items, "sys_path": list(sys.path)},
                                     self.options[share.items[0]].cwd,
                                     cancelled=stop, on_part=on_part)
