@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,40 @@ class Snapshot:
     # are still those it left: the database is "partially applied" that revision.
     partial: PartialStep | None = None
 
-    @property
+    @cached_property
     def applied(self) -> frozenset[str]:
         """Revisions the database has applied (its heads and their ancestors)."""
         return self.graph.ancestors(self.database.current_heads)
+
+    @cached_property
+    def lineage_broken(self) -> bool:
+        """Whether the database's lineage passes through a revision no readable file
+        defines: a head of the database that no file has, or an applied revision whose
+        parent's file is missing or cannot be read. Below such a revision, which of the
+        other revisions are applied is not known."""
+        index = self.graph._index
+        if any(h not in index for h in self.database.current_heads):
+            return True
+        return any(p not in index for r in self.applied
+                   for p in (*index[r].down_revisions, *index[r].dependencies))
+
+    @cached_property
+    def unknown(self) -> frozenset[str]:
+        """Revisions that may or may not be applied (while :attr:`lineage_broken`): not
+        applied through the readable files, and not above the database's heads."""
+        if not self.lineage_broken:
+            return frozenset()
+        index, applied = self.graph._index, self.applied
+        above: set[str] = set()
+        stack = [c for h in self.database.current_heads if h in index
+                 for c in index[h].children]
+        while stack:
+            rev = stack.pop()
+            if rev not in above and rev in index:
+                above.add(rev)
+                stack.extend(index[rev].children)
+        return frozenset(r.revision for r in self.graph
+                         if r.revision not in applied and r.revision not in above)
 
     @property
     def current(self) -> tuple[str, ...]:
@@ -196,10 +227,19 @@ class Snapshot:
         return shown
 
     @property
+    def pending_unknown(self) -> bool:
+        """Whether how many revisions are pending cannot be told: the database is on a
+        revision no file defines, or some revisions' state is :attr:`unknown`."""
+        return bool(self.unknown) or any(h not in self.graph._index
+                                         for h in self.database.current_heads)
+
+    @property
     def pending(self) -> tuple[str, ...]:
-        """Revisions not yet applied, newest first."""
-        applied = self.applied
-        return tuple(r.revision for r in self.graph if r.revision not in applied)
+        """Revisions not yet applied, newest first (not those whose state is
+        :attr:`unknown`)."""
+        applied, unknown = self.applied, self.unknown
+        return tuple(r.revision for r in self.graph
+                     if r.revision not in applied and r.revision not in unknown)
 
 
 @dataclass(frozen=True)

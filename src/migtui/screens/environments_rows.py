@@ -124,8 +124,7 @@ def env_row(env: Environment, read: EnvironmentRead | None, drift: Drift | None,
         name.append(f" {run}", style="italic")
     db = read.status if read is not None else None
     pending = "" if db is None or not db.reachable else (
-        "⚠ ? pending: unknown revision" if read is not None and any(
-            h not in read.snapshot.graph for h in db.current_heads)
+        "⚠ ? pending: unknown revision" if read is not None and read.snapshot.pending_unknown
         else f"{read.pending} pending" if read is not None and read.pending else "up to date")
     url = (db.url if db is not None and db.url else env.display_url) or env.display_x
     cells = (

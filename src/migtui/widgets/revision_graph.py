@@ -38,7 +38,7 @@ class GraphRow:
     note: str = ""  # e.g. "✎ edited since applied to this database on 2026-11-30"
     environments: str = ""  # the environments standing on it: "@dev @staging"
     partial: str = ""  # "⚠ partially applied (…)" on the revision a failed step left half done
-    known: bool = True  # False while the database is not read yet
+    known: bool = True  # False while the database is not read, or its state is not known
     problem: str = ""  # "⚠ broken file (e: why)" when its file cannot be read or imported
 
     @cached_property
@@ -98,6 +98,7 @@ class GraphRows(Sequence[GraphRow]):
         if snapshot is None:
             return
         self._applied = snapshot.applied
+        self._unknown = snapshot.unknown  # (below a revision no readable file defines)
         self._current = set(snapshot.current)  # every revision `alembic current` lists
         self._other_node = PENDING_NODE if snapshot.database.reachable else UNKNOWN_NODE
         self._known = snapshot.database.state is not DatabaseState.NOT_CHECKED
@@ -127,13 +128,14 @@ class GraphRows(Sequence[GraphRow]):
     def _make(self, at: int) -> GraphRow:
         rev, lane = self._revisions[at], self._lanes[at]
         is_applied = rev.revision in self._applied
-        glyphs = lane.glyphs if is_applied else lane.glyphs.replace(APPLIED_NODE,
-                                                                    self._other_node)
+        glyphs = lane.glyphs if is_applied else lane.glyphs.replace(
+            APPLIED_NODE, UNKNOWN_NODE if rev.revision in self._unknown else self._other_node)
         assert self._snapshot is not None  # (no rows to make without one)
         return GraphRow(rev, glyphs, is_applied, rev.revision in self._current,
                         self._notes.get(rev.revision, ""),
                         self._environments.get(rev.revision, ""),
-                        partial_mark(self._snapshot, rev), self._known,
+                        partial_mark(self._snapshot, rev),
+                        self._known and rev.revision not in self._unknown,
                         "⚠ broken file (e: why)" if rev.path in self._broken else "")
 
     def revision_at(self, index: int) -> Revision:

@@ -63,8 +63,8 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
         heads = snapshot.current  # as `alembic current`: effective heads too
         text.append(", ".join(h[:12] for h in heads) if heads else "base", style="bold")
         pending = len(snapshot.pending)
-        if any(head not in snapshot.graph for head in db.current_heads):
-            text.append("  ? pending", style="bold")  # (counted from an unknown revision)
+        if snapshot.pending_unknown:  # (below a revision no readable file defines)
+            text.append("  ? pending", style="bold")
         else:
             text.append(f"  {pending} pending" if pending else "  up to date",
                         style="bold" if pending else "")
