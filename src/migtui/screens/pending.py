@@ -20,7 +20,6 @@ from migtui.core.actions.plan import Plan, plan_upgrade
 from migtui.core.actions.project import Project
 from migtui.core.autogen.choices import Choices, covered_by_renames
 from migtui.core.autogen.diff import AutogenDiff, DiffState, PendingOperation, compute_diff
-from migtui.core.libraries import needs_libraries
 from migtui.core.models import Snapshot
 from migtui.core.revisions.watch import FolderWatcher
 from migtui.screens.dialogs import PromptScreen, TextScreen
@@ -195,8 +194,10 @@ class PendingScreen(SessionScreen):
         self._compare(self._generation, self.choices)
 
     @work(description="_compare", thread=True, group="autogen", exit_on_error=False)
-    @needs_libraries
     def _compare(self, generation: int, choices: Choices) -> None:
+        # Not needs_libraries: the comparison runs in a process of its own, so this one
+        # need not import Alembic and SQLAlchemy first (a first `a` typed right after
+        # the database was read waited for that).
         self.post_message(self.DiffComputed(compute_diff(self.project, choices=choices),
                                             generation))
 

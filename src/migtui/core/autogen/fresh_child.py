@@ -10,6 +10,7 @@ connection and ends at once, and it ends by itself when the app that asked is go
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import multiprocessing
@@ -23,6 +24,7 @@ from typing import Any, BinaryIO
 from migtui.core.errors import MigtuiError, from_exception
 
 Payload = dict[str, Any]
+TASK_GC_THRESHOLD = (50_000, 20, 100)  # (Python's own: 700, 10, 10)
 
 # `python -c BOOT CONTROL_FD ANSWER_FD`: the job is the first line on CONTROL_FD (which
 # stays open as long as the app wants the task); the answer goes to ANSWER_FD.
@@ -44,6 +46,7 @@ def forked_main(conn: multiprocessing.connection.Connection, job: Payload,
                 log_path: str) -> None:  # pragma: no cover - runs in the child process
     """A task forked from the fork server: output to the log, then :func:`_answer`."""
     output_to(log_path)
+    task_collector()
     parent = multiprocessing.parent_process()
     sentinel = None if parent is None else parent.sentinel
     if sentinel is not None:
@@ -58,8 +61,20 @@ def interpreter_main(job: Payload, control: BinaryIO,
     """A task in an interpreter of its own (started with :data:`BOOT`; its output is
     already the log file): the app is gone, or no longer wants it, once ``control``
     ends."""
+    task_collector()
     _exit_when_ready(control.read)
     _answer(multiprocessing.connection.Connection(answer_fd, readable=False), job)
+
+
+def task_collector() -> None:
+    """The cyclic garbage collector of a task's process: on, with what the process
+    started with (the fork server's preloaded libraries, the app's first modules) frozen
+    out of its reach, and collecting the young generation every 50,000 new objects
+    rather than 700. Importing 1,000 models spent a fifth of a comparison in collections
+    that found next to nothing (3.7 s rather than 4.5 s; the same peak memory)."""
+    gc.freeze()
+    gc.set_threshold(*TASK_GC_THRESHOLD)
+    gc.enable()
 
 
 def _answer(conn: multiprocessing.connection.Connection,

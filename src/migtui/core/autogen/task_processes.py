@@ -12,7 +12,6 @@ multiprocessing's processes; the task's side is core/autogen/fresh_child.py eith
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import multiprocessing.connection
 import os
@@ -114,8 +113,7 @@ class Forked:
             try:
                 os.close(control_write)
                 os.close(answer_read)
-                output_to(log_path)
-                gc.enable()  # (the app starts with it off: see cli.run)
+                output_to(log_path)  # (its collector: see interpreter_main)
                 interpreter_main(job, os.fdopen(control_read, "rb"), answer_write)
             finally:
                 os._exit(1)
