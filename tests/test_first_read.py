@@ -1,10 +1,12 @@
 """The session's first database read, begun at launch in a process of its own (issue 15).
 
-`migtui` starts reading the database (env.py, through ``Project.status()``) in a new
-interpreter before Textual starts, so that the read runs beside the first paint. What
-the app then shows must be exactly what reading in its own process shows: the same
-heads, the same error for a missing file, the same error when env.py ends its process;
-a read begun for other options than the app's is not used.
+`migtui` starts reading the database (env.py, through ``Project.status()``) in a
+process of its own before Textual starts (a fork of itself; here, where tests make it, a
+new interpreter), so that the read runs beside the first paint. What the app then shows
+must be exactly what reading in its own process shows: the same heads, the same error
+for a missing file or a broken config; a read begun for other options than the app's is
+not used. A read whose process ends without an answer (env.py ended it) is an error, not
+a read in the app's own process.
 """
 
 from __future__ import annotations
@@ -79,33 +81,47 @@ async def test_a_missing_database_file_reads_as_it_does_here(tmp_path: Path) -> 
     assert not db.exists(), "looking created no file"
 
 
-# env.py that ends a process apart at once, without a word (as a crash would).
-ENV_DIES_APART = ENV_STOCK.replace(
-    "def run_migrations_online() -> None:\n",
-    "def run_migrations_online() -> None:\n"
-    "    import os\n"
-    f"    if os.getpid() != {os.getpid()}:  # (not this test's process)\n"
-    "        os._exit(3)\n",
-)
-assert ENV_DIES_APART != ENV_STOCK
+# env.py that ends a process apart at once, without a word (os._exit, or a crash); in
+# this test's process it notes each run in RAN_HERE and reads the database as usual.
+def _env_dies_apart(ran_here: Path) -> str:
+    return ENV_STOCK.replace(
+        "def run_migrations_online() -> None:\n",
+        "def run_migrations_online() -> None:\n"
+        "    import os\n"
+        f"    if os.getpid() != {os.getpid()}:  # (not this test's process)\n"
+        "        os._exit(3)\n"
+        f"    with open({str(ran_here)!r}, 'a') as noted:\n"
+        "        noted.write('ran\\n')\n",
+    )
 
 
-async def test_a_read_apart_without_an_answer_is_read_here_instead(tmp_path: Path) -> None:
-    """The process apart ends without an answer: the app reads the database itself, and
-    shows what it would have shown without the read apart."""
+async def test_a_read_apart_that_ends_its_process_is_an_error_not_read_here(
+        tmp_path: Path) -> None:
+    """The process apart ends without an answer: env.py (or what it imports) ended it,
+    so running env.py in the app's own process would end the app. The status line says
+    what happened, and nothing runs env.py here for it: not the read, not the tables
+    screen built in the background, not `t`."""
+    ran_here = tmp_path / "ran-here.txt"
     url = sqlite_url(tmp_path / "x.db")
-    folder = write_project(tmp_path / "proj", env_py=ENV_DIES_APART, url=url,
+    folder = write_project(tmp_path / "proj", env_py=_env_dies_apart(ran_here), url=url,
                            revisions=LINEAR)
     project = Project.open(ProjectOptions(cwd=str(folder)))
     project.upgrade(LINEAR[0].revision)
-    assert FirstRead(project.options).status() is None
+    ran_here.unlink()
+    status = FirstRead(project.options).status()
+    assert status is not None and status.state is DatabaseState.UNREACHABLE
+    assert status.cause == "env.py" and "ended its process (exit status 3)" in status.error
     app = _app_with_first_read(folder)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        snapshot = app.state.snapshot
-        assert snapshot is not None
-        assert snapshot.database == project.status()
-        assert snapshot.database.current_heads == (LINEAR[0].revision,)
+        await pilot.pause(0.8)  # (the tables screen is built in the background by then)
+        await settle(pilot)
+        assert "env.py ended its process (exit status 3)" in status_text(app)
+        await pilot.press("t")
+        await settle(pilot)
+        assert "could not be read" in str(app.screen.query_one("#table-title").content)
+    assert not ran_here.exists(), "env.py ran in the app's own process"
+    assert applied(url) == {LINEAR[0].revision}
 
 
 async def test_a_read_begun_for_other_options_is_not_used(tmp_path: Path) -> None:

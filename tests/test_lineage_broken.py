@@ -15,10 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from ui_helpers import make_app, row_of, settle, status_text
+from textual.widgets import Static
+from ui_helpers import make_app, row_of, settle, status_text, widget_text
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.actions.project import Project
+from migtui.screens.confirm import ConfirmScreen
+from migtui.screens.dialogs import TextScreen
 
 FIRST, MIDDLE, HEAD = "3f1a2c9d0b11", "8c2e47d1a5f0", "c5d9e0f3b7a2"
 
@@ -65,6 +68,16 @@ async def test_the_graph_marks_them_not_known(at_head_middle_broken: Path) -> No
         status = status_text(app)
         assert "? pending" in status and "1 pending" not in status, status
         assert "broken" in status or "cannot" in status, status
+        await pilot.press("e")  # the details say why the base is "·"
+        await settle(pilot)
+        assert isinstance(app.screen, TextScreen)
+        details = " ".join(widget_text(w) for w in app.screen.query(Static))
+        assert f"Shown · (not known): {FIRST}" in " ".join(details.split()), details
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("u")  # nothing is planned from a revision it may already hold
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
 
 
 async def test_a_pending_revision_above_the_database_stays_pending(

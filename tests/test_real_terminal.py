@@ -115,17 +115,24 @@ def test_the_read_at_launch_runs_env_py_apart_from_the_app(tmp_path: Path) -> No
     """The `migtui` script forks its first database read before it imports Textual: the
     env.py run there sees the project as the alembic CLI would (its folder, its
     environment), nothing of the app's UI, the collector on, and no terminal to read
-    from; what it says is the graph's status line, and its process is gone after."""
+    from, not even /dev/tty (getpass there would write over the app and take its keys);
+    what it says is the graph's status line, and its process is gone after."""
     project = _sample(tmp_path)
     facts = tmp_path / "facts.jsonl"
     env_py = project / "migrations" / "env.py"
     env_py.write_text(env_py.read_text().replace(
         "def run_migrations_online()",
         "import gc as _gc, json as _json, os as _os, sys as _sys\n"
+        "try:\n"
+        "    _os.close(_os.open('/dev/tty', _os.O_RDWR))\n"
+        "    _tty_opened = True\n"
+        "except OSError:\n"
+        "    _tty_opened = False\n"
         f"with open({str(facts)!r}, 'a') as _f:\n"
         "    _f.write(_json.dumps({'pid': _os.getpid(), 'cwd': _os.getcwd(),\n"
         "        'textual': 'textual' in _sys.modules, 'gc': _gc.isenabled(),\n"
-        "        'tty': _os.isatty(0), 'marker': _os.environ.get('MIGTUI_TEST_MARK')})\n"
+        "        'tty': _os.isatty(0), 'dev_tty': _tty_opened,\n"
+        "        'marker': _os.environ.get('MIGTUI_TEST_MARK')})\n"
         "        + '\\n')\n\n\n"
         "def run_migrations_online()", 1))
     os.environ["MIGTUI_TEST_MARK"] = "from-the-shell"
@@ -140,6 +147,6 @@ def test_the_read_at_launch_runs_env_py_apart_from_the_app(tmp_path: Path) -> No
     finally:
         del os.environ["MIGTUI_TEST_MARK"]
     assert first == {"pid": first["pid"], "cwd": str(project), "textual": False, "gc": True,
-                     "tty": False, "marker": "from-the-shell"}
+                     "tty": False, "dev_tty": False, "marker": "from-the-shell"}
     with pytest.raises(ProcessLookupError):  # (no read left running after the quit)
         os.kill(first["pid"], 0)

@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from migtui.core.actions.project import Project
 from migtui.core.errors import MigtuiError
+from migtui.core.models import DatabaseState
 from migtui.core.schema.model import (
     NO_CHANGES,
     SchemaInfo,
@@ -137,7 +138,13 @@ class TablesScreen(TablesHistory, TableRows):
             before = None if old is None or old.snapshot is None else old.snapshot.database
             # (The same database read with Alembic's verified graph: nothing to re-read.)
             if new.snapshot is not None and new.snapshot.database is not before:
-                self.reload()
+                if new.snapshot.database.state is not DatabaseState.UNREACHABLE:
+                    self.reload()
+                else:  # (env.py failed, or ended its process: not run here again for it)
+                    self._token += 1
+                    self.query_one("#table-title", Static).update(safe(
+                        "✗ The database could not be read (the status line says why; "
+                        "r: retry)", "bold red"))
 
     def reload(self) -> None:
         """Read the tables again (in a worker)."""

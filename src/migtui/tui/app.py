@@ -29,7 +29,7 @@ from migtui.core.environments.fleet import Fleet
 from migtui.core.environments.reading import FirstRead
 from migtui.core.libraries import needs_libraries
 from migtui.core.models import DatabaseState, Snapshot
-from migtui.core.revisions.problems import problems_summary, problems_text
+from migtui.core.revisions.problems import lineage_text, problems_summary, problems_text
 from migtui.screens.dialogs import TextScreen
 from migtui.screens.graph import GraphScreen
 from migtui.screens.history import GraphHistory, TablesHistory
@@ -197,7 +197,9 @@ class MigtuiApp(LoadingApp):
         problems = snapshot.graph.problems
         shown = self._problems_error
         self._problems_error = (
-            (problems_summary(problems), problems_text(problems)) if problems else None)
+            (problems_summary(problems), "\n\n".join(filter(None, (
+                problems_text(problems), lineage_text(snapshot.unknown)))))
+            if problems else None)
         shown_partial, partial_step = self._partial_error, snapshot.partial
         self._partial_error = partial_text(partial_step) if partial_step is not None else None
         if db.reachable and last_error in (None, shown, shown_partial):

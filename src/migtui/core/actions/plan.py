@@ -124,11 +124,12 @@ def descendants(snapshot: Snapshot, revision: str) -> frozenset[str]:
 
 
 def next_revisions(snapshot: Snapshot) -> tuple[Revision, ...]:
-    """Pending revisions whose parents are all applied: the candidates for one step up."""
-    applied = snapshot.applied
+    """Pending revisions whose parents are all applied: the candidates for one step up
+    (not a revision the database may already hold: :attr:`Snapshot.unknown`)."""
+    applied, unknown = snapshot.applied, snapshot.unknown
     return tuple(
         rev for rev in snapshot.graph
-        if rev.revision not in applied
+        if rev.revision not in applied and rev.revision not in unknown
         and all(p in applied for p in (*rev.down_revisions, *rev.dependencies)
                 if p in snapshot.graph)
     )

@@ -46,6 +46,7 @@ def forked_main(conn: multiprocessing.connection.Connection, job: Payload,
                 log_path: str) -> None:  # pragma: no cover - runs in the child process
     """A task forked from the fork server: output to the log, then :func:`_answer`."""
     output_to(log_path)
+    detach()
     task_collector()
     parent = multiprocessing.parent_process()
     sentinel = None if parent is None else parent.sentinel
@@ -61,9 +62,18 @@ def interpreter_main(job: Payload, control: BinaryIO,
     """A task in an interpreter of its own (started with :data:`BOOT`; its output is
     already the log file): the app is gone, or no longer wants it, once ``control``
     ends."""
+    detach()
     task_collector()
     _exit_when_ready(control.read)
     _answer(multiprocessing.connection.Connection(answer_fd, readable=False), job)
+
+
+def detach() -> None:
+    """Leave the terminal's session: with no controlling terminal, what env.py opens as
+    /dev/tty (getpass, a prompt of its own) fails at once, rather than writing over the
+    app and taking the keys typed into it. (Its input is /dev/null already.)"""
+    with contextlib.suppress(OSError):  # (already a session leader: nothing to leave)
+        os.setsid()
 
 
 def task_collector() -> None:

@@ -82,6 +82,7 @@ PRELOAD_IF_USED = (
     "aiosqlite",
     "sqlmodel",
 )
+ENDED_WITHOUT_ANSWER = "The Python process ended without an answer"
 _CANCEL_POLL = 0.2  # seconds between looks at cancelled()
 _LOG_TAIL = 64 * 1024  # bytes of a task's output kept for the error details
 
@@ -174,7 +175,7 @@ def _run(job: Payload, log_path: str, timeout: float,
         details = scrub_secrets(_tail(log_path))
         last = details.strip().splitlines()[-1] if details.strip() else ""
         raise MigtuiError(
-            f"The Python process ended without an answer (exit status {status})"
+            f"{ENDED_WITHOUT_ANSWER} (exit status {status})"
             + (f": {one_line(last)}" if last else ""), details)
     return answer
 

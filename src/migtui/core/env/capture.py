@@ -3,7 +3,8 @@
 The stock env.py calls ``logging.config.fileConfig``, which disables every other
 logger and adds a handler that writes to stderr; env.py files also ``print``. While
 the TUI owns the terminal, all of that must go to the log panel instead, and logging
-must be as it was afterwards.
+must be as it was afterwards. Nor may env.py read the keys typed into the app: its
+sys.stdin is empty while it runs.
 """
 
 from __future__ import annotations
@@ -218,8 +219,11 @@ def captured(on_line: LineSink | None = None) -> Iterator[CapturedOutput]:
         root.addHandler(handler)
         if alembic_logger.level == logging.NOTSET:
             alembic_logger.setLevel(logging.INFO)
-        old_out, old_err = sys.stdout, sys.stderr
+        old_out, old_err, old_in = sys.stdout, sys.stderr, sys.stdin
         sys.stdout = sys.stderr = writer
+        # The keys typed into the app are Textual's (it reads the descriptor itself):
+        # env.py's input() or sys.stdin.read() gets an end of file, as in a task.
+        sys.stdin = io.StringIO()
         try:
             yield out
         except SystemExit as exc:
@@ -229,7 +233,7 @@ def captured(on_line: LineSink | None = None) -> Iterator[CapturedOutput]:
         finally:
             _capturing -= 1
             writer.flush()
-            sys.stdout, sys.stderr = old_out, old_err
+            sys.stdout, sys.stderr, sys.stdin = old_out, old_err, old_in
             root.removeHandler(handler)
             _restore_logging(root_state, states)
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from migtui.core.actions.config import ProjectOptions
 from migtui.core.autogen.fresh_process import (
+    ENDED_WITHOUT_ANSWER,
     expect_libraries,
     payload_fields,
     run_fresh,
@@ -103,8 +104,9 @@ class FirstRead:
 
     def status(self, cancelled: Callable[[], bool] = lambda: False) -> DatabaseStatus | None:
         """The status, once read (blocks until then, or until ``cancelled()``: a quit
-        must not wait for env.py); None when no process could read it (the caller reads
-        it itself, as it would have without this) or the wait was cancelled."""
+        must not wait for env.py); None when no process could be started for it (the
+        caller reads it itself, as it would have without this) or the wait was
+        cancelled. A process that ended without an answer is an error status."""
         while not self._done.wait(_POLL_S):
             if cancelled():
                 return None
@@ -128,6 +130,11 @@ class FirstRead:
         except MigtuiError as exc:
             if exc.message.startswith("The task did not finish"):  # env.py hangs
                 heard.append(_stuck(exc.details))
+            elif exc.message.startswith(ENDED_WITHOUT_ANSWER):  # env.py ended it
+                # (Not read again in the app's own process: it would end that too.)
+                heard.append(_failed("env.py ended its process"
+                                     + exc.message[len(ENDED_WITHOUT_ANSWER):],
+                                     exc.details, cause="env.py"))
         finally:
             if not self._done.is_set():
                 self._status = heard[0] if heard else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from migtui.core.models import ScriptProblem
 
@@ -35,6 +35,18 @@ def problems_text(problems: Sequence[ScriptProblem]) -> str:
     parts = ["\n".join(f"• {p.message}" for p in problems)]
     parts.extend(p.details for p in problems if p.details and p.details != p.path)
     return "\n\n".join(parts)
+
+
+def lineage_text(unknown: Collection[str]) -> str:
+    """Why the graph marks these revisions "·" ("" when there are none): nothing readable
+    links them to what the database holds."""
+    if not unknown:
+        return ""
+    ids = ", ".join(sorted(r[:12] for r in unknown)[:8]) + (", …" if len(unknown) > 8 else "")
+    return (f"Shown · (not known): {ids}. The database's revision descends from a file "
+            "that is missing or cannot be read, so nothing readable says whether the "
+            "database holds these: they are not counted as pending, and nothing is "
+            "planned from them until the file is fixed.")
 
 
 def history_refusal(problems: Sequence[ScriptProblem]) -> str:
