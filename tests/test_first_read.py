@@ -100,7 +100,7 @@ async def test_a_read_apart_that_ends_its_process_is_an_error_not_read_here(
     """The process apart ends without an answer: env.py (or what it imports) ended it,
     so running env.py in the app's own process would end the app. The status line says
     what happened, and nothing runs env.py here for it: not the read, not the tables
-    screen built in the background, not `t`."""
+    screen built in the background, not `t`, not `r` (which reads apart again)."""
     ran_here = tmp_path / "ran-here.txt"
     url = sqlite_url(tmp_path / "x.db")
     folder = write_project(tmp_path / "proj", env_py=_env_dies_apart(ran_here), url=url,
@@ -120,6 +120,10 @@ async def test_a_read_apart_that_ends_its_process_is_an_error_not_read_here(
         await pilot.press("t")
         await settle(pilot)
         assert "could not be read" in str(app.screen.query_one("#table-title").content)
+        await pilot.press("g", "r")  # read again: apart again, and said again
+        await settle(pilot)
+        assert app.state.snapshot is not None and app.state.snapshot.database.process_ended
+        assert "env.py ended its process (exit status 3)" in status_text(app)
     assert not ran_here.exists(), "env.py ran in the app's own process"
     assert applied(url) == {LINEAR[0].revision}
 

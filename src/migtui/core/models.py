@@ -124,6 +124,9 @@ class DatabaseStatus:
     # The URL migtui gave env.py (``--url``, an environment's ``url``), masked, when
     # env.py connected to another database with it (it picks its own URL): "" if not.
     unused_url: str = ""
+    # The read's own process ended without an answer (env.py may end any process that
+    # runs it: os._exit, a crash): the next read runs apart again, not in the app's.
+    process_ended: bool = False
 
     @property
     def reachable(self) -> bool:

@@ -197,8 +197,7 @@ class MigtuiApp(LoadingApp):
         problems = snapshot.graph.problems
         shown = self._problems_error
         self._problems_error = (
-            (problems_summary(problems), "\n\n".join(filter(None, (
-                problems_text(problems), lineage_text(snapshot.unknown)))))
+            (problems_summary(problems), problems_text(problems, lineage_text(snapshot.unknown)))
             if problems else None)
         shown_partial, partial_step = self._partial_error, snapshot.partial
         self._partial_error = partial_text(partial_step) if partial_step is not None else None

@@ -156,7 +156,12 @@ class LoadingApp(EnvironmentsApp):
         """Read the revision files (again, when asked: ``written``, the files the folder
         watcher saw written, and with ``check_bytes`` every file whose bytes changed, even
         under the same size and mtime) and the database in a worker."""
-        self._read(reload_files, check_bytes=check_bytes, written=written)
+        last = self.state.snapshot
+        # The last read's process ended without an answer: env.py ends the processes that
+        # run it, so this one runs apart too (in the app's, it would end the app).
+        apart = (FirstRead(self.project.options)
+                 if last is not None and last.database.process_ended else None)
+        self._read(reload_files, apart=apart, check_bytes=check_bytes, written=written)
 
     def _read(self, reload_files: bool = False, apart: FirstRead | None = None,
               check_bytes: bool = False, written: tuple[str, ...] = ()) -> None:

@@ -35,7 +35,9 @@ def not_read(db: DatabaseStatus) -> tuple[str, str]:
     it reads) failed, with its file and line, or the database did not answer."""
     if db.cause == "env.py":
         head, _, rest = db.error.partition(": ")
-        return (head, rest) if rest else ("env.py failed", db.error)
+        if rest or db.error.startswith("env.py "):  # ("env.py ended its process (…)")
+            return head, rest
+        return "env.py failed", db.error
     if db.cause == "version table":
         return "cannot read alembic_version", db.error.partition(": ")[2] or db.error
     if db.cause == "login":
@@ -77,7 +79,7 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
     else:
         text.append(db.url or "database", style="")
         headline, rest = not_read(db)
-        text.append(f"  ✗ {headline}: ", style="bold")
+        text.append(f"  ✗ {headline}" + (": " if rest else ""), style="bold")
         text.append(rest)
     if db.unused_url:
         text.append("  ⚠ env.py does not use the URL given: no writes", style="bold red")

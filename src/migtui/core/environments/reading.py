@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from migtui.core.actions.config import ProjectOptions
@@ -132,9 +132,10 @@ class FirstRead:
                 heard.append(_stuck(exc.details))
             elif exc.message.startswith(ENDED_WITHOUT_ANSWER):  # env.py ended it
                 # (Not read again in the app's own process: it would end that too.)
-                heard.append(_failed("env.py ended its process"
-                                     + exc.message[len(ENDED_WITHOUT_ANSWER):],
-                                     exc.details, cause="env.py"))
+                heard.append(replace(_failed("env.py ended its process"
+                                             + exc.message[len(ENDED_WITHOUT_ANSWER):],
+                                             exc.details, cause="env.py"),
+                                     process_ended=True))
         finally:
             if not self._done.is_set():
                 self._status = heard[0] if heard else None

@@ -30,9 +30,10 @@ def same_file(one: str, other: str) -> bool:
     return one == other or os.path.realpath(one) == os.path.realpath(other)
 
 
-def problems_text(problems: Sequence[ScriptProblem]) -> str:
-    """Every problem on its own line, then the details (file, traceback) of each."""
-    parts = ["\n".join(f"• {p.message}" for p in problems)]
+def problems_text(problems: Sequence[ScriptProblem], note: str = "") -> str:
+    """Every problem on its own line, then ``note`` (what they mean for the graph), then
+    the details (file, traceback) of each."""
+    parts = ["\n".join(f"• {p.message}" for p in problems), *filter(None, [note])]
     parts.extend(p.details for p in problems if p.details and p.details != p.path)
     return "\n\n".join(parts)
 
