@@ -43,11 +43,12 @@ async def test_u_pressed_before_the_database_is_read_opens_the_confirmation(
     app = make_app(folder)
     async with app.run_test(size=(120, 30)) as pilot:
         await _until_graph_drawn(pilot)
-        await pilot.press("u")
+        await pilot.press("u", "u")  # (pressed again: said once)
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen), "the database was not read yet"
         messages = [n.message for n in app._notifications]
-        assert any("opens as soon as it has been read" in m for m in messages), messages
+        assert messages == ["Still reading the database: the upgrade's confirmation opens "
+                            "as soon as it has been read"], messages
 
         (folder / "gate").touch()  # env.py may read the database now
         await settle(pilot)

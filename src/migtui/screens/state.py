@@ -214,7 +214,9 @@ class SessionScreen(Screen[None]):
         if (refusal is not None and again and snapshot is not None
                 and snapshot.database.state is DatabaseState.NOT_CHECKED
                 and not self.state.busy and not self.state.read_only):
-            self.notify("Still reading the database: this opens as soon as it has been read")
+            if again != self._deferred:  # (the same key again: said once)
+                self.notify(f"Still reading the database: {_WAITING.get(again, 'this')} "
+                            "opens as soon as it has been read")
             self._deferred = again  # the newest key counts
             self.call_after_refresh(_load_dialogs)  # (this waits anyway; the dialog won't)
             return None
@@ -248,6 +250,11 @@ class SessionScreen(Screen[None]):
             return
         message, details = self.state.last_error
         self.app.push_screen(TextScreen(message, Text(details or "(no further details)")))
+
+
+# What a key pressed before the database was read opens once it has been.
+_WAITING = {"upgrade_step": "the upgrade's confirmation",
+            "downgrade_step": "the downgrade's confirmation"}
 
 
 def _load_dialogs() -> None:

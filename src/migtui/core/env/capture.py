@@ -270,6 +270,20 @@ _WATCHED_SIGNALS = tuple(
 )
 
 
+def _signal_off_the_main_thread(real: Callable[..., object]) -> Callable[..., object]:
+    """``signal.signal`` while env.py runs on a worker thread: Python allows handlers on
+    the main thread only, so a call there would raise (the alembic CLI runs env.py on
+    its main thread, and the same env.py works there). The call is passed over and the
+    handler in place returned: a handler env.py set would be undone afterwards anyway
+    (a CLI run ends its process), and the app's own stay."""
+    def passed_over(signalnum: int, handler: object) -> object:
+        if threading.current_thread() is threading.main_thread():
+            return real(signalnum, handler)
+        return signal.getsignal(signalnum)
+
+    return passed_over
+
+
 @contextmanager
 def _process_state_kept() -> Iterator[None]:
     """Put back what env.py may change for the whole process: the working folder,
@@ -280,9 +294,13 @@ def _process_state_kept() -> Iterator[None]:
     environ = dict(os.environ)
     main = threading.current_thread() is threading.main_thread()
     handlers = {s: signal.getsignal(s) for s in _WATCHED_SIGNALS} if main else {}
+    real_signal = signal.signal
+    if not main:  # (see _signal_off_the_main_thread)
+        signal.signal = _signal_off_the_main_thread(real_signal)  # type: ignore[assignment]
     try:
         yield
     finally:
+        signal.signal = real_signal
         with contextlib.suppress(OSError):
             if os.getcwd() != cwd:
                 os.chdir(cwd)
