@@ -77,9 +77,10 @@ def describe(snapshot: Snapshot, environment: str = "") -> Text:
             text.append(f" ({stayed} statement{'s' * (stayed != 1)} of its step stayed;"
                         " e: which)", style="dim")
     else:
-        text.append(db.url or "database", style="")
+        text.append(db.url)  # (none when env.py failed before it built one)
         headline, rest = not_read(db)
-        text.append(f"  ✗ {headline}" + (": " if rest else ""), style="bold")
+        text.append(("  " if db.url else "") + f"✗ {headline}" + (": " if rest else ""),
+                    style="bold")
         text.append(rest)
     if db.unused_url:
         text.append("  ⚠ env.py does not use the URL given: no writes", style="bold red")
