@@ -1,12 +1,12 @@
 """What env.py does in migtui's own process, as the alembic CLI would let it.
 
-It never takes the keys typed into the app: Textual reads the keys from the terminal's descriptor itself; an env.py run in the app's
-own process (a refresh, a step, the tables screen) that calls ``input()`` or reads
-``sys.stdin`` would otherwise race it for them (and block, holding the lock every env.py
-run takes). While env.py runs, sys.stdin is empty: it gets an end of file at once, as
-the alembic CLI's env.py does with its input redirected from /dev/null. (Tasks in
-processes of their own have /dev/null as input and no controlling terminal:
-tests/test_real_terminal.py.)
+It never takes the keys typed into the app. Textual reads them from the terminal's
+descriptor itself; an env.py run in the app's own process (a refresh, a step, the tables
+screen) that calls ``input()`` or reads ``sys.stdin`` would otherwise race it for them
+(and block, holding the lock every env.py run takes). While env.py runs, sys.stdin is
+empty: it gets an end of file at once, as the alembic CLI's env.py does with its input
+redirected from /dev/null. (Tasks in processes of their own have /dev/null as input and
+no controlling terminal: tests/test_real_terminal.py.)
 
 And an env.py that sets a signal handler (at import, as some settings modules do) works
 on migtui's worker threads as it does on the CLI's main thread: Python allows handlers

@@ -30,6 +30,15 @@ def _sample(tmp_path: Path) -> Path:
     return project
 
 
+def _sample_running(tmp_path: Path, code: str) -> Path:
+    """The sample, its env.py running ``code`` at every run (before its migrations)."""
+    project = _sample(tmp_path)
+    env_py = project / "migrations" / "env.py"
+    env_py.write_text(env_py.read_text().replace(
+        "def run_migrations_online()", f"{code}\n\ndef run_migrations_online()", 1))
+    return project
+
+
 def test_the_sample_upgrades_in_a_real_terminal(tmp_path: Path) -> None:
     project = _sample(tmp_path)
     with migtui_in_terminal(project, columns=120) as (pid, fd):
@@ -89,15 +98,11 @@ def test_what_env_py_writes_to_the_descriptors_goes_to_the_log_not_the_screen(
     themselves, not through sys.stdout: none of it reaches the terminal (where it
     would land over the UI); the log panel shows it. After quitting, the terminal is the
     process's own again."""
-    project = _sample(tmp_path)
-    env_py = project / "migrations" / "env.py"
-    env_py.write_text(env_py.read_text().replace(
-        "def run_migrations_online()",
+    project = _sample_running(tmp_path, (
         "import os, subprocess\n"
         "os.write(1, b'RAW-ONE ' * 3 + b'\\n')\n"
         "os.write(2, b'RAW-TWO\\n')\n"
-        "subprocess.run(['echo', 'FROM-A-SUBPROCESS'])\n\n\n"
-        "def run_migrations_online()", 1))
+        "subprocess.run(['echo', 'FROM-A-SUBPROCESS'])\n"))
     with migtui_in_terminal(project, columns=120, from_shell=True) as (_pid, fd):
         shown = read_until(fd, b"3 pending", 60)
         os.write(fd, b"r")  # env.py runs in the app's own process
@@ -111,17 +116,15 @@ def test_what_env_py_writes_to_the_descriptors_goes_to_the_log_not_the_screen(
         assert b"migtui-exited" in shown, shown[-2000:]
 
 
-def test_the_read_at_launch_runs_env_py_apart_from_the_app(tmp_path: Path) -> None:
+def test_the_read_at_launch_runs_env_py_apart_from_the_app(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The `migtui` script forks its first database read before it imports Textual: the
     env.py run there sees the project as the alembic CLI would (its folder, its
     environment), nothing of the app's UI, the collector on, and no terminal to read
     from, not even /dev/tty (getpass there would write over the app and take its keys);
     what it says is the graph's status line, and its process is gone after."""
-    project = _sample(tmp_path)
     facts = tmp_path / "facts.jsonl"
-    env_py = project / "migrations" / "env.py"
-    env_py.write_text(env_py.read_text().replace(
-        "def run_migrations_online()",
+    project = _sample_running(tmp_path, (
         "import gc as _gc, json as _json, os as _os, sys as _sys\n"
         "try:\n"
         "    _os.close(_os.open('/dev/tty', _os.O_RDWR))\n"
@@ -133,19 +136,15 @@ def test_the_read_at_launch_runs_env_py_apart_from_the_app(tmp_path: Path) -> No
         "        'textual': 'textual' in _sys.modules, 'gc': _gc.isenabled(),\n"
         "        'tty': _os.isatty(0), 'dev_tty': _tty_opened,\n"
         "        'marker': _os.environ.get('MIGTUI_TEST_MARK')})\n"
-        "        + '\\n')\n\n\n"
-        "def run_migrations_online()", 1))
-    os.environ["MIGTUI_TEST_MARK"] = "from-the-shell"
-    try:
-        with migtui_in_terminal(project, columns=120) as (pid, fd):
-            shown = read_until(fd, b"3 pending", 60)
-            assert b"3 pending" in shown and b"env.py failed" not in shown, shown[-2000:]
-            first = json.loads(facts.read_text().splitlines()[0])
-            os.write(fd, b"q")
-            read_until(fd, b"\x1b[?1049l", 60)
-            os.waitpid(pid, 0)
-    finally:
-        del os.environ["MIGTUI_TEST_MARK"]
+        "        + '\\n')\n"))
+    monkeypatch.setenv("MIGTUI_TEST_MARK", "from-the-shell")
+    with migtui_in_terminal(project, columns=120) as (pid, fd):
+        shown = read_until(fd, b"3 pending", 60)
+        assert b"3 pending" in shown and b"env.py failed" not in shown, shown[-2000:]
+        first = json.loads(facts.read_text().splitlines()[0])
+        os.write(fd, b"q")
+        read_until(fd, b"\x1b[?1049l", 60)
+        os.waitpid(pid, 0)
     assert first == {"pid": first["pid"], "cwd": str(project), "textual": False, "gc": True,
                      "tty": False, "dev_tty": False, "marker": "from-the-shell"}
     with pytest.raises(ProcessLookupError):  # (no read left running after the quit)
