@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from projects import ENV_STOCK, LINEAR, sqlite_url, write_project
 from textual.pilot import Pilot
-from ui_helpers import graph_lines, make_app, settle
+from ui_helpers import graph_lines, make_app, screen_lines, settle, wait_for
 
+from migtui.core.models import DatabaseState
 from migtui.screens.confirm import ConfirmScreen
 from migtui.screens.graph import GraphScreen
+from migtui.tui import loading
 
 # env.py reads the database only once the test opens the gate (a file beside alembic.ini).
 ENV_GATED = ENV_STOCK.replace(
@@ -74,3 +77,23 @@ async def test_u_pressed_then_help_opened_is_not_replayed_under_the_help(
         (folder / "gate").touch()
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_a_first_read_that_takes_long_says_so_until_it_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """env.py at launch does not answer (it waits for a server, a lock, input): after a
+    few seconds the graph says so, and what to do; once it answers, it says so no more."""
+    monkeypatch.setattr(loading, "SLOW_FIRST_READ_AFTER", 0.3)  # (5 s in the app)
+    folder = write_project(tmp_path / "proj", env_py=ENV_GATED,
+                           url=sqlite_url(tmp_path / "gated.db"), revisions=LINEAR)
+    app = make_app(folder)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _until_graph_drawn(pilot)
+        await wait_for(pilot, lambda: "Still waiting for env.py" in "\n".join(
+            screen_lines(app)))
+        assert "q quits" in "\n".join(screen_lines(app))
+        (folder / "gate").touch()
+        await settle(pilot)
+        assert app.state.snapshot is not None
+        assert app.state.snapshot.database.state is DatabaseState.OK
+        assert "Still waiting for env.py" not in "\n".join(screen_lines(app))

@@ -47,6 +47,9 @@ MARKS_AHEAD = 100
 # The progress line while `r` reads the revision files and the database.
 READING = "Reading the revision files and the database…"
 READING_SAID_AFTER = 0.5  # s: a quicker read does not flash it
+# The first read (env.py at launch) still unanswered this long after the first paint.
+SLOW_FIRST_READ = "Still waiting for env.py (a server, a lock, input?): q quits"
+SLOW_FIRST_READ_AFTER = 5.0
 
 
 def screen_class(mode: str) -> type[SessionScreen]:
@@ -87,6 +90,7 @@ class LoadingApp(EnvironmentsApp):
         self._painted = threading.Event()  # the first graph is on screen
         self._shown = threading.Event()  # the last snapshot is on screen
         self._prebuild_asked = False
+        self._slow_first_asked = False
         self._reading = 0  # reads `r` asked for that have not answered yet
         self._stale_told: set[str] = set()  # modules said to have changed since imported
         # Set by the CLI when it disabled the garbage collector for the start (see
@@ -238,14 +242,14 @@ class LoadingApp(EnvironmentsApp):
         self.set_timer(READING_SAID_AFTER, self._say_reading)
         self.load(reload_files=True, check_bytes=True)
 
-    def _say_reading(self) -> None:
+    def _say_reading(self, text: str = READING) -> None:
         if self._reading and not self.state.busy:
-            self.state = replace(self.state, progress=READING)
+            self.state = replace(self.state, progress=text)
 
     def read_answered(self) -> None:
         """A read ended (a snapshot, or an error): the progress line says so no more."""
         self._reading = 0  # (the load worker is exclusive: the newest read answered)
-        if not self.state.busy and self.state.progress == READING:
+        if not self.state.busy and self.state.progress in (READING, SLOW_FIRST_READ):
             self.state = replace(self.state, progress="")
 
     def snapshot_arrived(self, message: SnapshotLoaded) -> None:
@@ -255,6 +259,10 @@ class LoadingApp(EnvironmentsApp):
             if self.current_mode != "pending":  # (autogenerate imports them afresh; a
                 self._tell_stale_modules()  # step's confirmation says it in any case)
         self.call_after_refresh((self._painted if message.first else self._shown).set)
+        if message.first and not self._slow_first_asked:  # (an env.py that hangs: said)
+            self._slow_first_asked = True
+            self._reading += 1
+            self.set_timer(SLOW_FIRST_READ_AFTER, lambda: self._say_reading(SLOW_FIRST_READ))
         if self.final(message.snapshot) and not self._prebuild_asked:
             self._prebuild_asked = True
             self.set_timer(PREBUILD_AFTER, self._prebuild_tables)
