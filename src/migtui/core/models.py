@@ -92,6 +92,20 @@ class RevisionGraph:
             stack.extend(p for p in (*node.down_revisions, *node.dependencies) if p in self._index)
         return frozenset(seen)
 
+    def descendants(self, revisions: tuple[str, ...]) -> frozenset[str]:
+        """Everything above the given revisions: their children, theirs, and so on."""
+        seen: set[str] = set()
+        stack = list(revisions)
+        while stack:
+            node = self._index.get(stack.pop())
+            if node is None:
+                continue
+            for child in node.children:
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+        return frozenset(seen)
+
 
 class DatabaseState(str, Enum):
     """How far the core got in reading the database."""
@@ -203,15 +217,8 @@ class Snapshot:
         applied through the readable files, and not above the database's heads."""
         if not self.lineage_broken:
             return frozenset()
-        index, applied = self.graph._index, self.applied
-        above: set[str] = set()
-        stack = [c for h in self.database.current_heads if h in index
-                 for c in index[h].children]
-        while stack:
-            rev = stack.pop()
-            if rev not in above and rev in index:
-                above.add(rev)
-                stack.extend(index[rev].children)
+        applied = self.applied
+        above = self.graph.descendants(self.database.current_heads)
         return frozenset(r.revision for r in self.graph
                          if r.revision not in applied and r.revision not in above)
 

@@ -109,18 +109,7 @@ def read_marks_ahead(graph: RevisionGraph, count: int, stop: Callable[[], bool])
 
 def descendants(snapshot: Snapshot, revision: str) -> frozenset[str]:
     """Every revision above ``revision`` (its children, their children, ...)."""
-    graph = snapshot.graph
-    seen: set[str] = set()
-    stack = [revision]
-    while stack:
-        node = graph.get(stack.pop())
-        if node is None:
-            continue
-        for child in node.children:
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return frozenset(seen)
+    return snapshot.graph.descendants((revision,))
 
 
 def next_revisions(snapshot: Snapshot) -> tuple[Revision, ...]:

@@ -39,7 +39,6 @@ import multiprocessing.resource_tracker
 import multiprocessing.util  # registers its exit handler before ours (see atexit below)
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -49,7 +48,13 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from migtui.core.autogen.fresh_child import forked_main
-from migtui.core.autogen.task_processes import Begun, Forked, Interpreter, task_job
+from migtui.core.autogen.task_processes import (
+    Begun,
+    Forked,
+    Interpreter,
+    new_log,
+    task_job,
+)
 from migtui.core.errors import MigtuiError, from_exception, one_line
 from migtui.core.secrets import scrub_secrets
 
@@ -117,8 +122,7 @@ def run_fresh(target: str, request: Payload, cwd: str, timeout: float = TIMEOUT,
             with contextlib.suppress(OSError):
                 os.unlink(begun.log_path)
     job = task_job(target, request, cwd)
-    fd, log_path = tempfile.mkstemp(prefix="migtui-task-", suffix=".log")
-    os.close(fd)
+    log_path = new_log()
     try:
         return _run(job, log_path, timeout, cancelled, on_part, new_interpreter)
     finally:

@@ -170,8 +170,7 @@ def begin_forked(target: str, request: Payload, cwd: str) -> Begun | None:
         return None
     job = task_job(target, request, cwd)
     try:
-        fd, log_path = tempfile.mkstemp(prefix="migtui-task-", suffix=".log")
-        os.close(fd)
+        log_path = new_log()
     except OSError:
         return None
     try:
@@ -180,6 +179,13 @@ def begin_forked(target: str, request: Payload, cwd: str) -> Begun | None:
         with contextlib.suppress(OSError):
             os.unlink(log_path)
         return None
+
+
+def new_log() -> str:
+    """A new empty file for a task's output (its tail becomes an error's details)."""
+    fd, log_path = tempfile.mkstemp(prefix="migtui-task-", suffix=".log")
+    os.close(fd)
+    return log_path
 
 
 def task_job(target: str, request: Payload, cwd: str) -> Payload:
